@@ -1,0 +1,23 @@
+"""orbitdc: design, simulate and operate AI data centers in orbit.
+
+>>> import orbitdc
+>>> scenario = orbitdc.load_scenario(orbitdc.preset_path("iss"))
+>>> scenario.satellite_names
+['iss']
+"""
+
+from orbitdc._version import __version__
+from orbitdc.model import ScenarioError, load_scenario, parse_scenario, preset_names, preset_path
+from orbitdc.sim import Results, run_to_directory, simulate
+
+__all__ = [
+    "__version__",
+    "Results",
+    "ScenarioError",
+    "load_scenario",
+    "parse_scenario",
+    "preset_names",
+    "preset_path",
+    "run_to_directory",
+    "simulate",
+]

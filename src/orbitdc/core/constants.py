@@ -1,0 +1,53 @@
+"""Physical constants, each with its source.
+
+Units are in the names. SGP4 works in the WGS-72 system (Vallado et al. 2006); the geodetic
+frame of ground stations is WGS-84. Values are the ones listed in ``shared/reference/figures.md``.
+"""
+
+from __future__ import annotations
+
+import math
+
+# --- Earth -------------------------------------------------------------------------------
+#: WGS-84 equatorial radius. NIMA TR8350.2 (2000), table 3.1.
+WGS84_RADIUS_KM = 6378.137
+#: WGS-84 flattening 1/298.257223563. NIMA TR8350.2 (2000), table 3.1.
+WGS84_FLATTENING = 1.0 / 298.257223563
+#: WGS-72 equatorial radius used inside SGP4. Vallado et al. 2006, AIAA 2006-6753.
+WGS72_RADIUS_KM = 6378.135
+#: WGS-72 gravitational parameter used inside SGP4. Vallado et al. 2006, AIAA 2006-6753.
+WGS72_MU_KM3_PER_S2 = 398600.8
+#: WGS-72 second zonal harmonic used inside SGP4. Vallado et al. 2006, AIAA 2006-6753.
+WGS72_J2 = 1.082616e-3
+#: EGM96 second zonal harmonic (unnormalised). Lemoine et al. 1998, NASA/TP-1998-206861.
+EGM96_J2 = 1.08262668e-3
+#: Earth rotation rate relative to the fixed stars. IERS Conventions (2010), table 1.1.
+EARTH_ROTATION_RAD_PER_S = 7.292115e-5
+
+# --- Sun -----------------------------------------------------------------------------------
+#: Astronomical unit. IAU 2012 Resolution B2.
+AU_KM = 149_597_870.700
+#: Nominal solar radius. IAU 2015 Resolution B3.
+SUN_RADIUS_KM = 695_700.0
+#: Total solar irradiance at 1 AU. Kopp & Lean 2011, GRL 38 L01706.
+SOLAR_IRRADIANCE_W_PER_M2 = 1361.0
+#: Length of the tropical year (mean solar year). Explanatory Supplement to the Astronomical
+#: Almanac (1992), 3rd ed.
+TROPICAL_YEAR_D = 365.2422
+#: Sun-synchronous nodal rate: one revolution per tropical year.
+SUN_SYNC_NODAL_RATE_RAD_PER_S = 2.0 * math.pi / (TROPICAL_YEAR_D * 86400.0)
+
+# --- Physics -------------------------------------------------------------------------------
+#: Speed of light in vacuum. SI definition (exact).
+SPEED_OF_LIGHT_KM_PER_S = 299_792.458
+#: Stefan-Boltzmann constant. CODATA 2018.
+STEFAN_BOLTZMANN_W_PER_M2_K4 = 5.670374419e-8
+
+# --- Time ----------------------------------------------------------------------------------
+#: Julian date of J2000.0 (2000-01-01T12:00:00 TT). IAU 1976 / Explanatory Supplement.
+JD_J2000 = 2451545.0
+#: Julian date of the Unix epoch 1970-01-01T00:00:00 UTC.
+JD_UNIX_EPOCH = 2440587.5
+#: Julian date of 1949-12-31T00:00:00 UT, the epoch of ``Satrec.sgp4init``. Vallado et al. 2006.
+JD_SGP4INIT_EPOCH = 2433281.5
+SECONDS_PER_DAY = 86400.0

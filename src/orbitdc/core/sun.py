@@ -1,0 +1,105 @@
+"""The Sun as seen from Earth and from a satellite: position, Earth shadow, beta angle.
+
+Solar position: the low-precision formulae of the Astronomical Almanac (section C5 of the
+editions since 1984; Vallado, *Fundamentals of Astrodynamics*, 4th ed., algorithm 29), quoted
+accurate to 0.01 deg in 1950-2050, i.e. a shadow boundary error below 0.2 s for a LEO orbit.
+The result is referred to the mean equator and equinox of date, which we take as SGP4's TEME
+(they differ by the equation of the equinoxes, < 1.2 arcsec).
+
+Earth shadow: a conical model (Montenbruck & Gill, *Satellite Orbits*, 2000, section 3.4.2):
+the fraction of the Sun's disk hidden by the Earth's disk as seen from the satellite. Assumes a
+spherical Earth of WGS-84 equatorial radius (oblateness would move a boundary by up to a few
+seconds at high latitude), no atmosphere (refraction and extinction make real umbra entry
+gradual over ~10 s), a uniformly bright solar disk (no limb darkening), and neglects the Moon.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from orbitdc.core.constants import AU_KM, JD_J2000, SUN_RADIUS_KM, WGS84_RADIUS_KM
+
+__all__ = [
+    "sun_position_km",
+    "shadow_angles",
+    "shadow_fraction",
+    "beta_angle_rad",
+    "occulted_fraction",
+]
+
+#: Earth radius used by the shadow model (spherical Earth).
+SHADOW_EARTH_RADIUS_KM = WGS84_RADIUS_KM
+
+
+def sun_position_km(jd: np.ndarray, fr: np.ndarray) -> np.ndarray:
+    """Geocentric Sun position (km), shape ``jd.shape + (3,)``, mean equator/equinox of date."""
+    n = (np.asarray(jd) - JD_J2000) + np.asarray(fr)
+    mean_lon = np.deg2rad(280.460 + 0.9856474 * n)
+    anomaly = np.deg2rad(357.528 + 0.9856003 * n)
+    ecl_lon = mean_lon + np.deg2rad(1.915 * np.sin(anomaly) + 0.020 * np.sin(2.0 * anomaly))
+    obliquity = np.deg2rad(23.439 - 4.0e-7 * n)
+    dist_km = AU_KM * (1.00014 - 0.01671 * np.cos(anomaly) - 0.00014 * np.cos(2.0 * anomaly))
+    out = np.empty(np.shape(n) + (3,))
+    out[..., 0] = dist_km * np.cos(ecl_lon)
+    out[..., 1] = dist_km * np.cos(obliquity) * np.sin(ecl_lon)
+    out[..., 2] = dist_km * np.sin(obliquity) * np.sin(ecl_lon)
+    return out
+
+
+def shadow_angles(r_km: np.ndarray, sun_km: np.ndarray):
+    """Apparent geometry of Sun and Earth seen from positions ``r_km`` (..., 3).
+
+    Returns ``(sep, sun_radius, earth_radius)`` in radians: the angle between the centres of the
+    Earth and the Sun, and their apparent angular radii. ``sun_km`` broadcasts against ``r_km``.
+    The penumbra begins where ``sep < sun_radius + earth_radius``; the umbra where
+    ``sep < earth_radius - sun_radius``.
+    """
+    to_sun = sun_km - r_km
+    d_sun = np.sqrt(np.einsum("...i,...i->...", to_sun, to_sun))
+    d_earth = np.sqrt(np.einsum("...i,...i->...", r_km, r_km))
+    cos_sep = -np.einsum("...i,...i->...", r_km, to_sun)
+    cross = np.cross(r_km, to_sun)
+    sin_sep = np.sqrt(np.einsum("...i,...i->...", cross, cross))
+    sep = np.arctan2(sin_sep, cos_sep)
+    sun_radius = np.arcsin(np.minimum(SUN_RADIUS_KM / d_sun, 1.0))
+    earth_radius = np.arcsin(np.minimum(SHADOW_EARTH_RADIUS_KM / d_earth, 1.0))
+    return sep, sun_radius, earth_radius
+
+
+def shadow_fraction(r_km: np.ndarray, sun_km: np.ndarray) -> np.ndarray:
+    """Fraction of the solar disk hidden by the Earth: 0 full sun, 1 umbra, between: penumbra."""
+    sep, a, b = shadow_angles(r_km, sun_km)
+    return occulted_fraction(sep, a, b)
+
+
+def occulted_fraction(sep, a, b):
+    """Overlap of disks of angular radii ``a`` (Sun) and ``b`` (Earth) at separation ``sep``,
+    as a fraction of the Sun's disk (planar approximation over the small solar disk)."""
+    sep = np.asarray(sep, float)
+    out = np.zeros(np.broadcast_shapes(sep.shape, np.shape(a), np.shape(b)))
+    sep, a, b = np.broadcast_arrays(sep, a, b)
+    umbra = sep <= b - a
+    out[umbra] = 1.0
+    annular = sep <= a - b
+    out[annular] = (b[annular] / a[annular]) ** 2
+    partial = (sep < a + b) & ~umbra & ~annular
+    if np.any(partial):
+        c, ap, bp = sep[partial], a[partial], b[partial]
+        x = (c * c + ap * ap - bp * bp) / (2.0 * c)
+        y = np.sqrt(np.maximum(ap * ap - x * x, 0.0))
+        area = (
+            ap * ap * np.arccos(np.clip(x / ap, -1.0, 1.0))
+            + bp * bp * np.arccos(np.clip((c - x) / bp, -1.0, 1.0))
+            - c * y
+        )
+        out[partial] = np.clip(area / (np.pi * ap * ap), 0.0, 1.0)
+    return out
+
+
+def beta_angle_rad(r_km: np.ndarray, v_km_s: np.ndarray, sun_km: np.ndarray) -> np.ndarray:
+    """Beta angle: elevation of the Sun above the orbit plane (angular momentum ``r x v``)."""
+    h = np.cross(r_km, v_km_s)
+    h_norm = np.sqrt(np.einsum("...i,...i->...", h, h))
+    s_norm = np.sqrt(np.einsum("...i,...i->...", sun_km, sun_km))
+    sin_beta = np.einsum("...i,...i->...", h, sun_km) / (h_norm * s_norm)
+    return np.arcsin(np.clip(sin_beta, -1.0, 1.0))
