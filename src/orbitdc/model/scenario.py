@@ -1,0 +1,419 @@
+"""The scenario: what a user writes in TOML, validated with pydantic.
+
+Key names are a contract (``shared/design.md``, ``docs/scenario.md``): units in names, UTC times,
+paths relative to the scenario file. Every model forbids unknown keys, so a typo is an error that
+names the key rather than a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import tomllib
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from sgp4.api import Satrec
+
+from orbitdc.model.elements import parse_omm_text, parse_tle_text
+from orbitdc.model.errors import ScenarioError
+
+__all__ = [
+    "Scenario",
+    "WalkerFleet",
+    "SsoFleet",
+    "ClusterFleet",
+    "ElementsFleet",
+    "GroundStation",
+    "Output",
+    "load_scenario",
+    "parse_scenario",
+    "MIN_ALTITUDE_KM",
+    "MAX_ALTITUDE_KM",
+    "AUTO_RECORD_LIMIT",
+]
+
+#: Lowest mean altitude accepted for generated orbits: below ~150 km an orbit decays within
+#: hours and SGP4 stops (Vallado et al. 2006 treat perigee below 98 km as decayed).
+MIN_ALTITUDE_KM = 150.0
+#: Highest mean altitude accepted: beyond about twice geostationary SGP4/SDP4 is not meant to be
+#: used and the conical shadow model's Earth disk becomes tiny.
+MAX_ALTITUDE_KM = 100_000.0
+
+#: With ``[output] satellites = "auto"``, fleets larger than this record this many satellites.
+AUTO_RECORD_LIMIT = 100
+
+_NAME_PATTERN = r"^[A-Za-z0-9_.][A-Za-z0-9_. -]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+Altitude = Annotated[
+    float,
+    Field(
+        ge=MIN_ALTITUDE_KM,
+        le=MAX_ALTITUDE_KM,
+        description="mean altitude above the equator, km",
+    ),
+]
+Name = Annotated[str, Field(min_length=1, max_length=64, pattern=_NAME_PATTERN)]
+
+
+class _FleetBase(_Strict):
+    name: Name
+
+
+class WalkerFleet(_FleetBase):
+    """A Walker-delta shell ``i: T/P/F`` of circular orbits."""
+
+    kind: Literal["walker"]
+    altitude_km: Altitude
+    inclination_deg: Annotated[float, Field(ge=0.0, le=180.0)]
+    planes: Annotated[int, Field(ge=1, le=10_000)]
+    per_plane: Annotated[int, Field(ge=1, le=10_000)]
+    phasing: Annotated[int, Field(ge=0)] = 0
+    raan0_deg: float = 0.0
+
+    @model_validator(mode="after")
+    def _phasing_in_range(self):
+        if self.phasing >= self.planes:
+            raise ValueError(
+                f"phasing must be between 0 and planes - 1 = {self.planes - 1}, got {self.phasing}"
+            )
+        return self
+
+    @property
+    def count(self) -> int:
+        return self.planes * self.per_plane
+
+
+class SsoFleet(_FleetBase):
+    """Satellites evenly spaced in one sun-synchronous circular plane (inclination from J2)."""
+
+    kind: Literal["sso"]
+    altitude_km: Annotated[float, Field(ge=MIN_ALTITUDE_KM, le=5_900.0)]
+    ltan_h: Annotated[float, Field(ge=0.0, lt=24.0, description="local time of ascending node")]
+    count: Annotated[int, Field(ge=1, le=100_000)] = 1
+
+
+class ClusterFleet(_FleetBase):
+    """A tight formation around one circular reference orbit.
+
+    The reference orbit is sun-synchronous when ``ltan_h`` is given (inclination from J2), else
+    it is set by ``inclination_deg`` and ``raan_deg``.
+    """
+
+    kind: Literal["cluster"]
+    altitude_km: Altitude
+    count: Annotated[int, Field(ge=1, le=100_000)]
+    radius_km: Annotated[float, Field(gt=0.0, le=100.0)]
+    ltan_h: Annotated[float | None, Field(ge=0.0, lt=24.0)] = None
+    inclination_deg: Annotated[float | None, Field(ge=0.0, le=180.0)] = None
+    raan_deg: float | None = None
+
+    @model_validator(mode="after")
+    def _orbit_given_once(self):
+        if self.ltan_h is None and self.inclination_deg is None:
+            raise ValueError("give either ltan_h (sun-synchronous) or inclination_deg")
+        if self.ltan_h is not None and (
+            self.inclination_deg is not None or self.raan_deg is not None
+        ):
+            raise ValueError(
+                "ltan_h sets a sun-synchronous orbit; do not also give inclination_deg/raan_deg"
+            )
+        if self.ltan_h is not None and self.altitude_km > 5_900.0:
+            raise ValueError("no sun-synchronous orbit exists above about 5,900 km")
+        return self
+
+
+class ElementsFleet(_FleetBase):
+    """Satellites from element sets: TLE inline or in a file, or OMM (JSON or XML)."""
+
+    kind: Literal["elements"]
+    tle: str | None = None
+    tle_file: str | None = None
+    omm: str | None = None
+    omm_file: str | None = None
+    _records: list[tuple[str | None, Satrec]] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        given = [k for k in ("tle", "tle_file", "omm", "omm_file") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of tle, tle_file, omm, omm_file"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        return self
+
+    @property
+    def source_key(self) -> str:
+        return next(k for k in ("tle", "tle_file", "omm", "omm_file") if getattr(self, k))
+
+    def load(self, base_dir: Path) -> None:
+        """Read and parse the element sets (raises ValueError with a readable message)."""
+        key = self.source_key
+        value = getattr(self, key)
+        if key.endswith("_file"):
+            path = (base_dir / value).resolve()
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+        else:
+            text = value
+        parse = parse_tle_text if key.startswith("tle") else parse_omm_text
+        self._records = parse(text)
+
+    @property
+    def records(self) -> list[tuple[str | None, Satrec]]:
+        return self._records
+
+    @property
+    def count(self) -> int:
+        return len(self._records)
+
+
+Fleet = Annotated[
+    WalkerFleet | SsoFleet | ClusterFleet | ElementsFleet, Field(discriminator="kind")
+]
+
+
+class GroundStation(_Strict):
+    name: Name
+    lat_deg: Annotated[float, Field(ge=-90.0, le=90.0)]
+    lon_deg: Annotated[float, Field(ge=-180.0, le=360.0)]
+    alt_m: Annotated[float, Field(ge=-500.0, le=9_000.0)] = 0.0
+    min_elevation_deg: Annotated[float, Field(ge=0.0, lt=90.0)] = 5.0
+
+
+class Output(_Strict):
+    """What the time series records. Events are always complete.
+
+    ``satellites``: ``"all"``, ``"auto"`` (all when the run has at most
+    ``AUTO_RECORD_LIMIT`` satellites, else that many spread evenly over the fleet), or a list of
+    satellite or fleet names. ``every_s``: recording interval, a multiple of ``step_s``
+    (default: ``step_s`` rounded up to a multiple that is at least 60 s).
+    """
+
+    satellites: Literal["all", "auto"] | list[Name] = "auto"
+    every_s: Annotated[float | None, Field(gt=0.0)] = None
+
+    @field_validator("satellites")
+    @classmethod
+    def _non_empty(cls, value):
+        if isinstance(value, list) and not value:
+            raise ValueError('list at least one satellite or fleet name, or use "all"')
+        return value
+
+
+class Scenario(_Strict):
+    """A whole scenario. Build one with :func:`load_scenario` or :func:`parse_scenario`."""
+
+    name: Name
+    description: str = ""
+    start: _dt.datetime
+    duration_h: Annotated[float, Field(gt=0.0, le=24.0 * 366)]
+    step_s: Annotated[float, Field(gt=0.0, le=3600.0)]
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 1
+    fleet: Annotated[list[Fleet], Field(min_length=1)]
+    ground_station: list[GroundStation] = []
+    output: Output = Output()
+    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+    _source: str = PrivateAttr(default="<scenario>")
+
+    @field_validator("start")
+    @classmethod
+    def _utc(cls, value: _dt.datetime) -> _dt.datetime:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("must be a UTC time with its offset, e.g. 2026-03-20T00:00:00Z")
+        return value.astimezone(_dt.timezone.utc)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        duration_s = self.duration_h * 3600.0
+        if self.step_s > duration_s:
+            raise ValueError(
+                f"step_s ({self.step_s:g} s) must not exceed the duration ({duration_s:g} s)"
+            )
+        names = [f.name for f in self.fleet]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"fleet names must be unique; repeated: {', '.join(dup)}")
+        gs = [g.name for g in self.ground_station]
+        dup = sorted({n for n in gs if gs.count(n) > 1})
+        if dup:
+            raise ValueError(f"ground_station names must be unique; repeated: {', '.join(dup)}")
+        every = self.output.every_s
+        if every is not None:
+            ratio = every / self.step_s
+            if abs(ratio - round(ratio)) > 1e-9 or round(ratio) < 1:
+                raise ValueError(
+                    f"output.every_s ({every:g}) must be a positive multiple of step_s "
+                    f"({self.step_s:g})"
+                )
+        return self
+
+    # --- derived quantities ---------------------------------------------------------------
+    @property
+    def duration_s(self) -> float:
+        return self.duration_h * 3600.0
+
+    @property
+    def n_steps(self) -> int:
+        """Number of sample times, including both ends (the last step may be shorter)."""
+        return int(math.ceil(self.duration_s / self.step_s - 1e-9)) + 1
+
+    @property
+    def record_every(self) -> int:
+        """Time-series recording interval in steps."""
+        if self.output.every_s is not None:
+            return int(round(self.output.every_s / self.step_s))
+        return max(1, int(math.ceil(60.0 / self.step_s - 1e-9)))
+
+    @property
+    def base_dir(self) -> Path:
+        return self._base_dir
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+    @cached_property
+    def satellite_names(self) -> list[str]:
+        """Names of all satellites, ``<fleet>-<index>``; a fleet of one is named as the fleet."""
+        out: list[str] = []
+        for f in self.fleet:
+            n = f.count
+            out.extend([f.name] if n == 1 else [f"{f.name}-{i}" for i in range(n)])
+        return out
+
+    def recorded_satellites(self) -> list[int]:
+        """Indices of the satellites whose time series is recorded."""
+        names = self.satellite_names
+        sel = self.output.satellites
+        if sel == "all":
+            return list(range(len(names)))
+        if sel == "auto":
+            limit = AUTO_RECORD_LIMIT
+            if len(names) <= limit:
+                return list(range(len(names)))
+            step = len(names) / limit
+            return sorted({int(i * step) for i in range(limit)})
+        index = {n: i for i, n in enumerate(names)}
+        out: set[int] = set()
+        start = 0
+        spans = {}
+        for f in self.fleet:
+            n = f.count
+            spans[f.name] = range(start, start + n)
+            start += n
+        for item in sel:
+            if item in spans:
+                out.update(spans[item])
+            elif item in index:
+                out.add(index[item])
+        return sorted(out)
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def _key(loc: tuple) -> str:
+    """Dotted key from a pydantic location, dropping union tags such as ``walker``."""
+    parts = []
+    for item in loc:
+        if isinstance(item, str) and item in {"walker", "sso", "cluster", "elements"}:
+            continue
+        if isinstance(item, str) and ("[" in item or item.startswith("function-")):
+            continue
+        parts.append(str(item))
+    return ".".join(parts)
+
+
+def _describe(err: dict) -> str:
+    kind = err["type"]
+    msg = err["msg"]
+    if kind == "extra_forbidden":
+        return "unknown key (check its spelling against docs/scenario.md)"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "union_tag_invalid":
+        expected = err.get("ctx", {}).get("expected_tags", "")
+        return f"unknown kind {err['input'].get('kind')!r}; expected one of {expected}"
+    if kind == "union_tag_not_found":
+        return "missing key 'kind' (walker, sso, cluster or elements)"
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    value = err.get("input")
+    if kind != "value_error" and not isinstance(value, (dict, list)):
+        msg = f"{msg} (got {value!r})"
+    return msg
+
+
+def parse_scenario(
+    data: dict, *, source: str = "<scenario>", base_dir: Path | None = None
+) -> Scenario:
+    """Validate a scenario given as a dict (as read from TOML). Raises :class:`ScenarioError`."""
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = [(_key(e["loc"]), _describe(e)) for e in exc.errors()]
+        raise ScenarioError(source, problems) from None
+    scenario._source = source
+    scenario._base_dir = (base_dir or Path.cwd()).resolve()
+    problems = []
+    for i, fleet in enumerate(scenario.fleet):
+        if isinstance(fleet, ElementsFleet):
+            try:
+                fleet.load(scenario.base_dir)
+            except ValueError as exc:
+                problems.append((f"fleet.{i}.{fleet.source_key}", str(exc)))
+    if problems:
+        raise ScenarioError(source, problems)
+    known = set(scenario.satellite_names) | {f.name for f in scenario.fleet}
+    sel = scenario.output.satellites
+    if isinstance(sel, list):
+        unknown = [s for s in sel if s not in known]
+        if unknown:
+            raise ScenarioError(
+                source,
+                [
+                    (
+                        "output.satellites",
+                        f"no satellite or fleet named {', '.join(map(repr, unknown))}",
+                    )
+                ],
+            )
+    return scenario
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file. Raises :class:`ScenarioError` on bad input."""
+    path = Path(path)
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError(source, [("", "file not found")]) from None
+    except OSError as exc:
+        raise ScenarioError(source, [("", f"cannot read: {exc.strerror or exc}")]) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ScenarioError(source, [("", "not a UTF-8 text file")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(source, [("", f"not valid TOML: {exc}")]) from None
+    return parse_scenario(data, source=source, base_dir=path.parent)
