@@ -1,0 +1,6 @@
+"""The engine: builds the fleet as arrays, steps it through time in chunks, finds events and
+records results."""
+
+from orbitdc.sim.results import OutputError, Results, run_to_directory, simulate
+
+__all__ = ["Results", "simulate", "run_to_directory", "OutputError"]

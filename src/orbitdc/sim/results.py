@@ -1,0 +1,386 @@
+"""Results of a run: tables (pyarrow), the summary, and writing them to a folder atomically."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from orbitdc._version import __version__
+from orbitdc.core.time import to_datetime64
+from orbitdc.model.scenario import Scenario
+from orbitdc.sim.engine import Progress, RawRun, simulate_arrays
+
+__all__ = ["Results", "simulate", "run_to_directory", "OutputError", "SUMMARY_PER_SATELLITE_LIMIT"]
+
+#: summary.json lists satellites one by one up to this fleet size; satellites.parquet always does.
+SUMMARY_PER_SATELLITE_LIMIT = 1000
+
+TIME = pa.timestamp("us", tz="UTC")
+TIMESERIES_SCHEMA = pa.schema(
+    [
+        ("time", TIME),
+        ("satellite", pa.string()),
+        ("x_km", pa.float64()),
+        ("y_km", pa.float64()),
+        ("z_km", pa.float64()),
+        ("lat_deg", pa.float64()),
+        ("lon_deg", pa.float64()),
+        ("alt_km", pa.float64()),
+        ("shadow", pa.float64()),
+        ("beta_deg", pa.float64()),
+    ]
+)
+EVENTS_SCHEMA = pa.schema(
+    [
+        ("satellite", pa.string()),
+        ("kind", pa.string()),
+        ("target", pa.string()),
+        ("start", TIME),
+        ("end", TIME),
+        ("duration_s", pa.float64()),
+        ("clipped_start", pa.bool_()),
+        ("clipped_end", pa.bool_()),
+    ]
+)
+OUTPUT_FILES = ("summary.json", "timeseries.parquet", "events.parquet", "satellites.parquet")
+
+
+class OutputError(ValueError):
+    """The output folder cannot be used (exit code 2)."""
+
+
+def _timeseries_batch(scenario: Scenario, names: np.ndarray, cols: dict) -> pa.RecordBatch:
+    arrays = [
+        pa.array(to_datetime64(scenario.start, cols["t_s"]), type=TIME),
+        pa.array(names[cols["satellite_index"]], type=pa.string()),
+    ] + [pa.array(cols[f.name], type=pa.float64()) for f in list(TIMESERIES_SCHEMA)[2:]]
+    return pa.RecordBatch.from_arrays(arrays, schema=TIMESERIES_SCHEMA)
+
+
+def _events_table(scenario: Scenario, raw: RawRun) -> pa.Table:
+    names = np.asarray(raw.fleet.names, dtype=object)
+    station_names = np.asarray(raw.stations.names, dtype=object)
+    n_g = max(raw.stations.size, 1)
+    parts = []
+    for kind, (rows, start, end, c0, c1) in raw.windows.items():
+        if kind == "contact":
+            sat = rows // n_g
+            target = station_names[rows % n_g]
+        else:
+            sat = rows
+            target = np.full(rows.size, None, dtype=object)
+        parts.append((sat, np.full(rows.size, kind, dtype=object), target, start, end, c0, c1))
+    sat, kind, target, start, end, c0, c1 = (np.concatenate(p) for p in zip(*parts))
+    kind_rank = np.unique(kind, return_inverse=True)[1] if kind.size else kind
+    target_key = np.asarray([t or "" for t in target], dtype=object)
+    order = np.lexsort((target_key, kind_rank, sat, start)) if sat.size else np.arange(0)
+    return pa.Table.from_arrays(
+        [
+            pa.array(names[sat[order]] if sat.size else [], type=pa.string()),
+            pa.array(kind[order], type=pa.string()),
+            pa.array(target[order], type=pa.string()),
+            pa.array(to_datetime64(scenario.start, start[order]), type=TIME),
+            pa.array(to_datetime64(scenario.start, end[order]), type=TIME),
+            pa.array(end[order] - start[order], type=pa.float64()),
+            pa.array(c0[order], type=pa.bool_()),
+            pa.array(c1[order], type=pa.bool_()),
+        ],
+        schema=EVENTS_SCHEMA,
+    )
+
+
+def _per_satellite(raw: RawRun, duration_s: float) -> dict[str, np.ndarray]:
+    """Per-satellite figures from the event windows (exact to the event tolerance)."""
+    n_s = raw.fleet.size
+    n_g = raw.stations.size
+
+    def sums(kind, n_rows):
+        rows, start, end, _, _ = raw.windows.get(kind, (np.empty(0, int),) + (np.empty(0),) * 4)
+        dur = end - start
+        total = np.bincount(rows, weights=dur, minlength=n_rows)
+        count = np.bincount(rows, minlength=n_rows)
+        longest = np.zeros(n_rows)
+        np.maximum.at(longest, rows, dur)
+        return total, count, longest
+
+    umbra_s, eclipses, longest = sums("umbra", n_s)
+    penumbra_s, _, _ = sums("penumbra", n_s)
+    # The occulted fraction rises symmetrically across a penumbra, so its mean there is 1/2.
+    sunlit = 1.0 - (umbra_s + 0.5 * penumbra_s) / duration_s
+    out = {
+        "sunlit_fraction": sunlit,
+        "eclipses": eclipses,
+        "longest_eclipse_min": longest / 60.0,
+        "umbra_min": umbra_s / 60.0,
+        "penumbra_min": penumbra_s / 60.0,
+        "beta_min_deg": np.rad2deg(raw.beta_min_rad),
+        "beta_max_deg": np.rad2deg(raw.beta_max_rad),
+    }
+    if n_g:
+        contact_s, passes, _ = sums("contact", n_s * n_g)
+        contact_s = contact_s.reshape(n_s, n_g)
+        passes = passes.reshape(n_s, n_g)
+        for g, name in enumerate(raw.stations.names):
+            out[f"contact_min.{name}"] = contact_s[:, g] / 60.0
+            out[f"passes.{name}"] = passes[:, g]
+    return out
+
+
+def _union_minutes(start: np.ndarray, end: np.ndarray) -> float:
+    """Length of the union of intervals, in minutes."""
+    if start.size == 0:
+        return 0.0
+    order = np.argsort(start, kind="stable")
+    s, e = start[order], np.maximum.accumulate(end[order])
+    gaps = np.maximum(s[1:] - e[:-1], 0.0)
+    return float((e[-1] - s[0] - gaps.sum()) / 60.0)
+
+
+def _num(x: Any) -> Any:
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (np.floating, float)):
+        x = float(x)
+        return None if not math.isfinite(x) else round(x, 6)
+    return x
+
+
+def _summary(scenario: Scenario, raw: RawRun, per_sat: dict[str, np.ndarray]) -> dict:
+    names = raw.fleet.names
+    n_s = raw.fleet.size
+    duration_s = float(raw.times_s[-1] - raw.times_s[0])
+    sunlit = per_sat["sunlit_fraction"]
+    longest = per_sat["longest_eclipse_min"]
+    worst = int(np.argmax(longest)) if n_s else 0
+    stations: dict[str, dict] = {}
+    if "contact" in raw.windows:
+        rows, start, end, _, _ = raw.windows["contact"]
+        n_g = raw.stations.size
+        for g, name in enumerate(raw.stations.names):
+            mask = rows % n_g == g
+            stations[name] = {
+                "contact_min_total": _num(np.sum(end[mask] - start[mask]) / 60.0),
+                "coverage_min": _num(_union_minutes(start[mask], end[mask])),
+                "coverage_fraction": _num(
+                    _union_minutes(start[mask], end[mask]) * 60.0 / duration_s
+                ),
+                "passes": int(mask.sum()),
+            }
+    fleet = {
+        "satellites": n_s,
+        "sunlit_fraction_mean": _num(np.mean(sunlit)),
+        "sunlit_fraction_min": _num(np.min(sunlit)),
+        "sunlit_fraction_max": _num(np.max(sunlit)),
+        "eclipses": int(np.sum(per_sat["eclipses"])),
+        "longest_eclipse_min": _num(longest[worst] if n_s else 0.0),
+        "longest_eclipse_satellite": names[worst] if n_s and longest[worst] > 0 else None,
+        "stations": stations,
+    }
+    warnings = [
+        f"satellite {names[s]}: SGP4 error code {code} from t = {t:.0f} s "
+        "(decayed or invalid elements); its later samples are empty"
+        for s, (code, t) in sorted(raw.sgp4_errors.items())
+    ]
+    recorded = scenario.recorded_satellites()
+    if len(recorded) < n_s:
+        warnings.append(
+            f"time series records {len(recorded)} of {n_s} satellites "
+            "([output] satellites); events and this summary cover all of them"
+        )
+    summary = {
+        "scenario": scenario.name,
+        "description": scenario.description,
+        "orbitdc_version": __version__,
+        "seed": scenario.seed,
+        "start": scenario.start.isoformat().replace("+00:00", "Z"),
+        "end": str(to_datetime64(scenario.start, np.array([duration_s]))[0]) + "Z",
+        "duration_h": scenario.duration_h,
+        "step_s": scenario.step_s,
+        "satellites": n_s,
+        "ground_stations": raw.stations.names,
+        "timeseries": {
+            "satellites_recorded": len(recorded),
+            "every_s": scenario.record_every * scenario.step_s,
+        },
+        "kpis": {
+            "sunlit_fraction_mean": fleet["sunlit_fraction_mean"],
+            "eclipses": fleet["eclipses"],
+            "longest_eclipse_min": fleet["longest_eclipse_min"],
+            "contact_min_per_station": {k: v["contact_min_total"] for k, v in stations.items()},
+        },
+        "fleet": fleet,
+        "warnings": warnings,
+    }
+    if n_s <= SUMMARY_PER_SATELLITE_LIMIT:
+        sats = {}
+        for i, name in enumerate(names):
+            entry = {
+                k: _num(per_sat[k][i])
+                for k in per_sat
+                if not k.startswith(("contact_min.", "passes."))
+            }
+            if raw.stations.size:
+                entry["contact_min"] = {
+                    s: _num(per_sat[f"contact_min.{s}"][i]) for s in raw.stations.names
+                }
+            sats[name] = entry
+        summary["satellites_detail"] = sats
+    else:
+        summary["satellites_detail"] = "see satellites.parquet"
+    return summary
+
+
+class Results:
+    """What a run produced: ``summary`` (dict) and tables as ``pyarrow.Table``.
+
+    ``timeseries`` is held in memory for runs made with :func:`simulate`; a run written to a
+    folder reads it back from ``timeseries.parquet`` when asked.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        summary: dict,
+        events: pa.Table,
+        satellites: pa.Table,
+        timeseries: pa.Table | Path,
+    ):
+        self.scenario = scenario
+        self.summary = summary
+        self.events = events
+        self.satellites = satellites
+        self._timeseries = timeseries
+
+    @property
+    def timeseries(self) -> pa.Table:
+        if isinstance(self._timeseries, Path):
+            self._timeseries = pq.read_table(self._timeseries)
+        return self._timeseries
+
+    def __repr__(self) -> str:
+        k = self.summary["kpis"]
+        return (
+            f"<Results {self.summary['scenario']!r}: {self.summary['satellites']} satellites, "
+            f"{self.summary['duration_h']:g} h, sunlit {k['sunlit_fraction_mean']:.3f}, "
+            f"{k['eclipses']} eclipses, {self.events.num_rows} events>"
+        )
+
+    def write(self, out_dir: str | Path) -> Path:
+        """Write every output into ``out_dir`` atomically (see :func:`run_to_directory`)."""
+
+        def fill(tmp: Path) -> None:
+            pq.write_table(self.timeseries, tmp / "timeseries.parquet")
+            self._write_rest(tmp)
+
+        return _atomic_directory(Path(out_dir), fill)
+
+    def _write_rest(self, folder: Path) -> None:
+        pq.write_table(self.events, folder / "events.parquet")
+        pq.write_table(self.satellites, folder / "satellites.parquet")
+        text = json.dumps(self.summary, indent=2, sort_keys=False, allow_nan=False)
+        (folder / "summary.json").write_text(text + "\n", encoding="utf-8")
+
+
+def _finish(scenario: Scenario, raw: RawRun, timeseries) -> Results:
+    per_sat = _per_satellite(raw, float(raw.times_s[-1] - raw.times_s[0]))
+    satellites = pa.table(
+        {"satellite": pa.array(raw.fleet.names, pa.string())}
+        | {
+            "fleet": pa.array(
+                [scenario.fleet[i].name for i in raw.fleet.fleet_index], pa.string()
+            )
+        }
+        | {k: pa.array(v) for k, v in per_sat.items()}
+    )
+    return Results(
+        scenario=scenario,
+        summary=_summary(scenario, raw, per_sat),
+        events=_events_table(scenario, raw),
+        satellites=satellites,
+        timeseries=timeseries,
+    )
+
+
+def simulate(scenario: Scenario, *, progress: Progress | None = None) -> Results:
+    """Fly ``scenario`` and return its :class:`Results`, time series in memory."""
+    names = np.asarray(scenario.satellite_names, dtype=object)
+    batches: list[pa.RecordBatch] = []
+    raw = simulate_arrays(
+        scenario,
+        sink=lambda cols: batches.append(_timeseries_batch(scenario, names, cols)),
+        progress=progress,
+    )
+    return _finish(scenario, raw, pa.Table.from_batches(batches, schema=TIMESERIES_SCHEMA))
+
+
+def run_to_directory(
+    scenario: Scenario, out_dir: str | Path, *, progress: Progress | None = None
+) -> Results:
+    """Fly ``scenario`` and write its outputs to ``out_dir``, streaming the time series.
+
+    Outputs go to a temporary folder beside ``out_dir`` that is renamed into place when
+    everything is written, so ``out_dir`` never holds a half-written run. An existing
+    ``out_dir`` is replaced only if it is empty or holds an earlier orbitdc run.
+    """
+    names = np.asarray(scenario.satellite_names, dtype=object)
+    holder: dict[str, Results] = {}
+
+    def fill(tmp: Path) -> None:
+        path = tmp / "timeseries.parquet"
+        with pq.ParquetWriter(path, TIMESERIES_SCHEMA) as writer:
+            raw = simulate_arrays(
+                scenario,
+                sink=lambda cols: writer.write_batch(_timeseries_batch(scenario, names, cols)),
+                progress=progress,
+            )
+        results = _finish(scenario, raw, path)
+        results._write_rest(tmp)
+        holder["results"] = results
+
+    final = _atomic_directory(Path(out_dir), fill)
+    results = holder["results"]
+    results._timeseries = final / "timeseries.parquet"
+    return results
+
+
+def _atomic_directory(out_dir: Path, fill: Callable[[Path], None]) -> Path:
+    out_dir = out_dir.absolute()
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise OutputError(f"{out_dir}: exists and is not a folder")
+        content = {p.name for p in out_dir.iterdir()}
+        if content and "summary.json" not in content:
+            raise OutputError(
+                f"{out_dir}: folder is not empty and holds no orbitdc run; "
+                "choose another --out or empty it"
+            )
+    parent = out_dir.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=parent))
+    except OSError as exc:
+        raise OutputError(f"{out_dir}: cannot create the folder: {exc.strerror or exc}") from None
+    try:
+        fill(tmp)
+        os.chmod(tmp, 0o755)
+        if out_dir.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=parent))
+            os.replace(out_dir, old / "run")
+            os.replace(tmp, out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
