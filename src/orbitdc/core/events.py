@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["hermite", "find_crossings", "windows_from_crossings", "combine_states"]
+__all__ = ["combine_states", "find_crossings", "hermite", "windows_from_crossings"]
 
 #: Golden-section ratio used for the extremum search.
 _INV_PHI = (np.sqrt(5.0) - 1.0) / 2.0
@@ -107,6 +107,12 @@ def find_crossings(
     (both (N,)). ``rate_bound`` bounds ``|dg/dt|`` per series (M,) or overall; it limits the
     search for excursions hidden between two samples to extrema close enough to zero to reach
     it. NaN samples (failed propagation) are never crossed.
+
+    Assumption: each sampling interval holds at most one local extremum of the continuous
+    function (the step is shorter than half the shortest oscillation). Orbital signals
+    (elevation, shadow) oscillate once per orbit (~90 min) and steps are seconds to a minute, so
+    this holds by a wide margin; an excursion hidden between two samples is then found by a
+    golden-section search for that one extremum.
 
     Returns ``(rows, times, rising)``: series index, refined time (s) and whether ``g`` goes from
     negative to positive. Sorted by row then time.

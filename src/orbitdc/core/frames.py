@@ -12,9 +12,9 @@ import numpy as np
 from orbitdc.core.constants import WGS84_FLATTENING, WGS84_RADIUS_KM
 
 __all__ = [
-    "teme_to_ecef",
     "ecef_to_geodetic",
     "geodetic_to_ecef",
+    "teme_to_ecef",
     "up_vectors",
 ]
 

@@ -30,15 +30,15 @@ from orbitdc.core.time import gmst_rad
 __all__ = [
     "CircularElements",
     "circular_mean_motion_rad_per_s",
-    "orbital_period_s",
-    "sun_synchronous_inclination_rad",
-    "sgp4_sun_synchronous_inclination_rad",
-    "raan_for_ltan_rad",
-    "walker_delta",
-    "lattice_offsets_km",
     "formation_elements",
-    "satrecs_from_elements",
+    "lattice_offsets_km",
+    "orbital_period_s",
     "propagate",
+    "raan_for_ltan_rad",
+    "satrecs_from_elements",
+    "sgp4_sun_synchronous_inclination_rad",
+    "sun_synchronous_inclination_rad",
+    "walker_delta",
 ]
 
 
@@ -158,6 +158,11 @@ def lattice_offsets_km(count: int, radius_km: float) -> np.ndarray:
     return chosen * (radius_km / np.max(np.hypot(*chosen.T)))
 
 
+#: Common eccentricity of a formation's members (see :func:`formation_elements`); well above
+#: SGP4's floor of 1e-6 and above the relative part for clusters up to ~1.4 km radius at LEO.
+FORMATION_BASE_ECC = 1e-4
+
+
 def formation_elements(
     reference: CircularElements, offsets_km: np.ndarray
 ) -> CircularElements:
@@ -171,12 +176,19 @@ def formation_elements(
     Relative motion is linear in ``p``, so two members ``d`` apart in the lattice stay between
     ``d/2`` and ``d`` apart, twice per orbit. Cross-track motion and differential J2 drift
     (Suncatcher: < 3 m/s/yr per km) are neglected.
+
+    Every member's eccentricity vector is ``FORMATION_BASE_ECC`` (pointing at perigee argument
+    90 deg, like a frozen orbit) plus its relative vector. Without the common part the member at
+    the centre would have e = 0, which SGP4 silently raises to 1e-6: a 7 m error in a 100 m
+    geometry. A common part moves the whole cluster together and leaves relative motion alone.
     """
     a_km = WGS72_RADIUS_KM + float(reference.altitude_km[0])
     offsets_km = np.asarray(offsets_km, float)
     n = offsets_km.shape[0]
-    ecc = np.hypot(offsets_km[:, 0], offsets_km[:, 1]) / (2.0 * a_km)
-    argp = np.mod(np.arctan2(offsets_km[:, 1], offsets_km[:, 0]), 2.0 * np.pi)
+    ex = offsets_km[:, 0] / (2.0 * a_km)
+    ey = offsets_km[:, 1] / (2.0 * a_km) + FORMATION_BASE_ECC
+    ecc = np.hypot(ex, ey)
+    argp = np.mod(np.arctan2(ey, ex), 2.0 * np.pi)
     arg_lat = float(reference.argp_rad[0] + reference.mean_anomaly_rad[0])
     return CircularElements(
         altitude_km=np.full(n, reference.altitude_km[0]),

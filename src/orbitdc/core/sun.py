@@ -20,11 +20,11 @@ import numpy as np
 from orbitdc.core.constants import AU_KM, JD_J2000, SUN_RADIUS_KM, WGS84_RADIUS_KM
 
 __all__ = [
-    "sun_position_km",
-    "shadow_angles",
-    "shadow_fraction",
     "beta_angle_rad",
     "occulted_fraction",
+    "shadow_angles",
+    "shadow_fraction",
+    "sun_position_km",
 ]
 
 #: Earth radius used by the shadow model (spherical Earth).

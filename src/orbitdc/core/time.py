@@ -17,16 +17,16 @@ import numpy as np
 
 from orbitdc.core.constants import JD_J2000, JD_UNIX_EPOCH, SECONDS_PER_DAY
 
-__all__ = ["epoch_jd", "jd_pair", "gmst_rad", "to_datetime64"]
+__all__ = ["epoch_jd", "gmst_rad", "jd_pair", "to_datetime64"]
 
 
 def epoch_jd(epoch: _dt.datetime) -> tuple[float, float]:
     """Split a timezone-aware UTC datetime into (Julian date at 0h, fraction of day)."""
     if epoch.tzinfo is None:
         raise ValueError("epoch must be timezone-aware (UTC)")
-    epoch = epoch.astimezone(_dt.timezone.utc)
+    epoch = epoch.astimezone(_dt.UTC)
     midnight = epoch.replace(hour=0, minute=0, second=0, microsecond=0)
-    days = (midnight - _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)).days
+    days = (midnight - _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)).days
     fraction = (epoch - midnight).total_seconds() / SECONDS_PER_DAY
     return JD_UNIX_EPOCH + days, fraction
 
@@ -57,5 +57,5 @@ def gmst_rad(jd: np.ndarray, fr: np.ndarray) -> np.ndarray:
 
 def to_datetime64(epoch: _dt.datetime, t_s: np.ndarray) -> np.ndarray:
     """UTC timestamps (numpy ``datetime64[us]``) for seconds after ``epoch``."""
-    base = np.datetime64(epoch.astimezone(_dt.timezone.utc).replace(tzinfo=None), "us")
+    base = np.datetime64(epoch.astimezone(_dt.UTC).replace(tzinfo=None), "us")
     return base + np.round(np.asarray(t_s, dtype=float) * 1e6).astype("timedelta64[us]")

@@ -12,7 +12,7 @@ import json
 from sgp4 import omm
 from sgp4.api import Satrec
 
-__all__ = ["parse_tle_text", "parse_omm_text", "tle_checksum"]
+__all__ = ["parse_omm_text", "parse_tle_text", "tle_checksum"]
 
 
 def tle_checksum(line: str) -> int:
@@ -76,7 +76,13 @@ def parse_omm_text(text: str) -> list[tuple[str | None, Satrec]]:
     stripped = text.lstrip()
     try:
         if stripped.startswith("<"):
-            records = list(omm.parse_xml(io.StringIO(text)))
+            try:
+                records = list(omm.parse_xml(io.StringIO(text)))
+            except (AttributeError, TypeError):
+                raise ValueError(
+                    "XML is not CCSDS OMM: each <segment> needs <metadata> and <data> holding "
+                    "<meanElements> and <tleParameters>"
+                ) from None
         else:
             data = json.loads(text)
             records = data if isinstance(data, list) else [data]
