@@ -7,7 +7,6 @@ Exit codes: 0 ok, 2 bad input (the message names the file, the key and what is e
 from __future__ import annotations
 
 import functools
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -118,7 +117,7 @@ def _print_summary(results: Results, out_dir: Path) -> None:
     out.print(table)
     for w in s["warnings"]:
         err.print(f"[yellow]warning:[/yellow] {escape(w)}", soft_wrap=True)
-    out.print(f"Outputs written to [bold]{out_dir.absolute()}[/bold]")
+    out.print(f"Outputs written to [bold]{escape(str(out_dir.absolute()))}[/bold]", soft_wrap=True)
 
 
 @app.command()
@@ -142,7 +141,8 @@ def demo(
     preset: Annotated[str, typer.Option(help="Preset to run.")] = DEMO_PRESET,
 ) -> None:
     """Run the flagship preset and say where its outputs are."""
-    out.print(f"orbitdc demo: {preset_description(preset) if preset in preset_names() else preset}")
+    known = preset in preset_names()
+    out.print(f"orbitdc demo: {preset_description(preset) if known else preset}", soft_wrap=True)
     _run(f"preset:{preset}", out_dir)
 
 
@@ -169,7 +169,8 @@ def validate(
     sc = load_scenario(_scenario_path(scenario))
     out.print(
         f"{scenario}: ok — {len(sc.satellite_names)} satellites in {len(sc.fleet)} fleet(s), "
-        f"{len(sc.ground_station)} ground station(s), {sc.n_steps} steps of {sc.step_s:g} s"
+        f"{len(sc.ground_station)} ground station(s), {sc.n_steps} steps of {sc.step_s:g} s",
+        soft_wrap=True,
     )
 
 

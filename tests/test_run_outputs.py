@@ -1,0 +1,157 @@
+"""`orbitdc run` writes the contract's files and columns; runs are deterministic; chunking
+does not change results; [output] selects what the time series records."""
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+import orbitdc
+from orbitdc.sim import engine
+from orbitdc.sim.results import simulate
+
+SCENARIO = {
+    "name": "mixed",
+    "start": "2026-03-20T00:00:00Z",
+    "duration_h": 3.0,
+    "step_s": 20.0,
+    "seed": 7,
+    "fleet": [
+        {"name": "shell", "kind": "walker", "altitude_km": 550.0, "inclination_deg": 53.0,
+         "planes": 3, "per_plane": 4, "phasing": 1},
+        {"name": "polar", "kind": "sso", "altitude_km": 800.0, "ltan_h": 10.5},
+        {"name": "cluster", "kind": "cluster", "altitude_km": 650.0, "ltan_h": 18.0,
+         "count": 9, "radius_km": 1.0},
+    ],
+    "ground_station": [
+        {"name": "Svalbard", "lat_deg": 78.229, "lon_deg": 15.407, "alt_m": 500.0},
+        {"name": "Wallops", "lat_deg": 37.94, "lon_deg": -75.47, "min_elevation_deg": 10.0},
+    ],
+    "output": {"satellites": ["shell", "polar"], "every_s": 60.0},
+}
+
+
+def _scenario(**changes):
+    import datetime as dt
+
+    data = json.loads(json.dumps(SCENARIO))
+    data["start"] = dt.datetime(2026, 3, 20, tzinfo=dt.UTC)
+    data.update(changes)
+    return orbitdc.parse_scenario(data)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("run")
+    path = folder / "s.toml"
+    path.write_text(
+        orbitdc.preset_path("iss").read_text().replace("duration_h = 24.0", "duration_h = 6.0")
+    )
+    out = folder / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "orbitdc.cli", "run", str(path), "--out", str(out)],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert str(out) in proc.stdout.replace("\n", "")
+    return out
+
+
+def test_run_writes_contract_files(run_dir: Path):
+    for name in ("summary.json", "timeseries.parquet", "events.parquet", "satellites.parquet"):
+        assert (run_dir / name).is_file()
+    ts = pq.read_table(run_dir / "timeseries.parquet")
+    for col in ("time", "satellite", "x_km", "y_km", "z_km", "shadow"):
+        assert col in ts.column_names
+    assert str(ts.schema.field("time").type) == "timestamp[us, tz=UTC]"
+    ev = pq.read_table(run_dir / "events.parquet")
+    for col in ("satellite", "kind", "target", "start", "end"):
+        assert col in ev.column_names
+    kinds = set(ev.column("kind").to_pylist())
+    assert {"umbra", "penumbra", "contact"} <= kinds
+    shadow = np.asarray(ts.column("shadow"))
+    assert shadow.min() == 0.0 and shadow.max() == 1.0
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["scenario"] == "iss"
+    assert summary["orbitdc_version"] == orbitdc.__version__
+    sat = summary["satellites_detail"]["iss"]
+    assert 0.5 < sat["sunlit_fraction"] < 0.8
+    assert sat["eclipses"] >= 3
+    assert 30 < sat["longest_eclipse_min"] < 40  # ISS eclipses last ~30-36 min
+    assert set(sat["contact_min"]) == set(summary["ground_stations"])
+
+
+def test_events_are_not_rounded_to_the_step(run_dir: Path):
+    ev = pq.read_table(run_dir / "events.parquet").to_pandas() if False else pq.read_table(
+        run_dir / "events.parquet"
+    )
+    start_us = np.asarray(ev.column("start").cast("int64"))
+    off_grid = (start_us % 10_000_000) != 0
+    assert off_grid.mean() > 0.9
+
+
+def test_same_input_same_bytes(tmp_path):
+    scenario = _scenario()
+    a = orbitdc.run_to_directory(scenario, tmp_path / "a")
+    b = orbitdc.run_to_directory(scenario, tmp_path / "b")
+    assert a.summary == b.summary
+    for name in ("summary.json", "timeseries.parquet", "events.parquet", "satellites.parquet"):
+        digest = [hashlib.sha256((tmp_path / d / name).read_bytes()).hexdigest() for d in "ab"]
+        assert digest[0] == digest[1], name
+
+
+def test_rerun_replaces_an_earlier_run(tmp_path):
+    scenario = _scenario()
+    orbitdc.run_to_directory(scenario, tmp_path / "a")
+    orbitdc.run_to_directory(scenario, tmp_path / "a")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
+
+
+def test_chunking_does_not_change_results():
+    scenario = _scenario()
+    whole = engine.simulate_arrays(scenario, chunk=10_000)
+    small = engine.simulate_arrays(scenario, chunk=7)
+    for kind in whole.windows:
+        w, s = whole.windows[kind], small.windows[kind]
+        assert len(w[0]) == len(s[0]) > 0, kind
+        np.testing.assert_array_equal(w[0], s[0])
+        np.testing.assert_allclose(w[1], s[1], atol=2e-3)  # seconds
+        np.testing.assert_allclose(w[2], s[2], atol=2e-3)
+
+
+def test_output_selection_and_interval():
+    res = simulate(_scenario())
+    ts = res.timeseries
+    names = set(ts.column("satellite").to_pylist())
+    assert names == {f"shell-{i}" for i in range(12)} | {"polar"}
+    times = np.unique(np.asarray(ts.column("time").cast("int64")))
+    assert np.all(np.diff(times) == 60_000_000)
+    assert len(times) == 3 * 60 + 1
+    # Events and the summary still cover every satellite.
+    assert set(res.events.column("satellite").to_pylist()) >= {"cluster-0", "cluster-8"}
+    assert res.satellites.num_rows == 22
+    assert any("records 13 of 22" in w for w in res.summary["warnings"])
+
+
+def test_auto_output_limits_large_fleets():
+    big = _scenario(
+        fleet=[{"name": "s", "kind": "walker", "altitude_km": 550.0, "inclination_deg": 53.0,
+                "planes": 15, "per_plane": 10}],
+        output={},
+        duration_h=0.1,
+    )
+    assert len(big.recorded_satellites()) == 100
+    small = _scenario(output={})
+    assert len(small.recorded_satellites()) == 22
+
+
+def test_satellite_naming():
+    sc = _scenario()
+    assert sc.satellite_names[:2] == ["shell-0", "shell-1"]
+    assert "polar" in sc.satellite_names
+    assert sc.satellite_names[-1] == "cluster-8"
