@@ -11,9 +11,9 @@ from orbitdc.model import ScenarioError, load_scenario, parse_scenario, preset_n
 from orbitdc.sim import Results, run_to_directory, simulate
 
 __all__ = [
-    "__version__",
     "Results",
     "ScenarioError",
+    "__version__",
     "load_scenario",
     "parse_scenario",
     "preset_names",

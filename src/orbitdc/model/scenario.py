@@ -29,18 +29,18 @@ from orbitdc.model.elements import parse_omm_text, parse_tle_text
 from orbitdc.model.errors import ScenarioError
 
 __all__ = [
-    "Scenario",
-    "WalkerFleet",
-    "SsoFleet",
+    "AUTO_RECORD_LIMIT",
+    "MAX_ALTITUDE_KM",
+    "MIN_ALTITUDE_KM",
     "ClusterFleet",
     "ElementsFleet",
     "GroundStation",
     "Output",
+    "Scenario",
+    "SsoFleet",
+    "WalkerFleet",
     "load_scenario",
     "parse_scenario",
-    "MIN_ALTITUDE_KM",
-    "MAX_ALTITUDE_KM",
-    "AUTO_RECORD_LIMIT",
 ]
 
 #: Lowest mean altitude accepted for generated orbits: below ~150 km an orbit decays within
@@ -239,7 +239,7 @@ class Scenario(_Strict):
     def _utc(cls, value: _dt.datetime) -> _dt.datetime:
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("must be a UTC time with its offset, e.g. 2026-03-20T00:00:00Z")
-        return value.astimezone(_dt.timezone.utc)
+        return value.astimezone(_dt.UTC)
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -355,8 +355,7 @@ def _describe(err: dict) -> str:
         return f"unknown kind {err['input'].get('kind')!r}; expected one of {expected}"
     if kind == "union_tag_not_found":
         return "missing key 'kind' (walker, sso, cluster or elements)"
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
+    msg = msg.removeprefix("Value error, ")
     value = err.get("input")
     if kind != "value_error" and not isinstance(value, (dict, list)):
         msg = f"{msg} (got {value!r})"

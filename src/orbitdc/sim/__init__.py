@@ -3,4 +3,4 @@ records results."""
 
 from orbitdc.sim.results import OutputError, Results, run_to_directory, simulate
 
-__all__ = ["Results", "simulate", "run_to_directory", "OutputError"]
+__all__ = ["OutputError", "Results", "run_to_directory", "simulate"]

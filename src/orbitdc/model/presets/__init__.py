@@ -6,7 +6,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["preset_names", "preset_path", "preset_description"]
+__all__ = ["preset_description", "preset_names", "preset_path"]
 
 
 def _folder() -> Path:
