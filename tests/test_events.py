@@ -14,20 +14,22 @@ def _reference_crossings(f, t0, t1, dt=1e-3):
     return t[i] + dt / 2, g[i + 1] > 0
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     amp=st.floats(0.2, 2.0),
     offset=st.floats(-2.5, 2.5),
     period=st.floats(25.0, 400.0),
     phase=st.floats(0.0, 6.28),
     step=st.floats(5.0, 60.0),
+    use_curvature=st.booleans(),
 )
-def test_crossings_match_dense_reference(amp, offset, period, phase, step):
+def test_crossings_match_dense_reference(amp, offset, period, phase, step, use_curvature):
     """Sinusoids sampled coarsely, including excursions shorter than a step (a grazing pass):
     every crossing of the dense reference is found within 2 ms, and no other.
 
     The finder assumes at most one extremum per sampling interval (see its docstring), so the
-    step stays below a third of the period (extrema are half a period apart)."""
+    step stays below a third of the period (extrema are half a period apart). With
+    ``use_curvature`` the search is also told |f''| <= amp w^2, which prunes it."""
     assume(step <= period / 3.0)
     # An extremum that just touches zero is a tangency: whether it counts as two crossings or
     # none is below any tolerance.
@@ -41,7 +43,8 @@ def test_crossings_match_dense_reference(amp, offset, period, phase, step):
     t = np.arange(0.0, t_end + step / 2, step)
     g = f(t)[None, :]
     rows, times, rising = find_crossings(
-        t, g, lambda r, tq: f(tq), rate_bound=amp * w, tol_s=1e-4
+        t, g, lambda r, tq: f(tq), rate_bound=amp * w, tol_s=1e-4,
+        curvature_bound=amp * w * w if use_curvature else None,
     )
     ref_t, ref_rising = _reference_crossings(f, 0.0, t[-1])
     # A crossing closer than 1 ms to a tangency is not resolvable by either method.

@@ -47,37 +47,88 @@ def hermite(t_s: np.ndarray, r: np.ndarray, v: np.ndarray, rows: np.ndarray, t: 
     )
 
 
-def _bisect(evaluate: Evaluator, rows, lo, hi, rising, tol_s: float):
-    """Bisection for the zero of ``evaluate(rows, .)`` in ``[lo, hi]`` where the sign at ``lo``
-    is negative when ``rising`` (positive otherwise)."""
-    lo = lo.astype(float).copy()
-    hi = hi.astype(float).copy()
-    if rows.size == 0:
+def _bisect(evaluate: Evaluator, rows, lo, hi, rising, tol_s: float, f_lo=None, f_hi=None):
+    """Zero of ``evaluate(rows, .)`` in ``[lo, hi]``, where the sign at ``lo`` is negative when
+    ``rising`` (positive otherwise), to within ``tol_s``.
+
+    A bracketing secant: each round evaluates the secant estimate and a point ``tol_s / 2``
+    beyond it towards the zero, so a good estimate closes the bracket at once (one or two
+    rounds for the smooth functions here, instead of ~14 bisections). A round that fails to
+    halve the bracket is followed by a bisection, so it is never much slower than bisection.
+    ``f_lo``/``f_hi`` are the function's values at the ends when known (samples).
+    """
+    lo = np.asarray(lo, float).copy()
+    hi = np.asarray(hi, float).copy()
+    n = rows.size
+    if n == 0:
         return lo
-    width = float(np.max(hi - lo))
-    iterations = max(1, int(np.ceil(np.log2(max(width, tol_s) / tol_s))))
-    for _ in range(iterations):
-        mid = 0.5 * (lo + hi)
-        positive = evaluate(rows, mid) > 0.0
-        before = positive != rising  # zero lies after mid
-        lo = np.where(before, mid, lo)
-        hi = np.where(before, hi, mid)
+    sgn = np.where(rising, 1.0, -1.0)  # makes the function rise through zero
+    f_lo = sgn * (evaluate(rows, lo) if f_lo is None else np.asarray(f_lo, float))
+    f_hi = sgn * (evaluate(rows, hi) if f_hi is None else np.asarray(f_hi, float))
+    # Sample values can sit exactly on zero; keep the bracket's signs strict.
+    f_lo = np.minimum(f_lo, -1e-300)
+    f_hi = np.maximum(f_hi, 1e-300)
+    bisect_next = np.zeros(n, bool)
+    active = np.nonzero(hi - lo > tol_s)[0]
+    for _ in range(200):  # bisection alone needs ~log2(width / tol) rounds
+        if active.size == 0:
+            break
+        a, b = lo[active], hi[active]
+        fa, fb = f_lo[active], f_hi[active]
+        width = b - a
+        x = np.where(bisect_next[active], 0.5 * (a + b), a - fa * width / (fb - fa))
+        x = np.clip(x, a + 0.25 * tol_s, b - 0.25 * tol_s)
+        fx = sgn[active] * evaluate(rows[active], x)
+        after = fx < 0.0  # the zero lies after x
+        probe = np.clip(np.where(after, x + 0.5 * tol_s, x - 0.5 * tol_s), a, b)
+        fp = sgn[active] * evaluate(rows[active], probe)
+        # New bracket from the points a < ... < b known so far.
+        new_a = np.where(after, np.where(fp < 0.0, probe, x), np.where(fp < 0.0, probe, a))
+        new_fa = np.where(after, np.where(fp < 0.0, fp, fx), np.where(fp < 0.0, fp, fa))
+        new_b = np.where(after, np.where(fp < 0.0, b, probe), np.where(fp < 0.0, x, probe))
+        new_fb = np.where(after, np.where(fp < 0.0, fb, fp), np.where(fp < 0.0, fx, fp))
+        lo[active], hi[active] = new_a, new_b
+        f_lo[active], f_hi[active] = new_fa, new_fb
+        bisect_next[active] = (new_b - new_a) > 0.5 * width
+        active = active[(new_b - new_a) > tol_s]
     return 0.5 * (lo + hi)
 
 
-def _extremum(evaluate: Evaluator, rows, lo, hi, maximise, tol_s: float):
-    """Golden-section search for the extremum of a unimodal ``evaluate(rows, .)`` on [lo, hi].
-    Returns ``(t, value)``."""
+def _extremum(evaluate: Evaluator, rows, lo, hi, maximise, tol_s: float, curvature=None):
+    """Golden-section search for the extremum of a unimodal ``evaluate(rows, .)`` on [lo, hi],
+    far enough to tell whether it crosses zero. Returns ``(t, value)``.
+
+    A row stops as soon as a point on the far side of zero is found (its time splits the
+    interval into two brackets), or, with ``curvature`` (a bound on ``|g''|`` per row), as soon
+    as the best value plus ``curvature * width**2 / 8`` (the most the function can rise above
+    its interpolation) stays on the near side: then there is no excursion.
+    """
     sign = np.where(maximise, 1.0, -1.0)
-    a = lo.astype(float).copy()
-    b = hi.astype(float).copy()
+    a = np.asarray(lo, float).copy()
+    b = np.asarray(hi, float).copy()
+    n = rows.size
+    best_t = 0.5 * (a + b)
+    best_f = np.full(n, -np.inf)
+    if n == 0:
+        return best_t, best_f
+    curv = np.zeros(n) if curvature is None else np.broadcast_to(curvature, (n,))
     c = b - _INV_PHI * (b - a)
     d = a + _INV_PHI * (b - a)
     fc = sign * evaluate(rows, c)
     fd = sign * evaluate(rows, d)
-    width = float(np.max(b - a)) if rows.size else 0.0
-    iterations = max(1, int(np.ceil(np.log(max(width, tol_s) / tol_s) / -np.log(_INV_PHI))))
-    for _ in range(iterations):
+    active = np.arange(n)
+    for _ in range(200):
+        better_c = fc >= fd
+        best_t[active] = np.where(better_c, c, d)
+        best_f[active] = np.where(better_c, fc, fd)
+        width = b - a
+        done = (best_f[active] > 0.0) | (width <= tol_s)
+        if curvature is not None:
+            done |= best_f[active] + curv[active] * width * width / 8.0 <= 0.0
+        keep = ~done
+        if not keep.any():
+            break
+        active, a, b, c, d, fc, fd = (x[keep] for x in (active, a, b, c, d, fc, fd))
         left = fc > fd  # maximum in [a, d]
         b = np.where(left, d, b)
         a = np.where(left, a, c)
@@ -87,11 +138,10 @@ def _extremum(evaluate: Evaluator, rows, lo, hi, maximise, tol_s: float):
         c_next = np.where(left, new_c, d)
         d_next = np.where(left, c, new_d)
         fresh_t = np.where(left, c_next, d_next)
-        fresh_f = sign * evaluate(rows, fresh_t) if rows.size else fresh_t
+        fresh_f = sign[active] * evaluate(rows[active], fresh_t)
         fc, fd = np.where(left, fresh_f, fd), np.where(left, fc, fresh_f)
         c, d = c_next, d_next
-    t = 0.5 * (a + b)
-    return t, evaluate(rows, t) if rows.size else t
+    return best_t, sign * best_f
 
 
 def find_crossings(
@@ -100,13 +150,16 @@ def find_crossings(
     evaluate: Evaluator,
     rate_bound: np.ndarray | float,
     tol_s: float = 1e-3,
+    curvature_bound: np.ndarray | float | None = None,
 ):
     """Zero crossings of series ``g`` (M, K) sampled at ``t_s`` (K,).
 
     ``evaluate(rows, t)`` returns the continuous function for series ``rows`` at times ``t``
     (both (N,)). ``rate_bound`` bounds ``|dg/dt|`` per series (M,) or overall; it limits the
     search for excursions hidden between two samples to extrema close enough to zero to reach
-    it. NaN samples (failed propagation) are never crossed.
+    it; ``curvature_bound`` (optional) bounds ``|d2g/dt2|`` the same way and, being much
+    tighter for smooth orbital functions, saves most of that search. NaN samples (failed
+    propagation) are never crossed.
 
     Assumption: each sampling interval holds at most one local extremum of the continuous
     function (the step is shorter than half the shortest oscillation). Orbital signals
@@ -128,12 +181,21 @@ def find_crossings(
     change = (pos[:, :-1] != pos[:, 1:]) & both_valid
     rows_c, k_c = np.nonzero(change)
     rising_c = ~pos[rows_c, k_c]
-    times_c = _bisect(evaluate, rows_c, t_s[k_c], t_s[k_c + 1], rising_c, tol_s)
+    times_c = _bisect(
+        evaluate, rows_c, t_s[k_c], t_s[k_c + 1], rising_c, tol_s,
+        g[rows_c, k_c], g[rows_c, k_c + 1],
+    )
 
     # Hidden excursions: a local extremum of the samples on the far side of zero but within
     # reach of it may hide a pair of crossings in one of its two neighbouring intervals.
     dt_max = float(np.max(np.diff(t_s)))
-    reach = np.broadcast_to(np.asarray(rate_bound, float), (m,))[:, None] * dt_max
+    reach = np.broadcast_to(np.asarray(rate_bound, float), (m,)) * dt_max
+    curvature = None
+    if curvature_bound is not None:
+        # Between samples h apart, g rises at most C h^2 / 8 above the line joining them.
+        curvature = np.broadcast_to(np.asarray(curvature_bound, float), (m,))
+        reach = np.minimum(reach, curvature * dt_max * dt_max / 8.0)
+    reach = reach[:, None]
     left = np.concatenate([g[:, :1], g[:, :-1]], axis=1)
     right = np.concatenate([g[:, 1:], g[:, -1:]], axis=1)
     local_max = (g >= left) & (g >= right) & (g <= 0.0) & (g > -reach)
@@ -147,13 +209,23 @@ def find_crossings(
     lo = t_s[np.maximum(k_e - 1, 0)]
     hi = t_s[np.minimum(k_e + 1, k - 1)]
     maximise = local_max[rows_e, k_e]
-    t_ext, g_ext = _extremum(evaluate, rows_e, lo, hi, maximise, tol_s)
+    t_ext, g_ext = _extremum(
+        evaluate, rows_e, lo, hi, maximise, tol_s,
+        None if curvature is None else curvature[rows_e],
+    )
     crossed = np.where(maximise, g_ext > 0.0, g_ext <= 0.0)
     rows_h = rows_e[crossed]
-    t_ext = t_ext[crossed]
+    t_ext, g_ext = t_ext[crossed], g_ext[crossed]
     rise_first = maximise[crossed]
-    t_a = _bisect(evaluate, rows_h, lo[crossed], t_ext, rise_first, tol_s)
-    t_b = _bisect(evaluate, rows_h, t_ext, hi[crossed], ~rise_first, tol_s)
+    k_h = k_e[crossed]
+    t_a = _bisect(
+        evaluate, rows_h, lo[crossed], t_ext, rise_first, tol_s,
+        g[rows_h, np.maximum(k_h - 1, 0)], g_ext,
+    )
+    t_b = _bisect(
+        evaluate, rows_h, t_ext, hi[crossed], ~rise_first, tol_s,
+        g_ext, g[rows_h, np.minimum(k_h + 1, k - 1)],
+    )
 
     rows = np.concatenate([rows_c, rows_h, rows_h])
     times = np.concatenate([times_c, t_a, t_b])

@@ -54,13 +54,16 @@ def shadow_angles(r_km: np.ndarray, sun_km: np.ndarray):
     The penumbra begins where ``sep < sun_radius + earth_radius``; the umbra where
     ``sep < earth_radius - sun_radius``.
     """
-    to_sun = sun_km - r_km
-    d_sun = np.sqrt(np.einsum("...i,...i->...", to_sun, to_sun))
-    d_earth = np.sqrt(np.einsum("...i,...i->...", r_km, r_km))
-    cos_sep = -np.einsum("...i,...i->...", r_km, to_sun)
-    cross = np.cross(r_km, to_sun)
-    sin_sep = np.sqrt(np.einsum("...i,...i->...", cross, cross))
-    sep = np.arctan2(sin_sep, cos_sep)
+    r_km, sun_km = np.broadcast_arrays(r_km, sun_km)
+    r2 = np.einsum("...i,...i->...", r_km, r_km)
+    rs = np.einsum("...i,...i->...", r_km, sun_km)
+    s2 = np.einsum("...i,...i->...", sun_km, sun_km)
+    d_earth = np.sqrt(r2)
+    d_sun = np.sqrt(s2 - 2.0 * rs + r2)
+    # (-r) . (sun - r) = |r|^2 - r . sun. arccos loses precision only within ~1e-8 rad of 0 and
+    # pi (the centre of the shadow, the subsolar point), never near the shadow's edges.
+    cos_sep = (r2 - rs) / (d_earth * d_sun)
+    sep = np.arccos(np.clip(cos_sep, -1.0, 1.0))
     sun_radius = np.arcsin(np.minimum(SUN_RADIUS_KM / d_sun, 1.0))
     earth_radius = np.arcsin(np.minimum(SHADOW_EARTH_RADIUS_KM / d_earth, 1.0))
     return sep, sun_radius, earth_radius
