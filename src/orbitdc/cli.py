@@ -6,7 +6,9 @@ Exit codes: 0 ok, 2 bad input (the message names the file, the key and what is e
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -80,9 +82,11 @@ def _scenario_path(value: str) -> Path:
     return Path(value)
 
 
-def _run(scenario_arg: str, out_dir: Path) -> Results:
-    scenario = load_scenario(_scenario_path(scenario_arg))
-    total_steps = scenario.n_steps - 1
+@contextlib.contextmanager
+def _progress_bar(description: str, total: int):
+    """A progress bar on stderr (only on a terminal), yielding a ``progress(done, total)``
+    callback. It refreshes from that callback, not from a thread of its own: the engine forks
+    worker processes, and forking a process that runs other threads is unsafe."""
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -91,14 +95,23 @@ def _run(scenario_arg: str, out_dir: Path) -> Results:
         TimeRemainingColumn(),
         console=err,
         transient=True,
+        auto_refresh=False,
         disable=not err.is_terminal,
     ) as bar:
-        task = bar.add_task(
-            f"{scenario.name}: {len(scenario.satellite_names)} satellites", total=total_steps
-        )
-        results = run_to_directory(
-            scenario, out_dir, progress=lambda done, total: bar.update(task, completed=done)
-        )
+        task = bar.add_task(description, total=total)
+
+        def update(done: int, _total: int) -> None:
+            bar.update(task, completed=done)
+            bar.refresh()
+
+        yield update
+
+
+def _run(scenario_arg: str, out_dir: Path, workers: int | None = None) -> Results:
+    scenario = load_scenario(_scenario_path(scenario_arg))
+    description = f"{scenario.name}: {len(scenario.satellite_names)} satellites"
+    with _progress_bar(description, scenario.n_steps - 1) as progress:
+        results = run_to_directory(scenario, out_dir, progress=progress, workers=workers)
     _print_summary(results, out_dir)
     return results
 
@@ -127,9 +140,76 @@ def run(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
         "orbitdc-out"
     ),
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Worker processes (default: all CPUs for large runs)."),
+    ] = None,
 ) -> None:
     """Simulate a scenario and write summary.json and Parquet tables to --out."""
-    _run(scenario, out_dir)
+    _run(scenario, out_dir, workers)
+
+
+@app.command()
+@_user_errors
+def bench(
+    satellites: Annotated[
+        int, typer.Option(min=1, max=200_000, help="Satellites in the Walker shell.")
+    ] = 5000,
+    hours: Annotated[float, typer.Option(min=0.01, max=8784.0, help="Simulated hours.")] = 24.0,
+    step: Annotated[float, typer.Option(min=0.1, max=3600.0, help="Step, seconds.")] = 10.0,
+    stations: Annotated[int, typer.Option(min=0, max=2000, help="Ground stations.")] = 50,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes (default: all CPUs).")
+    ] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Also write the figures to this JSON file.")
+    ] = None,
+) -> None:
+    """Measure simulation speed against raw SGP4 propagation, in one run on this machine."""
+    from orbitdc.bench import run_bench  # noqa: PLC0415 - only this command needs it
+
+    # The command line that reproduces these figures (every size spelt out).
+    command = (
+        f"orbitdc bench --satellites {satellites} --hours {hours:g} --step {step:g} "
+        f"--stations {stations}" + (f" --workers {workers}" if workers else "")
+    )
+    err.print(
+        f"bench: raw SGP4, then the full simulation: {satellites} satellites, {hours:g} h at "
+        f"{step:g} s, {stations} stations",
+        soft_wrap=True,
+    )
+    steps = int(round(hours * 3600.0 / step))
+    with _progress_bar("full simulation", steps) as progress:
+        result = run_bench(
+            satellites, hours, step, stations, workers=workers, progress=progress,
+            command=command,
+        )
+    table = Table(title=f"orbitdc bench — {result.satellites} satellites x "
+                  f"{result.sat_steps // result.satellites} samples, {result.stations} stations")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("raw SatrecArray.sgp4 (1 thread)", f"{result.raw_rate:,.0f} sat-steps/s")
+    table.add_row(
+        f"full simulation ({result.workers} worker{'s' if result.workers > 1 else ''})",
+        f"{result.full_rate:,.0f} sat-steps/s",
+    )
+    table.add_row("full / raw", f"{result.ratio:.2f}")
+    table.add_row("raw time", f"{result.raw_s:.1f} s")
+    table.add_row("full time", f"{result.full_s:.1f} s")
+    table.add_row("peak memory", f"{result.peak_rss_mib:,.0f} MiB")
+    out.print(table)
+    stages = Table(title="stages (CPU seconds, summed over workers)")
+    stages.add_column("stage")
+    stages.add_column("seconds", justify="right")
+    for name, sec in result.stages_cpu_s.items():
+        stages.add_row(name, f"{sec:.2f}")
+    out.print(stages)
+    if json_path is not None:
+        try:
+            json_path.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(f"{json_path}: cannot write: {exc.strerror or exc}") from None
+        out.print(f"Figures written to [bold]{escape(str(json_path))}[/bold]", soft_wrap=True)
 
 
 @app.command()

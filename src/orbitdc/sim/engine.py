@@ -1,21 +1,38 @@
 """The engine: flies the fleet through time in chunks and finds its events.
 
-Each chunk propagates every satellite over a block of steps with one ``SatrecArray.sgp4`` call,
-then computes shadow, beta angle and station elevations as whole arrays. Python runs once per
-chunk, never once per satellite. Consecutive chunks share one sample so that a crossing between
-them is found exactly once. Events are refined to ~1 ms (``EVENT_TOLERANCE_S``) between steps
-by ``orbitdc.core.events``; time series are streamed to a sink chunk by chunk so memory stays
-bounded by the chunk size, not by the run length.
+The fleet is cut into blocks of satellites and time into chunks of steps. For each chunk, each
+block propagates all its satellites over all the chunk's steps with one ``SatrecArray.sgp4``
+call, then computes shadow, beta angle and station visibility as whole arrays: Python runs
+once per block and chunk, never once per satellite or per step. Blocks are independent, so
+they run in parallel worker processes (forked, so nothing is pickled but the results).
+
+Consecutive chunks share one sample so that a crossing between them is found exactly once.
+Events are refined to ~1 ms (``EVENT_TOLERANCE_S``) between steps by ``orbitdc.core.events``;
+time series go to a sink chunk by chunk, so memory is bounded by the chunk, not by the run.
+
+Ground contacts are screened before they are computed: a satellite at radius ``r`` can be
+above elevation ``e`` only within the Earth-central angle ``acos(R cos e / r) - e`` of a
+station. That angle is tested on a coarse grid (about a minute apart) with a margin for the
+motion between grid points and for the geodetic-vs-geocentric vertical; elevations are then
+computed only inside the coarse intervals that pass. This turns the satellites x stations x
+steps product, the dominant cost of a large constellation, into a few per cent of it.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import sys
+import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from sgp4.api import SatrecArray
 
 from orbitdc.core import events as ev
+from orbitdc.core.constants import EARTH_ROTATION_RAD_PER_S
 from orbitdc.core.frames import ecef_to_geodetic, teme_to_ecef
 from orbitdc.core.orbits import propagate
 from orbitdc.core.sun import beta_angle_rad, occulted_fraction, shadow_angles, sun_position_km
@@ -23,39 +40,45 @@ from orbitdc.core.time import epoch_jd, gmst_rad, jd_pair
 from orbitdc.model.scenario import Scenario
 from orbitdc.sim.fleet import Fleet, Stations, build_fleet, build_stations
 
-__all__ = ["simulate_arrays", "RawRun", "EVENT_TOLERANCE_S", "CHUNK_BUDGET"]
+__all__ = [
+    "CHUNK_SAT_STEPS",
+    "EVENT_TOLERANCE_S",
+    "RawRun",
+    "default_workers",
+    "simulate_arrays",
+]
 
 #: Events are refined to this precision (the contract asks for <= 1 s).
 EVENT_TOLERANCE_S = 1e-3
-#: Upper bound of (satellites x samples x (stations + 8)) values held per chunk (~ 8 bytes each).
-CHUNK_BUDGET = 6_000_000
+#: Satellite-steps per block and chunk: sets the working memory (~ 400 bytes each) and how
+#: often progress is reported.
+CHUNK_SAT_STEPS = 1_000_000
 #: Most steps per chunk, so progress is reported regularly even for small fleets.
 MAX_CHUNK_STEPS = 2048
+#: Runs smaller than this (satellite-steps) stay in one process: forking costs more.
+PARALLEL_MIN_SAT_STEPS = 2_000_000
+#: Spacing of the coarse grid used to screen station visibility, seconds (at most).
+SCREEN_SPACING_S = 60.0
+#: Added to the visibility cone: the geodetic vertical differs from the geocentric one by up
+#: to 0.19 deg, the ellipsoid's radius from the sphere's by 0.3 %; 1 deg covers both.
+SCREEN_MARGIN_RAD = np.deg2rad(1.0)
+#: Contacts are evaluated in windows of this many coarse intervals (~8 min): a window holds
+#: only the satellite-station pairs that may see each other in it.
+CONTACT_WINDOW = 8
 
 Progress = Callable[[int, int], None]
 Sink = Callable[[dict[str, np.ndarray]], None]
 
 
-@dataclass
-class _Crossings:
-    rows: list[np.ndarray] = field(default_factory=list)
-    times: list[np.ndarray] = field(default_factory=list)
-    rising: list[np.ndarray] = field(default_factory=list)
-
-    def add(self, found) -> None:
-        rows, times, rising = found
-        self.rows.append(rows)
-        self.times.append(times)
-        self.rising.append(rising)
-
-    def arrays(self):
-        if not self.rows:
-            return np.empty(0, np.int64), np.empty(0), np.empty(0, bool)
-        rows = np.concatenate(self.rows)
-        times = np.concatenate(self.times)
-        rising = np.concatenate(self.rising)
-        order = np.lexsort((times, rows))
-        return rows[order], times[order], rising[order]
+def default_workers() -> int:
+    """Worker processes used when none is asked for: the CPUs this process may use, on
+    platforms with ``fork`` (Linux); one elsewhere."""
+    if sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return max(1, os.cpu_count() or 1)
 
 
 @dataclass
@@ -69,6 +92,223 @@ class RawRun:
     beta_min_rad: np.ndarray
     beta_max_rad: np.ndarray
     sgp4_errors: dict[int, tuple[int, float]]  # satellite -> (code, first time)
+    #: CPU seconds per stage, summed over blocks and workers; "wall" is the elapsed total.
+    stage_s: dict[str, float] = field(default_factory=dict)
+    workers: int = 1
+    blocks: int = 1
+
+
+@dataclass
+class _BlockOut:
+    """What one block returns for one chunk. Rows are global (satellite, or
+    satellite * stations + station for contacts)."""
+
+    crossings: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
+    start: dict[str, np.ndarray] | None
+    beta_min: np.ndarray
+    beta_max: np.ndarray
+    errors: dict[int, tuple[int, float]]
+    series: dict[str, np.ndarray] | None
+    stage_s: dict[str, float]
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.stage_s: dict[str, float] = defaultdict(float)
+        self._t = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stage_s[stage] += now - self._t
+        self._t = now
+
+
+class _Flight:
+    """Everything a block needs, built once and shared by forked workers."""
+
+    def __init__(self, scenario: Scenario, fleet: Fleet, stations: Stations, block_size: int):
+        self.epoch = epoch_jd(scenario.start)
+        self.times = sample_times(scenario)
+        self.stations = stations
+        self.every = scenario.record_every
+        n_s = fleet.size
+        self.bounds = [(s, min(s + block_size, n_s)) for s in range(0, n_s, block_size)]
+        self.satrecs = [SatrecArray(fleet.satrec_list[a:b]) for a, b in self.bounds]
+        recorded = np.asarray(scenario.recorded_satellites(), dtype=np.int64)
+        self.recorded = [recorded[(recorded >= a) & (recorded < b)] - a for a, b in self.bounds]
+        st = stations.ecef_km
+        self.station_unit = st / np.linalg.norm(st, axis=1, keepdims=True) if len(st) else st
+        self.station_radius = np.linalg.norm(st, axis=1)
+        self.cos_min_el = np.sqrt(1.0 - stations.sin_min_elevation**2)
+        self.min_el = np.arcsin(stations.sin_min_elevation)
+
+    def run_block(self, b: int, c0: int, c1: int) -> _BlockOut:
+        clock = _Clock()
+        s0 = self.bounds[b][0]
+        t = self.times[c0 : c1 + 1]
+        epoch = self.epoch
+        jd, fr = jd_pair(epoch, t)
+        err, r, v = propagate(self.satrecs[b], jd, fr)
+        errors: dict[int, tuple[int, float]] = {}
+        bad = err != 0
+        if bad.any():
+            r[bad] = np.nan
+            v[bad] = np.nan
+            first = np.argmax(bad, axis=1)
+            for s in np.nonzero(bad.any(axis=1))[0]:
+                errors[s0 + int(s)] = (int(err[s, first[s]]), float(t[first[s]]))
+        clock.lap("propagate")
+
+        sun = sun_position_km(jd, fr)
+        sep, sun_r, earth_r = shadow_angles(r, sun[None, :, :])
+        g_pen = sun_r + earth_r - sep
+        g_umb = earth_r - sun_r - sep
+        r2 = np.einsum("skj,skj->sk", r, r)
+        v2 = np.einsum("skj,skj->sk", v, v)
+        speed = np.sqrt(np.nanmax(v2, axis=1))
+        radius_min = np.sqrt(np.nanmin(r2, axis=1))
+        radius_max = np.sqrt(np.nanmax(r2, axis=1))
+        # |d(angle)/dt| <= 1.5 v / r bounds how fast the shadow-cone margins change; their
+        # second derivative is bounded by (v / r)^2 / sin(sep) with sep >= the Earth's apparent
+        # radius minus the Sun's where it matters (near zero): 10 (v / r)^2 covers up to GEO.
+        angular_rate = np.nan_to_num(1.5 * speed / radius_min, nan=0.0)
+        angular_curv = 10.0 * np.nan_to_num(speed / radius_min, nan=0.0) ** 2
+        clock.lap("shadow")
+
+        def eval_shadow(rows, tq, umbra):
+            rq = ev.hermite(t, r, v, rows, tq)
+            sep_q, a_q, b_q = shadow_angles(rq, sun_position_km(*jd_pair(epoch, tq)))
+            return (b_q - a_q - sep_q) if umbra else (a_q + b_q - sep_q)
+
+        crossings = {
+            "penumbra": ev.find_crossings(
+                t, g_pen, lambda rows, tq: eval_shadow(rows, tq, False), angular_rate,
+                EVENT_TOLERANCE_S, angular_curv,
+            ),
+            "umbra": ev.find_crossings(
+                t, g_umb, lambda rows, tq: eval_shadow(rows, tq, True), angular_rate,
+                EVENT_TOLERANCE_S, angular_curv,
+            ),
+        }
+        start = None
+        if c0 == 0:
+            start = {"penumbra": g_pen[:, 0] > 0, "umbra": g_umb[:, 0] > 0}
+        clock.lap("shadow events")
+
+        n_g = self.stations.size
+        if n_g:
+            found, visible = self._contacts(t, r, v, gmst_rad(jd, fr), speed, radius_min,
+                                            radius_max, first=c0 == 0)
+            crossings["contact"] = tuple(
+                (found[0] // n_g + s0) * n_g + found[0] % n_g if i == 0 else x
+                for i, x in enumerate(found)
+            )
+            if c0 == 0:
+                start["contact"] = visible
+            clock.lap("contacts")
+        for kind in ("penumbra", "umbra"):
+            rows, times, rising = crossings[kind]
+            crossings[kind] = (rows + s0, times, rising)
+
+        # Beta moves by degrees per day: its extremes are taken on the screening grid.
+        coarse = _coarse_index(t, SCREEN_SPACING_S)
+        beta = beta_angle_rad(r[:, coarse], v[:, coarse], sun[None, coarse, :])
+        beta_min = np.min(np.where(np.isnan(beta), np.inf, beta), axis=1)
+        beta_max = np.max(np.where(np.isnan(beta), -np.inf, beta), axis=1)
+
+        series = None
+        rec = self.recorded[b]
+        if rec.size:
+            first = 0 if c0 == 0 else 1  # the shared sample was recorded by the last chunk
+            keep = np.nonzero((np.arange(c0, c1 + 1)[first:]) % self.every == 0)[0] + first
+            if keep.size:
+                series = _timeseries_columns(
+                    rec, s0, keep, t, r, v, sun, gmst_rad(jd, fr), (sep, sun_r, earth_r)
+                )
+        clock.lap("record")
+        return _BlockOut(crossings, start, beta_min, beta_max, errors, series, clock.stage_s)
+
+    def _margin(self, r_ecef: np.ndarray, st: np.ndarray) -> np.ndarray:
+        """``sin(elevation) - sin(min elevation)`` of positions (N, 3) from stations (N,)."""
+        d = r_ecef - self.stations.ecef_km[st]
+        rng = np.sqrt(np.einsum("ij,ij->i", d, d))
+        return np.einsum("ij,ij->i", d, self.stations.up[st]) / rng - (
+            self.stations.sin_min_elevation[st]
+        )
+
+    def _contacts(self, t, r, v, gmst, speed, radius_min, radius_max, first: bool):
+        """Station contacts of one block over one chunk: crossings ``(pair, time, rising)``
+        with ``pair = sat * stations + station`` (block-local satellite), and, for the first
+        chunk, which pairs are in contact at its first sample.
+
+        Screened (see the module docstring), then evaluated densely inside windows of
+        ``CONTACT_WINDOW`` coarse intervals for the pairs that pass in that window.
+        """
+        n_s = r.shape[0]
+        n_g = self.stations.size
+        epoch = self.epoch
+        coarse = _coarse_index(t, SCREEN_SPACING_S)
+        rc = teme_to_ecef(r[:, coarse], gmst[coarse])  # (S, C, 3)
+        unit = rc / np.linalg.norm(rc, axis=2, keepdims=True)
+        cos_angle = unit @ self.station_unit.T  # (S, C, G)
+        # Visibility cone half-angle per satellite and station, plus the ground distance the
+        # sub-satellite point covers in half a coarse interval, plus the fixed margin.
+        ratio = np.clip(
+            self.station_radius[None, :] * self.cos_min_el[None, :] / radius_max[:, None],
+            -1.0,
+            1.0,
+        )
+        cone = np.arccos(ratio) - self.min_el[None, :]
+        spacing = float(np.max(np.diff(t[coarse]))) if coarse.size > 1 else 0.0
+        rate = np.nan_to_num(speed / radius_max, nan=0.0) + EARTH_ROTATION_RAD_PER_S
+        cone = cone + (rate * spacing / 2.0)[:, None] + SCREEN_MARGIN_RAD
+        near = cos_angle > np.cos(np.minimum(cone, np.pi))[:, None, :]  # (S, C, G); NaN: no
+        cand = near[:, :-1] | near[:, 1:]  # coarse intervals with either end near
+        alt_min = np.maximum(radius_min - 6400.0, 50.0)
+        # |d sin(el)/dt| <= v_rel / h and |d2 sin(el)/dt2| <= (v_rel / h)^2 for a pass at
+        # least h above the station (a straight pass: max of d2/dx2 (1 + x^2)^-1/2 is 1);
+        # v_rel adds the station's 0.5 km/s, and a factor 2 covers the orbit's curvature.
+        el_rate = (speed + 0.5) / alt_min
+        el_curv = 2.0 * el_rate**2
+
+        parts = []
+        visible = np.zeros(n_s * n_g, bool) if first else None
+        n_int = coarse.size - 1
+        for w0 in range(0, n_int, CONTACT_WINDOW):
+            w1 = min(w0 + CONTACT_WINDOW, n_int)
+            pair = np.flatnonzero(cand[:, w0:w1, :].any(axis=1))
+            if not pair.size:
+                continue
+            sat, st = pair // n_g, pair % n_g
+            ks = np.arange(coarse[w0], coarse[w1] + 1)
+            r_e = teme_to_ecef(r[sat[:, None], ks[None, :]], gmst[ks])  # (M, W, 3)
+            d = r_e - self.stations.ecef_km[st][:, None, :]
+            rng = np.sqrt(np.einsum("mkj,mkj->mk", d, d))
+            g = np.einsum("mkj,mj->mk", d, self.stations.up[st]) / rng - (
+                self.stations.sin_min_elevation[st][:, None]
+            )
+
+            def eval_el(rows, tq, sat=sat, st=st):
+                rq = teme_to_ecef(ev.hermite(t, r, v, sat[rows], tq), gmst_rad(*jd_pair(epoch, tq)))
+                return self._margin(rq, st[rows])
+
+            rows, times, rising = ev.find_crossings(
+                t[ks], g, eval_el, el_rate[sat], EVENT_TOLERANCE_S, el_curv[sat]
+            )
+            parts.append((pair[rows], times, rising))
+            if first and w0 == 0:
+                visible[pair] = g[:, 0] > 0
+        return _sorted(parts), visible
+
+
+def _coarse_index(t: np.ndarray, spacing_s: float) -> np.ndarray:
+    """Indices of a sub-grid of ``t`` at most ``spacing_s`` apart, including both ends."""
+    step = float(np.max(np.diff(t))) if t.size > 1 else spacing_s
+    every = max(1, int(spacing_s // step))
+    idx = np.arange(0, t.size, every)
+    if idx[-1] != t.size - 1:
+        idx = np.append(idx, t.size - 1)
+    return idx
 
 
 def sample_times(scenario: Scenario) -> np.ndarray:
@@ -77,9 +317,13 @@ def sample_times(scenario: Scenario) -> np.ndarray:
     return np.minimum(np.arange(n) * scenario.step_s, scenario.duration_s)
 
 
-def chunk_steps(n_sats: int, n_stations: int) -> int:
-    per_step = max(1, n_sats * (n_stations + 8))
-    return int(max(2, min(MAX_CHUNK_STEPS, CHUNK_BUDGET // per_step)))
+#: The flight forked workers inherit (set just before the pool starts).
+_FLIGHT: _Flight | None = None
+
+
+def _run_block(args: tuple[int, int, int]) -> _BlockOut:
+    assert _FLIGHT is not None
+    return _FLIGHT.run_block(*args)
 
 
 def simulate_arrays(
@@ -88,121 +332,104 @@ def simulate_arrays(
     sink: Sink | None = None,
     progress: Progress | None = None,
     chunk: int | None = None,
+    workers: int | None = None,
+    block_size: int | None = None,
 ) -> RawRun:
     """Run the scenario. ``sink`` receives time-series columns for the recorded satellites and
-    steps, one dict of arrays per chunk; ``progress(done, total)`` counts steps."""
+    steps, one dict of arrays per chunk, in time-major order; ``progress(done, total)`` counts
+    steps. ``workers`` processes (default :func:`default_workers`, one for small runs) share
+    the blocks of ``block_size`` satellites; ``chunk`` sets the steps per chunk. None of these
+    change the results."""
+    global _FLIGHT
+    wall0 = time.perf_counter()
+    clock = _Clock()
     fleet = build_fleet(scenario)
     stations = build_stations(scenario)
-    epoch = epoch_jd(scenario.start)
     times = sample_times(scenario)
     n_t = times.size
     n_s = fleet.size
     n_g = stations.size
-    recorded = np.asarray(scenario.recorded_satellites(), dtype=np.int64)
-    every = scenario.record_every
-    chunk = chunk or chunk_steps(n_s, n_g)
+    if workers is None:
+        workers = default_workers() if n_s * n_t >= PARALLEL_MIN_SAT_STEPS else 1
+    workers = max(1, min(int(workers), n_s))
+    if block_size is None:
+        block_size = -(-n_s // workers)
+    block_size = max(1, min(int(block_size), n_s))
+    flight = _Flight(scenario, fleet, stations, block_size)
+    n_blocks = len(flight.bounds)
+    if chunk is None:
+        chunk = int(max(2, min(MAX_CHUNK_STEPS, CHUNK_SAT_STEPS // block_size)))
+    clock.lap("setup")
 
-    penumbra_x, umbra_x, contact_x = _Crossings(), _Crossings(), _Crossings()
-    start_pen = start_umb = start_con = None
+    crossings: dict[str, list] = defaultdict(list)
+    start: dict[str, list] = defaultdict(list)
     beta_min = np.full(n_s, np.inf)
     beta_max = np.full(n_s, -np.inf)
     errors: dict[int, tuple[int, float]] = {}
+    stage_s: dict[str, float] = defaultdict(float)
 
-    c0 = 0
-    while True:
-        c1 = min(c0 + chunk, n_t - 1)
-        idx = np.arange(c0, c1 + 1)
-        t = times[idx]
-        jd, fr = jd_pair(epoch, t)
-        err, r, v = propagate(fleet.satrecs, jd, fr)
-        bad = err != 0
-        if bad.any():
-            r[bad] = np.nan
-            v[bad] = np.nan
-            for s, k in zip(*np.nonzero(bad)):
-                if int(s) not in errors:
-                    errors[int(s)] = (int(err[s, k]), float(t[k]))
-        sun = sun_position_km(jd, fr)
-        sep, sun_r, earth_r = shadow_angles(r, sun[None, :, :])
-        g_pen = sun_r + earth_r - sep
-        g_umb = earth_r - sun_r - sep
-        if start_pen is None:
-            start_pen = g_pen[:, 0] > 0
-            start_umb = g_umb[:, 0] > 0
-        gmst = gmst_rad(jd, fr)
-        r_ecef = teme_to_ecef(r, gmst)
-
-        speed = np.sqrt(np.nanmax(np.einsum("skj,skj->sk", v, v), axis=1))
-        radius = np.sqrt(np.nanmin(np.einsum("skj,skj->sk", r, r), axis=1))
-        angular_rate = np.nan_to_num(1.5 * speed / radius, nan=0.0)
-
-        def eval_shadow(rows, tq, umbra, t=t, r=r, v=v):
-            rq = ev.hermite(t, r, v, rows, tq)
-            sun_q = sun_position_km(*jd_pair(epoch, tq))
-            sep_q, a_q, b_q = shadow_angles(rq, sun_q)
-            return (b_q - a_q - sep_q) if umbra else (a_q + b_q - sep_q)
-
-        penumbra_x.add(
-            ev.find_crossings(
-                t, g_pen, lambda rows, tq: eval_shadow(rows, tq, False), angular_rate,
-                EVENT_TOLERANCE_S,
-            )
-        )
-        umbra_x.add(
-            ev.find_crossings(
-                t, g_umb, lambda rows, tq: eval_shadow(rows, tq, True), angular_rate,
-                EVENT_TOLERANCE_S,
-            )
-        )
-
-        if n_g:
-            g_el = _elevation_margin(r_ecef, stations)  # (S*G, K)
-            if start_con is None:
-                start_con = g_el[:, 0] > 0
-            alt_min = np.maximum(radius - 6400.0, 50.0)
-            el_rate = np.repeat((speed + 0.5) / alt_min, n_g)
-
-            def eval_el(rows, tq, t=t, r=r, v=v):
-                sat = rows // n_g
-                st = rows % n_g
-                rq = ev.hermite(t, r, v, sat, tq)
-                rq = teme_to_ecef(rq, gmst_rad(*jd_pair(epoch, tq)))
-                d = rq - stations.ecef_km[st]
-                rng = np.sqrt(np.einsum("ij,ij->i", d, d))
-                return np.einsum("ij,ij->i", d, stations.up[st]) / rng - (
-                    stations.sin_min_elevation[st]
-                )
-
-            contact_x.add(ev.find_crossings(t, g_el, eval_el, el_rate, EVENT_TOLERANCE_S))
-
-        beta = beta_angle_rad(r, v, sun[None, :, :])
-        beta_min = np.fmin(beta_min, np.nanmin(beta, axis=1))
-        beta_max = np.fmax(beta_max, np.nanmax(beta, axis=1))
-
-        if sink is not None and recorded.size:
-            first = 0 if c0 == 0 else 1  # the shared sample was recorded by the last chunk
-            keep = np.nonzero(idx[first:] % every == 0)[0] + first
-            if keep.size:
-                sink(_timeseries_columns(recorded, keep, t, r, r_ecef, (sep, sun_r, earth_r), beta))
-
-        if progress is not None:
-            progress(int(c1), n_t - 1)
-        if c1 >= n_t - 1:
-            break
-        c0 = c1
+    pool = None
+    if workers > 1:
+        _FLIGHT = flight
+        pool = multiprocessing.get_context("fork").Pool(workers)
+    try:
+        c0 = 0
+        while True:
+            c1 = min(c0 + chunk, n_t - 1)
+            tasks = [(b, c0, c1) for b in range(n_blocks)]
+            if pool is not None:
+                outs = pool.map(_run_block, tasks, chunksize=1)
+            else:
+                outs = [flight.run_block(*task) for task in tasks]
+            clock.lap("blocks (wall)")
+            series = []
+            for b, out in enumerate(outs):
+                a, z = flight.bounds[b]
+                for kind, found in out.crossings.items():
+                    crossings[kind].append(found)
+                if out.start is not None:
+                    for kind, state in out.start.items():
+                        start[kind].append(state)
+                beta_min[a:z] = np.fmin(beta_min[a:z], out.beta_min)
+                beta_max[a:z] = np.fmax(beta_max[a:z], out.beta_max)
+                for s, e in out.errors.items():
+                    errors.setdefault(s, e)
+                for stage, sec in out.stage_s.items():
+                    stage_s[stage] += sec
+                if out.series is not None:
+                    series.append(out.series)
+            if sink is not None and series:
+                sink(_merge_series(series))
+            clock.lap("merge")
+            if progress is not None:
+                progress(int(c1), n_t - 1)
+            if c1 >= n_t - 1:
+                break
+            c0 = c1
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+            _FLIGHT = None
 
     t0, t1 = float(times[0]), float(times[-1])
-    pen = penumbra_x.arrays()
-    umb = umbra_x.arrays()
-    windows = {
-        "umbra": ev.windows_from_crossings(*umb, start_umb, t0, t1),
-    }
+    pen = _sorted(crossings["penumbra"])
+    umb = _sorted(crossings["umbra"])
+    start_pen = np.concatenate(start["penumbra"])
+    start_umb = np.concatenate(start["umbra"])
+    windows = {"umbra": ev.windows_from_crossings(*umb, start_umb, t0, t1)}
     p_rows, p_times, p_rising, p_start = ev.combine_states(
         *pen, start_pen, *umb, start_umb, n_s
     )
     windows["penumbra"] = ev.windows_from_crossings(p_rows, p_times, p_rising, p_start, t0, t1)
     if n_g:
-        windows["contact"] = ev.windows_from_crossings(*contact_x.arrays(), start_con, t0, t1)
+        start_con = np.concatenate(start["contact"])
+        windows["contact"] = ev.windows_from_crossings(
+            *_sorted(crossings["contact"]), start_con, t0, t1
+        )
+    clock.lap("windows")
+    stage_s.update({f"main: {k}": v for k, v in clock.stage_s.items()})
+    stage_s["wall"] = time.perf_counter() - wall0
     return RawRun(
         fleet=fleet,
         stations=stations,
@@ -211,34 +438,45 @@ def simulate_arrays(
         beta_min_rad=beta_min,
         beta_max_rad=beta_max,
         sgp4_errors=errors,
+        stage_s=dict(stage_s),
+        workers=workers,
+        blocks=n_blocks,
     )
 
 
-def _elevation_margin(r_ecef: np.ndarray, stations: Stations) -> np.ndarray:
-    """``sin(elevation) - sin(min elevation)`` for every satellite x station, shape (S*G, K)."""
-    n_s, n_k, _ = r_ecef.shape
-    n_g = stations.size
-    out = np.empty((n_s, n_g, n_k))
-    for g in range(n_g):  # loop over stations (few), vectorised over satellites x times
-        d = r_ecef - stations.ecef_km[g]
-        rng = np.sqrt(np.einsum("skj,skj->sk", d, d))
-        out[:, g, :] = d @ stations.up[g] / rng - stations.sin_min_elevation[g]
-    return out.reshape(n_s * n_g, n_k)
+def _sorted(parts):
+    if not parts:
+        return np.empty(0, np.int64), np.empty(0), np.empty(0, bool)
+    rows = np.concatenate([p[0] for p in parts])
+    times = np.concatenate([p[1] for p in parts])
+    rising = np.concatenate([p[2] for p in parts])
+    order = np.lexsort((times, rows))
+    return rows[order], times[order], rising[order]
 
 
-def _timeseries_columns(recorded, keep, t, r, r_ecef, angles, beta) -> dict[str, np.ndarray]:
-    """Rows for recorded satellites at kept samples, time-major order."""
-    rr = r[recorded][:, keep]  # (R, k, 3)
-    lat, lon, alt = ecef_to_geodetic(r_ecef[recorded][:, keep])
-    frac = occulted_fraction(*(a[recorded][:, keep] for a in angles))
-    n_r = recorded.size
+def _merge_series(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Blocks' time-series columns as one chunk in time-major, then satellite, order."""
+    if len(parts) == 1:
+        return parts[0]
+    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    order = np.lexsort((cols["satellite_index"], cols["t_s"]))
+    return {k: v[order] for k, v in cols.items()}
+
+
+def _timeseries_columns(rec, s0, keep, t, r, v, sun, gmst, angles) -> dict[str, np.ndarray]:
+    """Rows for a block's recorded satellites ``rec`` at kept samples, time-major order."""
+    rr = r[rec][:, keep]  # (R, k, 3)
+    lat, lon, alt = ecef_to_geodetic(teme_to_ecef(rr, gmst[keep]))
+    frac = occulted_fraction(*(a[rec][:, keep] for a in angles))
+    beta = beta_angle_rad(rr, v[rec][:, keep], sun[None, keep, :])
+    n_r = rec.size
 
     def flat(a):
         return np.ascontiguousarray(np.swapaxes(a, 0, 1)).reshape(-1)
 
     return {
         "t_s": np.repeat(t[keep], n_r),
-        "satellite_index": np.tile(recorded, keep.size),
+        "satellite_index": np.tile(rec + s0, keep.size),
         "x_km": flat(rr[..., 0]),
         "y_km": flat(rr[..., 1]),
         "z_km": flat(rr[..., 2]),
@@ -246,5 +484,5 @@ def _timeseries_columns(recorded, keep, t, r, r_ecef, angles, beta) -> dict[str,
         "lon_deg": flat(np.rad2deg(lon)),
         "alt_km": flat(alt),
         "shadow": flat(frac),
-        "beta_deg": flat(np.rad2deg(beta[recorded][:, keep])),
+        "beta_deg": flat(np.rad2deg(beta)),
     }

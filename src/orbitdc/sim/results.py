@@ -20,7 +20,7 @@ from orbitdc.core.time import to_datetime64
 from orbitdc.model.scenario import Scenario
 from orbitdc.sim.engine import Progress, RawRun, simulate_arrays
 
-__all__ = ["Results", "simulate", "run_to_directory", "OutputError", "SUMMARY_PER_SATELLITE_LIMIT"]
+__all__ = ["SUMMARY_PER_SATELLITE_LIMIT", "OutputError", "Results", "run_to_directory", "simulate"]
 
 #: summary.json lists satellites one by one up to this fleet size; satellites.parquet always does.
 SUMMARY_PER_SATELLITE_LIMIT = 1000
@@ -62,33 +62,44 @@ class OutputError(ValueError):
 def _timeseries_batch(scenario: Scenario, names: np.ndarray, cols: dict) -> pa.RecordBatch:
     arrays = [
         pa.array(to_datetime64(scenario.start, cols["t_s"]), type=TIME),
-        pa.array(names[cols["satellite_index"]], type=pa.string()),
+        _dictionary_strings(cols["satellite_index"], list(names)),
     ] + [pa.array(cols[f.name], type=pa.float64()) for f in list(TIMESERIES_SCHEMA)[2:]]
     return pa.RecordBatch.from_arrays(arrays, schema=TIMESERIES_SCHEMA)
 
 
+def _dictionary_strings(codes: np.ndarray, values: list[str]) -> pa.Array:
+    """Strings ``values[codes]`` (null where a code is negative), built in Arrow, not Python."""
+    codes = np.asarray(codes, np.int32)
+    indices = pa.array(codes, type=pa.int32(), mask=codes < 0)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(values, pa.string())).cast(pa.string())
+
+
 def _events_table(scenario: Scenario, raw: RawRun) -> pa.Table:
-    names = np.asarray(raw.fleet.names, dtype=object)
-    station_names = np.asarray(raw.stations.names, dtype=object)
+    """One row per window, ordered by start, satellite, kind and target (names' order)."""
+    kinds = sorted(raw.windows)
     n_g = max(raw.stations.size, 1)
+    station_rank = np.argsort(np.argsort(np.asarray(raw.stations.names, dtype=object)))
     parts = []
-    for kind, (rows, start, end, c0, c1) in raw.windows.items():
+    for code, kind in enumerate(kinds):
+        rows, start, end, c0, c1 = raw.windows[kind]
         if kind == "contact":
-            sat = rows // n_g
-            target = station_names[rows % n_g]
+            sat, target = rows // n_g, rows % n_g
         else:
-            sat = rows
-            target = np.full(rows.size, None, dtype=object)
-        parts.append((sat, np.full(rows.size, kind, dtype=object), target, start, end, c0, c1))
+            sat, target = rows, np.full(rows.size, -1)
+        parts.append((sat, np.full(rows.size, code), target, start, end, c0, c1))
+    if not parts:
+        parts = [tuple(np.empty(0, t) for t in (int, int, int, float, float, bool, bool))]
     sat, kind, target, start, end, c0, c1 = (np.concatenate(p) for p in zip(*parts))
-    kind_rank = np.unique(kind, return_inverse=True)[1] if kind.size else kind
-    target_key = np.asarray([t or "" for t in target], dtype=object)
-    order = np.lexsort((target_key, kind_rank, sat, start)) if sat.size else np.arange(0)
+    has_stations = raw.stations.size > 0
+    target_rank = (
+        np.where(target >= 0, station_rank[np.maximum(target, 0)], -1) if has_stations else target
+    )
+    order = np.lexsort((target_rank, kind, sat, start))
     return pa.Table.from_arrays(
         [
-            pa.array(names[sat[order]] if sat.size else [], type=pa.string()),
-            pa.array(kind[order], type=pa.string()),
-            pa.array(target[order], type=pa.string()),
+            _dictionary_strings(sat[order], list(raw.fleet.names)),
+            _dictionary_strings(kind[order], kinds),
+            _dictionary_strings(target[order], list(raw.stations.names)),
             pa.array(to_datetime64(scenario.start, start[order]), type=TIME),
             pa.array(to_datetime64(scenario.start, end[order]), type=TIME),
             pa.array(end[order] - start[order], type=pa.float64()),
@@ -260,6 +271,9 @@ class Results:
         self.events = events
         self.satellites = satellites
         self._timeseries = timeseries
+        #: How the engine ran: ``stage_s`` (CPU seconds per stage), ``workers``, ``blocks``.
+        #: Not part of the outputs, which must not depend on the machine.
+        self.raw_stats: dict = {}
 
     @property
     def timeseries(self) -> pa.Table:
@@ -302,29 +316,40 @@ def _finish(scenario: Scenario, raw: RawRun, timeseries) -> Results:
         }
         | {k: pa.array(v) for k, v in per_sat.items()}
     )
-    return Results(
+    results = Results(
         scenario=scenario,
         summary=_summary(scenario, raw, per_sat),
         events=_events_table(scenario, raw),
         satellites=satellites,
         timeseries=timeseries,
     )
+    results.raw_stats = {"stage_s": raw.stage_s, "workers": raw.workers, "blocks": raw.blocks}
+    return results
 
 
-def simulate(scenario: Scenario, *, progress: Progress | None = None) -> Results:
-    """Fly ``scenario`` and return its :class:`Results`, time series in memory."""
+def simulate(
+    scenario: Scenario, *, progress: Progress | None = None, workers: int | None = None
+) -> Results:
+    """Fly ``scenario`` and return its :class:`Results`, time series in memory. ``workers``:
+    processes to use (default: the machine's CPUs for large runs; results do not depend on
+    it)."""
     names = np.asarray(scenario.satellite_names, dtype=object)
     batches: list[pa.RecordBatch] = []
     raw = simulate_arrays(
         scenario,
         sink=lambda cols: batches.append(_timeseries_batch(scenario, names, cols)),
         progress=progress,
+        workers=workers,
     )
     return _finish(scenario, raw, pa.Table.from_batches(batches, schema=TIMESERIES_SCHEMA))
 
 
 def run_to_directory(
-    scenario: Scenario, out_dir: str | Path, *, progress: Progress | None = None
+    scenario: Scenario,
+    out_dir: str | Path,
+    *,
+    progress: Progress | None = None,
+    workers: int | None = None,
 ) -> Results:
     """Fly ``scenario`` and write its outputs to ``out_dir``, streaming the time series.
 
@@ -342,6 +367,7 @@ def run_to_directory(
                 scenario,
                 sink=lambda cols: writer.write_batch(_timeseries_batch(scenario, names, cols)),
                 progress=progress,
+                workers=workers,
             )
         results = _finish(scenario, raw, path)
         results._write_rest(tmp)

@@ -1,0 +1,179 @@
+"""``orbitdc bench``: how fast orbitdc flies a large constellation, against raw SGP4.
+
+One run on one machine measures two things on the same satellites and steps:
+
+1. **the yardstick**: ``sgp4.SatrecArray.sgp4`` alone, one thread, in the same chunks the
+   engine uses (so its memory is bounded too);
+2. **the full simulation**: ``run_to_directory`` into a temporary folder, i.e. propagation,
+   shadow and eclipse events, station contacts, and writing every output file.
+
+Both are reported as satellite-steps per second (satellites x samples / wall seconds) with
+their ratio, the peak resident memory of the run (main process and worker processes), and the
+engine's per-stage breakdown in CPU seconds. Ratios measured in one run are what to compare:
+the machines are shared and their absolute speed varies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import platform
+import resource
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sgp4.api import SatrecArray
+
+from orbitdc._version import __version__
+from orbitdc.core.time import epoch_jd, jd_pair
+from orbitdc.model.scenario import Scenario, parse_scenario
+from orbitdc.sim import engine
+from orbitdc.sim.fleet import build_fleet
+from orbitdc.sim.results import run_to_directory
+
+__all__ = ["BenchResult", "bench_scenario", "run_bench"]
+
+BENCH_START = dt.datetime(2026, 3, 20, tzinfo=dt.UTC)
+
+
+@dataclass
+class BenchResult:
+    satellites: int
+    stations: int
+    hours: float
+    step_s: float
+    sat_steps: int
+    workers: int
+    raw_s: float
+    full_s: float
+    raw_rate: float
+    full_rate: float
+    ratio: float
+    peak_rss_mib: float
+    stages_cpu_s: dict[str, float] = field(default_factory=dict)
+    machine: dict[str, str] = field(default_factory=dict)
+    command: str = ""
+    version: str = __version__
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _fibonacci_stations(count: int, max_lat_deg: float = 70.0) -> list[dict]:
+    """``count`` stations spread evenly over the globe between +-``max_lat_deg``
+    (a Fibonacci lattice), at sea level, 10 deg minimum elevation."""
+    golden = (1.0 + math.sqrt(5.0)) / 2.0
+    z_max = math.sin(math.radians(max_lat_deg))
+    out = []
+    for i in range(count):
+        z = z_max * (1.0 - 2.0 * (i + 0.5) / count)
+        lon = math.degrees((2.0 * math.pi * i / golden) % (2.0 * math.pi)) - 180.0
+        out.append(
+            {
+                "name": f"gs-{i:03d}",
+                "lat_deg": round(math.degrees(math.asin(z)), 4),
+                "lon_deg": round(lon, 4),
+                "min_elevation_deg": 10.0,
+            }
+        )
+    return out
+
+
+def bench_scenario(satellites: int, hours: float, step_s: float, stations: int) -> Scenario:
+    """A Walker-delta shell (550 km, 53 deg) of at least ``satellites`` satellites in about
+    sqrt(N) planes, with ``stations`` ground stations spread over the globe."""
+    per_plane = max(1, math.ceil(math.sqrt(satellites)))
+    planes = max(1, math.ceil(satellites / per_plane))
+    return parse_scenario(
+        {
+            "name": "bench",
+            "description": "orbitdc bench: Walker shell with stations spread over the globe",
+            "start": BENCH_START,
+            "duration_h": hours,
+            "step_s": step_s,
+            "fleet": [
+                {
+                    "name": "shell",
+                    "kind": "walker",
+                    "altitude_km": 550.0,
+                    "inclination_deg": 53.0,
+                    "planes": planes,
+                    "per_plane": per_plane,
+                    "phasing": 1 % planes,
+                }
+            ],
+            "ground_station": _fibonacci_stations(stations),
+            "output": {"satellites": "auto"},
+        },
+        source="<bench>",
+    )
+
+
+def _raw_sgp4_seconds(scenario: Scenario, chunk_sat_steps: int) -> float:
+    """Wall time of plain ``SatrecArray.sgp4`` over the scenario's satellites and samples,
+    one thread, in chunks of about ``chunk_sat_steps``."""
+    fleet = build_fleet(scenario)
+    sats = SatrecArray(fleet.satrec_list)
+    times = engine.sample_times(scenario)
+    epoch = epoch_jd(scenario.start)
+    chunk = max(2, chunk_sat_steps // fleet.size)
+    t0 = time.perf_counter()
+    for c0 in range(0, times.size, chunk):
+        jd, fr = jd_pair(epoch, times[c0 : c0 + chunk])
+        sats.sgp4(jd, fr)
+    return time.perf_counter() - t0
+
+
+def _peak_rss_mib() -> float:
+    scale = 1024.0 if sys.platform != "darwin" else 1024.0 * 1024.0  # KiB on Linux
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) * 1024.0 / scale / 1024.0
+
+
+def run_bench(
+    satellites: int,
+    hours: float,
+    step_s: float,
+    stations: int,
+    workers: int | None = None,
+    progress=None,
+    command: str = "",
+) -> BenchResult:
+    scenario = bench_scenario(satellites, hours, step_s, stations)
+    n_s = len(scenario.satellite_names)
+    sat_steps = n_s * scenario.n_steps
+    raw_s = _raw_sgp4_seconds(scenario, engine.CHUNK_SAT_STEPS)
+    with tempfile.TemporaryDirectory(prefix="orbitdc-bench-") as tmp:
+        t0 = time.perf_counter()
+        results = run_to_directory(scenario, Path(tmp) / "run", progress=progress, workers=workers)
+        full_s = time.perf_counter() - t0
+    raw = results.raw_stats
+    stages = {k: round(v, 3) for k, v in raw["stage_s"].items()}
+    stages["write outputs (wall)"] = round(full_s - raw["stage_s"]["wall"], 3)
+    return BenchResult(
+        satellites=n_s,
+        stations=stations,
+        hours=hours,
+        step_s=step_s,
+        sat_steps=sat_steps,
+        workers=raw["workers"],
+        raw_s=raw_s,
+        full_s=full_s,
+        raw_rate=round(sat_steps / raw_s),
+        full_rate=round(sat_steps / full_s),
+        ratio=raw_s / full_s,
+        peak_rss_mib=round(_peak_rss_mib(), 1),
+        stages_cpu_s=stages,
+        machine={
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "cpus": str(engine.default_workers()),
+            "platform": platform.platform(),
+        },
+        command=command,
+    )
