@@ -6,6 +6,7 @@ import tomllib
 from pathlib import Path
 
 import orbitdc
+from orbitdc.model import catalogue, satellite
 from orbitdc.model import scenario as schema
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -38,12 +39,17 @@ def test_complete_example_mentions_every_key():
         schema.ElementsFleet,
         schema.GroundStation,
         schema.Output,
+        satellite.SatelliteType,
+        satellite.SolarConfig,
+        satellite.BatteryConfig,
+        satellite.RadiatorConfig,
+        catalogue.Accelerator,
     ]
     missing = [
         f"{m.__name__}.{key}"
         for m in models
         for key in m.model_fields
-        if key not in {"fleet", "ground_station", "output"}
-        and not re.search(rf"(^|[\s#\[]){key}\s*=", block, re.M)
+        if key not in {"fleet", "ground_station", "output", "kind"}
+        and not re.search(rf"(^|[\s#\[{{]){key}(\s*=|\.)", block, re.M)
     ]
     assert not missing, f"docs/scenario.md example lacks {missing}"

@@ -85,7 +85,8 @@ def _fibonacci_stations(count: int, max_lat_deg: float = 70.0) -> list[dict]:
 
 def bench_scenario(satellites: int, hours: float, step_s: float, stations: int) -> Scenario:
     """A Walker-delta shell (550 km, 53 deg) of at least ``satellites`` satellites in about
-    sqrt(N) planes, with ``stations`` ground stations spread over the globe."""
+    sqrt(N) planes, each a bus with one H100 (so power, heat and radiation run too), with
+    ``stations`` ground stations spread over the globe."""
     per_plane = max(1, math.ceil(math.sqrt(satellites)))
     planes = max(1, math.ceil(satellites / per_plane))
     return parse_scenario(
@@ -95,9 +96,20 @@ def bench_scenario(satellites: int, hours: float, step_s: float, stations: int) 
             "start": BENCH_START,
             "duration_h": hours,
             "step_s": step_s,
+            "satellite": {
+                "compute": {
+                    "accelerator": "nvidia-h100-sxm",
+                    "accelerators": 1,
+                    "bus_load_w": 150.0,
+                    "solar": {"rated_power_w": 2000.0},
+                    "battery": {"capacity_wh": 2000.0},
+                    "radiator": {"area_m2": 3.0},
+                }
+            },
             "fleet": [
                 {
                     "name": "shell",
+                    "satellite": "compute",
                     "kind": "walker",
                     "altitude_km": 550.0,
                     "inclination_deg": 53.0,

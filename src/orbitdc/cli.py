@@ -20,8 +20,10 @@ from rich.table import Table
 
 from orbitdc._version import __version__
 from orbitdc.model import ScenarioError, load_scenario
+from orbitdc.model.catalogue import PART_KINDS, shipped_catalogue
 from orbitdc.model.presets import preset_description, preset_names, preset_path
 from orbitdc.sim import OutputError, Results, run_to_directory
+from orbitdc.sim.design import validate_design
 
 #: The preset ``orbitdc demo`` runs.
 DEMO_PRESET = "suncatcher"
@@ -242,16 +244,62 @@ def presets() -> None:
 
 @app.command()
 @_user_errors
+def parts(
+    kind: Annotated[
+        str | None,
+        typer.Option(help="Only this kind: " + ", ".join(PART_KINDS) + "."),
+    ] = None,
+    sources: Annotated[bool, typer.Option(help="Show where every figure comes from.")] = False,
+) -> None:
+    """List the hardware catalogue (use the names in [satellite.*] tables)."""
+    if kind is not None and kind not in PART_KINDS:
+        raise ScenarioError("--kind", [("", f"unknown kind {kind!r}; one of {', '.join(PART_KINDS)}")])
+    catalogue = shipped_catalogue()
+    for k in PART_KINDS:
+        if kind is not None and k != kind:
+            continue
+        names = catalogue.names(k)
+        table = Table(title=k.replace("_", " "))
+        table.add_column("figure")
+        for name in names:
+            table.add_column(name, justify="right", no_wrap=True)
+        numeric = [f for f in PART_KINDS[k].model_fields
+                   if f not in {"kind", "description", "sources"}]
+        for f in numeric:
+            table.add_row(f, *[_fmt(getattr(catalogue.get(k, n), f)) for n in names])
+        out.print(table)
+        if sources:
+            for name in names:
+                part = catalogue.get(k, name)
+                out.print(f"[bold]{escape(name)}[/bold]: {escape(part.description)}",
+                          soft_wrap=True)
+                for f, v in part.sources.items():
+                    out.print(f"  {f}: {escape(v)}", soft_wrap=True)
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float) and (abs(value) >= 1e5 or 0 < abs(value) < 1e-3):
+        return f"{value:.3g}"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+@app.command()
+@_user_errors
 def validate(
     scenario: Annotated[str, typer.Argument(help="Scenario TOML file, or preset:NAME.")],
 ) -> None:
     """Check a scenario without running it."""
     sc = load_scenario(_scenario_path(scenario))
+    design_warnings = validate_design(sc)
     out.print(
         f"{scenario}: ok — {len(sc.satellite_names)} satellites in {len(sc.fleet)} fleet(s), "
         f"{len(sc.ground_station)} ground station(s), {sc.n_steps} steps of {sc.step_s:g} s",
         soft_wrap=True,
     )
+    for w in design_warnings:
+        err.print(f"[yellow]warning:[/yellow] {escape(w)}", soft_wrap=True)
 
 
 def main() -> None:

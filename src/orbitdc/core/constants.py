@@ -51,3 +51,16 @@ JD_UNIX_EPOCH = 2440587.5
 #: Julian date of 1949-12-31T00:00:00 UT, the epoch of ``Satrec.sgp4init``. Vallado et al. 2006.
 JD_SGP4INIT_EPOCH = 2433281.5
 SECONDS_PER_DAY = 86400.0
+#: Julian year, for rates per year (degradation, dose). IAU.
+SECONDS_PER_YEAR = 365.25 * SECONDS_PER_DAY
+
+# --- Earth's radiation budget ----------------------------------------------------------------
+#: Earth's mean Bond albedo. CERES EBAF Ed4 climatology (Loeb et al. 2018, J. Climate 31).
+EARTH_ALBEDO = 0.30
+#: Outgoing long-wave radiation at the top of the atmosphere, global mean. CERES EBAF Ed4
+#: (Loeb et al. 2018): ~240 W/m^2.
+EARTH_OLR_W_PER_M2 = 240.0
+#: Height of the top of the atmosphere where the OLR and albedo figures apply, ~30 km.
+TOA_HEIGHT_KM = 30.0
+#: Temperature of deep space as a radiative sink (cosmic microwave background). Fixsen 2009.
+SPACE_SINK_K = 2.725

@@ -21,6 +21,7 @@ from orbitdc.core.constants import AU_KM, JD_J2000, SUN_RADIUS_KM, WGS84_RADIUS_
 
 __all__ = [
     "beta_angle_rad",
+    "eclipse_fraction_cylindrical",
     "occulted_fraction",
     "shadow_angles",
     "shadow_fraction",
@@ -106,3 +107,14 @@ def beta_angle_rad(r_km: np.ndarray, v_km_s: np.ndarray, sun_km: np.ndarray) -> 
     s_norm = np.sqrt(np.einsum("...i,...i->...", sun_km, sun_km))
     sin_beta = np.einsum("...i,...i->...", h, sun_km) / (h_norm * s_norm)
     return np.arcsin(np.clip(sin_beta, -1.0, 1.0))
+
+
+def eclipse_fraction_cylindrical(altitude_km, beta_rad):
+    """Fraction of a circular orbit spent in the Earth's shadow, for a cylindrical shadow:
+    ``(1/pi) acos(sqrt(h^2 + 2 R h) / ((R + h) cos beta))`` when ``|beta|`` is below
+    ``asin(R / (R + h))``, else 0 (Earth radius: WGS-84 equatorial)."""
+    h = np.asarray(altitude_km, float)
+    r = SHADOW_EARTH_RADIUS_KM
+    cos_beta = np.cos(np.asarray(beta_rad, float))
+    ratio = np.sqrt(h * h + 2.0 * r * h) / ((r + h) * np.maximum(cos_beta, 1e-12))
+    return np.where(ratio < 1.0, np.arccos(np.minimum(ratio, 1.0)) / np.pi, 0.0)

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     ValidationError,
@@ -25,8 +23,11 @@ from pydantic import (
 )
 from sgp4.api import Satrec
 
+from orbitdc.model._base import Name, Strict
+from orbitdc.model.catalogue import PART_KINDS, Catalogue, Part, shipped_catalogue
 from orbitdc.model.elements import parse_omm_text, parse_tle_text
 from orbitdc.model.errors import ScenarioError
+from orbitdc.model.satellite import ResolvedSatellite, SatelliteType
 
 __all__ = [
     "AUTO_RECORD_LIMIT",
@@ -53,11 +54,7 @@ MAX_ALTITUDE_KM = 100_000.0
 #: With ``[output] satellites = "auto"``, fleets larger than this record this many satellites.
 AUTO_RECORD_LIMIT = 100
 
-_NAME_PATTERN = r"^[A-Za-z0-9_.][A-Za-z0-9_. -]*$"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+_Strict = Strict
 
 
 Altitude = Annotated[
@@ -68,11 +65,12 @@ Altitude = Annotated[
         description="mean altitude above the equator, km",
     ),
 ]
-Name = Annotated[str, Field(min_length=1, max_length=64, pattern=_NAME_PATTERN)]
 
 
 class _FleetBase(_Strict):
     name: Name
+    #: The satellite type (a ``[satellite.NAME]`` table) this fleet flies; none: orbits only.
+    satellite: Name | None = None
 
 
 class WalkerFleet(_FleetBase):
@@ -231,8 +229,13 @@ class Scenario(_Strict):
     fleet: Annotated[list[Fleet], Field(min_length=1)]
     ground_station: list[GroundStation] = []
     output: Output = Output()
+    #: The user's own parts, added to (or replacing) the catalogue's, by name.
+    part: dict[Name, Part] = {}
+    #: Satellite types, by name; fleets refer to them with ``satellite = "NAME"``.
+    satellite: dict[Name, SatelliteType] = {}
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source: str = PrivateAttr(default="<scenario>")
+    _resolved: dict[str, ResolvedSatellite] = PrivateAttr(default_factory=dict)
 
     @field_validator("start")
     @classmethod
@@ -284,6 +287,20 @@ class Scenario(_Strict):
         return max(1, int(math.ceil(60.0 / self.step_s - 1e-9)))
 
     @property
+    def catalogue(self) -> Catalogue:
+        """The shipped catalogue with this scenario's own parts."""
+        return shipped_catalogue().with_parts(self.part)
+
+    @property
+    def satellite_types(self) -> dict[str, ResolvedSatellite]:
+        """Satellite types with their parts looked up, by name."""
+        return self._resolved
+
+    def fleet_types(self) -> list[ResolvedSatellite | None]:
+        """The resolved satellite type of each fleet (None where a fleet has none)."""
+        return [self._resolved[f.satellite] if f.satellite else None for f in self.fleet]
+
+    @property
     def base_dir(self) -> Path:
         return self._base_dir
 
@@ -331,14 +348,21 @@ class Scenario(_Strict):
 # --- loading ---------------------------------------------------------------------------------
 
 
+_FLEET_KINDS = {"walker", "sso", "cluster", "elements"}
+
+
 def _key(loc: tuple) -> str:
-    """Dotted key from a pydantic location, dropping union tags such as ``walker``."""
-    parts = []
-    for item in loc:
-        if isinstance(item, str) and item in {"walker", "sso", "cluster", "elements"}:
-            continue
+    """Dotted key from a pydantic location, dropping the union tags pydantic inserts after a
+    fleet (``fleet.0.walker.altitude_km``) or a part (``part.gpu.accelerator.mass_kg``)."""
+    parts: list[str] = []
+    for i, item in enumerate(loc):
         if isinstance(item, str) and ("[" in item or item.startswith("function-")):
             continue
+        if i >= 2 and isinstance(item, str):
+            if loc[i - 2] == "fleet" and item in _FLEET_KINDS:
+                continue
+            if loc[i - 2] == "part" and item in PART_KINDS:
+                continue
         parts.append(str(item))
     return ".".join(parts)
 
@@ -354,6 +378,8 @@ def _describe(err: dict) -> str:
         expected = err.get("ctx", {}).get("expected_tags", "")
         return f"unknown kind {err['input'].get('kind')!r}; expected one of {expected}"
     if kind == "union_tag_not_found":
+        if err["loc"] and err["loc"][0] == "part":
+            return f"missing key 'kind' ({', '.join(PART_KINDS)})"
         return "missing key 'kind' (walker, sso, cluster or elements)"
     msg = msg.removeprefix("Value error, ")
     value = err.get("input")
@@ -380,6 +406,20 @@ def parse_scenario(
                 fleet.load(scenario.base_dir)
             except ValueError as exc:
                 problems.append((f"fleet.{i}.{fleet.source_key}", str(exc)))
+    catalogue = scenario.catalogue
+    for name, sat_type in scenario.satellite.items():
+        try:
+            scenario._resolved[name] = sat_type.resolve(catalogue)
+        except KeyError as exc:
+            key, message = exc.args[0]
+            problems.append((f"satellite.{name}.{key}", message))
+    for i, fleet in enumerate(scenario.fleet):
+        if fleet.satellite is not None and fleet.satellite not in scenario.satellite:
+            defined = ", ".join(sorted(scenario.satellite)) or "none (add a [satellite.NAME] table)"
+            problems.append(
+                (f"fleet.{i}.satellite", f"no satellite type named {fleet.satellite!r}; "
+                 f"defined: {defined}")
+            )
     if problems:
         raise ScenarioError(source, problems)
     known = set(scenario.satellite_names) | {f.name for f in scenario.fleet}

@@ -32,12 +32,16 @@ import numpy as np
 from sgp4.api import SatrecArray
 
 from orbitdc.core import events as ev
+from orbitdc.core import power, radiation
 from orbitdc.core.constants import EARTH_ROTATION_RAD_PER_S
 from orbitdc.core.frames import ecef_to_geodetic, teme_to_ecef
 from orbitdc.core.orbits import propagate
 from orbitdc.core.sun import beta_angle_rad, occulted_fraction, shadow_angles, sun_position_km
 from orbitdc.core.time import epoch_jd, gmst_rad, jd_pair
+from orbitdc.model.environment import trapped_proton_table
 from orbitdc.model.scenario import Scenario
+from orbitdc.sim.bus import BusInputs, BusParams, BusState, run_bus
+from orbitdc.sim.design import check_design
 from orbitdc.sim.fleet import Fleet, Stations, build_fleet, build_stations
 
 __all__ = [
@@ -96,6 +100,12 @@ class RawRun:
     stage_s: dict[str, float] = field(default_factory=dict)
     workers: int = 1
     blocks: int = 1
+    #: Bus totals per satellite (None when no fleet has a satellite type).
+    bus: BusState | None = None
+    #: Resolved satellite type per satellite (None for satellites without one).
+    types: list | None = None
+    #: Warnings of the design checks (``orbitdc.sim.design``).
+    design_warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -110,6 +120,8 @@ class _BlockOut:
     errors: dict[int, tuple[int, float]]
     series: dict[str, np.ndarray] | None
     stage_s: dict[str, float]
+    bus_state: BusState | None = None
+    faults: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 class _Clock:
@@ -141,8 +153,20 @@ class _Flight:
         self.station_radius = np.linalg.norm(st, axis=1)
         self.cos_min_el = np.sqrt(1.0 - stations.sin_min_elevation**2)
         self.min_el = np.arcsin(stations.sin_min_elevation)
+        self.seed = scenario.seed
+        self.coarse_every = coarse_every(scenario.step_s)
+        self.proton_table = trapped_proton_table()
+        self.last = self.times.size - 1
+        fleet_types = scenario.fleet_types()
+        types = [fleet_types[i] for i in fleet.fleet_index]
+        self.bus_params = [BusParams.build(types[a:b]) for a, b in self.bounds]
+        self.bus_initial = [
+            BusState.initial(types[a:b], self.bus_params[i], self.seed, a)
+            if self.bus_params[i].has_bus.any() else None
+            for i, (a, b) in enumerate(self.bounds)
+        ]
 
-    def run_block(self, b: int, c0: int, c1: int) -> _BlockOut:
+    def run_block(self, b: int, c0: int, c1: int, bus_state: BusState | None = None) -> _BlockOut:
         clock = _Clock()
         s0 = self.bounds[b][0]
         t = self.times[c0 : c1 + 1]
@@ -210,8 +234,16 @@ class _Flight:
             rows, times, rising = crossings[kind]
             crossings[kind] = (rows + s0, times, rising)
 
+        bus_series = faults = None
+        params = self.bus_params[b]
+        if bus_state is not None:
+            bus_state, bus_series, faults = self._bus(
+                params, bus_state, s0, t, r, v, sun, gmst_rad(jd, fr), (sep, sun_r, earth_r)
+            )
+            clock.lap("bus")
+
         # Beta moves by degrees per day: its extremes are taken on the screening grid.
-        coarse = _coarse_index(t, SCREEN_SPACING_S)
+        coarse = _coarse_index(t.size, self.coarse_every)
         beta = beta_angle_rad(r[:, coarse], v[:, coarse], sun[None, coarse, :])
         beta_min = np.min(np.where(np.isnan(beta), np.inf, beta), axis=1)
         beta_max = np.max(np.where(np.isnan(beta), -np.inf, beta), axis=1)
@@ -219,14 +251,54 @@ class _Flight:
         series = None
         rec = self.recorded[b]
         if rec.size:
-            first = 0 if c0 == 0 else 1  # the shared sample was recorded by the last chunk
-            keep = np.nonzero((np.arange(c0, c1 + 1)[first:]) % self.every == 0)[0] + first
+            # A chunk's last sample is the next chunk's first; the later chunk records it, where
+            # the bus's step starting there is known. The run's last sample ends its chunk.
+            stop = c1 + 1 if c1 == self.last else c1
+            keep = np.nonzero(np.arange(c0, stop) % self.every == 0)[0]
             if keep.size:
                 series = _timeseries_columns(
-                    rec, s0, keep, t, r, v, sun, gmst_rad(jd, fr), (sep, sun_r, earth_r)
+                    rec, s0, keep, t, r, v, sun, gmst_rad(jd, fr), (sep, sun_r, earth_r),
+                    bus_series,
                 )
         clock.lap("record")
-        return _BlockOut(crossings, start, beta_min, beta_max, errors, series, clock.stage_s)
+        return _BlockOut(
+            crossings, start, beta_min, beta_max, errors, series, clock.stage_s, bus_state, faults
+        )
+
+    def _bus(self, params, state, s0, t, r, v, sun, gmst, angles):
+        """The environment the bus needs over the chunk, then the bus itself."""
+        radius = np.sqrt(np.einsum("skj,skj->sk", r, r))
+        sun_dist = np.sqrt(np.einsum("kj,kj->k", sun, sun))
+        sun_unit = sun / sun_dist[:, None]
+        cos_zenith = np.einsum("skj,kj->sk", r, sun_unit) / radius
+        if np.all(params.pointing == power.TRACKING):
+            incidence = np.ones_like(radius)
+        else:
+            incidence = power.array_incidence(params.pointing, r, v, sun_unit[None, :, :])
+        coarse = _coarse_index(t.size, self.coarse_every)
+        r_ecef = teme_to_ecef(r[:, coarse], gmst[coarse])
+        radius_c = radius[:, coarse]
+        lat, lon, alt = ecef_to_geodetic(r_ecef)
+        inputs = BusInputs(
+            t_s=t,
+            lit=1.0 - occulted_fraction(*angles),
+            solar_flux=power.solar_flux_w_per_m2(sun_dist),
+            incidence=incidence,
+            cos_sun_zenith=cos_zenith,
+            radius_km=radius,
+            rad_t_s=t[coarse],
+            proton_flux=radiation.trapped_proton_flux(lat, lon, alt, self.proton_table),
+            gcr_flux=radiation.gcr_flux(r_ecef, radius_c),
+        )
+        bad = np.isnan(radius)
+        if bad.any():  # decayed satellites: no sunlight, no environment
+            for name in ("lit", "incidence", "cos_sun_zenith"):
+                getattr(inputs, name)[bad] = 0.0
+            inputs.radius_km = np.where(bad, 1e9, radius)
+            bad_c = np.isnan(radius_c)
+            inputs.proton_flux[bad_c] = 0.0
+            inputs.gcr_flux[bad_c] = 0.0
+        return run_bus(params, state, inputs, self.seed, s0)
 
     def _margin(self, r_ecef: np.ndarray, st: np.ndarray) -> np.ndarray:
         """``sin(elevation) - sin(min elevation)`` of positions (N, 3) from stations (N,)."""
@@ -247,7 +319,7 @@ class _Flight:
         n_s = r.shape[0]
         n_g = self.stations.size
         epoch = self.epoch
-        coarse = _coarse_index(t, SCREEN_SPACING_S)
+        coarse = _coarse_index(t.size, self.coarse_every)
         rc = teme_to_ecef(r[:, coarse], gmst[coarse])  # (S, C, 3)
         unit = rc / np.linalg.norm(rc, axis=2, keepdims=True)
         cos_angle = unit @ self.station_unit.T  # (S, C, G)
@@ -301,13 +373,18 @@ class _Flight:
         return _sorted(parts), visible
 
 
-def _coarse_index(t: np.ndarray, spacing_s: float) -> np.ndarray:
-    """Indices of a sub-grid of ``t`` at most ``spacing_s`` apart, including both ends."""
-    step = float(np.max(np.diff(t))) if t.size > 1 else spacing_s
-    every = max(1, int(spacing_s // step))
-    idx = np.arange(0, t.size, every)
-    if idx[-1] != t.size - 1:
-        idx = np.append(idx, t.size - 1)
+def coarse_every(step_s: float) -> int:
+    """Samples between points of the coarse grid (at most ``SCREEN_SPACING_S`` apart)."""
+    return max(1, int(SCREEN_SPACING_S // step_s))
+
+
+def _coarse_index(n: int, every: int) -> np.ndarray:
+    """Indices of the coarse grid in a chunk of ``n`` samples: every ``every``-th, and the last.
+    Chunks start on multiples of ``every`` (``simulate_arrays`` makes them so), so the grid
+    is the run's, whatever the chunking: radiation integrated on it does not depend on it."""
+    idx = np.arange(0, n, every)
+    if idx[-1] != n - 1:
+        idx = np.append(idx, n - 1)
     return idx
 
 
@@ -321,7 +398,7 @@ def sample_times(scenario: Scenario) -> np.ndarray:
 _FLIGHT: _Flight | None = None
 
 
-def _run_block(args: tuple[int, int, int]) -> _BlockOut:
+def _run_block(args) -> _BlockOut:
     assert _FLIGHT is not None
     return _FLIGHT.run_block(*args)
 
@@ -344,6 +421,7 @@ def simulate_arrays(
     wall0 = time.perf_counter()
     clock = _Clock()
     fleet = build_fleet(scenario)
+    design_warnings = check_design(scenario, fleet)
     stations = build_stations(scenario)
     times = sample_times(scenario)
     n_t = times.size
@@ -359,6 +437,8 @@ def simulate_arrays(
     n_blocks = len(flight.bounds)
     if chunk is None:
         chunk = int(max(2, min(MAX_CHUNK_STEPS, CHUNK_SAT_STEPS // block_size)))
+    every = coarse_every(scenario.step_s)
+    chunk = -(-int(chunk) // every) * every  # chunks end on the coarse grid
     clock.lap("setup")
 
     crossings: dict[str, list] = defaultdict(list)
@@ -367,6 +447,8 @@ def simulate_arrays(
     beta_max = np.full(n_s, -np.inf)
     errors: dict[int, tuple[int, float]] = {}
     stage_s: dict[str, float] = defaultdict(float)
+    bus_states = list(flight.bus_initial)
+    faults: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     pool = None
     if workers > 1:
@@ -376,7 +458,7 @@ def simulate_arrays(
         c0 = 0
         while True:
             c1 = min(c0 + chunk, n_t - 1)
-            tasks = [(b, c0, c1) for b in range(n_blocks)]
+            tasks = [(b, c0, c1, bus_states[b]) for b in range(n_blocks)]
             if pool is not None:
                 outs = pool.map(_run_block, tasks, chunksize=1)
             else:
@@ -398,6 +480,9 @@ def simulate_arrays(
                     stage_s[stage] += sec
                 if out.series is not None:
                     series.append(out.series)
+                bus_states[b] = out.bus_state
+                if out.faults is not None and out.faults[0].size:
+                    faults.append(out.faults)
             if sink is not None and series:
                 sink(_merge_series(series))
             clock.lap("merge")
@@ -427,6 +512,24 @@ def simulate_arrays(
         windows["contact"] = ev.windows_from_crossings(
             *_sorted(crossings["contact"]), start_con, t0, t1
         )
+    bus = None
+    if any(state is not None for state in bus_states):
+        parts = []
+        for i, state in enumerate(bus_states):
+            if state is None:
+                a, z = flight.bounds[i]
+                state = BusState.initial([None] * (z - a), flight.bus_params[i], flight.seed, a)
+            parts.append(state)
+        bus = BusState.concat(parts)
+        f_sat, f_start, f_end = (
+            (np.concatenate([f[i] for f in faults]) for i in range(3))
+            if faults else (np.empty(0, np.int64), np.empty(0), np.empty(0))
+        )
+        order = np.lexsort((f_start, f_sat))
+        f_sat, f_start, f_end = f_sat[order], f_start[order], f_end[order]
+        windows["fault"] = (
+            f_sat, f_start, np.minimum(f_end, t1), np.zeros(f_sat.size, bool), f_end > t1
+        )
     clock.lap("windows")
     stage_s.update({f"main: {k}": v for k, v in clock.stage_s.items()})
     stage_s["wall"] = time.perf_counter() - wall0
@@ -441,6 +544,9 @@ def simulate_arrays(
         stage_s=dict(stage_s),
         workers=workers,
         blocks=n_blocks,
+        bus=bus,
+        types=[scenario.fleet_types()[i] for i in fleet.fleet_index],
+        design_warnings=design_warnings,
     )
 
 
@@ -463,7 +569,12 @@ def _merge_series(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {k: v[order] for k, v in cols.items()}
 
 
-def _timeseries_columns(rec, s0, keep, t, r, v, sun, gmst, angles) -> dict[str, np.ndarray]:
+BUS_COLUMNS = ("power_in_w", "load_w", "battery_wh", "temperature_k", "compute_available")
+
+
+def _timeseries_columns(
+    rec, s0, keep, t, r, v, sun, gmst, angles, bus_series=None
+) -> dict[str, np.ndarray]:
     """Rows for a block's recorded satellites ``rec`` at kept samples, time-major order."""
     rr = r[rec][:, keep]  # (R, k, 3)
     lat, lon, alt = ecef_to_geodetic(teme_to_ecef(rr, gmst[keep]))
@@ -485,4 +596,8 @@ def _timeseries_columns(rec, s0, keep, t, r, v, sun, gmst, angles) -> dict[str, 
         "alt_km": flat(alt),
         "shadow": flat(frac),
         "beta_deg": flat(np.rad2deg(beta)),
+    } | {
+        name: flat(bus_series[name][rec][:, keep]) if bus_series is not None
+        else np.full(n_r * keep.size, np.nan)
+        for name in BUS_COLUMNS
     }

@@ -38,6 +38,11 @@ TIMESERIES_SCHEMA = pa.schema(
         ("alt_km", pa.float64()),
         ("shadow", pa.float64()),
         ("beta_deg", pa.float64()),
+        ("power_in_w", pa.float64()),
+        ("load_w", pa.float64()),
+        ("battery_wh", pa.float64()),
+        ("temperature_k", pa.float64()),
+        ("compute_available", pa.float64()),
     ]
 )
 EVENTS_SCHEMA = pa.schema(
@@ -137,6 +142,8 @@ def _per_satellite(raw: RawRun, duration_s: float) -> dict[str, np.ndarray]:
         "beta_min_deg": np.rad2deg(raw.beta_min_rad),
         "beta_max_deg": np.rad2deg(raw.beta_max_rad),
     }
+    if raw.bus is not None:
+        out.update(_bus_per_satellite(raw, duration_s))
     if n_g:
         contact_s, passes, _ = sums("contact", n_s * n_g)
         contact_s = contact_s.reshape(n_s, n_g)
@@ -145,6 +152,49 @@ def _per_satellite(raw: RawRun, duration_s: float) -> dict[str, np.ndarray]:
             out[f"contact_min.{name}"] = contact_s[:, g] / 60.0
             out[f"passes.{name}"] = passes[:, g]
     return out
+
+
+def _bus_per_satellite(raw: RawRun, duration_s: float) -> dict[str, np.ndarray]:
+    """Power, heat and radiation figures per satellite (NaN for satellites without a bus)."""
+    b = raw.bus
+    has = np.array([t is not None for t in raw.types])
+    year_s = 365.25 * 86400.0
+
+    def per_type(fn):
+        return np.array([fn(t) if t is not None else np.nan for t in raw.types], float)
+
+    dose_per_year = np.where(has, b.dose_rad * year_s / duration_s, np.nan)
+    tolerance_rad = per_type(lambda t: t.accelerator.tid_tolerance_krad * 1000.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lifetime = np.where(dose_per_year > 0, tolerance_rad / dose_per_year, np.inf)
+    fault_rows = raw.windows.get("fault", (np.empty(0, int),))[0]
+    upsets = np.bincount(fault_rows, minlength=raw.fleet.size).astype(float)
+
+    def bus(a):
+        return np.where(has, a, np.nan)
+
+    return {
+        "mass_kg": per_type(lambda t: t.mass.total_kg),
+        "energy_generated_kwh": bus(b.generated_wh / 1000.0),
+        "energy_used_kwh": bus(b.used_wh / 1000.0),
+        "energy_curtailed_kwh": bus(b.curtailed_wh / 1000.0),
+        "energy_losses_kwh": bus(b.losses_wh / 1000.0),
+        "bus_unserved_kwh": bus(b.unserved_wh / 1000.0),
+        "battery_start_kwh": per_type(
+            lambda t: t.spec.battery.initial_soc * t.spec.battery.capacity_wh / 1000.0
+        ),
+        "battery_end_kwh": bus(b.battery_wh / 1000.0),
+        "soc_min": bus(b.soc_min),
+        "hours_throttled_power": bus(b.throttled_power_s / 3600.0),
+        "hours_throttled_heat": bus(b.throttled_heat_s / 3600.0),
+        "compute_available_mean": bus(b.available_s / duration_s),
+        "temperature_max_k": bus(b.temperature_max_k),
+        "temperature_end_k": bus(b.temperature_k),
+        "upsets": bus(upsets),
+        "upsets_expected": bus(b.hazard_total),
+        "dose_rad_per_year": dose_per_year,
+        "dose_lifetime_years": bus(lifetime),
+    }
 
 
 def _union_minutes(start: np.ndarray, end: np.ndarray) -> float:
@@ -197,7 +247,7 @@ def _summary(scenario: Scenario, raw: RawRun, per_sat: dict[str, np.ndarray]) ->
         "longest_eclipse_satellite": names[worst] if n_s and longest[worst] > 0 else None,
         "stations": stations,
     }
-    warnings = [
+    warnings = list(raw.design_warnings) + [
         f"satellite {names[s]}: SGP4 error code {code} from t = {t:.0f} s "
         "(decayed or invalid elements); its later samples are empty"
         for s, (code, t) in sorted(raw.sgp4_errors.items())
@@ -208,6 +258,7 @@ def _summary(scenario: Scenario, raw: RawRun, per_sat: dict[str, np.ndarray]) ->
             f"time series records {len(recorded)} of {n_s} satellites "
             "([output] satellites); events and this summary cover all of them"
         )
+    bus_fleet = _bus_fleet(scenario, raw, per_sat, duration_s, warnings)
     summary = {
         "scenario": scenario.name,
         "description": scenario.description,
@@ -232,6 +283,10 @@ def _summary(scenario: Scenario, raw: RawRun, per_sat: dict[str, np.ndarray]) ->
         "fleet": fleet,
         "warnings": warnings,
     }
+    if bus_fleet is not None:
+        summary["kpis"].update(bus_fleet["kpis"])
+        summary["bus"] = bus_fleet["bus"]
+        summary["satellite_types"] = bus_fleet["types"]
     if n_s <= SUMMARY_PER_SATELLITE_LIMIT:
         sats = {}
         for i, name in enumerate(names):
@@ -249,6 +304,88 @@ def _summary(scenario: Scenario, raw: RawRun, per_sat: dict[str, np.ndarray]) ->
     else:
         summary["satellites_detail"] = "see satellites.parquet"
     return summary
+
+
+def _bus_fleet(scenario, raw, per_sat, duration_s, warnings) -> dict | None:
+    """Fleet totals of the bus figures, per-type design figures, and warnings for designs that
+    work badly (the impossible ones are refused before the run)."""
+    if raw.bus is None:
+        return None
+    has = np.array([t is not None for t in raw.types])
+
+    def total(key):
+        return _num(np.nansum(per_sat[key][has]))
+
+    bus = {
+        "satellites_with_bus": int(has.sum()),
+        "energy_generated_kwh": total("energy_generated_kwh"),
+        "energy_used_kwh": total("energy_used_kwh"),
+        "energy_curtailed_kwh": total("energy_curtailed_kwh"),
+        "energy_losses_kwh": total("energy_losses_kwh"),
+        "battery_change_kwh": _num(
+            np.nansum(per_sat["battery_end_kwh"][has] - per_sat["battery_start_kwh"][has])
+        ),
+        "bus_unserved_kwh": total("bus_unserved_kwh"),
+        "soc_min": _num(np.nanmin(per_sat["soc_min"][has])),
+        "hours_throttled_power": total("hours_throttled_power"),
+        "hours_throttled_heat": total("hours_throttled_heat"),
+        "compute_available_mean": _num(np.nanmean(per_sat["compute_available_mean"][has])),
+        "temperature_max_k": _num(np.nanmax(per_sat["temperature_max_k"][has])),
+        "upsets": int(np.nansum(per_sat["upsets"][has])),
+        "upsets_expected": _num(np.nansum(per_sat["upsets_expected"][has])),
+        "dose_rad_per_year_max": _num(np.nanmax(per_sat["dose_rad_per_year"][has])),
+        "dose_lifetime_years_min": _num(np.nanmin(per_sat["dose_lifetime_years"][has])),
+    }
+    types = {}
+    for name, t in scenario.satellite_types.items():
+        members = np.array([rt is t for rt in raw.types])
+        types[name] = {
+            "satellites": int(members.sum()),
+            "accelerator": t.spec.accelerator,
+            "accelerators": t.spec.accelerators,
+            "bf16_dense_flops": _num(t.spec.accelerators * t.accelerator.bf16_dense_flops),
+            "compute_load_w": _num(t.compute_load_w),
+            "bus_load_w": _num(t.spec.bus_load_w),
+            "solar_area_m2": _num(t.solar_area_m2),
+            "solar_rated_w": _num(t.rated_power_w),
+            "battery_wh": _num(t.spec.battery.capacity_wh),
+            "radiator_area_m2": _num(t.spec.radiator.area_m2),
+            "heat_capacity_j_per_k": _num(t.heat_capacity_j_per_k),
+            "mass": {k: _num(v) for k, v in t.mass.as_dict().items()},
+        }
+        if not members.any():
+            continue
+        unserved = np.nansum(per_sat["bus_unserved_kwh"][members])
+        if unserved > 0:
+            warnings.append(
+                f"satellite type {name}: the bus went unpowered ({unserved:.3g} kWh short): "
+                "the battery and array cannot carry the bus load through every eclipse"
+            )
+        heat_h = np.nanmax(per_sat["hours_throttled_heat"][members])
+        if heat_h > 0:
+            warnings.append(
+                f"satellite type {name}: compute throttled by heat for up to {heat_h:.3g} h "
+                f"of {duration_s / 3600:.3g} h: the radiator cannot reject full load"
+            )
+        power_h = np.nanmax(per_sat["hours_throttled_power"][members])
+        if power_h > 0:
+            warnings.append(
+                f"satellite type {name}: compute throttled by power for up to {power_h:.3g} h "
+                f"of {duration_s / 3600:.3g} h"
+            )
+    kpis = {
+        "energy_generated_kwh": bus["energy_generated_kwh"],
+        "energy_used_kwh": bus["energy_used_kwh"],
+        "energy_curtailed_kwh": bus["energy_curtailed_kwh"],
+        "soc_min": bus["soc_min"],
+        "hours_throttled_power": bus["hours_throttled_power"],
+        "hours_throttled_heat": bus["hours_throttled_heat"],
+        "compute_available_mean": bus["compute_available_mean"],
+        "upsets": bus["upsets"],
+        "dose_rad_per_year_max": bus["dose_rad_per_year_max"],
+        "dose_lifetime_years_min": bus["dose_lifetime_years_min"],
+    }
+    return {"bus": bus, "types": types, "kpis": kpis}
 
 
 class Results:

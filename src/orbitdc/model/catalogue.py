@@ -1,0 +1,169 @@
+"""The hardware catalogue: accelerators, solar cells, batteries, radiator coatings and panels,
+optical terminals. Every figure cites its public source.
+
+The shipped parts live in ``parts.toml`` beside this module; each part has a ``sources`` table
+that gives, for every number, where it comes from and how sure it is: ``[P]`` the vendor's or
+the paper's own figure, ``[S]`` a secondary source, ``[E]`` an engineering estimate with its
+reasoning (only where nothing public exists). A test checks that no number lacks a source.
+
+Scenarios add or override parts in ``[part.NAME]`` tables with a ``kind`` key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from importlib import resources
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "PART_KINDS",
+    "Accelerator",
+    "Battery",
+    "Catalogue",
+    "Part",
+    "RadiatorCoating",
+    "RadiatorPanel",
+    "SolarCell",
+    "Terminal",
+    "shipped_catalogue",
+]
+
+
+class _PartBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str = ""
+    #: Field name -> citation, starting with its mark: [P], [S] or [E].
+    sources: dict[str, str] = {}
+
+    def numeric_fields(self) -> list[str]:
+        return [
+            name
+            for name, value in self
+            if isinstance(value, (int, float)) and not isinstance(value, bool)
+        ]
+
+
+Fraction = Annotated[float, Field(gt=0.0, le=1.0)]
+
+
+class Accelerator(_PartBase):
+    """An AI accelerator (one package: GPU, TPU, or an FPGA/SoC for the edge)."""
+
+    kind: Literal["accelerator"] = "accelerator"
+    bf16_dense_flops: Annotated[float, Field(gt=0.0, description="dense BF16 FLOP/s")]
+    power_load_w: Annotated[float, Field(gt=0.0)]
+    power_idle_w: Annotated[float, Field(ge=0.0)]
+    mass_kg: Annotated[float, Field(gt=0.0)]
+    max_temperature_k: Annotated[float, Field(gt=200.0, lt=600.0)]
+    tid_tolerance_krad: Annotated[float, Field(gt=0.0)]
+    see_cross_section_cm2: Annotated[float, Field(ge=0.0)]
+
+    @model_validator(mode="after")
+    def _idle_below_load(self):
+        if self.power_idle_w > self.power_load_w:
+            raise ValueError(
+                f"power_idle_w ({self.power_idle_w:g}) must not exceed power_load_w "
+                f"({self.power_load_w:g})"
+            )
+        return self
+
+
+class SolarCell(_PartBase):
+    kind: Literal["solar_cell"] = "solar_cell"
+    efficiency_bol: Annotated[float, Field(gt=0.0, lt=1.0, description="AM0, beginning of life")]
+    degradation_per_year: Annotated[float, Field(ge=0.0, lt=0.5)]
+    areal_mass_kg_per_m2: Annotated[float, Field(gt=0.0)]
+    packing_factor: Fraction
+
+
+class Battery(_PartBase):
+    kind: Literal["battery"] = "battery"
+    specific_energy_wh_per_kg: Annotated[float, Field(gt=0.0)]
+    charge_efficiency: Fraction
+    discharge_efficiency: Fraction
+    max_depth_of_discharge: Fraction
+
+
+class RadiatorCoating(_PartBase):
+    kind: Literal["radiator_coating"] = "radiator_coating"
+    emissivity: Fraction
+    absorptivity: Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class RadiatorPanel(_PartBase):
+    kind: Literal["radiator"] = "radiator"
+    areal_mass_kg_per_m2: Annotated[float, Field(gt=0.0)]
+
+
+class Terminal(_PartBase):
+    """An optical inter-satellite link terminal."""
+
+    kind: Literal["terminal"] = "terminal"
+    data_rate_bps: Annotated[float, Field(gt=0.0)]
+    mass_kg: Annotated[float, Field(gt=0.0)]
+    power_w: Annotated[float, Field(gt=0.0)]
+    max_range_km: Annotated[float, Field(gt=0.0)]
+    aperture_m: Annotated[float | None, Field(gt=0.0)] = None
+
+
+Part = Annotated[
+    Accelerator | SolarCell | Battery | RadiatorCoating | RadiatorPanel | Terminal,
+    Field(discriminator="kind"),
+]
+
+#: Catalogue sections, in ``parts.toml`` order, and the class of their parts.
+PART_KINDS: dict[str, type[_PartBase]] = {
+    "accelerator": Accelerator,
+    "solar_cell": SolarCell,
+    "battery": Battery,
+    "radiator_coating": RadiatorCoating,
+    "radiator": RadiatorPanel,
+    "terminal": Terminal,
+}
+
+
+class Catalogue:
+    """Parts by kind and name. ``get(kind, name)`` raises ``KeyError`` with a readable message
+    listing what exists."""
+
+    def __init__(self, parts: dict[str, dict[str, _PartBase]]):
+        self.parts = {kind: dict(parts.get(kind, {})) for kind in PART_KINDS}
+
+    def get(self, kind: str, name: str):
+        try:
+            return self.parts[kind][name]
+        except KeyError:
+            known = ", ".join(sorted(self.parts.get(kind, {}))) or "none"
+            label = kind.replace("_", " ")
+            raise KeyError(f"no {label} named {name!r}; known: {known}") from None
+
+    def names(self, kind: str) -> list[str]:
+        return sorted(self.parts[kind])
+
+    def with_parts(self, extra: dict[str, _PartBase]) -> Catalogue:
+        """A copy with the user's parts added (a user part of an existing name replaces it)."""
+        merged = {kind: dict(table) for kind, table in self.parts.items()}
+        for name, part in extra.items():
+            merged[part.kind][name] = part
+        return Catalogue(merged)
+
+    def __iter__(self):
+        for kind, table in self.parts.items():
+            for name, part in table.items():
+                yield kind, name, part
+
+
+@cache
+def shipped_catalogue() -> Catalogue:
+    """The parts shipped with orbitdc (``parts.toml``)."""
+    text = resources.files("orbitdc.model").joinpath("parts.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    parts: dict[str, dict[str, _PartBase]] = {}
+    for kind, table in data.items():
+        cls = PART_KINDS[kind]
+        parts[kind] = {name: cls.model_validate(fields) for name, fields in table.items()}
+    return Catalogue(parts)

@@ -1,0 +1,225 @@
+"""Satellite types: what a satellite carries (accelerators, solar array, battery, radiator)
+and the mass it adds up to. A fleet uses a type with ``satellite = "NAME"``.
+
+Parts are named from the catalogue (``orbitdc.model.catalogue``) or from the scenario's own
+``[part.NAME]`` tables; names are resolved when the scenario is validated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from orbitdc.core.constants import SOLAR_IRRADIANCE_W_PER_M2
+from orbitdc.model._base import Strict
+from orbitdc.model.catalogue import (
+    Accelerator,
+    Battery,
+    Catalogue,
+    RadiatorCoating,
+    RadiatorPanel,
+    SolarCell,
+)
+
+__all__ = [
+    "BatteryConfig",
+    "MassBreakdown",
+    "RadiatorConfig",
+    "ResolvedSatellite",
+    "SatelliteType",
+    "SolarConfig",
+]
+
+#: Structure, harness, avionics and propulsion as a share of dry mass when the user gives none:
+#: 25 %, the middle of the 20-30 % structure-and-mechanisms share of small satellites in Wertz,
+#: Everett & Puschell, "Space Mission Engineering: The New SMAD" (2011), table 14-18 [E].
+DEFAULT_STRUCTURE_FRACTION = 0.25
+#: Specific heat used for the default heat capacity: aluminium, 897 J/(kg K) (CRC Handbook).
+ALUMINIUM_SPECIFIC_HEAT_J_PER_KG_K = 897.0
+
+
+class SolarConfig(Strict):
+    """A solar array: give ``area_m2`` or ``rated_power_w`` (beginning of life, 1 AU, normal
+    incidence), not both."""
+
+    cell: str = "gaas-3j"
+    area_m2: Annotated[float | None, Field(gt=0.0)] = None
+    rated_power_w: Annotated[float | None, Field(gt=0.0)] = None
+    tracking: bool = True
+    fixed_normal: Literal["zenith", "orbit_normal"] = "zenith"
+
+    @model_validator(mode="after")
+    def _one_size(self):
+        if (self.area_m2 is None) == (self.rated_power_w is None):
+            raise ValueError("give exactly one of area_m2 or rated_power_w")
+        return self
+
+
+class BatteryConfig(Strict):
+    cell: str = "li-ion"
+    capacity_wh: Annotated[float, Field(ge=0.0)]
+    #: Lowest state of charge in normal use; default 1 - the cell's maximum depth of discharge.
+    min_soc: Annotated[float | None, Field(ge=0.0, lt=1.0)] = None
+    initial_soc: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
+    charge_efficiency: Annotated[float | None, Field(gt=0.0, le=1.0)] = None
+    discharge_efficiency: Annotated[float | None, Field(gt=0.0, le=1.0)] = None
+
+
+class RadiatorConfig(Strict):
+    """Radiating area (count both faces of a two-sided panel) and its surface."""
+
+    area_m2: Annotated[float, Field(gt=0.0)]
+    coating: str = "white-paint"
+    panel: str = "panel"
+    emissivity: Annotated[float | None, Field(gt=0.0, le=1.0)] = None
+    absorptivity: Annotated[float | None, Field(ge=0.0, le=1.0)] = None
+    #: Share of the radiating area facing the Sun; 0 for radiators kept edge-on to it.
+    sun_view_factor: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    #: Share of the radiating area's view taken by the Earth: 0.25 as in Starcloud's worked
+    #: example (white paper v1.03, 2024, pp. 8-9).
+    earth_view_factor: Annotated[float, Field(ge=0.0, le=1.0)] = 0.25
+
+
+class SatelliteType(Strict):
+    accelerator: str
+    accelerators: Annotated[int, Field(ge=0, le=100_000)] = 1
+    bus_load_w: Annotated[float, Field(ge=0.0)] = 0.0
+    solar: SolarConfig
+    battery: BatteryConfig
+    radiator: RadiatorConfig
+    #: Years in orbit at the scenario start (solar cells degrade from launch).
+    age_years: Annotated[float, Field(ge=0.0, le=50.0)] = 0.0
+    #: Aluminium-equivalent shielding around the accelerators (dose scales with it).
+    shielding_mm_al: Annotated[float, Field(gt=0.0, le=100.0)] = 10.0
+    structure_fraction: Annotated[float, Field(ge=0.0, lt=0.9)] = DEFAULT_STRUCTURE_FRACTION
+    #: Default: aluminium's specific heat times the satellite's dry mass.
+    heat_capacity_j_per_k: Annotated[float | None, Field(gt=0.0)] = None
+    initial_temperature_k: Annotated[float, Field(gt=3.0, lt=600.0)] = 293.15
+    #: Node temperature above which compute throttles; default the accelerator's maximum.
+    max_temperature_k: Annotated[float | None, Field(gt=200.0, lt=600.0)] = None
+    #: How long an accelerator is out after a single-event upset (reset and restart).
+    fault_recovery_s: Annotated[float, Field(ge=0.0, le=86_400.0)] = 60.0
+
+    def resolve(self, catalogue: Catalogue) -> ResolvedSatellite:
+        """Look up the parts. Raises ``KeyError((key, message))``."""
+
+        def get(key, kind, name):
+            try:
+                return catalogue.get(kind, name)
+            except KeyError as exc:
+                raise KeyError((key, exc.args[0])) from None
+
+        acc = get("accelerator", "accelerator", self.accelerator)
+        cell = get("solar.cell", "solar_cell", self.solar.cell)
+        bat = get("battery.cell", "battery", self.battery.cell)
+        coat = get("radiator.coating", "radiator_coating", self.radiator.coating)
+        panel = get("radiator.panel", "radiator", self.radiator.panel)
+        return ResolvedSatellite(self, acc, cell, bat, coat, panel)
+
+
+@dataclass(frozen=True)
+class MassBreakdown:
+    accelerators_kg: float
+    solar_kg: float
+    battery_kg: float
+    radiator_kg: float
+    structure_kg: float
+
+    @property
+    def total_kg(self) -> float:
+        return (
+            self.accelerators_kg + self.solar_kg + self.battery_kg + self.radiator_kg
+            + self.structure_kg
+        )
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "accelerators_kg": self.accelerators_kg,
+            "solar_kg": self.solar_kg,
+            "battery_kg": self.battery_kg,
+            "radiator_kg": self.radiator_kg,
+            "structure_kg": self.structure_kg,
+            "total_kg": self.total_kg,
+        }
+
+
+@dataclass(frozen=True)
+class ResolvedSatellite:
+    """A satellite type with its parts looked up, and the figures derived from them."""
+
+    spec: SatelliteType
+    accelerator: Accelerator
+    cell: SolarCell
+    battery_cell: Battery
+    coating: RadiatorCoating
+    panel: RadiatorPanel
+
+    @property
+    def solar_area_m2(self) -> float:
+        s = self.spec.solar
+        if s.area_m2 is not None:
+            return s.area_m2
+        return s.rated_power_w / (
+            SOLAR_IRRADIANCE_W_PER_M2 * self.cell.efficiency_bol * self.cell.packing_factor
+        )
+
+    @property
+    def rated_power_w(self) -> float:
+        """Array output at beginning of life, 1 AU, normal incidence."""
+        return (
+            SOLAR_IRRADIANCE_W_PER_M2 * self.solar_area_m2 * self.cell.efficiency_bol
+            * self.cell.packing_factor
+        )
+
+    @property
+    def min_soc(self) -> float:
+        b = self.spec.battery
+        return b.min_soc if b.min_soc is not None else 1.0 - self.battery_cell.max_depth_of_discharge
+
+    @property
+    def charge_efficiency(self) -> float:
+        return self.spec.battery.charge_efficiency or self.battery_cell.charge_efficiency
+
+    @property
+    def discharge_efficiency(self) -> float:
+        return self.spec.battery.discharge_efficiency or self.battery_cell.discharge_efficiency
+
+    @property
+    def emissivity(self) -> float:
+        return self.spec.radiator.emissivity or self.coating.emissivity
+
+    @property
+    def absorptivity(self) -> float:
+        a = self.spec.radiator.absorptivity
+        return self.coating.absorptivity if a is None else a
+
+    @property
+    def max_temperature_k(self) -> float:
+        return self.spec.max_temperature_k or self.accelerator.max_temperature_k
+
+    @property
+    def compute_load_w(self) -> float:
+        return self.spec.accelerators * self.accelerator.power_load_w
+
+    @property
+    def compute_idle_w(self) -> float:
+        return self.spec.accelerators * self.accelerator.power_idle_w
+
+    @property
+    def mass(self) -> MassBreakdown:
+        acc = self.spec.accelerators * self.accelerator.mass_kg
+        solar = self.solar_area_m2 * self.cell.areal_mass_kg_per_m2
+        battery = self.spec.battery.capacity_wh / self.battery_cell.specific_energy_wh_per_kg
+        radiator = self.spec.radiator.area_m2 * self.panel.areal_mass_kg_per_m2
+        parts = acc + solar + battery + radiator
+        f = self.spec.structure_fraction
+        structure = parts * f / (1.0 - f)
+        return MassBreakdown(acc, solar, battery, radiator, structure)
+
+    @property
+    def heat_capacity_j_per_k(self) -> float:
+        c = self.spec.heat_capacity_j_per_k
+        return c if c is not None else ALUMINIUM_SPECIFIC_HEAT_J_PER_KG_K * self.mass.total_kg
+

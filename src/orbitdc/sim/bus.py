@@ -1,0 +1,375 @@
+"""The spacecraft bus in the engine: power, heat, radiation and faults, stepped through a chunk
+of time for a block of satellites at once.
+
+Within a step ``[t_k, t_k+1]`` generation and the environment are the mean of their values at
+the two samples; the battery, the temperature and the radiation hazard advance over the step
+(``orbitdc.core.power``, ``orbitdc.core.thermal``, ``orbitdc.core.radiation`` hold the models
+and their assumptions). Python loops over the steps of a chunk, each step vectorised over the
+block's satellites: there is no per-satellite loop.
+
+Compute is limited, in this order, by **faults** (accelerators restarting after an upset), by
+**heat** (above the node's limit, compute falls to what the radiator can reject at the limit)
+and by **power** (what the array and the battery above its reserve can carry). The share left,
+``compute_available`` (0..1), is the utilisation a full demand would get.
+
+Upsets are drawn by time rescaling: each satellite integrates its upset hazard, and an upset
+happens when the integral reaches the next of a stream of exponential thresholds. The stream
+is a counter-based hash (SplitMix64) of the seed, the satellite's index and the upset's
+number, so the faults of a satellite do not depend on chunks, blocks or workers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from orbitdc.core import power, radiation, thermal
+from orbitdc.core.constants import STEFAN_BOLTZMANN_W_PER_M2_K4
+from orbitdc.model.satellite import ResolvedSatellite
+
+__all__ = ["BusParams", "BusState", "run_bus", "uniform_stream"]
+
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def uniform_stream(seed: int, sat: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Uniform numbers in (0, 1), one per (satellite, n): SplitMix64 of a combined counter."""
+    with np.errstate(over="ignore"):
+        x = (
+            np.uint64(seed & 0xFFFFFFFFFFFFFFFF) * np.uint64(0x9E3779B97F4A7C15)
+            + np.asarray(sat, np.uint64) * np.uint64(0xD1B54A32D192ED03)
+            + np.asarray(n, np.uint64) * np.uint64(0x8CB92BA72F3D8DD7)
+        )
+        x = x + np.uint64(0x9E3779B97F4A7C15)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        x = x ^ (x >> np.uint64(31))
+    return ((x >> np.uint64(11)).astype(np.float64) + 0.5) / float(1 << 53)
+
+
+@dataclass
+class BusParams:
+    """Per-satellite parameters of a block, arrays (S,). ``has_bus`` is False for satellites of
+    fleets without a satellite type; their figures are NaN."""
+
+    has_bus: np.ndarray
+    n_acc: np.ndarray
+    acc_idle_w: np.ndarray
+    acc_load_w: np.ndarray
+    bus_w: np.ndarray
+    array_w_per_flux: np.ndarray  # W per W/m^2 of sunlight at normal incidence, at start
+    degradation: np.ndarray  # fraction per year
+    age_years: np.ndarray
+    pointing: np.ndarray  # power.TRACKING / ZENITH / ORBIT_NORMAL
+    capacity_wh: np.ndarray
+    min_soc: np.ndarray
+    charge_eff: np.ndarray
+    discharge_eff: np.ndarray
+    rad_area_m2: np.ndarray
+    emissivity: np.ndarray
+    absorptivity: np.ndarray
+    sun_view: np.ndarray
+    earth_view: np.ndarray
+    heat_capacity: np.ndarray
+    t_max_k: np.ndarray
+    sigma_cm2: np.ndarray
+    shielding_mm: np.ndarray
+    recovery_s: np.ndarray
+
+    @classmethod
+    def build(cls, types: list[ResolvedSatellite | None]) -> BusParams:
+        def arr(fn, default=0.0):
+            return np.array([fn(t) if t is not None else default for t in types], float)
+
+        pointing = {"zenith": power.ZENITH, "orbit_normal": power.ORBIT_NORMAL}
+        return cls(
+            has_bus=np.array([t is not None for t in types]),
+            n_acc=arr(lambda t: t.spec.accelerators),
+            acc_idle_w=arr(lambda t: t.accelerator.power_idle_w),
+            acc_load_w=arr(lambda t: t.accelerator.power_load_w),
+            bus_w=arr(lambda t: t.spec.bus_load_w),
+            array_w_per_flux=arr(
+                lambda t: t.solar_area_m2 * t.cell.efficiency_bol * t.cell.packing_factor
+            ),
+            degradation=arr(lambda t: t.cell.degradation_per_year),
+            age_years=arr(lambda t: t.spec.age_years),
+            pointing=np.array(
+                [
+                    power.TRACKING if t is None or t.spec.solar.tracking
+                    else pointing[t.spec.solar.fixed_normal]
+                    for t in types
+                ]
+            ),
+            capacity_wh=arr(lambda t: t.spec.battery.capacity_wh),
+            min_soc=arr(lambda t: t.min_soc),
+            charge_eff=arr(lambda t: t.charge_efficiency, 1.0),
+            discharge_eff=arr(lambda t: t.discharge_efficiency, 1.0),
+            rad_area_m2=arr(lambda t: t.spec.radiator.area_m2, 1.0),
+            emissivity=arr(lambda t: t.emissivity, 1.0),
+            absorptivity=arr(lambda t: t.absorptivity),
+            sun_view=arr(lambda t: t.spec.radiator.sun_view_factor),
+            earth_view=arr(lambda t: t.spec.radiator.earth_view_factor),
+            heat_capacity=arr(lambda t: t.heat_capacity_j_per_k, 1.0),
+            t_max_k=arr(lambda t: t.max_temperature_k, np.inf),
+            sigma_cm2=arr(lambda t: t.accelerator.see_cross_section_cm2),
+            shielding_mm=arr(lambda t: t.spec.shielding_mm_al, 10.0),
+            recovery_s=arr(lambda t: t.spec.fault_recovery_s),
+        )
+
+    def take(self, a: int, b: int) -> BusParams:
+        return BusParams(**{k: v[a:b] for k, v in self.__dict__.items()})
+
+
+@dataclass
+class BusState:
+    """State carried from chunk to chunk, and running totals, arrays (S,)."""
+
+    battery_wh: np.ndarray
+    temperature_k: np.ndarray
+    hazard: np.ndarray  # integrated upset hazard since the last upset
+    upsets: np.ndarray  # upsets so far (the stream's counter)
+    threshold: np.ndarray  # hazard at which the next upset happens
+    open_fault_rows: np.ndarray  # restarts still running at the chunk's end: block rows
+    open_fault_end: np.ndarray  # ... and their end times
+    generated_wh: np.ndarray
+    used_wh: np.ndarray
+    curtailed_wh: np.ndarray
+    losses_wh: np.ndarray
+    unserved_wh: np.ndarray
+    soc_min: np.ndarray
+    throttled_power_s: np.ndarray
+    throttled_heat_s: np.ndarray
+    dose_rad: np.ndarray
+    temperature_max_k: np.ndarray
+    available_s: np.ndarray  # integral of compute_available over time
+    hazard_total: np.ndarray  # integrated upset hazard: the expected number of upsets
+
+    @classmethod
+    def initial(cls, types, params: BusParams, seed: int, first_index: int) -> BusState:
+        n = params.has_bus.size
+        soc0 = np.array([t.spec.battery.initial_soc if t is not None else 0.0 for t in types])
+        t0 = np.array([t.spec.initial_temperature_k if t is not None else np.nan for t in types])
+        sat = np.arange(first_index, first_index + n)
+        zeros = np.zeros(n)
+        return cls(
+            battery_wh=soc0 * params.capacity_wh,
+            temperature_k=t0,
+            hazard=zeros.copy(),
+            upsets=np.zeros(n, np.int64),
+            threshold=-np.log(uniform_stream(seed, sat, np.zeros(n, np.int64))),
+            open_fault_rows=np.empty(0, np.int64),
+            open_fault_end=np.empty(0),
+            generated_wh=zeros.copy(),
+            used_wh=zeros.copy(),
+            curtailed_wh=zeros.copy(),
+            losses_wh=zeros.copy(),
+            unserved_wh=zeros.copy(),
+            soc_min=np.where(params.capacity_wh > 0, soc0, np.nan),
+            throttled_power_s=zeros.copy(),
+            throttled_heat_s=zeros.copy(),
+            dose_rad=zeros.copy(),
+            temperature_max_k=t0.copy(),
+            available_s=zeros.copy(),
+            hazard_total=zeros.copy(),
+        )
+
+    @staticmethod
+    def concat(parts: list[BusState]) -> BusState:
+        """One state for the whole fleet from the blocks' (their open restarts are dropped:
+        only the totals are used)."""
+        out = {}
+        for k in parts[0].__dict__:
+            if k.startswith("open_fault"):
+                out[k] = np.empty(0)
+            else:
+                out[k] = np.concatenate([getattr(p, k) for p in parts])
+        return BusState(**out)
+
+
+@dataclass
+class BusInputs:
+    """The environment of a block over a chunk, arrays (S, K) unless noted."""
+
+    t_s: np.ndarray  # (K,) seconds from the epoch
+    lit: np.ndarray  # 1 - shadow fraction
+    solar_flux: np.ndarray  # (K,) W/m^2
+    incidence: np.ndarray  # cos of the array's incidence, clipped at 0
+    cos_sun_zenith: np.ndarray
+    radius_km: np.ndarray
+    #: Radiation varies over minutes: it is sampled on a coarser grid ``rad_t_s`` (C,) that
+    #: starts and ends with ``t_s``.
+    rad_t_s: np.ndarray
+    proton_flux: np.ndarray  # (S, C)
+    gcr_flux: np.ndarray  # (S, C)
+
+
+def _upsets(rate: np.ndarray, t: np.ndarray, state: BusState, seed: int, sat_index):
+    """Upsets of the chunk by time rescaling. ``rate`` (S, K) upsets/s per satellite at the
+    samples; the hazard is integrated by trapezoids. Returns ``(rows, times)`` (block rows)."""
+    dt = np.diff(t)
+    steps = 0.5 * (rate[:, :-1] + rate[:, 1:]) * dt[None, :]
+    cum = state.hazard[:, None] + np.concatenate(
+        [np.zeros((rate.shape[0], 1)), np.cumsum(steps, axis=1)], axis=1
+    )  # (S, K) hazard since the last upset, at the samples
+    rows_out, times_out = [], []
+    offset = np.zeros(rate.shape[0])  # hazard used by this chunk's earlier upsets
+    while True:
+        hit = np.nonzero(cum[:, -1] - offset >= state.threshold)[0]
+        if hit.size == 0:
+            break
+        level = offset[hit] + state.threshold[hit]
+        k = np.argmax(cum[hit] >= level[:, None], axis=1)  # first sample at or past it
+        k = np.maximum(k, 1)
+        h0, h1 = cum[hit, k - 1], cum[hit, k]
+        frac = np.clip((level - h0) / np.maximum(h1 - h0, 1e-300), 0.0, 1.0)
+        rows_out.append(hit)
+        times_out.append(t[k - 1] + frac * dt[k - 1])
+        offset[hit] = level
+        state.upsets[hit] += 1
+        state.threshold[hit] = -np.log(uniform_stream(seed, sat_index[hit], state.upsets[hit]))
+    state.hazard = cum[:, -1] - offset
+    state.hazard_total = state.hazard_total + (cum[:, -1] - cum[:, 0])
+    if rows_out:
+        return np.concatenate(rows_out), np.concatenate(times_out)
+    return np.empty(0, np.int64), np.empty(0)
+
+
+def _down_counts(n_s: int, t: np.ndarray, rows, start, end) -> np.ndarray:
+    """(S, K): accelerators restarting at each sample, from restarts ``[start, end)``."""
+    diff = np.zeros((n_s, t.size + 1))
+    k0 = np.searchsorted(t, start, side="left")
+    k1 = np.searchsorted(t, end, side="left")
+    np.add.at(diff, (rows, k0), 1.0)
+    np.add.at(diff, (rows, k1), -1.0)
+    return np.cumsum(diff, axis=1)[:, :-1]
+
+
+def run_bus(
+    params: BusParams, state: BusState, inp: BusInputs, seed: int, first_index: int,
+    demand: float = 1.0,
+):
+    """Step the bus through the chunk. Returns ``(state, series, faults)``: ``series`` holds
+    (S, K) arrays ``power_in_w``, ``load_w``, ``battery_wh``, ``temperature_k``,
+    ``compute_available`` (sample k shows the state at t_k and the load and compute of the step
+    that starts there; the last sample repeats the last step's); ``faults`` is
+    ``(satellite, start_s, end_s)`` arrays with global satellite indices."""
+    p = params
+    s = state
+    n_s, n_k = inp.lit.shape
+    t = inp.t_s
+    dt = np.diff(t)
+    sat_index = np.arange(first_index, first_index + n_s)
+    # Degradation moves by ~1e-6 per hour: taken at the chunk's middle.
+    years = p.age_years + 0.5 * (t[0] + t[-1]) / (365.25 * 86400.0)
+    array_w = p.array_w_per_flux * (1.0 - p.degradation) ** years
+    generated = (inp.solar_flux[None, :] * array_w[:, None]) * inp.lit
+    if not np.all(p.pointing == power.TRACKING):
+        generated *= inp.incidence
+    env_heat = thermal.environment_heat_w(
+        p.rad_area_m2[:, None], p.absorptivity[:, None], p.emissivity[:, None],
+        p.sun_view[:, None], p.earth_view[:, None], inp.solar_flux[None, :], inp.lit,
+        inp.cos_sun_zenith, inp.radius_km,
+    )
+    gen_step = 0.5 * (generated[:, :-1] + generated[:, 1:])  # (S, K-1)
+    env_step = 0.5 * (env_heat[:, :-1] + env_heat[:, 1:])
+
+    # Radiation: dose and upsets do not depend on the bus state, so the whole chunk at once.
+    dose_rate = radiation.dose_rate_rad_per_s(
+        inp.proton_flux, inp.gcr_flux, p.shielding_mm[:, None]
+    )
+    dt_rad = np.diff(inp.rad_t_s)
+    s.dose_rad = s.dose_rad + np.sum(
+        0.5 * (dose_rate[:, :-1] + dose_rate[:, 1:]) * dt_rad, axis=1
+    )
+    upset_rate = p.n_acc[:, None] * p.sigma_cm2[:, None] * (inp.proton_flux + inp.gcr_flux)
+    new_rows, new_start = _upsets(upset_rate, inp.rad_t_s, s, seed, sat_index)
+    new_end = new_start + p.recovery_s[new_rows]
+    open_rows = np.concatenate([s.open_fault_rows, new_rows])
+    open_end = np.concatenate([s.open_fault_end, new_end])
+    open_start = np.concatenate([np.full(s.open_fault_rows.size, -np.inf), new_start])
+    down = _down_counts(n_s, t, open_rows, open_start, open_end)
+    still = open_end > t[-1]
+    s.open_fault_rows, s.open_fault_end = open_rows[still], open_end[still]
+    fault_share = np.where(
+        p.n_acc[:, None] > 0, np.maximum(1.0 - down / np.maximum(p.n_acc, 1)[:, None], 0.0), 0.0
+    )
+
+    k_rad = p.emissivity * STEFAN_BOLTZMANN_W_PER_M2_K4 * p.rad_area_m2
+    span = p.acc_load_w - p.acc_idle_w
+    idle_all = p.n_acc * p.acc_idle_w
+    reject_w = (k_rad * p.t_max_k**4)[:, None] - env_step - (p.bus_w + idle_all)[:, None]
+    u_heat_hot = np.clip(reject_w / np.maximum(p.n_acc * span, 1e-300)[:, None], 0.0, 1.0)
+
+    battery = np.empty((n_s, n_k))
+    temperature = np.empty((n_s, n_k))
+    load = np.empty((n_s, n_k))
+    util = np.empty((n_s, n_k))
+    want_all = np.empty((n_s, n_k))
+    curtailed = np.empty((n_s, n_k - 1))
+    losses = np.empty((n_s, n_k - 1))
+    unserved = np.empty((n_s, n_k - 1))
+    hot_all = np.empty((n_s, n_k - 1), bool)
+    bat, temp = s.battery_wh, s.temperature_k
+    for k in range(n_k - 1):
+        battery[:, k] = bat
+        temperature[:, k] = temp
+        # Heat: at or above the limit, compute only what the radiator rejects at the limit.
+        hot = temp >= p.t_max_k
+        want = demand * np.minimum(fault_share[:, k], np.where(hot, u_heat_hot[:, k], 1.0))
+        step = power.power_step(
+            dt[k], gen_step[:, k], bat, p.capacity_wh, p.min_soc, p.charge_eff,
+            p.discharge_eff, p.bus_w, p.n_acc, p.acc_idle_w, p.acc_load_w, want,
+        )
+        served_w = step.load_w - step.bus_unserved_wh * 3600.0 / dt[k]
+        heat_in = served_w + step.losses_wh * 3600.0 / dt[k] + env_step[:, k]
+        temp = thermal.step_temperature(
+            temp, heat_in, p.heat_capacity, p.rad_area_m2, p.emissivity, dt[k]
+        )
+        bat = step.battery_wh
+        load[:, k] = step.load_w
+        util[:, k] = step.utilisation
+        want_all[:, k] = want
+        curtailed[:, k] = step.curtailed_wh
+        losses[:, k] = step.losses_wh
+        unserved[:, k] = step.bus_unserved_wh
+        hot_all[:, k] = hot
+    battery[:, -1] = bat
+    temperature[:, -1] = temp
+    if n_k >= 2:
+        load[:, -1] = load[:, -2]
+        util[:, -1] = util[:, -2]
+    else:  # pragma: no cover - a chunk always has two samples
+        load[:, -1] = util[:, -1] = np.nan
+
+    dt_h = dt / 3600.0
+    s.battery_wh, s.temperature_k = bat, temp
+    s.generated_wh = s.generated_wh + np.sum(gen_step * dt_h, axis=1)
+    s.used_wh = s.used_wh + np.sum(load[:, :-1] * dt_h, axis=1) - np.sum(unserved, axis=1)
+    s.curtailed_wh = s.curtailed_wh + np.sum(curtailed, axis=1)
+    s.losses_wh = s.losses_wh + np.sum(losses, axis=1)
+    s.unserved_wh = s.unserved_wh + np.sum(unserved, axis=1)
+    throttled = util[:, :-1] < want_all[:, :-1] - 1e-9
+    s.throttled_power_s = s.throttled_power_s + np.sum(throttled * dt, axis=1)
+    s.throttled_heat_s = s.throttled_heat_s + np.sum(
+        (hot_all & (u_heat_hot < 1.0)) * dt, axis=1
+    )
+    capacity = np.where(p.capacity_wh > 0, p.capacity_wh, np.nan)
+    s.soc_min = np.fmin(s.soc_min, np.min(battery, axis=1) / capacity)
+    s.temperature_max_k = np.fmax(s.temperature_max_k, np.max(temperature, axis=1))
+    available = np.where(p.n_acc[:, None] > 0, util / demand, 0.0)
+    s.available_s = s.available_s + np.sum(available[:, :-1] * dt, axis=1)
+
+    series = {
+        "power_in_w": generated,
+        "load_w": load,
+        "battery_wh": battery,
+        "temperature_k": temperature,
+        "compute_available": available,
+    }
+    no_bus = ~p.has_bus
+    if no_bus.any():
+        for v in series.values():
+            v[no_bus] = np.nan
+    faults = (sat_index[new_rows], new_start, new_end)
+    return s, series, faults

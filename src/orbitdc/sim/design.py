@@ -1,0 +1,188 @@
+"""Design checks run before a simulation: designs that can never work are refused (a
+:class:`ScenarioError`, exit code 2, naming the key to change); designs that will work badly
+get a warning in the summary.
+
+The checks use closed forms on each satellite type's worst orbit over the run:
+
+- **Radiator**: with the accelerators switched off, it must reject the bus load plus the
+  Earth's infrared at the limit temperature, or the node can never cool below it (error).
+  At full load in full sunlight (with albedo at the subsolar point) it should reject that too
+  (else a warning: compute will throttle).
+- **Battery**: its whole energy must carry the bus through the longest eclipse of the run
+  (error); its energy above the reserve should carry the full load (else a warning).
+- **Array**: the orbit-average generation of a sun-tracking array must cover the bus load
+  (error) and should cover the full load (else a warning). The longest eclipse and the
+  eclipse fraction come from the cylindrical-shadow closed form at each fleet's beta angles,
+  sampled every 6 hours over the run with the orbit planes precessing at their SGP4 rates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from orbitdc.core import thermal
+from orbitdc.core.constants import (
+    EARTH_ALBEDO,
+    EARTH_OLR_W_PER_M2,
+    SOLAR_IRRADIANCE_W_PER_M2,
+    STEFAN_BOLTZMANN_W_PER_M2_K4,
+    TOA_HEIGHT_KM,
+    WGS72_RADIUS_KM,
+    WGS84_RADIUS_KM,
+)
+from orbitdc.core.sun import eclipse_fraction_cylindrical, sun_position_km
+from orbitdc.core.time import epoch_jd, jd_pair
+from orbitdc.model.errors import ScenarioError
+from orbitdc.model.scenario import Scenario
+from orbitdc.sim.fleet import Fleet, build_fleet
+
+__all__ = ["OrbitEnvelope", "check_design", "orbit_envelopes", "validate_design"]
+
+#: Satellites per fleet whose orbit planes are sampled for the envelope.
+_SAMPLE = 64
+#: Largest solar flux of the year (perihelion, 0.9833 AU).
+_FLUX_MAX = SOLAR_IRRADIANCE_W_PER_M2 / 0.9833**2
+
+
+class OrbitEnvelope:
+    """Worst cases of one fleet's orbits over the run."""
+
+    def __init__(self, longest_eclipse_s: float, eclipse_fraction_max: float,
+                 altitude_min_km: float):
+        self.longest_eclipse_s = longest_eclipse_s
+        self.eclipse_fraction_max = eclipse_fraction_max
+        self.altitude_min_km = altitude_min_km
+
+
+def orbit_envelopes(scenario: Scenario, fleet: Fleet) -> list[OrbitEnvelope]:
+    """Longest eclipse, largest eclipse fraction and lowest altitude of each scenario fleet."""
+    epoch = epoch_jd(scenario.start)
+    t = np.append(np.arange(0.0, scenario.duration_s, 6 * 3600.0), scenario.duration_s)
+    sun = sun_position_km(*jd_pair(epoch, t))
+    sun /= np.linalg.norm(sun, axis=1, keepdims=True)
+    out = []
+    for i in range(len(scenario.fleet)):
+        members = np.nonzero(fleet.fleet_index == i)[0]
+        pick = members[np.linspace(0, members.size - 1, min(_SAMPLE, members.size)).astype(int)]
+        sats = [fleet.satrec_list[j] for j in pick]
+        inc = np.array([s.inclo for s in sats])
+        node0 = np.array([s.nodeo for s in sats])
+        node_rate = np.array([s.nodedot for s in sats]) / 60.0  # rad/min -> rad/s
+        # Epochs of element sets may differ from the scenario's start.
+        age_s = np.array([((epoch[0] - s.jdsatepoch) + (epoch[1] - s.jdsatepochF)) * 86400.0
+                          for s in sats])
+        node = node0[:, None] + node_rate[:, None] * (age_s[:, None] + t[None, :])
+        normal = np.stack(
+            [np.sin(inc)[:, None] * np.sin(node), -np.sin(inc)[:, None] * np.cos(node),
+             np.broadcast_to(np.cos(inc)[:, None], node.shape)], axis=-1,
+        )
+        beta = np.arcsin(np.clip(np.einsum("skj,kj->sk", normal, sun), -1.0, 1.0))
+        a_km = np.array([s.a for s in sats]) * WGS72_RADIUS_KM
+        ecc = np.array([s.ecco for s in sats])
+        altitude = a_km * (1.0 - ecc) - WGS84_RADIUS_KM  # perigee: the worst case
+        period_s = 2.0 * np.pi / np.array([s.no_kozai for s in sats]) * 60.0
+        frac = eclipse_fraction_cylindrical(altitude[:, None], beta)
+        out.append(
+            OrbitEnvelope(
+                longest_eclipse_s=float(np.max(frac * period_s[:, None])),
+                eclipse_fraction_max=float(np.max(frac)),
+                altitude_min_km=float(np.min(altitude)),
+            )
+        )
+    return out
+
+
+def check_design(scenario: Scenario, fleet: Fleet) -> list[str]:
+    """Refuse impossible designs (ScenarioError), return warnings for poor ones."""
+    if not scenario.satellite_types:
+        return []
+    envelopes = orbit_envelopes(scenario, fleet)
+    problems: list[tuple[str, str]] = []
+    warnings: list[str] = []
+    for name, sat in scenario.satellite_types.items():
+        used = [envelopes[i] for i, f in enumerate(scenario.fleet) if f.satellite == name]
+        if not used:
+            continue
+        key = f"satellite.{name}"
+        spec = sat.spec
+        longest_s = max(e.longest_eclipse_s for e in used)
+        ecl_frac = max(e.eclipse_fraction_max for e in used)
+        alt = min(e.altitude_min_km for e in used)
+        dilution = ((WGS84_RADIUS_KM + TOA_HEIGHT_KM) / (WGS84_RADIUS_KM + alt)) ** 2
+        rad = spec.radiator
+        t_max = sat.max_temperature_k
+        per_m2 = sat.emissivity * STEFAN_BOLTZMANN_W_PER_M2_K4 * t_max**4
+        ir_per_m2 = sat.emissivity * EARTH_OLR_W_PER_M2 * rad.earth_view_factor * dilution
+        cold_w = spec.bus_load_w
+        if per_m2 * rad.area_m2 < cold_w + ir_per_m2 * rad.area_m2:
+            need = thermal.radiator_area_m2(cold_w, t_max, sat.emissivity, ir_per_m2)
+            problems.append((
+                f"{key}.radiator.area_m2",
+                f"radiator too small: even with the accelerators off it cannot reject the bus "
+                f"load ({cold_w:g} W) and the Earth's infrared below the limit of {t_max:g} K; "
+                f"it needs at least {need:.3g} m^2 (has {rad.area_m2:g})",
+            ))
+        else:
+            sun_per_m2 = sat.absorptivity * _FLUX_MAX * (
+                rad.sun_view_factor + EARTH_ALBEDO * rad.earth_view_factor * dilution
+            )
+            hot_w = cold_w + sat.compute_load_w
+            need = thermal.radiator_area_m2(
+                hot_w, t_max, sat.emissivity, ir_per_m2 + sun_per_m2
+            )
+            if need > rad.area_m2:
+                warnings.append(
+                    f"satellite type {name}: the radiator ({rad.area_m2:g} m^2) cannot reject "
+                    f"full load in full sunlight at {t_max:g} K ({need:.3g} m^2 would): "
+                    "compute will throttle when hot"
+                )
+        if longest_s > 0:
+            eta = sat.discharge_efficiency
+            bus_wh = spec.bus_load_w * longest_s / 3600.0
+            if spec.battery.capacity_wh * eta < bus_wh:
+                problems.append((
+                    f"{key}.battery.capacity_wh",
+                    f"battery cannot carry the bus ({spec.bus_load_w:g} W) through the longest "
+                    f"eclipse of the run ({longest_s / 60:.1f} min): it needs at least "
+                    f"{bus_wh / eta:.4g} Wh (has {spec.battery.capacity_wh:g})",
+                ))
+            else:
+                full_wh = (spec.bus_load_w + sat.compute_load_w) * longest_s / 3600.0
+                usable = spec.battery.capacity_wh * (1.0 - sat.min_soc) * eta
+                if usable < full_wh:
+                    warnings.append(
+                        f"satellite type {name}: the battery above its reserve "
+                        f"({usable:.4g} Wh) cannot carry full load through the longest eclipse "
+                        f"({longest_s / 60:.1f} min, {full_wh:.4g} Wh): compute will throttle "
+                        "in eclipse"
+                    )
+        if spec.solar.tracking:
+            years = spec.age_years + scenario.duration_s / (365.25 * 86400.0)
+            array_w = sat.rated_power_w * (1.0 - sat.cell.degradation_per_year) ** years
+            mean_w = array_w * (1.0 - ecl_frac) * (1.0 / 1.0167**2)  # aphelion flux
+            # Charging costs the round trip on the energy used in eclipse.
+            round_trip = sat.charge_efficiency * sat.discharge_efficiency
+            need_bus = spec.bus_load_w * ((1.0 - ecl_frac) + ecl_frac / round_trip)
+            if mean_w < need_bus:
+                problems.append((
+                    f"{key}.solar",
+                    f"solar array too small: its orbit-average output ({mean_w:.4g} W at "
+                    f"aphelion, end of run) cannot power the bus ({spec.bus_load_w:g} W)",
+                ))
+            elif mean_w < (spec.bus_load_w + sat.compute_load_w) * (
+                (1.0 - ecl_frac) + ecl_frac / round_trip
+            ):
+                warnings.append(
+                    f"satellite type {name}: the solar array's orbit-average output "
+                    f"({mean_w:.4g} W) is below full load "
+                    f"({spec.bus_load_w + sat.compute_load_w:g} W with charging losses): "
+                    "compute will throttle"
+                )
+    if problems:
+        raise ScenarioError(scenario.source, problems)
+    return warnings
+
+
+def validate_design(scenario: Scenario) -> list[str]:
+    """:func:`check_design` for a scenario on its own (builds its fleet)."""
+    return check_design(scenario, build_fleet(scenario))
