@@ -129,6 +129,20 @@ def _print_summary(results: Results, out_dir: Path) -> None:
     table.add_row("longest eclipse", f"{k['longest_eclipse_min']:.1f} min")
     for name, minutes in k["contact_min_per_station"].items():
         table.add_row(f"contact with {name} (all satellites)", f"{minutes:.1f} min")
+    bus = s.get("bus")
+    if bus is not None:
+        table.add_section()
+        table.add_row("energy generated / used", f"{bus['energy_generated_kwh']:,.1f} / "
+                      f"{bus['energy_used_kwh']:,.1f} kWh")
+        table.add_row("energy curtailed", f"{bus['energy_curtailed_kwh']:,.1f} kWh")
+        table.add_row("lowest battery state of charge", f"{bus['soc_min']:.2f}")
+        table.add_row("compute available (fleet mean)", f"{bus['compute_available_mean']:.4f}")
+        table.add_row("hours throttled by power / heat",
+                      f"{bus['hours_throttled_power']:.1f} / {bus['hours_throttled_heat']:.1f} h")
+        table.add_row("peak temperature", f"{bus['temperature_max_k']:.1f} K")
+        table.add_row("upsets (expected)", f"{bus['upsets']} ({bus['upsets_expected']:.1f})")
+        table.add_row("dose, worst satellite", f"{bus['dose_rad_per_year_max']:.0f} rad(Si)/yr")
+        table.add_row("dose-limited lifetime, worst", f"{bus['dose_lifetime_years_min']:.1f} years")
     out.print(table)
     for w in s["warnings"]:
         err.print(f"[yellow]warning:[/yellow] {escape(w)}", soft_wrap=True)
