@@ -426,3 +426,67 @@ def test_parts_command_lists_the_catalogue():
     assert "gaas-3j" not in result.output
     bad = CliRunner().invoke(app, ["parts", "--kind", "gpu"])
     assert bad.exit_code == 2
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    n_acc=st.integers(0, 16),
+    bus_w=st.floats(50.0, 3000.0),
+    rated_w=st.floats(500.0, 30000.0),
+    battery_wh=st.floats(500.0, 30000.0),
+    min_soc=st.floats(0.0, 0.8),
+    radiator_m2=st.floats(1.0, 60.0),
+    tracking=st.booleans(),
+    ltan_h=st.sampled_from([6.0, 10.5, 13.5, 18.0]),
+    altitude_km=st.floats(400.0, 1200.0),
+)
+def test_energy_balance_closes_over_random_designs(
+    n_acc, bus_w, rated_w, battery_wh, min_soc, radiator_m2, tracking, ltan_h, altitude_km
+):
+    """Whole runs of random designs (those the design checks accept): the energy balance
+    closes, state of charge and compute availability stay in bounds."""
+    sat = {
+        "accelerator": "nvidia-h100-sxm", "accelerators": n_acc, "bus_load_w": bus_w,
+        "solar": {"rated_power_w": rated_w, "tracking": tracking, "fixed_normal": "orbit_normal"},
+        "battery": {"capacity_wh": battery_wh, "min_soc": min_soc},
+        "radiator": {"area_m2": radiator_m2},
+    }
+    try:
+        sc = _scenario(sat, fleet={"name": "s", "kind": "sso", "altitude_km": altitude_km,
+                                   "ltan_h": ltan_h, "satellite": "sat"},
+                       duration_h=3.0, step_s=20.0)
+        res = orbitdc.simulate(sc)
+    except orbitdc.ScenarioError:
+        return  # a design that can never work is refused, as it should be
+    b = res.summary["bus"]
+    balance = (b["energy_used_kwh"] + b["battery_change_kwh"] + b["energy_losses_kwh"]
+               + b["energy_curtailed_kwh"])
+    assert balance == pytest.approx(b["energy_generated_kwh"], abs=5e-6)
+    ts = res.timeseries
+    soc = ts.column("battery_wh").to_numpy() / battery_wh
+    assert np.all((soc >= -1e-9) & (soc <= 1 + 1e-9))
+    if b["bus_unserved_kwh"] == 0:
+        # Only the bus may use the reserve, and only what it drew.
+        assert b["soc_min"] >= 0.0
+    avail = ts.column("compute_available").to_numpy()
+    assert np.all((avail >= -1e-12) & (avail <= 1 + 1e-12))
+
+
+def test_radiator_command_sizes_a_radiator():
+    result = CliRunner().invoke(app, ["radiator", "--heat-w", "10000", "--temperature-k", "330"])
+    assert result.exit_code == 0, result.output
+    # White paint (catalogue): eps 0.90; Earth infrared at 550 km with view factor 0.25.
+    eps = 0.90
+    ir = eps * 240.0 * 0.25 * ((6378.137 + 30.0) / (6378.137 + 550.0)) ** 2
+    need = 10000.0 / (eps * STEFAN_BOLTZMANN_W_PER_M2_K4 * (330.0**4 - 2.725**4) - ir)
+    assert f"{need:.2f} m^2" in result.output
+    bad = CliRunner().invoke(app, ["radiator", "--heat-w", "100", "--temperature-k", "100"])
+    assert bad.exit_code == 2
+    assert "cannot" in bad.output
+
+
+def test_radiator_command_rejects_unknown_coating():
+    bad = CliRunner().invoke(app, ["radiator", "--heat-w", "1", "--temperature-k", "300",
+                                   "--coating", "gold"])
+    assert bad.exit_code == 2
+    assert "no radiator coating named 'gold'" in bad.output

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -20,6 +21,8 @@ from rich.table import Table
 
 from orbitdc._version import __version__
 from orbitdc.model import ScenarioError, load_scenario
+from orbitdc.core.constants import SOLAR_IRRADIANCE_W_PER_M2, WGS84_RADIUS_KM
+from orbitdc.core.thermal import environment_heat_w, radiator_area_m2
 from orbitdc.model.catalogue import PART_KINDS, shipped_catalogue
 from orbitdc.model.presets import preset_description, preset_names, preset_path
 from orbitdc.sim import OutputError, Results, run_to_directory
@@ -289,6 +292,40 @@ def parts(
                           soft_wrap=True)
                 for f, v in part.sources.items():
                     out.print(f"  {f}: {escape(v)}", soft_wrap=True)
+
+
+@app.command()
+@_user_errors
+def radiator(
+    heat_w: Annotated[float, typer.Option(min=0.0, help="Heat to reject, W.")],
+    temperature_k: Annotated[float, typer.Option(min=1.0, help="Radiator temperature, K.")],
+    coating: Annotated[str, typer.Option(help="Catalogue coating.")] = "white-paint",
+    altitude_km: Annotated[float, typer.Option(min=150.0, help="Orbit altitude, km.")] = 550.0,
+    earth_view: Annotated[float, typer.Option(min=0.0, max=1.0, help="Earth view factor.")] = 0.25,
+    sun_view: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share facing the Sun.")] = 0.0,
+) -> None:
+    """Size a radiator: the area that rejects --heat-w at --temperature-k (both faces count)."""
+    try:
+        part = shipped_catalogue().get("radiator_coating", coating)
+    except KeyError as exc:
+        raise ScenarioError("radiator", [("--coating", exc.args[0])]) from None
+    eps, alpha = part.emissivity, part.absorptivity
+    absorbed = float(
+        environment_heat_w(1.0, alpha, eps, sun_view, earth_view, SOLAR_IRRADIANCE_W_PER_M2,
+                           1.0 if sun_view > 0 else 0.0, 0.0, WGS84_RADIUS_KM + altitude_km)
+    )
+    area = float(radiator_area_m2(heat_w, temperature_k, eps, absorbed))
+    if not np.isfinite(area):
+        raise ScenarioError("radiator", [("--temperature-k", (
+            f"at {temperature_k:g} K a square metre of {coating} emits less than the "
+            f"{absorbed:.1f} W it absorbs from the Sun and the Earth: it cannot reject heat"
+        ))])
+    out.print(
+        f"{heat_w:g} W at {temperature_k:g} K with {coating} (emissivity {eps:g}, absorptivity "
+        f"{alpha:g}), {altitude_km:g} km, Earth view {earth_view:g}, Sun view {sun_view:g}: "
+        f"[bold]{area:.2f} m^2[/bold] of radiating area ({absorbed:.1f} W/m^2 absorbed)",
+        soft_wrap=True,
+    )
 
 
 def _fmt(value) -> str:

@@ -64,11 +64,11 @@ PARALLEL_MIN_SAT_STEPS = 2_000_000
 #: Spacing of the coarse grid used to screen station visibility, seconds (at most).
 SCREEN_SPACING_S = 60.0
 #: Added to the visibility cone: the geodetic vertical differs from the geocentric one by up
-#: to 0.19 deg, the ellipsoid's radius from the sphere's by 0.3 %; 1 deg covers both.
-SCREEN_MARGIN_RAD = np.deg2rad(1.0)
-#: Contacts are evaluated in windows of this many coarse intervals (~8 min): a window holds
+#: to 0.19 deg, the ellipsoid's radius from the sphere's by 0.3 %; 0.5 deg covers both.
+SCREEN_MARGIN_RAD = np.deg2rad(0.5)
+#: Contacts are evaluated in windows of this many coarse intervals (~4 min): a window holds
 #: only the satellite-station pairs that may see each other in it.
-CONTACT_WINDOW = 8
+CONTACT_WINDOW = 4
 
 Progress = Callable[[int, int], None]
 Sink = Callable[[dict[str, np.ndarray]], None]
