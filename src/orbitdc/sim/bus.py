@@ -250,7 +250,7 @@ def run_bus(
     demand: float = 1.0,
 ):
     """Step the bus through the chunk. Returns ``(state, series, faults)``: ``series`` holds
-    (S, K) arrays ``power_in_w``, ``load_w``, ``battery_wh``, ``temperature_k``,
+    time-major (K, S) arrays ``power_in_w``, ``load_w``, ``battery_wh``, ``temperature_k``,
     ``compute_available`` (sample k shows the state at t_k and the load and compute of the step
     that starts there; the last sample repeats the last step's); ``faults`` is
     ``(satellite, start_s, end_s)`` arrays with global satellite indices."""
@@ -301,67 +301,69 @@ def run_bus(
     reject_w = (k_rad * p.t_max_k**4)[:, None] - env_step - (p.bus_w + idle_all)[:, None]
     u_heat_hot = np.clip(reject_w / np.maximum(p.n_acc * span, 1e-300)[:, None], 0.0, 1.0)
 
-    battery = np.empty((n_s, n_k))
-    temperature = np.empty((n_s, n_k))
-    load = np.empty((n_s, n_k))
-    util = np.empty((n_s, n_k))
-    want_all = np.empty((n_s, n_k))
-    curtailed = np.empty((n_s, n_k - 1))
-    losses = np.empty((n_s, n_k - 1))
-    unserved = np.empty((n_s, n_k - 1))
-    hot_all = np.empty((n_s, n_k - 1), bool)
+    # The step loop runs in (time, satellite) layout: each step reads and writes contiguous rows.
+    gen_t = np.ascontiguousarray(gen_step.T)
+    env_t = np.ascontiguousarray(env_step.T)
+    share_t = np.ascontiguousarray(fault_share.T)
+    u_hot_t = np.ascontiguousarray(u_heat_hot.T)
+    battery = np.empty((n_k, n_s))
+    temperature = np.empty((n_k, n_s))
+    load = np.empty((n_k, n_s))
+    util = np.empty((n_k, n_s))
+    want_all = np.empty((n_k - 1, n_s))
+    curtailed = np.empty((n_k - 1, n_s))
+    losses = np.empty((n_k - 1, n_s))
+    unserved = np.empty((n_k - 1, n_s))
+    hot_all = np.empty((n_k - 1, n_s), bool)
     bat, temp = s.battery_wh, s.temperature_k
     for k in range(n_k - 1):
-        battery[:, k] = bat
-        temperature[:, k] = temp
+        battery[k] = bat
+        temperature[k] = temp
         # Heat: at or above the limit, compute only what the radiator rejects at the limit.
         hot = temp >= p.t_max_k
-        want = demand * np.minimum(fault_share[:, k], np.where(hot, u_heat_hot[:, k], 1.0))
+        want = demand * np.minimum(share_t[k], np.where(hot, u_hot_t[k], 1.0))
         step = power.power_step(
-            dt[k], gen_step[:, k], bat, p.capacity_wh, p.min_soc, p.charge_eff,
+            dt[k], gen_t[k], bat, p.capacity_wh, p.min_soc, p.charge_eff,
             p.discharge_eff, p.bus_w, p.n_acc, p.acc_idle_w, p.acc_load_w, want,
         )
         served_w = step.load_w - step.bus_unserved_wh * 3600.0 / dt[k]
-        heat_in = served_w + step.losses_wh * 3600.0 / dt[k] + env_step[:, k]
+        heat_in = served_w + step.losses_wh * 3600.0 / dt[k] + env_t[k]
         temp = thermal.step_temperature(
             temp, heat_in, p.heat_capacity, p.rad_area_m2, p.emissivity, dt[k]
         )
         bat = step.battery_wh
-        load[:, k] = step.load_w
-        util[:, k] = step.utilisation
-        want_all[:, k] = want
-        curtailed[:, k] = step.curtailed_wh
-        losses[:, k] = step.losses_wh
-        unserved[:, k] = step.bus_unserved_wh
-        hot_all[:, k] = hot
-    battery[:, -1] = bat
-    temperature[:, -1] = temp
-    if n_k >= 2:
-        load[:, -1] = load[:, -2]
-        util[:, -1] = util[:, -2]
-    else:  # pragma: no cover - a chunk always has two samples
-        load[:, -1] = util[:, -1] = np.nan
+        load[k] = step.load_w
+        util[k] = step.utilisation
+        want_all[k] = want
+        curtailed[k] = step.curtailed_wh
+        losses[k] = step.losses_wh
+        unserved[k] = step.bus_unserved_wh
+        hot_all[k] = hot
+    battery[-1] = bat
+    temperature[-1] = temp
+    load[-1] = load[-2]
+    util[-1] = util[-2]
 
-    dt_h = dt / 3600.0
+    dt_h = (dt / 3600.0)[:, None]
+    dt_c = dt[:, None]
     s.battery_wh, s.temperature_k = bat, temp
-    s.generated_wh = s.generated_wh + np.sum(gen_step * dt_h, axis=1)
-    s.used_wh = s.used_wh + np.sum(load[:, :-1] * dt_h, axis=1) - np.sum(unserved, axis=1)
-    s.curtailed_wh = s.curtailed_wh + np.sum(curtailed, axis=1)
-    s.losses_wh = s.losses_wh + np.sum(losses, axis=1)
-    s.unserved_wh = s.unserved_wh + np.sum(unserved, axis=1)
-    throttled = util[:, :-1] < want_all[:, :-1] - 1e-9
-    s.throttled_power_s = s.throttled_power_s + np.sum(throttled * dt, axis=1)
-    s.throttled_heat_s = s.throttled_heat_s + np.sum(
-        (hot_all & (u_heat_hot < 1.0)) * dt, axis=1
-    )
+    s.generated_wh = s.generated_wh + np.sum(gen_t * dt_h, axis=0)
+    s.used_wh = s.used_wh + np.sum(load[:-1] * dt_h, axis=0) - np.sum(unserved, axis=0)
+    s.curtailed_wh = s.curtailed_wh + np.sum(curtailed, axis=0)
+    s.losses_wh = s.losses_wh + np.sum(losses, axis=0)
+    s.unserved_wh = s.unserved_wh + np.sum(unserved, axis=0)
+    throttled = util[:-1] < want_all - 1e-9
+    s.throttled_power_s = s.throttled_power_s + np.sum(throttled * dt_c, axis=0)
+    s.throttled_heat_s = s.throttled_heat_s + np.sum((hot_all & (u_hot_t < 1.0)) * dt_c, axis=0)
     capacity = np.where(p.capacity_wh > 0, p.capacity_wh, np.nan)
-    s.soc_min = np.fmin(s.soc_min, np.min(battery, axis=1) / capacity)
-    s.temperature_max_k = np.fmax(s.temperature_max_k, np.max(temperature, axis=1))
-    available = np.where(p.n_acc[:, None] > 0, util / demand, 0.0)
-    s.available_s = s.available_s + np.sum(available[:, :-1] * dt, axis=1)
+    s.soc_min = np.fmin(s.soc_min, np.min(battery, axis=0) / capacity)
+    s.temperature_max_k = np.fmax(s.temperature_max_k, np.max(temperature, axis=0))
+    available = np.where(p.n_acc > 0, util / demand, 0.0)
+    s.available_s = s.available_s + np.sum(available[:-1] * dt_c, axis=0)
 
+    # Time-major (K, S) arrays.
     series = {
-        "power_in_w": generated,
+        "power_in_w": generated.T,
         "load_w": load,
         "battery_wh": battery,
         "temperature_k": temperature,
@@ -369,7 +371,8 @@ def run_bus(
     }
     no_bus = ~p.has_bus
     if no_bus.any():
+        series["power_in_w"] = series["power_in_w"].copy()
         for v in series.values():
-            v[no_bus] = np.nan
+            v[:, no_bus] = np.nan
     faults = (sat_index[new_rows], new_start, new_end)
     return s, series, faults

@@ -238,7 +238,7 @@ class _Flight:
         params = self.bus_params[b]
         if bus_state is not None:
             bus_state, bus_series, faults = self._bus(
-                params, bus_state, s0, t, r, v, sun, gmst_rad(jd, fr), (sep, sun_r, earth_r)
+                params, bus_state, s0, t, r, v, sun, gmst_rad(jd, fr), (sep, sun_r, earth_r), r2
             )
             clock.lap("bus")
 
@@ -265,9 +265,9 @@ class _Flight:
             crossings, start, beta_min, beta_max, errors, series, clock.stage_s, bus_state, faults
         )
 
-    def _bus(self, params, state, s0, t, r, v, sun, gmst, angles):
+    def _bus(self, params, state, s0, t, r, v, sun, gmst, angles, r2):
         """The environment the bus needs over the chunk, then the bus itself."""
-        radius = np.sqrt(np.einsum("skj,skj->sk", r, r))
+        radius = np.sqrt(r2)
         sun_dist = np.sqrt(np.einsum("kj,kj->k", sun, sun))
         sun_unit = sun / sun_dist[:, None]
         cos_zenith = np.einsum("skj,kj->sk", r, sun_unit) / radius
@@ -597,7 +597,7 @@ def _timeseries_columns(
         "shadow": flat(frac),
         "beta_deg": flat(np.rad2deg(beta)),
     } | {
-        name: flat(bus_series[name][rec][:, keep]) if bus_series is not None
+        name: bus_series[name][keep][:, rec].reshape(-1) if bus_series is not None
         else np.full(n_r * keep.size, np.nan)
         for name in BUS_COLUMNS
     }
