@@ -490,3 +490,23 @@ def test_radiator_command_rejects_unknown_coating():
                                    "--coating", "gold"])
     assert bad.exit_code == 2
     assert "no radiator coating named 'gold'" in bad.output
+
+
+def test_fleets_with_and_without_a_bus_share_a_run():
+    """A bus fleet beside an orbit-only fleet, in the same block of the engine: the orbit-only
+    satellites have empty bus columns and no bus figures; nothing warns."""
+    sc = _scenario(BASE, duration_h=2.0)
+    data = sc.model_dump(exclude_defaults=True)
+    data["fleet"].append({"name": "plain", "kind": "sso", "altitude_km": 700.0, "ltan_h": 10.0,
+                          "count": 2})
+    data["output"] = {"satellites": "all", "every_s": 60.0}
+    res = orbitdc.simulate(orbitdc.parse_scenario(data))
+    ts = res.timeseries
+    names = np.asarray(ts.column("satellite").to_pylist())
+    power_in = ts.column("power_in_w").to_numpy()
+    assert np.all(np.isnan(power_in[names != "s"]))
+    assert np.all(np.isfinite(power_in[names == "s"]))
+    assert res.summary["bus"]["satellites_with_bus"] == 1
+    detail = res.summary["satellites_detail"]
+    assert detail["plain-0"]["energy_generated_kwh"] is None
+    assert detail["s"]["energy_generated_kwh"] > 0
