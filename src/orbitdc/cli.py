@@ -20,12 +20,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from orbitdc._version import __version__
+from orbitdc.econ import cost_section
 from orbitdc.model import ScenarioError, load_scenario
 from orbitdc.core.constants import SOLAR_IRRADIANCE_W_PER_M2, WGS84_RADIUS_KM
 from orbitdc.core.thermal import environment_heat_w, radiator_area_m2
 from orbitdc.model.catalogue import PART_KINDS, shipped_catalogue
 from orbitdc.model.presets import preset_description, preset_names, preset_path
 from orbitdc.sim import OutputError, Results, run_to_directory
+from orbitdc.sim import simulate as orbitdc_simulate
 from orbitdc.sim.design import validate_design
 
 #: The preset ``orbitdc demo`` runs.
@@ -114,11 +116,22 @@ def _progress_bar(description: str, total: int):
 
 def _run(scenario_arg: str, out_dir: Path, workers: int | None = None) -> Results:
     scenario = load_scenario(_scenario_path(scenario_arg))
+    if scenario.satellite:
+        cost_section(scenario)  # refuse unpriceable designs before flying them
     description = f"{scenario.name}: {len(scenario.satellite_names)} satellites"
     with _progress_bar(description, scenario.n_steps - 1) as progress:
-        results = run_to_directory(scenario, out_dir, progress=progress, workers=workers)
+        results = run_to_directory(
+            scenario, out_dir, progress=progress, workers=workers, extend=_economics
+        )
     _print_summary(results, out_dir)
     return results
+
+
+def _economics(results: Results) -> dict:
+    """The summary's economics section, for runs whose satellites have a type."""
+    if not results.scenario.satellite:
+        return {}
+    return {"economics": cost_section(results.scenario, results)}
 
 
 def _print_summary(results: Results, out_dir: Path) -> None:
@@ -257,6 +270,92 @@ def presets() -> None:
         scenario = load_scenario(preset_path(name))
         table.add_row(name, str(len(scenario.satellite_names)), preset_description(name))
     out.print(table)
+
+
+@app.command()
+@_user_errors
+def cost(
+    scenario: Annotated[str, typer.Argument(help="Scenario TOML file, or preset:NAME.")],
+    simulate_run: Annotated[
+        bool,
+        typer.Option("--simulate/--nameplate",
+                     help="Fly the scenario for availability and dose limits, or use nameplate."),
+    ] = True,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Also write the cost section to this file.")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
+) -> None:
+    """Total cost of ownership in orbit and on the ground, break-even launch price, carbon."""
+    sc = load_scenario(_scenario_path(scenario))
+    section = cost_section(sc)  # errors before any simulation
+    if simulate_run:
+        description = f"{sc.name}: {len(sc.satellite_names)} satellites"
+        with _progress_bar(description, sc.n_steps - 1) as progress:
+            results = orbitdc_simulate(sc, progress=progress, workers=workers)
+        section = cost_section(sc, results)
+    _print_costs(sc, section, simulated=simulate_run)
+    if json_path is not None:
+        try:
+            json_path.write_text(json.dumps(section, indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(f"{json_path}: cannot write: {exc.strerror or exc}") from None
+        out.print(f"Cost section written to [bold]{escape(str(json_path))}[/bold]", soft_wrap=True)
+
+
+def _money(x) -> str:
+    if x is None:
+        return "-"
+    for unit, scale in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(x) >= scale:
+            return f"${x / scale:,.2f}{unit}"
+    return f"${x:,.2f}"
+
+
+def _print_costs(sc, c: dict, simulated: bool) -> None:
+    econ = c["inputs"]
+    table = Table(title=f"{sc.name}: {econ['lifetime_years']:g} years, launch "
+                  f"${econ['launch_usd_per_kg']:,.0f}/kg, discount {econ['discount_rate']:.0%}")
+    table.add_column("orbit", justify="left")
+    table.add_column("", justify="right")
+    table.add_column("ground", justify="left")
+    table.add_column("", justify="right")
+    orbit = list(c["orbit_usd"].items())
+    ground = list(c["ground_usd"].items())
+    for i in range(max(len(orbit), len(ground))):
+        o = orbit[i] if i < len(orbit) else ("", None)
+        g = ground[i] if i < len(ground) else ("", None)
+        table.add_row(o[0].replace("_", " "), _money(o[1]) if o[0] else "",
+                      g[0].replace("_", " "), _money(g[1]) if g[0] else "")
+    table.add_section()
+    table.add_row("total", _money(c["orbit_total_usd"]), "total", _money(c["ground_total_usd"]))
+    table.add_row("per accelerator-hour", _money(c["orbit_usd_per_accelerator_hour"]),
+                  "per accelerator-hour", _money(c["ground_usd_per_accelerator_hour"]))
+    out.print(table)
+    be = c["break_even_launch_usd_per_kg"]
+    lines = [
+        f"orbit / ground cost per delivered accelerator-hour: {c['orbit_to_ground_ratio']:.3f}"
+        + ("" if simulated else " (nameplate availability)"),
+        "break-even launch price: "
+        + (f"${be:,.0f}/kg" if be is not None else "none: " + c["break_even_note"]),
+        f"launched power price (Suncatcher's metric): "
+        f"${c['launched_power_usd_per_kw_year']:,.0f} per kW-year; full orbit cost "
+        f"${c['orbit_usd_per_kw_year']:,.0f} per kW-year",
+        f"carbon: launch {c['carbon']['orbit_launch_t_co2']:,.1f} t CO2 against grid "
+        f"{c['carbon']['ground_grid_t_co2']:,.1f} t CO2 over the lifetime",
+    ]
+    for line in lines:
+        out.print(line, soft_wrap=True)
+    tornado_table = Table(title="what moves the orbit/ground ratio most")
+    tornado_table.add_column("input")
+    tornado_table.add_column("low → ratio", justify="right")
+    tornado_table.add_column("high → ratio", justify="right")
+    for row in c["tornado"][:6]:
+        tornado_table.add_row(row["input"], f"{row['low']:.4g} → {row['ratio_at_low']:.3f}",
+                              f"{row['high']:.4g} → {row['ratio_at_high']:.3f}")
+    out.print(tornado_table)
+    for note in c["notes"]:
+        err.print(f"[yellow]note:[/yellow] {escape(note)}", soft_wrap=True)
 
 
 @app.command()

@@ -61,6 +61,8 @@ class Accelerator(_PartBase):
     max_temperature_k: Annotated[float, Field(gt=200.0, lt=600.0)]
     tid_tolerance_krad: Annotated[float, Field(gt=0.0)]
     see_cross_section_cm2: Annotated[float, Field(ge=0.0)]
+    #: Unit price, for the cost model (optional for user parts: give economics.accelerator_usd).
+    price_usd: Annotated[float | None, Field(ge=0.0)] = None
 
     @model_validator(mode="after")
     def _idle_below_load(self):

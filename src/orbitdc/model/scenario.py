@@ -26,6 +26,7 @@ from sgp4.api import Satrec
 from orbitdc.model._base import Name, Strict
 from orbitdc.model.catalogue import PART_KINDS, Catalogue, Part, shipped_catalogue
 from orbitdc.model.elements import parse_omm_text, parse_tle_text
+from orbitdc.model.economics import Economics
 from orbitdc.model.errors import ScenarioError
 from orbitdc.model.satellite import ResolvedSatellite, SatelliteType
 
@@ -233,6 +234,8 @@ class Scenario(_Strict):
     part: dict[Name, Part] = {}
     #: Satellite types, by name; fleets refer to them with ``satellite = "NAME"``.
     satellite: dict[Name, SatelliteType] = {}
+    #: Cost inputs (all with defaults; see docs/economics.md).
+    economics: Economics = Economics()
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source: str = PrivateAttr(default="<scenario>")
     _resolved: dict[str, ResolvedSatellite] = PrivateAttr(default_factory=dict)

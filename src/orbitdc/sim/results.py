@@ -487,8 +487,12 @@ def run_to_directory(
     *,
     progress: Progress | None = None,
     workers: int | None = None,
+    extend: Callable[[Results], dict] | None = None,
 ) -> Results:
     """Fly ``scenario`` and write its outputs to ``out_dir``, streaming the time series.
+
+    ``extend(results)`` may return sections to add to the summary before it is written (the
+    layers above the engine, economics for one, add theirs this way).
 
     Outputs go to a temporary folder beside ``out_dir`` that is renamed into place when
     everything is written, so ``out_dir`` never holds a half-written run. An existing
@@ -507,6 +511,8 @@ def run_to_directory(
                 workers=workers,
             )
         results = _finish(scenario, raw, path)
+        if extend is not None:
+            results.summary.update(extend(results))
         results._write_rest(tmp)
         holder["results"] = results
 
