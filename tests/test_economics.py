@@ -212,3 +212,27 @@ def test_run_summary_has_the_economics_section(tmp_path):
     assert summary["economics"]["fleet"][0]["availability"] == pytest.approx(
         summary["bus"]["compute_available_mean"], abs=1e-6)
     del res
+
+
+def test_starcloud_table_1_is_reproduced_from_its_assumptions():
+    """Starcloud white paper v1.03 Table 1 (40 MW, 10 years): $8.2M in orbit (solar array $2M,
+    launch $5M, shielding $1.2M) against $167M on the ground (energy $140M, cooling $7M,
+    backup $20M)."""
+    c = cost_section(orbitdc.load_scenario(orbitdc.preset_path("starcloud-40mw")))
+    assert c["orbit_total_usd"] == pytest.approx(8.2e6, rel=0.01)
+    assert c["ground_total_usd"] == pytest.approx(167e6, rel=0.01)
+    assert c["orbit_usd"]["solar_array"] == pytest.approx(2.0e6, rel=1e-6)
+    assert c["orbit_usd"]["launch"] == pytest.approx(5.0e6 + 1.2e6, rel=1e-6)
+    # Energy at $0.04/kWh plus chillers at 5 %: 140.3 + 7.0.
+    assert c["ground_usd"]["electricity"] == pytest.approx(140.3e6 * 1.05, rel=1e-3)
+    assert c["ground_usd"]["backup_power"] == pytest.approx(20e6, rel=1e-9)
+    assert c["ground_it_mw"] == pytest.approx(40.0)
+
+
+@pytest.mark.parametrize(("price", "expected"), [(3600.0, 14_700.0), (200.0, 810.0)])
+def test_suncatcher_preset_reproduces_table_1(price, expected):
+    sc = orbitdc.load_scenario(orbitdc.preset_path("suncatcher-launch"))
+    data = sc.model_dump()
+    data["economics"]["launch_usd_per_kg"] = price
+    c = cost_section(orbitdc.parse_scenario(data))
+    assert c["launched_power_usd_per_kw_year"] == pytest.approx(expected, rel=0.01)

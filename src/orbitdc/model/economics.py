@@ -20,15 +20,15 @@ Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 class GroundBaseline(Strict):
     """A data center on the ground running the same accelerators."""
 
-    capex_usd_per_mw: Usd = 11.0e6
+    capex_usd_per_mw: Usd = 11.7e6
     backup_usd_per_mw: Usd = 0.5e6
     electricity_usd_per_kwh: Usd = 0.08
     pue: Annotated[float, Field(ge=1.0, le=3.0)] = 1.2
-    water_l_per_kwh: Annotated[float, Field(ge=0.0, le=20.0)] = 1.8
+    water_l_per_kwh: Annotated[float, Field(ge=0.0, le=20.0)] = 0.5
     water_usd_per_m3: Usd = 2.0
     it_overhead_fraction: Annotated[float, Field(ge=0.0, le=5.0)] = 0.2
-    operations_usd_per_mw_year: Usd = 0.3e6
-    grid_gco2_per_kwh: Annotated[float, Field(ge=0.0, le=2000.0)] = 370.0
+    operations_usd_per_mw_year: Usd = 0.5e6
+    grid_gco2_per_kwh: Annotated[float, Field(ge=0.0, le=2000.0)] = 367.0
 
 
 class Economics(Strict):
@@ -42,48 +42,65 @@ class Economics(Strict):
     utilisation: Fraction = 0.8
     accelerator_usd: Usd | None = None
     bus_usd_per_kg: Usd = 5000.0
-    solar_usd_per_w: Usd = 50.0
+    solar_usd_per_w: Usd = 20.0
     battery_usd_per_wh: Usd = 2.0
     radiator_usd_per_m2: Usd = 10_000.0
-    integration_fraction: Fraction = 0.10
+    integration_fraction: Fraction = 0.15
     insurance_fraction: Fraction = 0.05
-    operations_usd_per_satellite_year: Usd = 20_000.0
+    operations_usd_per_satellite_year: Usd = 50_000.0
     ground_segment_usd_per_station_year: Usd = 250_000.0
     #: Hardware is replaced (relaunched) after this many years; default: never within the
     #: lifetime (or when the radiation dose limit comes first).
     replacement_years: Annotated[float | None, Field(gt=0.0, le=50.0)] = None
     #: Hard failures per accelerator-year in orbit, where nothing is repaired.
-    failure_rate_per_year: Annotated[float, Field(ge=0.0, le=1.0)] = 0.03
-    launch_co2_kg_per_kg: Annotated[float, Field(ge=0.0)] = 25.0
+    failure_rate_per_year: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
+    launch_co2_kg_per_kg: Annotated[float, Field(ge=0.0)] = 48.0
     #: Launched mass per satellite, overriding the mass roll-up: to reproduce analyses that
     #: state their own.
     launched_mass_kg: Annotated[float | None, Field(gt=0.0)] = None
     ground: GroundBaseline = GroundBaseline()
 
 
-#: Where each default comes from (completed in docs/economics.md).
+#: Where each default comes from. Research notes with every figure's range and source:
+#: docs/economics.md.
 SOURCES: dict[str, str] = {
     "launch_usd_per_kg": "[P] Suncatcher arXiv:2511.19468: today's reference $3,600/kg (Falcon 9)",
-    "lifetime_years": "[P] Suncatcher Table 1: 5-year life",
-    "discount_rate": "[E] a typical real cost of capital for infrastructure",
-    "utilisation": "[E] share of accelerator time doing paid work in large AI clusters",
-    "bus_usd_per_kg": "[E] placeholder",
-    "solar_usd_per_w": "[E] placeholder",
-    "battery_usd_per_wh": "[E] placeholder",
-    "radiator_usd_per_m2": "[E] placeholder",
-    "integration_fraction": "[E] placeholder",
-    "insurance_fraction": "[E] placeholder",
-    "operations_usd_per_satellite_year": "[E] placeholder",
-    "ground_segment_usd_per_station_year": "[E] placeholder",
-    "failure_rate_per_year": "[E] placeholder",
-    "launch_co2_kg_per_kg": "[E] placeholder",
-    "ground.capex_usd_per_mw": "[E] placeholder",
+    "lifetime_years": "[P] Suncatcher arXiv:2511.19468 Table 1: 5-year life",
+    "discount_rate": "[E] a typical real cost of capital for infrastructure projects",
+    "utilisation": "[E] cluster allocation of 80-95 % after interruptions, maintenance and "
+    "scheduling gaps (distinct from model FLOPs utilisation, 38-43 % for Llama 3 [P])",
+    "accelerator_usd": "the catalogue's price_usd: H100 ~$28k, B200 $30-40k [S] (CNBC, "
+    "siliconanalysts.com); TPU v6e and the Versal part [E] (not sold)",
+    "bus_usd_per_kg": "[E] between mass-produced Starlink (~$1,100/kg whole satellite, Quilty "
+    "Space [S]) and custom small satellites (tens of thousands of $/kg [S] SpaceNews)",
+    "solar_usd_per_w": "[E] below Starlink's ~$22/W for the whole satellite [S]; space III-V "
+    "arrays cost $50-500/W, Starcloud's thin-silicon cells $0.03/W [P]",
+    "battery_usd_per_wh": "[E] COTS cells at $0.1-0.2/Wh x 10-25 for screening, "
+    "qualification and packaging",
+    "radiator_usd_per_m2": "[E] honeycomb panel with fluid loop, 5-10 kg/m^2 at $1-2k/kg",
+    "integration_fraction": "[E] the usual 10-20 % integration-and-test wrap of parametric models",
+    "insurance_fraction": "[S] launch + 1 year on Falcon 9: 4-5 % of insured value "
+    "(spaceintelreport.com)",
+    "operations_usd_per_satellite_year": "[E] constellation operations amortised per "
+    "satellite; NASA OTPS (2024) uses $500k/yr for bespoke satellites [P]",
+    "ground_segment_usd_per_station_year": "[E] ~70 min/day at ~$10/min (AWS Ground "
+    "Station narrowband on demand, not retrieved)",
+    "failure_rate_per_year": "[E] Llama 3 (arXiv:2407.21783) [P]: 419 interruptions in 54 "
+    "days on 16,384 H100s (0.17 per GPU-year), about half hardware needing replacement",
+    "launch_co2_kg_per_kg": "[P] ORACLE life-cycle model (Kukreja et al. 2025, "
+    "arXiv:2504.15291): ~832 t CO2e per Falcon 9 launch / 17.5 t = 48 kg per kg",
+    "ground.capex_usd_per_mw": "[P] Cushman & Wakefield Data Center Development Cost Guide "
+    "2025, pp. 8-9: $11.7M per MW of critical load, 19 US markets",
     "ground.backup_usd_per_mw": "[P] Starcloud white paper v1.03 Table 1: $20M for 40 MW",
-    "ground.electricity_usd_per_kwh": "[E] placeholder",
-    "ground.pue": "[P] Suncatcher: PUE 1.09-1.4 for ML data centers",
-    "ground.water_l_per_kwh": "[E] placeholder",
-    "ground.water_usd_per_m3": "[E] placeholder",
+    "ground.electricity_usd_per_kwh": "[E] US industrial average ~8 cents/kWh (EIA "
+    "Electric Power Monthly 2024 census divisions, 7.7-8.3 cents [P])",
+    "ground.pue": "[P] Suncatcher: 1.09-1.4 for ML data centers; industry average 1.58 "
+    "(Uptime 2023 [P]); 1.2 for a new AI build [E]",
+    "ground.water_l_per_kwh": "[P] Starcloud white paper v1.03 Table 1: 0.5 L/kWh",
+    "ground.water_usd_per_m3": "[E] US municipal $0.75-1.45/m^3 in 2010 (Circle of Blue [S]) "
+    "escalated, plus sewer",
     "ground.it_overhead_fraction": "[E] hosts, network and storage beside the accelerators",
-    "ground.operations_usd_per_mw_year": "[E] placeholder",
-    "ground.grid_gco2_per_kwh": "[E] placeholder",
+    "ground.operations_usd_per_mw_year": "[E] facility maintenance 3-5 % of capex per year "
+    "plus staff $0.05-0.15M per MW-year",
+    "ground.grid_gco2_per_kwh": "[P] EIA: US 2023, 0.81 lb = 367 g CO2/kWh",
 }
