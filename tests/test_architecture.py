@@ -23,7 +23,7 @@ def test_import_layers_point_down():
 def test_public_api_is_explicit():
     assert sorted(orbitdc.__all__) == sorted(
         [
-            "__version__", "Results", "ScenarioError", "load_scenario", "parse_scenario",
+            "__version__", "Results", "ScenarioError", "costs", "load_scenario", "parse_scenario",
             "preset_names", "preset_path", "run_to_directory", "simulate",
         ]
     )
