@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 
 import orbitdc
-from orbitdc.model import catalogue, economics, satellite
+from orbitdc.model import catalogue, economics, network, satellite
 from orbitdc.model import scenario as schema
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -46,12 +46,15 @@ def test_complete_example_mentions_every_key():
         catalogue.Accelerator,
         economics.Economics,
         economics.GroundBaseline,
+        network.Network,
+        network.IslConfig,
+        network.UserRegion,
     ]
     missing = [
         f"{m.__name__}.{key}"
         for m in models
         for key in m.model_fields
-        if key not in {"fleet", "ground_station", "output", "kind", "ground"}
-        and not re.search(rf"(^|[\s#\[{{]){key}(\s*=|\.)", block, re.M)
+        if key not in {"fleet", "ground_station", "output", "kind", "ground", "isl"}
+        and not re.search(rf"(^|[\s#\[{{]){key}(\s*=|\.|\])", block, re.M)
     ]
     assert not missing, f"docs/scenario.md example lacks {missing}"

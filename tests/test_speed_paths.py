@@ -128,6 +128,7 @@ def test_bench_command_reports_rates_and_writes_json(tmp_path):
     assert data["peak_rss_mib"] > 0
     assert {"propagate", "shadow", "contacts", "wall"} <= set(data["stages_cpu_s"])
     assert data["command"].startswith("orbitdc bench")
+    assert 0 < data["network_step_s"] < 5.0
 
 
 def test_bench_rejects_nonsense_sizes():

@@ -55,6 +55,9 @@ class BenchResult:
     ratio: float
     peak_rss_mib: float
     stages_cpu_s: dict[str, float] = field(default_factory=dict)
+    #: Seconds per routing step (links, routes, flows) of a 72 x 22 +grid shell with 100 user
+    #: regions: the network issue's yardstick.
+    network_step_s: float = 0.0
     machine: dict[str, str] = field(default_factory=dict)
     command: str = ""
     version: str = __version__
@@ -147,6 +150,44 @@ def _peak_rss_mib() -> float:
     return max(own, children) * 1024.0 / scale / 1024.0
 
 
+def network_step_seconds(steps: int = 10, regions: int = 100) -> float:
+    """Mean wall time of one routing step for a 72 x 22 Walker shell at 550 km / 53 deg with
+    +grid laser links, ``regions`` user regions and 50 stations, over ``steps`` steps."""
+    from orbitdc.core.frames import teme_to_ecef  # noqa: PLC0415
+    from orbitdc.core.time import gmst_rad  # noqa: PLC0415
+    from orbitdc.sim.fleet import build_stations  # noqa: PLC0415
+    from orbitdc.sim.network import NetworkModel  # noqa: PLC0415
+
+    users = [
+        {"name": f"city-{i:03d}", "lat_deg": g["lat_deg"], "lon_deg": g["lon_deg"]}
+        for i, g in enumerate(_fibonacci_stations(regions, max_lat_deg=60.0))
+    ]
+    scenario = parse_scenario(
+        {
+            "name": "bench-network",
+            "start": BENCH_START,
+            "duration_h": 1.0,
+            "step_s": 60.0,
+            "fleet": [{"name": "shell", "kind": "walker", "altitude_km": 550.0,
+                       "inclination_deg": 53.0, "planes": 72, "per_plane": 22, "phasing": 1}],
+            "ground_station": _fibonacci_stations(50),
+            "user_region": users,
+            "network": {"isl": [{"fleet": "shell", "topology": "+grid"}]},
+        },
+        source="<bench-network>",
+    )
+    fleet = build_fleet(scenario)
+    t = np.arange(steps + 1) * 60.0
+    jd, fr = jd_pair(epoch_jd(scenario.start), t)
+    _, r, _ = fleet.satrecs.sgp4(jd, fr)
+    r_ecef = teme_to_ecef(r, gmst_rad(jd, fr))
+    model = NetworkModel(scenario, fleet, build_stations(scenario), r_ecef[:, 0])
+    t0 = time.perf_counter()
+    for k in range(1, steps + 1):
+        model.step(float(t[k]), r_ecef[:, k])
+    return (time.perf_counter() - t0) / steps
+
+
 def run_bench(
     satellites: int,
     hours: float,
@@ -181,6 +222,7 @@ def run_bench(
         ratio=raw_s / full_s,
         peak_rss_mib=round(_peak_rss_mib(), 1),
         stages_cpu_s=stages,
+        network_step_s=network_step_seconds(),
         machine={
             "python": platform.python_version(),
             "numpy": np.__version__,

@@ -145,6 +145,21 @@ def _print_summary(results: Results, out_dir: Path) -> None:
     table.add_row("longest eclipse", f"{k['longest_eclipse_min']:.1f} min")
     for name, minutes in k["contact_min_per_station"].items():
         table.add_row(f"contact with {name} (all satellites)", f"{minutes:.1f} min")
+    net = s.get("network")
+    if net is not None:
+        table.add_section()
+        for name, isl in net["isl"].items():
+            table.add_row(f"links in {name} ({isl['topology']}), mean",
+                          f"{isl['links_mean']:,.0f} × {isl['capacity_mean_bps'] / 1e9:,.0f} Gb/s")
+            if "allreduce_bps_min" in isl:
+                table.add_row(f"all-reduce across {name}, worst",
+                              f"{isl['allreduce_bps_min'] / 1e12:,.2f} Tb/s")
+                table.add_row(f"{name} to the ground, mean",
+                              f"{isl['to_ground_bps_mean'] / 1e9:,.2f} Gb/s")
+        for region, v in net.get("user_rtt", {}).items():
+            if v["rtt_ms_p50"] is not None:
+                table.add_row(f"round trip {region} (p50 / p99)",
+                              f"{v['rtt_ms_p50']:.1f} / {v['rtt_ms_p99']:.1f} ms")
     bus = s.get("bus")
     if bus is not None:
         table.add_section()
@@ -229,6 +244,8 @@ def bench(
     table.add_row("raw time", f"{result.raw_s:.1f} s")
     table.add_row("full time", f"{result.full_s:.1f} s")
     table.add_row("peak memory", f"{result.peak_rss_mib:,.0f} MiB")
+    table.add_row("routing step, 72x22 +grid, 100 regions",
+                  f"{result.network_step_s * 1000:,.1f} ms")
     out.print(table)
     stages = Table(title="stages (CPU seconds, summed over workers)")
     stages.add_column("stage")

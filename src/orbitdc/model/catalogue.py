@@ -110,6 +110,13 @@ class Terminal(_PartBase):
     power_w: Annotated[float, Field(gt=0.0)]
     max_range_km: Annotated[float, Field(gt=0.0)]
     aperture_m: Annotated[float | None, Field(gt=0.0)] = None
+    #: Ceiling of one transceiver at short range (modem, wavelength channels); default: the
+    #: rated data rate (no gain at short range).
+    max_data_rate_bps: Annotated[float | None, Field(gt=0.0)] = None
+
+    @property
+    def ceiling_bps(self) -> float:
+        return self.max_data_rate_bps or self.data_rate_bps
 
 
 Part = Annotated[

@@ -27,6 +27,7 @@ from orbitdc.model._base import Name, Strict
 from orbitdc.model.catalogue import PART_KINDS, Catalogue, Part, shipped_catalogue
 from orbitdc.model.elements import parse_omm_text, parse_tle_text
 from orbitdc.model.economics import Economics
+from orbitdc.model.network import Network, UserRegion
 from orbitdc.model.errors import ScenarioError
 from orbitdc.model.satellite import ResolvedSatellite, SatelliteType
 
@@ -196,6 +197,9 @@ class GroundStation(_Strict):
     lon_deg: Annotated[float, Field(ge=-180.0, le=360.0)]
     alt_m: Annotated[float, Field(ge=-500.0, le=9_000.0)] = 0.0
     min_elevation_deg: Annotated[float, Field(ge=0.0, lt=90.0)] = 5.0
+    #: Link capacity to and from a satellite in view (one satellite at a time).
+    downlink_bps: Annotated[float, Field(ge=0.0)] = 10e9
+    uplink_bps: Annotated[float, Field(ge=0.0)] = 1e9
 
 
 class Output(_Strict):
@@ -236,6 +240,10 @@ class Scenario(_Strict):
     satellite: dict[Name, SatelliteType] = {}
     #: Cost inputs (all with defaults; see docs/economics.md).
     economics: Economics = Economics()
+    #: Inter-satellite links and routing (none by default).
+    network: Network = Network()
+    #: Users, for latency: cities with a weight.
+    user_region: list[UserRegion] = []
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source: str = PrivateAttr(default="<scenario>")
     _resolved: dict[str, ResolvedSatellite] = PrivateAttr(default_factory=dict)
@@ -262,6 +270,18 @@ class Scenario(_Strict):
         dup = sorted({n for n in gs if gs.count(n) > 1})
         if dup:
             raise ValueError(f"ground_station names must be unique; repeated: {', '.join(dup)}")
+        routing = self.network.routing_step_s
+        if routing is not None:
+            ratio = routing / self.step_s
+            if abs(ratio - round(ratio)) > 1e-9 or round(ratio) < 1:
+                raise ValueError(
+                    f"network.routing_step_s ({routing:g}) must be a positive multiple of step_s "
+                    f"({self.step_s:g}): routes cannot change between steps"
+                )
+        regions = [u.name for u in self.user_region]
+        dup = sorted({n for n in regions if regions.count(n) > 1})
+        if dup:
+            raise ValueError(f"user_region names must be unique; repeated: {', '.join(dup)}")
         every = self.output.every_s
         if every is not None:
             ratio = every / self.step_s
@@ -281,6 +301,13 @@ class Scenario(_Strict):
     def n_steps(self) -> int:
         """Number of sample times, including both ends (the last step may be shorter)."""
         return int(math.ceil(self.duration_s / self.step_s - 1e-9)) + 1
+
+    @property
+    def routing_every(self) -> int:
+        """Routing interval in steps."""
+        if self.network.routing_step_s is not None:
+            return int(round(self.network.routing_step_s / self.step_s))
+        return max(1, int(math.ceil(60.0 / self.step_s - 1e-9)))
 
     @property
     def record_every(self) -> int:
@@ -423,6 +450,24 @@ def parse_scenario(
                 (f"fleet.{i}.satellite", f"no satellite type named {fleet.satellite!r}; "
                  f"defined: {defined}")
             )
+    fleets = {f.name: f for f in scenario.fleet}
+    for i, isl in enumerate(scenario.network.isl):
+        key = f"network.isl.{i}"
+        fleet = fleets.get(isl.fleet)
+        if fleet is None:
+            problems.append((f"{key}.fleet", f"no fleet named {isl.fleet!r}; fleets: "
+                             f"{', '.join(fleets)}"))
+        elif isl.topology == "+grid" and not isinstance(fleet, WalkerFleet):
+            problems.append((f"{key}.topology", f"+grid needs a walker fleet; {isl.fleet!r} is "
+                             f"{fleet.kind}: use range or nearest"))
+        try:
+            catalogue.get("terminal", isl.terminal)
+        except KeyError as exc:
+            problems.append((f"{key}.terminal", exc.args[0]))
+    isl_fleets = [isl.fleet for isl in scenario.network.isl]
+    dup = sorted({n for n in isl_fleets if isl_fleets.count(n) > 1})
+    if dup:
+        problems.append(("network.isl", f"one entry per fleet; repeated: {', '.join(dup)}"))
     if problems:
         raise ScenarioError(source, problems)
     known = set(scenario.satellite_names) | {f.name for f in scenario.fleet}

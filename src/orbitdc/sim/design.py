@@ -36,7 +36,8 @@ from orbitdc.model.errors import ScenarioError
 from orbitdc.model.scenario import Scenario
 from orbitdc.sim.fleet import Fleet, build_fleet
 
-__all__ = ["OrbitEnvelope", "check_design", "orbit_envelopes", "validate_design"]
+__all__ = ["OrbitEnvelope", "check_design", "check_network", "orbit_envelopes",
+           "validate_design"]
 
 #: Satellites per fleet whose orbit planes are sampled for the envelope.
 _SAMPLE = 64
@@ -184,5 +185,82 @@ def check_design(scenario: Scenario, fleet: Fleet) -> list[str]:
 
 
 def validate_design(scenario: Scenario) -> list[str]:
-    """:func:`check_design` for a scenario on its own (builds its fleet)."""
-    return check_design(scenario, build_fleet(scenario))
+    """:func:`validate_fleet` for a scenario on its own (builds its fleet)."""
+    return validate_fleet(scenario, build_fleet(scenario))
+
+
+def validate_fleet(scenario: Scenario, fleet: Fleet) -> list[str]:
+    """Every pre-run check; all problems are reported together."""
+    warnings = []
+    problems = []
+    for check in (check_design, check_network):
+        try:
+            warnings += check(scenario, fleet)
+        except ScenarioError as exc:
+            problems += exc.problems
+    if problems:
+        raise ScenarioError(scenario.source, problems)
+    return warnings
+
+
+def check_network(scenario: Scenario, fleet: Fleet) -> list[str]:
+    """Refuse networks that can never work (ScenarioError); warn of stations nothing sees.
+
+    A station at latitude phi can only see a fleet whose ground tracks come within the
+    coverage cone ``acos(R cos e / (R + h)) - e`` of it, and tracks reach latitude ``i`` (or
+    ``180 - i``). Formation members must come within the link range at some point of an orbit
+    (their geometry repeats every orbit)."""
+    from orbitdc.core.links import nearest_pairs  # noqa: PLC0415
+    from orbitdc.core.orbits import orbital_period_s  # noqa: PLC0415
+    from orbitdc.core.time import epoch_jd, jd_pair  # noqa: PLC0415
+
+    problems: list[tuple[str, str]] = []
+    warnings: list[str] = []
+    active = bool(scenario.network.isl or scenario.user_region)
+    reach = []
+    for i, f in enumerate(scenario.fleet):
+        members = np.nonzero(fleet.fleet_index == i)[0]
+        sats = [fleet.satrec_list[j] for j in members[:: max(1, members.size // 64)]]
+        inc = np.array([s.inclo for s in sats])
+        top = np.max(np.minimum(inc, np.pi - inc))
+        alt = float(np.max(np.array([s.a for s in sats]) * (1 + np.array([s.ecco for s in sats])))
+                    * WGS72_RADIUS_KM - WGS84_RADIUS_KM)
+        reach.append((top, alt))
+    for g, station in enumerate(scenario.ground_station):
+        e = np.deg2rad(station.min_elevation_deg)
+        lat = abs(np.deg2rad(station.lat_deg))
+        seen = any(
+            lat <= top + np.arccos(WGS84_RADIUS_KM * np.cos(e) / (WGS84_RADIUS_KM + alt)) - e
+            for top, alt in reach
+        )
+        if not seen:
+            message = (f"no satellite ever comes into view of {station.name!r} at "
+                       f"{station.lat_deg:g} deg latitude above {station.min_elevation_deg:g} deg")
+            if active:
+                problems.append((f"ground_station.{g}", message))
+            else:
+                warnings.append(message)
+    epoch = epoch_jd(scenario.start)
+    for k, isl in enumerate(scenario.network.isl):
+        if isl.topology == "+grid":
+            continue
+        fi = next(i for i, f in enumerate(scenario.fleet) if f.name == isl.fleet)
+        members = np.nonzero(fleet.fleet_index == fi)[0]
+        if members.size < 2:
+            continue
+        sub = fleet.satrec_list[members[0]]
+        period = float(orbital_period_s(sub.a * WGS72_RADIUS_KM - WGS72_RADIUS_KM))
+        t = np.linspace(0.0, period, 24, endpoint=False)
+        from sgp4.api import SatrecArray  # noqa: PLC0415
+
+        _, r, _ = SatrecArray([fleet.satrec_list[j] for j in members]).sgp4(*jd_pair(epoch, t))
+        ever = any(nearest_pairs(r[:, j], 1, isl.max_range_km).size for j in range(t.size))
+        if not ever:
+            problems.append((
+                f"network.isl.{k}.max_range_km",
+                f"the members of {isl.fleet!r} never come within {isl.max_range_km:g} km of "
+                "each other: no link can form",
+            ))
+    if problems:
+        raise ScenarioError(scenario.source, problems)
+    return warnings

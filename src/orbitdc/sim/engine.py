@@ -41,8 +41,9 @@ from orbitdc.core.time import epoch_jd, gmst_rad, jd_pair
 from orbitdc.model.environment import trapped_proton_table
 from orbitdc.model.scenario import Scenario
 from orbitdc.sim.bus import BusInputs, BusParams, BusState, run_bus
-from orbitdc.sim.design import check_design
+from orbitdc.sim.design import validate_fleet
 from orbitdc.sim.fleet import Fleet, Stations, build_fleet, build_stations
+from orbitdc.sim.network import NetworkModel, network_active
 
 __all__ = [
     "CHUNK_SAT_STEPS",
@@ -106,6 +107,8 @@ class RawRun:
     types: list | None = None
     #: Warnings of the design checks (``orbitdc.sim.design``).
     design_warnings: list[str] = field(default_factory=list)
+    #: The network section of the summary (None without a [network] or user regions).
+    network: dict | None = None
 
 
 @dataclass
@@ -122,6 +125,8 @@ class _BlockOut:
     stage_s: dict[str, float]
     bus_state: BusState | None = None
     faults: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    #: ECEF positions (S, n, 3) at the chunk's routing samples, and their times (n,).
+    route: tuple[np.ndarray, np.ndarray] | None = None
 
 
 class _Clock:
@@ -154,6 +159,7 @@ class _Flight:
         self.cos_min_el = np.sqrt(1.0 - stations.sin_min_elevation**2)
         self.min_el = np.arcsin(stations.sin_min_elevation)
         self.seed = scenario.seed
+        self.routing_every = scenario.routing_every if network_active(scenario) else 0
         self.coarse_every = coarse_every(scenario.step_s)
         self.proton_table = trapped_proton_table()
         self.last = self.times.size - 1
@@ -260,9 +266,16 @@ class _Flight:
                     rec, s0, keep, t, r, v, sun, gmst_rad(jd, fr), (sep, sun_r, earth_r),
                     bus_series,
                 )
+        route = None
+        if self.routing_every:
+            stop = c1 + 1 if c1 == self.last else c1
+            k = np.nonzero(np.arange(c0, stop) % self.routing_every == 0)[0]
+            if k.size:
+                route = (teme_to_ecef(r[:, k], gmst_rad(jd[k], fr[k])), t[k])
         clock.lap("record")
         return _BlockOut(
-            crossings, start, beta_min, beta_max, errors, series, clock.stage_s, bus_state, faults
+            crossings, start, beta_min, beta_max, errors, series, clock.stage_s, bus_state, faults,
+            route,
         )
 
     def _bus(self, params, state, s0, t, r, v, sun, gmst, angles, r2):
@@ -421,7 +434,7 @@ def simulate_arrays(
     wall0 = time.perf_counter()
     clock = _Clock()
     fleet = build_fleet(scenario)
-    design_warnings = check_design(scenario, fleet)
+    design_warnings = validate_fleet(scenario, fleet)
     stations = build_stations(scenario)
     times = sample_times(scenario)
     n_t = times.size
@@ -449,6 +462,14 @@ def simulate_arrays(
     stage_s: dict[str, float] = defaultdict(float)
     bus_states = list(flight.bus_initial)
     faults: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    network = None
+    if network_active(scenario):
+        _, r0, _ = propagate(fleet.satrecs, *[np.atleast_1d(x) for x in jd_pair(
+            epoch_jd(scenario.start), np.zeros(1))])
+        network = NetworkModel(
+            scenario, fleet, stations,
+            teme_to_ecef(r0[:, 0], gmst_rad(*jd_pair(epoch_jd(scenario.start), np.zeros(1)))),
+        )
 
     pool = None
     if workers > 1:
@@ -486,6 +507,11 @@ def simulate_arrays(
             if sink is not None and series:
                 sink(_merge_series(series))
             clock.lap("merge")
+            if network is not None and outs[0].route is not None:
+                positions = np.concatenate([o.route[0] for o in outs], axis=0)  # (N, n, 3)
+                for j, t_route in enumerate(outs[0].route[1]):
+                    network.step(float(t_route), positions[:, j])
+                clock.lap("network")
             if progress is not None:
                 progress(int(c1), n_t - 1)
             if c1 >= n_t - 1:
@@ -547,6 +573,10 @@ def simulate_arrays(
         bus=bus,
         types=[scenario.fleet_types()[i] for i in fleet.fleet_index],
         design_warnings=design_warnings,
+        network=(
+            network.summary(scenario.routing_every * scenario.step_s)
+            if network is not None else None
+        ),
     )
 
 

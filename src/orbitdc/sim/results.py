@@ -236,6 +236,10 @@ def _summary(scenario: Scenario, raw: RawRun, per_sat: dict[str, np.ndarray]) ->
                     _union_minutes(start[mask], end[mask]) * 60.0 / duration_s
                 ),
                 "passes": int(mask.sum()),
+                "downlink_gb_per_day": _num(
+                    _union_minutes(start[mask], end[mask]) * 60.0
+                    * scenario.ground_station[g].downlink_bps / 8e9 / (duration_s / 86400.0)
+                ),
             }
     fleet = {
         "satellites": n_s,
@@ -283,6 +287,9 @@ def _summary(scenario: Scenario, raw: RawRun, per_sat: dict[str, np.ndarray]) ->
         "fleet": fleet,
         "warnings": warnings,
     }
+    if raw.network is not None:
+        summary["network"] = raw.network
+        summary["kpis"].update(_network_kpis(scenario, raw.network))
     if bus_fleet is not None:
         summary["kpis"].update(bus_fleet["kpis"])
         summary["bus"] = bus_fleet["bus"]
@@ -304,6 +311,24 @@ def _summary(scenario: Scenario, raw: RawRun, per_sat: dict[str, np.ndarray]) ->
     else:
         summary["satellites_detail"] = "see satellites.parquet"
     return summary
+
+
+def _network_kpis(scenario: Scenario, net: dict) -> dict:
+    """Network figures for the KPIs; the user latency is weighted by the regions' weights."""
+    out: dict = {}
+    clusters = {k: v for k, v in net["isl"].items() if "allreduce_bps_min" in v}
+    if clusters:
+        out["allreduce_bps_min"] = min(v["allreduce_bps_min"] for v in clusters.values())
+    if net["isl"]:
+        out["isl_links_mean"] = sum(v["links_mean"] for v in net["isl"].values())
+    rtt = net.get("user_rtt", {})
+    weights = {u.name: u.weight for u in scenario.user_region}
+    pairs = [(v["rtt_ms_p50"], weights[k]) for k, v in rtt.items() if v["rtt_ms_p50"] is not None]
+    if pairs and sum(w for _, w in pairs) > 0:
+        out["user_rtt_ms_p50_weighted"] = round(
+            sum(p * w for p, w in pairs) / sum(w for _, w in pairs), 3
+        )
+    return out
 
 
 def _bus_fleet(scenario, raw, per_sat, duration_s, warnings) -> dict | None:

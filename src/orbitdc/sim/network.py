@@ -1,0 +1,282 @@
+"""The network at every routing step: inter-satellite links, ground and user links, routes.
+
+Nodes are the satellites, then the ground stations, then the user regions. At each routing
+step (``network.routing_step_s``) the engine hands over every satellite's ECEF position and
+this module:
+
+1. builds the inter-satellite links of each ``[[network.isl]]`` entry (``+grid``, ``range``
+   or ``nearest``), keeping those within range and with line of sight ``atmosphere_margin_km``
+   above the Earth; each gets a latency (range / c) and a capacity from its terminal
+   (``orbitdc.core.links``);
+2. links satellites to the ground stations that see them above their minimum elevation
+   (capacity: the station's downlink) and to the user regions that see them above
+   ``user_min_elevation_deg``;
+3. routes, with ``scipy.sparse.csgraph``: the shortest-latency path from every user region to
+   the nearest satellite that computes (one multi-source Dijkstra), doubled for the round trip
+   user -> compute -> user; for each formation (``range``) fleet, the maximum flow from its
+   members to the ground (capacities in Mb/s) and the bandwidth an all-reduce across it gets:
+   the bottleneck of its maximum spanning tree, i.e. the largest rate at which a pipelined tree
+   reduce-and-broadcast reaches every member.
+
+Assumptions: a ground station serves one satellite at a time at its downlink rate (so it
+bounds the flow through it); users' own links are not capacity-limited; routes are recomputed
+at each routing step and held in between; queueing and processing delays are not modelled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import dijkstra, maximum_flow, minimum_spanning_tree
+
+from orbitdc.core import links
+from orbitdc.core.frames import geodetic_to_ecef, up_vectors
+from orbitdc.model.scenario import Scenario, WalkerFleet
+from orbitdc.sim.fleet import Fleet, Stations
+
+__all__ = ["NetworkModel", "network_active"]
+
+
+def network_active(scenario: Scenario) -> bool:
+    return bool(scenario.network.isl or scenario.user_region)
+
+
+@dataclass
+class _Isl:
+    fleet: str
+    members: np.ndarray  # global satellite indices
+    topology: str
+    max_range_km: float
+    k: int
+    rated_bps: float
+    rated_range_km: float
+    ceiling_bps: float
+    transceivers: int
+    pairs: np.ndarray | None = None  # static pairs (+grid), in member indices
+    closed_form: int | None = None
+    counts: list[int] = field(default_factory=list)
+    capacity_mean: list[float] = field(default_factory=list)
+    capacity_min: list[float] = field(default_factory=list)
+    capacity_total: list[float] = field(default_factory=list)
+    range_mean: list[float] = field(default_factory=list)
+    allreduce: list[float] = field(default_factory=list)
+    to_ground: list[float] = field(default_factory=list)
+
+
+class NetworkModel:
+    def __init__(self, scenario: Scenario, fleet: Fleet, stations: Stations, r0_ecef=None):
+        self.scenario = scenario
+        net = scenario.network
+        self.margin_km = net.atmosphere_margin_km
+        self.n_sat = fleet.size
+        self.stations = stations
+        self.n_gs = stations.size
+        regions = scenario.user_region
+        self.regions = [u.name for u in regions]
+        lat = np.deg2rad([u.lat_deg for u in regions])
+        lon = np.deg2rad([u.lon_deg for u in regions])
+        self.user_ecef = geodetic_to_ecef(lat, lon, np.zeros(len(regions))).reshape(-1, 3)
+        self.user_up = up_vectors(lat, lon).reshape(-1, 3)
+        self.sin_user_min = np.sin(np.deg2rad(net.user_min_elevation_deg))
+        self.downlink_bps = np.array([g.downlink_bps for g in scenario.ground_station])
+        types = scenario.fleet_types()
+        computes = np.array(
+            [types[i] is not None and types[i].spec.accelerators > 0 for i in fleet.fleet_index],
+            bool,
+        )
+        self.compute = np.nonzero(computes)[0] if computes.any() else np.arange(self.n_sat)
+        catalogue = scenario.catalogue
+        self.isls: list[_Isl] = []
+        for cfg in net.isl:
+            fi = next(i for i, f in enumerate(scenario.fleet) if f.name == cfg.fleet)
+            members = np.nonzero(fleet.fleet_index == fi)[0]
+            term = catalogue.get("terminal", cfg.terminal)
+            isl = _Isl(cfg.fleet, members, cfg.topology, cfg.max_range_km, cfg.k,
+                       term.data_rate_bps, term.max_range_km, term.ceiling_bps,
+                       cfg.transceivers_per_link)
+            if cfg.topology == "+grid":
+                f = scenario.fleet[fi]
+                assert isinstance(f, WalkerFleet)
+                offset = self._cross_offset(f, members, r0_ecef)
+                isl.pairs = links.plus_grid_pairs(f.planes, f.per_plane, offset)
+                isl.closed_form = len(isl.pairs)
+            self.isls.append(isl)
+        self.times: list[float] = []
+        self.rtt_ms: list[np.ndarray] = []
+
+    @staticmethod
+    def _cross_offset(f: WalkerFleet, members, r0_ecef) -> int:
+        """Slots along the adjacent plane to its nearest satellite, from the start positions."""
+        if r0_ecef is None or f.planes < 2:
+            return 0
+        first = r0_ecef[members[0]]
+        nxt = r0_ecef[members[f.per_plane: 2 * f.per_plane]]
+        return int(np.argmin(np.linalg.norm(nxt - first, axis=1)))
+
+    # --- one routing step -------------------------------------------------------------------
+    def step(self, t_s: float, r: np.ndarray) -> None:
+        """Links and routes for satellite ECEF positions ``r`` (N, 3) at ``t_s``."""
+        n, g, u = self.n_sat, self.n_gs, len(self.regions)
+        rows, cols, lat_s, cap = self.links(r, record=True)
+        total = n + g + u
+        # Latency graph: undirected; a zero-latency edge must still count as an edge.
+        graph = coo_matrix((np.maximum(lat_s, 1e-12), (rows, cols)), shape=(total, total)).tocsr()
+        if u:
+            dist = dijkstra(graph, directed=False, indices=self.compute, min_only=True)
+            self.rtt_ms.append(2.0 * dist[n + g:] * 1000.0)
+        for isl in self.isls:
+            if isl.topology != "range":
+                continue
+            isl.allreduce.append(self._allreduce(isl, rows, cols, cap))
+            isl.to_ground.append(self._to_ground(isl, rows, cols, cap, total))
+        self.times.append(t_s)
+
+    def latency_graph(self, r: np.ndarray) -> csr_matrix:
+        """The undirected latency graph (s) over satellites, stations and user regions."""
+        total = self.n_sat + self.n_gs + len(self.regions)
+        rows, cols, lat_s, _ = self.links(r, record=False)
+        return coo_matrix((np.maximum(lat_s, 1e-12), (rows, cols)), shape=(total, total)).tocsr()
+
+    def links(self, r: np.ndarray, record: bool = False):
+        """Every link at positions ``r``: ``(rows, cols, latency_s, capacity_bps)``."""
+        n, g, u = self.n_sat, self.n_gs, len(self.regions)
+        ok = ~np.isnan(r).any(axis=1)
+        rows, cols, lat_s, cap = [], [], [], []
+        for isl in self.isls:
+            pos = r[isl.members]
+            if isl.pairs is not None:
+                pairs = isl.pairs
+            else:
+                k = isl.members.size if isl.topology == "range" else isl.k
+                pairs = links.nearest_pairs(np.nan_to_num(pos, nan=1e12), k, isl.max_range_km)
+            a, b = pairs[:, 0], pairs[:, 1]
+            rng = np.linalg.norm(pos[b] - pos[a], axis=1)
+            keep = (
+                (rng <= isl.max_range_km)
+                & (links.grazing_height_km(pos[a], pos[b]) >= self.margin_km)
+                & ok[isl.members[a]] & ok[isl.members[b]]
+            )
+            a, b, rng = isl.members[a[keep]], isl.members[b[keep]], rng[keep]
+            c = links.capacity_bps(rng, isl.rated_bps, isl.rated_range_km, isl.ceiling_bps,
+                                   isl.transceivers)
+            if record:
+                isl.counts.append(int(a.size))
+                isl.capacity_mean.append(float(c.mean()) if c.size else 0.0)
+                isl.capacity_min.append(float(c.min()) if c.size else 0.0)
+                isl.capacity_total.append(float(c.sum()))
+                isl.range_mean.append(float(rng.mean()) if rng.size else 0.0)
+            rows.append(a)
+            cols.append(b)
+            lat_s.append(links.latency_s(rng))
+            cap.append(c)
+        # Ground stations and users see satellites above their elevation masks.
+        gs_sat, gs_idx, gs_rng = self._visible(r, ok, self.stations.ecef_km, self.stations.up,
+                                               self.stations.sin_min_elevation)
+        us_sat, us_idx, us_rng = self._visible(r, ok, self.user_ecef, self.user_up,
+                                               np.full(u, self.sin_user_min))
+        rows += [gs_sat, us_sat]
+        cols += [n + gs_idx, n + g + us_idx]
+        lat_s += [links.latency_s(gs_rng), links.latency_s(us_rng)]
+        cap += [self.downlink_bps[gs_idx], np.full(us_sat.size, np.inf)]
+        rows, cols = np.concatenate(rows).astype(np.int64), np.concatenate(cols).astype(np.int64)
+        return rows, cols, np.concatenate(lat_s), np.concatenate(cap)
+
+    @staticmethod
+    def _visible(r, ok, site_ecef, site_up, sin_min):
+        """(satellite, site, range) for every satellite above each site's elevation mask."""
+        if site_ecef.shape[0] == 0:
+            e = np.empty(0, np.int64)
+            return e, e, np.empty(0)
+        d = r[:, None, :] - site_ecef[None, :, :]  # (N, G, 3)
+        rng = np.sqrt(np.einsum("ngj,ngj->ng", d, d))
+        sin_el = np.einsum("ngj,gj->ng", d, site_up) / rng
+        sat, site = np.nonzero((sin_el >= sin_min[None, :]) & ok[:, None])
+        return sat, site, rng[sat, site]
+
+    def _allreduce(self, isl: _Isl, rows, cols, cap) -> float:
+        """Bottleneck of the members' maximum spanning tree (0 if they are not connected)."""
+        m = isl.members.size
+        if m < 2:
+            return 0.0
+        local = np.full(self.n_sat, -1)
+        local[isl.members] = np.arange(m)
+        both = (rows < self.n_sat) & (cols < self.n_sat)
+        a, b = local[rows[both]], local[cols[both]]
+        keep = (a >= 0) & (b >= 0)
+        if not keep.any():
+            return 0.0
+        # Maximum spanning tree = minimum spanning tree of (cmax + 1 - c), all weights > 0.
+        c = cap[both][keep]
+        w = c.max() + 1.0 - c
+        tree = minimum_spanning_tree(csr_matrix((w, (a[keep], b[keep])), shape=(m, m)))
+        if tree.nnz < m - 1:
+            return 0.0
+        return float(np.min(c.max() + 1.0 - tree.data))
+
+    def _to_ground(self, isl: _Isl, rows, cols, cap, total) -> float:
+        """Maximum flow (b/s) from the members to the ground, at 1 Mb/s resolution."""
+        if self.n_gs == 0:
+            return 0.0
+        n, g = self.n_sat, self.n_gs
+        src, sink = total, total + 1
+        mbps = np.minimum(np.nan_to_num(cap / 1e6, posinf=2e9), 2e9).astype(np.int64)
+        sat_edges = (rows < n + g)  # users do not carry this traffic
+        a, b, c = rows[sat_edges], cols[sat_edges], mbps[sat_edges]
+        big = np.int64(2_000_000_000)
+        e_from = np.concatenate([a, b, np.full(isl.members.size, src), n + np.arange(g)])
+        e_to = np.concatenate([b, a, isl.members, np.full(g, sink)])
+        e_cap = np.concatenate([c, c, np.full(isl.members.size, big),
+                                np.minimum(self.downlink_bps / 1e6, 2e9).astype(np.int64)])
+        graph = csr_matrix((e_cap.astype(np.int32), (e_from, e_to)), shape=(total + 2, total + 2))
+        graph.sum_duplicates()
+        return float(maximum_flow(graph, src, sink).flow_value) * 1e6
+
+    # --- summary ------------------------------------------------------------------------------
+    def summary(self, routing_step_s: float) -> dict:
+        def r(x, d=6):
+            return None if x is None or not np.isfinite(x) else round(float(x), d)
+
+        out: dict = {"routing_step_s": routing_step_s, "routing_steps": len(self.times)}
+        isl_out = {}
+        for isl in self.isls:
+            counts = np.asarray(isl.counts)
+            entry = {
+                "topology": isl.topology,
+                "satellites": int(isl.members.size),
+                "links_mean": r(counts.mean()) if counts.size else 0,
+                "links_min": int(counts.min()) if counts.size else 0,
+                "links_max": int(counts.max()) if counts.size else 0,
+                "capacity_mean_bps": r(np.mean(isl.capacity_mean)) if counts.size else 0,
+                "capacity_min_bps": r(np.min(isl.capacity_min)) if counts.size else 0,
+                "capacity_total_mean_bps": r(np.mean(isl.capacity_total)) if counts.size else 0,
+                "range_mean_km": r(np.mean(isl.range_mean)) if counts.size else 0,
+            }
+            if isl.closed_form is not None:
+                entry["links_closed_form"] = isl.closed_form
+            if isl.topology == "range":
+                ar = np.asarray(isl.allreduce)
+                tg = np.asarray(isl.to_ground)
+                entry["allreduce_bps_min"] = r(ar.min()) if ar.size else 0
+                entry["allreduce_bps_mean"] = r(ar.mean()) if ar.size else 0
+                entry["connected_fraction"] = r(np.mean(ar > 0)) if ar.size else 0
+                entry["to_ground_bps_mean"] = r(tg.mean()) if tg.size else 0
+                entry["to_ground_bps_max"] = r(tg.max()) if tg.size else 0
+                entry["to_ground_fraction"] = r(np.mean(tg > 0)) if tg.size else 0
+            isl_out[isl.fleet] = entry
+        out["isl"] = isl_out
+        if self.regions and self.rtt_ms:
+            rtt = np.vstack(self.rtt_ms)  # (steps, regions)
+            regions = {}
+            for j, name in enumerate(self.regions):
+                col = rtt[:, j]
+                fin = col[np.isfinite(col)]
+                regions[name] = {
+                    "reachable_fraction": r(fin.size / col.size),
+                    "rtt_ms_p50": r(np.percentile(fin, 50), 3) if fin.size else None,
+                    "rtt_ms_p95": r(np.percentile(fin, 95), 3) if fin.size else None,
+                    "rtt_ms_p99": r(np.percentile(fin, 99), 3) if fin.size else None,
+                }
+            out["user_rtt"] = regions
+        return out
