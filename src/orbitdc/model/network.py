@@ -25,6 +25,9 @@ class IslConfig(Strict):
     k: Annotated[int, Field(ge=1, le=64)] = 4
     terminal: str = "starlink-laser"
     transceivers_per_link: Annotated[int, Field(ge=1, le=64)] = 1
+    #: Write each link's up/down windows to events.parquet (kind "link", target: the peer).
+    #: Not for ``nearest``, whose links depend on the whole fleet.
+    record_links: bool = False
 
 
 class UserRegion(Strict):

@@ -460,6 +460,9 @@ def parse_scenario(
         elif isl.topology == "+grid" and not isinstance(fleet, WalkerFleet):
             problems.append((f"{key}.topology", f"+grid needs a walker fleet; {isl.fleet!r} is "
                              f"{fleet.kind}: use range or nearest"))
+        if isl.record_links and isl.topology == "nearest":
+            problems.append((f"{key}.record_links", "link windows can be recorded for +grid "
+                             "and range topologies, not nearest"))
         try:
             catalogue.get("terminal", isl.terminal)
         except KeyError as exc:

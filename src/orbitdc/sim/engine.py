@@ -43,6 +43,7 @@ from orbitdc.model.scenario import Scenario
 from orbitdc.sim.bus import BusInputs, BusParams, BusState, run_bus
 from orbitdc.sim.design import validate_fleet
 from orbitdc.sim.fleet import Fleet, Stations, build_fleet, build_stations
+from orbitdc.sim.linkevents import link_windows
 from orbitdc.sim.network import NetworkModel, network_active
 
 __all__ = [
@@ -109,6 +110,8 @@ class RawRun:
     design_warnings: list[str] = field(default_factory=list)
     #: The network section of the summary (None without a [network] or user regions).
     network: dict | None = None
+    #: Satellite pairs (P, 2) of the "link" windows, whose rows index them.
+    link_pairs: np.ndarray | None = None
 
 
 @dataclass
@@ -556,6 +559,11 @@ def simulate_arrays(
         windows["fault"] = (
             f_sat, f_start, np.minimum(f_end, t1), np.zeros(f_sat.size, bool), f_end > t1
         )
+    link_pairs = None
+    if any(isl.record_links for isl in scenario.network.isl):
+        found = link_windows(scenario, fleet, times, EVENT_TOLERANCE_S)
+        if found is not None:
+            link_pairs, windows["link"] = found
     clock.lap("windows")
     stage_s.update({f"main: {k}": v for k, v in clock.stage_s.items()})
     stage_s["wall"] = time.perf_counter() - wall0
@@ -573,6 +581,7 @@ def simulate_arrays(
         bus=bus,
         types=[scenario.fleet_types()[i] for i in fleet.fleet_index],
         design_warnings=design_warnings,
+        link_pairs=link_pairs,
         network=(
             network.summary(scenario.routing_every * scenario.step_s)
             if network is not None else None

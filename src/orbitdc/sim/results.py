@@ -89,22 +89,29 @@ def _events_table(scenario: Scenario, raw: RawRun) -> pa.Table:
         rows, start, end, c0, c1 = raw.windows[kind]
         if kind == "contact":
             sat, target = rows // n_g, rows % n_g
+        elif kind == "link":
+            sat = raw.link_pairs[rows, 0]
+            target = raw.stations.size + raw.link_pairs[rows, 1]
         else:
             sat, target = rows, np.full(rows.size, -1)
         parts.append((sat, np.full(rows.size, code), target, start, end, c0, c1))
     if not parts:
         parts = [tuple(np.empty(0, t) for t in (int, int, int, float, float, bool, bool))]
     sat, kind, target, start, end, c0, c1 = (np.concatenate(p) for p in zip(*parts))
-    has_stations = raw.stations.size > 0
-    target_rank = (
-        np.where(target >= 0, station_rank[np.maximum(target, 0)], -1) if has_stations else target
+    # Targets: stations by name, then satellites (link peers) by index.
+    target_rank = np.where(
+        target < 0, -1,
+        np.where(target < raw.stations.size,
+                 station_rank[np.clip(target, 0, max(raw.stations.size - 1, 0))]
+                 if raw.stations.size else target,
+                 target),
     )
     order = np.lexsort((target_rank, kind, sat, start))
     return pa.Table.from_arrays(
         [
             _dictionary_strings(sat[order], list(raw.fleet.names)),
             _dictionary_strings(kind[order], kinds),
-            _dictionary_strings(target[order], list(raw.stations.names)),
+            _dictionary_strings(target[order], list(raw.stations.names) + list(raw.fleet.names)),
             pa.array(to_datetime64(scenario.start, start[order]), type=TIME),
             pa.array(to_datetime64(scenario.start, end[order]), type=TIME),
             pa.array(end[order] - start[order], type=pa.float64()),
