@@ -221,3 +221,15 @@ def test_link_windows_match_a_per_second_brute_force():
                 continue
             s = edge.timestamp() - t0
             assert np.min(np.abs(cross - s)) < 0.05, (row, cross)
+
+
+def test_stations_report_data_per_day_from_their_coverage():
+    sc = _scenario(ground_station=[{"name": "Madrid", "lat_deg": 40.43, "lon_deg": -4.25,
+                                    "min_elevation_deg": 25.0, "downlink_bps": 8e9,
+                                    "uplink_bps": 2e9}])
+    res = orbitdc.simulate(sc)
+    st = res.summary["fleet"]["stations"]["Madrid"]
+    days = 1.0 / 24.0
+    assert st["downlink_gb_per_day"] == pytest.approx(
+        st["coverage_min"] * 60 * 8e9 / 8e9 / days, rel=1e-5)
+    assert st["uplink_gb_per_day"] == pytest.approx(st["downlink_gb_per_day"] / 4, rel=1e-5)

@@ -247,6 +247,10 @@ def _summary(scenario: Scenario, raw: RawRun, per_sat: dict[str, np.ndarray]) ->
                     _union_minutes(start[mask], end[mask]) * 60.0
                     * scenario.ground_station[g].downlink_bps / 8e9 / (duration_s / 86400.0)
                 ),
+                "uplink_gb_per_day": _num(
+                    _union_minutes(start[mask], end[mask]) * 60.0
+                    * scenario.ground_station[g].uplink_bps / 8e9 / (duration_s / 86400.0)
+                ),
             }
     fleet = {
         "satellites": n_s,
