@@ -25,6 +25,7 @@ from orbitdc.model import ScenarioError, load_scenario
 from orbitdc.core.constants import SOLAR_IRRADIANCE_W_PER_M2, WGS84_RADIUS_KM
 from orbitdc.core.thermal import environment_heat_w, radiator_area_m2
 from orbitdc.model.catalogue import PART_KINDS, shipped_catalogue
+from orbitdc.report import ReportError, write_report
 from orbitdc.model.presets import preset_description, preset_names, preset_path
 from orbitdc.sim import OutputError, Results, run_to_directory
 from orbitdc.sim import simulate as orbitdc_simulate
@@ -121,7 +122,8 @@ def _run(scenario_arg: str, out_dir: Path, workers: int | None = None) -> Result
     description = f"{scenario.name}: {len(scenario.satellite_names)} satellites"
     with _progress_bar(description, scenario.n_steps - 1) as progress:
         results = run_to_directory(
-            scenario, out_dir, progress=progress, workers=workers, extend=_economics
+            scenario, out_dir, progress=progress, workers=workers, extend=_economics,
+            finish=lambda folder, _results: write_report(folder),
         )
     _print_summary(results, out_dir)
     return results
@@ -178,6 +180,8 @@ def _print_summary(results: Results, out_dir: Path) -> None:
     for w in s["warnings"]:
         err.print(f"[yellow]warning:[/yellow] {escape(w)}", soft_wrap=True)
     out.print(f"Outputs written to [bold]{escape(str(out_dir.absolute()))}[/bold]", soft_wrap=True)
+    out.print(f"Report: [bold]{escape(str((out_dir / 'report.html').absolute()))}[/bold]",
+              soft_wrap=True)
 
 
 @app.command()
@@ -373,6 +377,24 @@ def _print_costs(sc, c: dict, simulated: bool) -> None:
     out.print(tornado_table)
     for note in c["notes"]:
         err.print(f"[yellow]note:[/yellow] {escape(note)}", soft_wrap=True)
+
+
+@app.command()
+@_user_errors
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A folder written by orbitdc run.")],
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Where to write (default DIR/report.html).")
+    ] = None,
+) -> None:
+    """Rebuild report.html from a run's output files."""
+    try:
+        path = write_report(run_dir, out_file)
+    except ReportError as exc:
+        raise ScenarioError(str(run_dir), [("", str(exc).removeprefix(f"{run_dir}: "))]) from None
+    except OSError as exc:
+        raise OutputError(f"{out_file or run_dir}: cannot write: {exc.strerror or exc}") from None
+    out.print(f"Report: [bold]{escape(str(path.absolute()))}[/bold]", soft_wrap=True)
 
 
 @app.command()

@@ -25,6 +25,7 @@ __all__ = [
     "grazing_height_km",
     "latency_s",
     "nearest_pairs",
+    "pairs_within",
     "plus_grid_pairs",
 ]
 
@@ -81,5 +82,16 @@ def nearest_pairs(positions: np.ndarray, k: int, max_range_km: float) -> np.ndar
                                        distance_upper_bound=max_range_km)
     i = np.repeat(np.arange(n)[:, None], j.shape[1], axis=1)
     ok = np.isfinite(dist) & (j != i) & (j < n)
-    p = np.sort(np.stack([i[ok], j[ok]], axis=1), axis=1)
-    return np.unique(p, axis=0) if p.size else np.empty((0, 2), np.int64)
+    lo, hi = np.minimum(i[ok], j[ok]), np.maximum(i[ok], j[ok])
+    key = np.unique(lo.astype(np.int64) * n + hi)
+    return np.stack([key // n, key % n], axis=1)
+
+
+def pairs_within(positions: np.ndarray, max_range_km: float) -> np.ndarray:
+    """Every pair of points closer than ``max_range_km``, as sorted pairs i < j."""
+    from scipy.spatial import cKDTree  # noqa: PLC0415
+
+    if positions.shape[0] < 2:
+        return np.empty((0, 2), np.int64)
+    p = cKDTree(positions).query_pairs(max_range_km, output_type="ndarray").astype(np.int64)
+    return p[np.lexsort((p[:, 1], p[:, 0]))] if p.size else np.empty((0, 2), np.int64)

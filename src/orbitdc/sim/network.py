@@ -148,9 +148,10 @@ class NetworkModel:
             pos = r[isl.members]
             if isl.pairs is not None:
                 pairs = isl.pairs
+            elif isl.topology == "range":
+                pairs = links.pairs_within(np.nan_to_num(pos, nan=1e12), isl.max_range_km)
             else:
-                k = isl.members.size if isl.topology == "range" else isl.k
-                pairs = links.nearest_pairs(np.nan_to_num(pos, nan=1e12), k, isl.max_range_km)
+                pairs = links.nearest_pairs(np.nan_to_num(pos, nan=1e12), isl.k, isl.max_range_km)
             a, b = pairs[:, 0], pairs[:, 1]
             rng = np.linalg.norm(pos[b] - pos[a], axis=1)
             keep = (

@@ -57,7 +57,9 @@ EVENTS_SCHEMA = pa.schema(
         ("clipped_end", pa.bool_()),
     ]
 )
-OUTPUT_FILES = ("summary.json", "timeseries.parquet", "events.parquet", "satellites.parquet")
+OUTPUT_FILES = (
+    "summary.json", "timeseries.parquet", "events.parquet", "satellites.parquet", "report.html",
+)
 
 
 class OutputError(ValueError):
@@ -236,7 +238,10 @@ def _summary(scenario: Scenario, raw: RawRun, per_sat: dict[str, np.ndarray]) ->
         n_g = raw.stations.size
         for g, name in enumerate(raw.stations.names):
             mask = rows % n_g == g
+            gs = scenario.ground_station[g]
             stations[name] = {
+                "lat_deg": gs.lat_deg,
+                "lon_deg": gs.lon_deg,
                 "contact_min_total": _num(np.sum(end[mask] - start[mask]) / 60.0),
                 "coverage_min": _num(_union_minutes(start[mask], end[mask])),
                 "coverage_fraction": _num(
@@ -462,6 +467,25 @@ class Results:
             f"{k['eclipses']} eclipses, {self.events.num_rows} events>"
         )
 
+    def _repr_html_(self) -> str:
+        """A short summary for notebooks: the scenario and its key figures."""
+        import html  # noqa: PLC0415
+
+        s = self.summary
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k.replace('_', ' '))}</th>"
+            f"<td>{html.escape(str(v))}</td></tr>"
+            for k, v in s["kpis"].items()
+            if not isinstance(v, dict)
+        )
+        head = html.escape(
+            f"{s['scenario']}: {s['satellites']} satellites, {s['duration_h']:g} h from "
+            f"{s['start']}"
+        )
+        return (f"<div><b>orbitdc results</b> — {head}<table>{rows}</table>"
+                f"<small>{self.events.num_rows} events; tables: timeseries, events, "
+                "satellites</small></div>")
+
     def write(self, out_dir: str | Path) -> Path:
         """Write every output into ``out_dir`` atomically (see :func:`run_to_directory`)."""
 
@@ -524,11 +548,13 @@ def run_to_directory(
     progress: Progress | None = None,
     workers: int | None = None,
     extend: Callable[[Results], dict] | None = None,
+    finish: Callable[[Path, Results], None] | None = None,
 ) -> Results:
     """Fly ``scenario`` and write its outputs to ``out_dir``, streaming the time series.
 
     ``extend(results)`` may return sections to add to the summary before it is written (the
-    layers above the engine, economics for one, add theirs this way).
+    layers above the engine, economics for one, add theirs this way); ``finish(folder,
+    results)`` may add files (the report) before the folder is moved into place.
 
     Outputs go to a temporary folder beside ``out_dir`` that is renamed into place when
     everything is written, so ``out_dir`` never holds a half-written run. An existing
@@ -550,6 +576,8 @@ def run_to_directory(
         if extend is not None:
             results.summary.update(extend(results))
         results._write_rest(tmp)
+        if finish is not None:
+            finish(tmp, results)
         holder["results"] = results
 
     final = _atomic_directory(Path(out_dir), fill)

@@ -1,0 +1,5 @@
+"""Reports: a self-contained ``report.html`` of a run, built from its output files."""
+
+from orbitdc.report.html import ReportError, build_report, write_report
+
+__all__ = ["ReportError", "build_report", "write_report"]

@@ -1,0 +1,347 @@
+"""``report.html``: a self-contained HTML report of a run, built from its output files.
+
+Everything the page needs is inside it: plotly.js is inlined once (no CDN), the world map's
+coastlines come from Natural Earth 1:110m land shipped with orbitdc (``report/data``), drawn
+as lines on longitude/latitude axes so no map tiles or topojson are fetched. Large fleets are
+sampled (at most ``MAX_TRACKS`` satellites and ``MAX_POINTS`` points each), and the page says
+so. Each section appears only when the run has its data.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from plotly.subplots import make_subplots
+
+from orbitdc._version import __version__
+
+__all__ = ["MAX_POINTS", "MAX_TRACKS", "ReportError", "build_report", "write_report"]
+
+#: Satellites drawn in per-satellite plots, and points per satellite and plot.
+MAX_TRACKS = 12
+MAX_POINTS = 1500
+#: Contact windows drawn in the Gantt chart.
+MAX_BARS = 400
+REQUIRED = ("summary.json", "timeseries.parquet", "events.parquet")
+
+
+class ReportError(ValueError):
+    """The folder is not an orbitdc run this version can report on (exit code 2)."""
+
+
+@cache
+def _coastlines() -> tuple[np.ndarray, np.ndarray]:
+    """Longitude and latitude of Natural Earth 1:110m land outlines, NaN between arcs."""
+    text = resources.files("orbitdc.report").joinpath("data/land-110m.json").read_text("utf-8")
+    topo = json.loads(text)
+    sx, sy = topo["transform"]["scale"]
+    tx, ty = topo["transform"]["translate"]
+    lon, lat = [], []
+    for arc in topo["arcs"]:
+        a = np.cumsum(np.asarray(arc, float), axis=0)
+        x, y = a[:, 0] * sx + tx, a[:, 1] * sy + ty
+        # Break lines that wrap around the antimeridian.
+        jump = np.nonzero(np.abs(np.diff(x)) > 180.0)[0]
+        x, y = np.insert(x, jump + 1, np.nan), np.insert(y, jump + 1, np.nan)
+        lon += [x, [np.nan]]
+        lat += [y, [np.nan]]
+    return np.concatenate(lon), np.concatenate(lat)
+
+
+def _load(run_dir: Path):
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ReportError(f"{run_dir}: not a folder")
+    missing = [f for f in REQUIRED if not (run_dir / f).is_file()]
+    if missing:
+        raise ReportError(f"{run_dir}: not an orbitdc run (missing {', '.join(missing)})")
+    try:
+        summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"{run_dir}/summary.json: unreadable: {exc}") from None
+    version = str(summary.get("orbitdc_version", ""))
+    if version.split(".")[:1] != __version__.split(".")[:1] or "kpis" not in summary:
+        raise ReportError(
+            f"{run_dir}: written by orbitdc {version or 'unknown'}, which this version "
+            f"({__version__}) cannot report on; run it again"
+        )
+    try:
+        ts = pq.read_table(run_dir / "timeseries.parquet")
+        events = pq.read_table(run_dir / "events.parquet")
+    except Exception as exc:  # noqa: BLE001 - any Arrow error means a damaged run
+        raise ReportError(f"{run_dir}: damaged Parquet file: {exc}") from None
+    return summary, ts, events
+
+
+def _sample_names(ts) -> tuple[list[str], int]:
+    names = sorted(set(ts.column("satellite").to_pylist()), key=_natural)
+    if len(names) <= MAX_TRACKS:
+        return names, len(names)
+    pick = np.linspace(0, len(names) - 1, MAX_TRACKS).round().astype(int)
+    return [names[i] for i in pick], len(names)
+
+
+def _natural(name: str):
+    head, _, tail = name.rpartition("-")
+    return (head, int(tail)) if tail.isdigit() else (name, -1)
+
+
+def _series(ts, name: str, columns: list[str]):
+    sub = ts.filter(pc.equal(ts.column("satellite"), name))
+    step = max(1, int(np.ceil(sub.num_rows / MAX_POINTS)))
+    out = {"time": sub.column("time").to_numpy()[::step]}
+    for c in columns:
+        out[c] = sub.column(c).to_numpy(zero_copy_only=False)[::step]
+    return out
+
+
+def _ground_tracks(ts, names, summary):
+    fig = go.Figure()
+    lon, lat = _coastlines()
+    fig.add_trace(go.Scattergl(x=lon, y=lat, mode="lines", line={"color": "#9aa", "width": 1},
+                               name="coastline", hoverinfo="skip", showlegend=False))
+    for name in names:
+        s = _series(ts, name, ["lon_deg", "lat_deg"])
+        x, y = s["lon_deg"], s["lat_deg"]
+        jump = np.nonzero(np.abs(np.diff(x)) > 180.0)[0]
+        x, y = np.insert(x, jump + 1, np.nan), np.insert(y, jump + 1, np.nan)
+        fig.add_trace(go.Scattergl(x=x, y=y, mode="lines", name=name, line={"width": 1.5}))
+    stations = summary["fleet"].get("stations", {})
+    if stations:
+        fig.add_trace(go.Scatter(
+            x=[s["lon_deg"] for s in stations.values()],
+            y=[s["lat_deg"] for s in stations.values()],
+            mode="markers+text", text=list(stations), textposition="top center",
+            marker={"symbol": "triangle-up", "size": 10, "color": "black"}, name="stations",
+        ))
+    fig.update_layout(title="Ground tracks", height=460,
+                      xaxis={"range": [-180, 180], "title": "longitude (deg)"},
+                      yaxis={"range": [-90, 90], "title": "latitude (deg)", "scaleanchor": "x"})
+    return fig
+
+
+def _orbits_3d(ts, names):
+    fig = go.Figure()
+    u, v = np.meshgrid(np.linspace(0, 2 * np.pi, 36), np.linspace(0, np.pi, 18))
+    r = 6378.137
+    fig.add_trace(go.Surface(x=r * np.cos(u) * np.sin(v), y=r * np.sin(u) * np.sin(v),
+                             z=r * np.cos(v), showscale=False, opacity=0.6,
+                             colorscale=[[0, "#3b6ea5"], [1, "#3b6ea5"]], hoverinfo="skip",
+                             name="Earth"))
+    for name in names:
+        s = _series(ts, name, ["x_km", "y_km", "z_km"])
+        fig.add_trace(go.Scatter3d(x=s["x_km"], y=s["y_km"], z=s["z_km"], mode="lines",
+                                   name=name, line={"width": 3}))
+    fig.update_layout(title="Orbits (TEME, km)", height=560,
+                      scene={"aspectmode": "data"})
+    return fig
+
+
+def _timeline(ts, names, column, title, ytitle):
+    fig = go.Figure()
+    for name in names:
+        s = _series(ts, name, [column])
+        fig.add_trace(go.Scattergl(x=s["time"], y=s[column], mode="lines", name=name))
+    fig.update_layout(title=title, height=340, yaxis={"title": ytitle}, xaxis={"title": "UTC"})
+    return fig
+
+
+def _bus_panel(ts, names):
+    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06,
+                        subplot_titles=("power in / load (W)", "battery (Wh)",
+                                        "temperature (K)"))
+    for name in names:
+        s = _series(ts, name, ["power_in_w", "load_w", "battery_wh", "temperature_k"])
+        group = {"legendgroup": name, "showlegend": False}
+        fig.add_trace(go.Scattergl(x=s["time"], y=s["power_in_w"], name=name, mode="lines",
+                                   legendgroup=name), row=1, col=1)
+        fig.add_trace(go.Scattergl(x=s["time"], y=s["load_w"], name=f"{name} load",
+                                   mode="lines", line={"dash": "dot"}, **group), row=1, col=1)
+        fig.add_trace(go.Scattergl(x=s["time"], y=s["battery_wh"], name=name, mode="lines",
+                                   **group), row=2, col=1)
+        fig.add_trace(go.Scattergl(x=s["time"], y=s["temperature_k"], name=name, mode="lines",
+                                   **group), row=3, col=1)
+    fig.update_layout(title="Power, battery and temperature", height=720)
+    return fig
+
+
+def _utilisation(ts):
+    t = ts.column("time").to_numpy()
+    a = ts.column("compute_available").to_numpy(zero_copy_only=False)
+    ok = np.isfinite(a)
+    times, inverse = np.unique(t[ok], return_inverse=True)
+    mean = np.bincount(inverse, weights=a[ok]) / np.bincount(inverse)
+    step = max(1, int(np.ceil(times.size / MAX_POINTS)))
+    fig = go.Figure(go.Scattergl(x=times[::step], y=mean[::step], mode="lines",
+                                 name="compute available"))
+    fig.update_layout(title="Fleet compute available (mean of recorded satellites)",
+                      height=320, yaxis={"range": [0, 1.05], "title": "share"})
+    return fig
+
+
+def _contacts(events):
+    kind = events.column("kind")
+    contacts = events.filter(pc.equal(kind, "contact"))
+    total = contacts.num_rows
+    if total > MAX_BARS:
+        contacts = contacts.slice(0, MAX_BARS)
+    start = contacts.column("start").to_numpy()
+    end = contacts.column("end").to_numpy()
+    labels = [f"{s} · {g}" for s, g in zip(contacts.column("target").to_pylist(),
+                                           contacts.column("satellite").to_pylist())]
+    dur_ms = (end - start).astype("timedelta64[ms]").astype(float)
+    fig = go.Figure(go.Bar(base=start, x=dur_ms, y=labels, orientation="h",
+                           marker={"color": "#2a9d8f"}, name="contact",
+                           hovertext=[f"{d / 60000:.1f} min" for d in dur_ms]))
+    fig.update_layout(title="Ground contacts" + (f" (first {MAX_BARS} of {total})"
+                                                 if total > MAX_BARS else ""),
+                      height=max(300, min(1200, 18 * len(set(labels)) + 120)),
+                      xaxis={"type": "date", "title": "UTC"}, yaxis={"autorange": "reversed"},
+                      showlegend=False)
+    return fig, total
+
+
+def _latency(net):
+    regions = list(net["user_rtt"])
+    fig = go.Figure()
+    for p in ("p50", "p95", "p99"):
+        fig.add_trace(go.Bar(x=regions, y=[net["user_rtt"][r][f"rtt_ms_{p}"] for r in regions],
+                             name=p))
+    fig.update_layout(title="User round-trip latency to compute (ms)", barmode="group",
+                      height=360, yaxis={"title": "ms"})
+    return fig
+
+
+def _costs(econ):
+    fig = make_subplots(rows=1, cols=3, column_widths=[0.3, 0.35, 0.35],
+                        subplot_titles=("total cost of ownership ($)",
+                                        "cost per accelerator-hour vs launch price",
+                                        "what moves the orbit/ground ratio"))
+    for side in ("orbit", "ground"):
+        for item, value in econ[f"{side}_usd"].items():
+            fig.add_trace(go.Bar(x=[side], y=[value], name=item.replace("_", " "),
+                                 legendgroup=side), row=1, col=1)
+    sweep = econ["launch_price_sweep"]
+    prices = [s["launch_usd_per_kg"] for s in sweep]
+    fig.add_trace(go.Scatter(x=prices, y=[s["orbit_usd_per_accelerator_hour"] for s in sweep],
+                             mode="lines+markers", name="orbit $/h"), row=1, col=2)
+    fig.add_trace(go.Scatter(x=prices, y=[s["ground_usd_per_accelerator_hour"] for s in sweep],
+                             mode="lines", name="ground $/h", line={"dash": "dash"}), row=1, col=2)
+    tornado = econ["tornado"][:8][::-1]
+    base = econ["orbit_to_ground_ratio"]
+    for key, color in (("ratio_at_low", "#457b9d"), ("ratio_at_high", "#e63946")):
+        fig.add_trace(go.Bar(y=[t["input"] for t in tornado],
+                             x=[t[key] - base for t in tornado], base=base, orientation="h",
+                             name=key.replace("_", " "), marker={"color": color}),
+                      row=1, col=3)
+    fig.update_xaxes(type="log", title="launch $/kg", row=1, col=2)
+    fig.update_layout(title="Cost: orbit against the ground", barmode="stack", height=480)
+    return fig
+
+
+def _table(rows) -> str:
+    body = "".join(
+        f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows
+    )
+    return f"<table class='kv'>{body}</table>"
+
+
+def build_report(run_dir: str | Path) -> str:
+    """The report of the run in ``run_dir`` as an HTML string. Raises :class:`ReportError`."""
+    summary, ts, events = _load(Path(run_dir))
+    names, recorded = _sample_names(ts)
+    sections: list[tuple[str, str, go.Figure | None]] = []
+    kpis = summary["kpis"]
+    overview = [("scenario", summary["scenario"]), ("description", summary["description"]),
+                ("start", summary["start"]), ("end", summary["end"]),
+                ("satellites", summary["satellites"]),
+                ("ground stations", ", ".join(summary["ground_stations"]) or "none"),
+                ("orbitdc", summary["orbitdc_version"]), ("seed", summary["seed"])]
+    note = ""
+    if recorded > len(names) or summary["timeseries"]["satellites_recorded"] < summary[
+        "satellites"
+    ]:
+        note = (f"<p class='note'>Per-satellite plots show {len(names)} of the "
+                f"{summary['satellites']} satellites ({recorded} recorded in the time series), "
+                f"at most {MAX_POINTS} points each; the figures in the tables cover all.</p>")
+    kpi_rows = [(k.replace("_", " "), v if not isinstance(v, dict) else
+                 ", ".join(f"{a}: {b}" for a, b in v.items())) for k, v in kpis.items()]
+    sections.append(("Overview", _table(overview) + "<h3>Key figures</h3>" + _table(kpi_rows)
+                     + note + "".join(f"<p class='warn'>warning: {html.escape(w)}</p>"
+                                      for w in summary["warnings"]), None))
+    if ts.num_rows:
+        sections.append(("Ground tracks", "", _ground_tracks(ts, names, summary)))
+        sections.append(("Orbits", "", _orbits_3d(ts, names)))
+        sections.append(("Sun and shadow", "", _timeline(
+            ts, names[:6], "shadow", "Shadow (0 sun, 1 umbra)", "shadow fraction")))
+        bus_values = ts.column("power_in_w").to_numpy(zero_copy_only=False)
+        if np.isfinite(bus_values).any():
+            sections.append(("Power and heat", "", _bus_panel(ts, names[:6])))
+            sections.append(("Fleet utilisation", "", _utilisation(ts)))
+    if events.num_rows and pc.any(pc.equal(events.column("kind"), "contact")).as_py():
+        fig, _ = _contacts(events)
+        sections.append(("Contacts", "", fig))
+    net = summary.get("network")
+    if net and net.get("user_rtt"):
+        sections.append(("Latency", "", _latency(net)))
+    if net and net.get("isl"):
+        rows = [(f"{name} ({v['topology']})",
+                 f"{v['links_mean']:,.0f} links, mean {v['capacity_mean_bps'] / 1e9:,.1f} Gb/s"
+                 + (f"; all-reduce {v['allreduce_bps_min'] / 1e12:,.2f} Tb/s worst"
+                    if "allreduce_bps_min" in v else ""))
+                for name, v in net["isl"].items()]
+        sections.append(("Links", _table(rows), None))
+    econ = summary.get("economics")
+    if econ:
+        be = econ["break_even_launch_usd_per_kg"]
+        rows = [("orbit / ground per accelerator-hour", econ["orbit_to_ground_ratio"]),
+                ("break-even launch price", f"${be:,.0f}/kg" if be is not None
+                 else econ["break_even_note"]),
+                ("launched power price", f"${econ['launched_power_usd_per_kw_year']:,.0f}/kW-yr")]
+        sections.append(("Cost", _table(rows), _costs(econ)))
+    return _page(summary, sections)
+
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#222}
+h1{margin-bottom:0}nav a{margin-right:1rem}section{margin-top:2rem}
+table.kv{border-collapse:collapse}table.kv th{text-align:left;padding:2px 12px 2px 0;
+font-weight:500;color:#555}table.kv td{padding:2px 0}.note{color:#555}.warn{color:#a15c00}
+"""
+
+
+def _page(summary, sections) -> str:
+    parts = []
+    first = True
+    for i, (title, text, fig) in enumerate(sections):
+        plot = ""
+        if fig is not None:
+            plot = fig.to_html(full_html=False, include_plotlyjs=first,
+                               div_id=f"plot-{i}", config={"displaylogo": False})
+            first = False
+        anchor = title.lower().replace(" ", "-")
+        parts.append(f"<section id='{anchor}'><h2>{html.escape(title)}</h2>{text}{plot}</section>")
+    nav = " ".join(f"<a href='#{t.lower().replace(' ', '-')}'>{html.escape(t)}</a>"
+                   for t, _, _ in sections)
+    title = html.escape(f"orbitdc — {summary['scenario']}")
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title>"
+            f"<style>{_STYLE}</style></head><body><h1>{title}</h1><nav>{nav}</nav>"
+            + "".join(parts) + "</body></html>")
+
+
+def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
+    """Build the report of ``run_dir`` and write it (default ``run_dir/report.html``)."""
+    text = build_report(run_dir)
+    path = Path(out) if out is not None else Path(run_dir) / "report.html"
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
