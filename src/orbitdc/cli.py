@@ -258,11 +258,7 @@ def bench(
         stages.add_row(name, f"{sec:.2f}")
     out.print(stages)
     if json_path is not None:
-        try:
-            json_path.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise OutputError(f"{json_path}: cannot write: {exc.strerror or exc}") from None
-        out.print(f"Figures written to [bold]{escape(str(json_path))}[/bold]", soft_wrap=True)
+        _write_json(json_path, result.to_dict(), "Figures")
 
 
 @app.command()
@@ -317,11 +313,15 @@ def cost(
         section = cost_section(sc, results)
     _print_costs(sc, section, simulated=simulate_run)
     if json_path is not None:
-        try:
-            json_path.write_text(json.dumps(section, indent=2) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise OutputError(f"{json_path}: cannot write: {exc.strerror or exc}") from None
-        out.print(f"Cost section written to [bold]{escape(str(json_path))}[/bold]", soft_wrap=True)
+        _write_json(json_path, section, "Cost section")
+
+
+def _write_json(path: Path, data: dict, label: str) -> None:
+    try:
+        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    out.print(f"{label} written to [bold]{escape(str(path))}[/bold]", soft_wrap=True)
 
 
 def _money(x) -> str:

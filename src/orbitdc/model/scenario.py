@@ -222,6 +222,22 @@ class Output(_Strict):
         return value
 
 
+def _unique(label: str, names: list[str]) -> None:
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f"{label} names must be unique; repeated: {', '.join(dup)}")
+
+
+def _multiple_of_step(key: str, value: float | None, step_s: float, why: str = "") -> None:
+    if value is None:
+        return
+    ratio = value / step_s
+    if abs(ratio - round(ratio)) > 1e-9 or round(ratio) < 1:
+        raise ValueError(
+            f"{key} ({value:g}) must be a positive multiple of step_s ({step_s:g}){why}"
+        )
+
+
 class Scenario(_Strict):
     """A whole scenario. Build one with :func:`load_scenario` or :func:`parse_scenario`."""
 
@@ -262,34 +278,12 @@ class Scenario(_Strict):
             raise ValueError(
                 f"step_s ({self.step_s:g} s) must not exceed the duration ({duration_s:g} s)"
             )
-        names = [f.name for f in self.fleet]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise ValueError(f"fleet names must be unique; repeated: {', '.join(dup)}")
-        gs = [g.name for g in self.ground_station]
-        dup = sorted({n for n in gs if gs.count(n) > 1})
-        if dup:
-            raise ValueError(f"ground_station names must be unique; repeated: {', '.join(dup)}")
-        routing = self.network.routing_step_s
-        if routing is not None:
-            ratio = routing / self.step_s
-            if abs(ratio - round(ratio)) > 1e-9 or round(ratio) < 1:
-                raise ValueError(
-                    f"network.routing_step_s ({routing:g}) must be a positive multiple of step_s "
-                    f"({self.step_s:g}): routes cannot change between steps"
-                )
-        regions = [u.name for u in self.user_region]
-        dup = sorted({n for n in regions if regions.count(n) > 1})
-        if dup:
-            raise ValueError(f"user_region names must be unique; repeated: {', '.join(dup)}")
-        every = self.output.every_s
-        if every is not None:
-            ratio = every / self.step_s
-            if abs(ratio - round(ratio)) > 1e-9 or round(ratio) < 1:
-                raise ValueError(
-                    f"output.every_s ({every:g}) must be a positive multiple of step_s "
-                    f"({self.step_s:g})"
-                )
+        _unique("fleet", [f.name for f in self.fleet])
+        _unique("ground_station", [g.name for g in self.ground_station])
+        _unique("user_region", [u.name for u in self.user_region])
+        _multiple_of_step("network.routing_step_s", self.network.routing_step_s, self.step_s,
+                          ": routes cannot change between steps")
+        _multiple_of_step("output.every_s", self.output.every_s, self.step_s)
         return self
 
     # --- derived quantities ---------------------------------------------------------------
