@@ -13,6 +13,19 @@ from orbitdc.econ import cost_section as costs
 from orbitdc.model import ScenarioError, load_scenario, parse_scenario, preset_names, preset_path
 from orbitdc.sim import Results, run_to_directory, simulate
 
+
+def sweep(sweep_file, out_dir, *, scheduler=None, workers=None, resume=False):
+    """Run a sweep file's variants on Dask (as ``orbitdc sweep``); returns the variants table
+    (pyarrow) and writes ``variants.parquet`` and ``sweep.html`` into ``out_dir``."""
+    from orbitdc.model.sweep import load_sweep  # noqa: PLC0415
+    from orbitdc.report import write_sweep_report  # noqa: PLC0415
+    from orbitdc.study import run_sweep  # noqa: PLC0415
+
+    spec = load_sweep(sweep_file)
+    table, _ = run_sweep(spec, out_dir, scheduler=scheduler, workers=workers, resume=resume)
+    write_sweep_report(out_dir, [a.path for a in spec.spec.axis], str(sweep_file))
+    return table
+
 __all__ = [
     "Results",
     "ScenarioError",
@@ -24,4 +37,5 @@ __all__ = [
     "preset_path",
     "run_to_directory",
     "simulate",
+    "sweep",
 ]

@@ -231,3 +231,66 @@ def run_bench(
         },
         command=command,
     )
+
+
+SWEEP_BASE = """
+name = "bench-sweep"
+start = 2026-03-20T00:00:00Z
+duration_h = {hours}
+step_s = 60.0
+
+[satellite.sat]
+accelerator = "nvidia-h100-sxm"
+accelerators = 1
+bus_load_w = 150.0
+solar = {{ rated_power_w = 2000.0 }}
+battery = {{ capacity_wh = 2000.0 }}
+radiator = {{ area_m2 = 3.0 }}
+
+[[fleet]]
+name = "s"
+kind = "sso"
+altitude_km = 650.0
+ltan_h = 10.0
+count = {count}
+satellite = "sat"
+"""
+
+
+def run_sweep_bench(small: int = 1000, heavy: int = 24, progress=None) -> dict:
+    """Sweep overheads on a local Dask cluster: ``small`` tiny variants (one satellite, 15
+    minutes) on one worker give the overhead per variant beyond the simulation itself;
+    ``heavy`` larger variants (40 satellites, 48 hours) on one and on two workers give the
+    speed-up of the second worker."""
+    from orbitdc.model.sweep import load_sweep  # noqa: PLC0415
+    from orbitdc.study import run_sweep  # noqa: PLC0415
+
+    out: dict = {}
+    with tempfile.TemporaryDirectory(prefix="orbitdc-bench-sweep-") as tmp:
+        root = Path(tmp)
+
+        def sweep_file(name, hours, count, n):
+            (root / f"{name}.toml").write_text(SWEEP_BASE.format(hours=hours, count=count))
+            path = root / f"{name}-sweep.toml"
+            path.write_text(
+                f'base = "{name}.toml"\n[[axis]]\npath = "fleet.0.ltan_h"\n'
+                f"range = {{ start = 0.0, stop = 23.9, num = {n} }}\n"
+            )
+            return load_sweep(path)
+
+        small_sweep = sweep_file("small", 0.25, 1, small)
+        _, t = run_sweep(small_sweep, root / "small-out", workers=1, progress=progress)
+        out["small_variants"] = small
+        out["small_wall_s"] = t["wall_s"]
+        out["small_sim_s"] = t["sim_s"]
+        out["overhead_ms_per_variant"] = (t["wall_s"] - t["sim_s"]) / small * 1000.0
+        heavy_sweep = sweep_file("heavy", 48.0, 40, heavy)
+        rates = {}
+        for workers in (1, 2):
+            _, t = run_sweep(heavy_sweep, root / f"heavy-{workers}", workers=workers)
+            rates[workers] = heavy / t["wall_s"]
+        out["heavy_variants"] = heavy
+        out["variants_per_s_1_worker"] = rates[1]
+        out["variants_per_s_2_workers"] = rates[2]
+        out["two_worker_speedup"] = rates[2] / rates[1]
+    return out

@@ -25,7 +25,9 @@ from orbitdc.model import ScenarioError, load_scenario
 from orbitdc.core.constants import SOLAR_IRRADIANCE_W_PER_M2, WGS84_RADIUS_KM
 from orbitdc.core.thermal import environment_heat_w, radiator_area_m2
 from orbitdc.model.catalogue import PART_KINDS, shipped_catalogue
-from orbitdc.report import ReportError, write_report
+from orbitdc.model.sweep import load_sweep
+from orbitdc.report import ReportError, write_report, write_sweep_report
+from orbitdc.study import SweepOutputError, run_sweep
 from orbitdc.model.presets import preset_description, preset_names, preset_path
 from orbitdc.sim import OutputError, Results, run_to_directory
 from orbitdc.sim import simulate as orbitdc_simulate
@@ -215,9 +217,30 @@ def bench(
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Also write the figures to this JSON file.")
     ] = None,
+    sweep_bench: Annotated[
+        bool, typer.Option("--sweep", help="Measure sweep overheads on Dask instead.")
+    ] = False,
 ) -> None:
     """Measure simulation speed against raw SGP4 propagation, in one run on this machine."""
-    from orbitdc.bench import run_bench  # noqa: PLC0415 - only this command needs it
+    from orbitdc.bench import run_bench, run_sweep_bench  # noqa: PLC0415
+
+    if sweep_bench:
+        err.print("bench --sweep: 1,000 tiny variants on one worker, then 24 larger ones on "
+                  "one and on two workers (a local Dask cluster)", soft_wrap=True)
+        with _progress_bar("tiny variants", 1000) as progress:
+            figures = run_sweep_bench(progress=progress)
+        table = Table(title="orbitdc bench --sweep")
+        table.add_column("measure")
+        table.add_column("value", justify="right")
+        table.add_row("overhead per variant beyond the simulation",
+                      f"{figures['overhead_ms_per_variant']:.1f} ms")
+        table.add_row("variants/s, 1 worker", f"{figures['variants_per_s_1_worker']:.2f}")
+        table.add_row("variants/s, 2 workers", f"{figures['variants_per_s_2_workers']:.2f}")
+        table.add_row("two-worker speed-up", f"{figures['two_worker_speedup']:.2f}x")
+        out.print(table)
+        if json_path is not None:
+            _write_json(json_path, figures, "Figures")
+        return
 
     # The command line that reproduces these figures (every size spelt out).
     command = (
@@ -377,6 +400,43 @@ def _print_costs(sc, c: dict, simulated: bool) -> None:
     out.print(tornado_table)
     for note in c["notes"]:
         err.print(f"[yellow]note:[/yellow] {escape(note)}", soft_wrap=True)
+
+
+@app.command()
+@_user_errors
+def sweep(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep TOML file.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
+        "orbitdc-sweep"
+    ),
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Address of an existing Dask scheduler (default: $ORBITDC_SCHEDULER, "
+                     "else a local cluster)."),
+    ] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Local worker processes.")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue a sweep in --out.")] = False,
+) -> None:
+    """Run every variant of a sweep on Dask; write variants.parquet and sweep.html."""
+    spec = load_sweep(sweep_file)
+    total = len(spec.variants())
+    with _progress_bar(f"sweep: {total} variants", total) as progress:
+        try:
+            table, timing = run_sweep(spec, out_dir, scheduler=scheduler, workers=workers,
+                                      resume=resume, progress=progress)
+        except SweepOutputError as exc:
+            raise OutputError(str(exc)) from None
+    report_path = write_sweep_report(out_dir, [a.path for a in spec.spec.axis], str(sweep_file))
+    status = table.column("status").to_pylist()
+    counts = {k: status.count(k) for k in ("ok", "invalid", "failed")}
+    out.print(
+        f"{table.num_rows} variants: {counts['ok']} ok, {counts['invalid']} invalid, "
+        f"{counts['failed']} failed; ran {timing['ran']} now in {timing['wall_s']:.1f} s",
+        soft_wrap=True,
+    )
+    out.print(f"Table: [bold]{escape(str((out_dir / 'variants.parquet').absolute()))}[/bold]",
+              soft_wrap=True)
+    out.print(f"Report: [bold]{escape(str(report_path.absolute()))}[/bold]", soft_wrap=True)
 
 
 @app.command()

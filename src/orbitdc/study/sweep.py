@@ -1,0 +1,217 @@
+"""Design sweeps on ``dask.distributed``: every variant of a sweep is one task that runs the
+same ``simulate()`` as ``orbitdc run`` (and the cost model when the fleet has satellite types).
+
+By default a ``LocalCluster`` of worker processes on this machine's cores runs them;
+``scheduler`` (or the ``ORBITDC_SCHEDULER`` environment variable) sends the same tasks to an
+existing Dask cluster. Each finished variant is written at once as its own small Parquet file
+under ``DIR/parts`` (atomically), so a killed sweep resumes with ``resume=True`` and redoes
+nothing; at the end the parts become ``DIR/variants.parquet``, one row per variant, in variant
+order. A variant whose scenario is invalid is recorded as ``invalid`` with its message, one that
+fails as ``failed``; neither stops the sweep.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from orbitdc.model.errors import ScenarioError
+from orbitdc.model.sweep import Sweep
+
+__all__ = ["SCHEDULER_ENV", "run_sweep", "run_variant", "variant_row"]
+
+SCHEDULER_ENV = "ORBITDC_SCHEDULER"
+FIXED_COLUMNS = ("variant", "repetition", "seed", "status", "error")
+
+
+class SweepOutputError(ValueError):
+    """The output folder cannot be used (exit code 2)."""
+
+
+def variant_row(summary: dict, economics: dict | None) -> dict:
+    """The key figures of one run: its numeric KPIs, delivered accelerator-hours and costs."""
+    row: dict = {}
+    for key, value in summary["kpis"].items():
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, (int, float)):
+            row[key] = float(value)
+        elif isinstance(value, dict):
+            for sub, v in value.items():
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    row[f"{key}.{sub}"] = float(v)
+    types = summary.get("satellite_types", {})
+    bus = summary.get("bus")
+    if bus is not None and types:
+        accelerators = sum(t["satellites"] * t["accelerators"] for t in types.values())
+        row["delivered_accelerator_hours"] = (
+            accelerators * summary["duration_h"] * (bus["compute_available_mean"] or 0.0)
+        )
+    if economics is not None:
+        for key in ("orbit_usd_per_accelerator_hour", "ground_usd_per_accelerator_hour",
+                    "orbit_to_ground_ratio", "orbit_total_usd", "launched_power_usd_per_kw_year"):
+            if economics.get(key) is not None:
+                row[key] = float(economics[key])
+        be = economics.get("break_even_launch_usd_per_kg")
+        row["break_even_launch_usd_per_kg"] = float(be) if be is not None else math.nan
+    return row
+
+
+def run_variant(data: dict, base_dir: str, source: str) -> dict:
+    """Run one variant (in a worker). Returns ``{"status", "error", "figures", "sim_s"}``."""
+    from orbitdc.econ import cost_section  # noqa: PLC0415 - imported in the worker
+    from orbitdc.model.scenario import parse_scenario  # noqa: PLC0415
+    from orbitdc.sim import simulate  # noqa: PLC0415
+
+    t0 = time.perf_counter()
+    try:
+        scenario = parse_scenario(data, source=source, base_dir=Path(base_dir))
+    except ScenarioError as exc:
+        return {"status": "invalid", "error": str(exc), "figures": {}, "sim_s": 0.0}
+    try:
+        # One process per variant: the sweep's parallelism is across variants.
+        results = simulate(scenario, workers=1)
+        economics = cost_section(scenario, results) if scenario.satellite else None
+        figures = variant_row(results.summary, economics)
+        status, error = "ok", None
+    except ScenarioError as exc:
+        return {"status": "invalid", "error": str(exc), "figures": {},
+                "sim_s": time.perf_counter() - t0}
+    except Exception as exc:  # noqa: BLE001 - a failing variant must not stop the sweep
+        tb = traceback.extract_tb(exc.__traceback__)
+        where = f" ({tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno})" if tb else ""
+        status, error, figures = "failed", f"{type(exc).__name__}: {exc}{where}", {}
+    return {"status": status, "error": error, "figures": figures,
+            "sim_s": time.perf_counter() - t0}
+
+
+def _client(scheduler: str | None, workers: int | None):
+    from distributed import Client, LocalCluster  # noqa: PLC0415
+
+    address = scheduler or os.environ.get(SCHEDULER_ENV)
+    if address:
+        return Client(address), None
+    n = workers or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                       else os.cpu_count() or 1)
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                           dashboard_address=None, silence_logs=50)
+    return Client(cluster), cluster
+
+
+def _part(parts: Path, index: int) -> Path:
+    return parts / f"variant-{index:07d}.parquet"
+
+
+def _row(sweep: Sweep, variant, outcome: dict) -> dict:
+    row = {"variant": variant.index, "repetition": variant.repetition, "seed": variant.seed,
+           "status": outcome["status"], "error": outcome["error"]}
+    for path, value in variant.params.items():
+        row[path] = value
+    row.update(outcome["figures"])
+    return row
+
+
+def _write_part(parts: Path, row: dict) -> None:
+    path = _part(parts, row["variant"])
+    tmp = path.with_suffix(".tmp")
+    pq.write_table(pa.Table.from_pylist([row]), tmp)
+    os.replace(tmp, path)
+
+
+def collect(sweep: Sweep, out_dir: Path) -> pa.Table:
+    """The table of every finished variant, in variant order, with a stable column order."""
+    parts = sorted((out_dir / "parts").glob("variant-*.parquet"))
+    rows = [pq.read_table(p).to_pylist()[0] for p in parts]
+    rows.sort(key=lambda r: r["variant"])
+    params = [a.path for a in sweep.spec.axis]
+    figures = sorted({k for r in rows for k in r} - set(FIXED_COLUMNS) - set(params))
+    columns = list(FIXED_COLUMNS) + params + figures
+    data = {c: [r.get(c) for r in rows] for c in columns}
+    arrays = {}
+    for c, values in data.items():
+        if c in ("status", "error"):
+            arrays[c] = pa.array(values, pa.string())
+        elif c in ("variant", "repetition", "seed"):
+            arrays[c] = pa.array(values, pa.int64())
+        elif c in figures:
+            arrays[c] = pa.array([math.nan if v is None else float(v) for v in values],
+                                 pa.float64())
+        else:
+            arrays[c] = pa.array(values)
+    return pa.table(arrays)
+
+
+def run_sweep(
+    sweep: Sweep,
+    out_dir: str | Path,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    resume: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    stop_after: int | None = None,
+) -> tuple[pa.Table, dict]:
+    """Run every variant not yet done into ``out_dir``; returns the table and timing figures
+    (``wall_s``, ``sim_s``: seconds inside the simulations, ``ran``: variants run now).
+    ``stop_after`` stops after that many variants (to test resuming)."""
+    from distributed import as_completed  # noqa: PLC0415
+
+    out = Path(out_dir)
+    parts = out / "parts"
+    if out.exists() and any(out.iterdir()) and not resume:
+        raise SweepOutputError(
+            f"{out}: folder is not empty; use --resume to continue a sweep there, or another "
+            "--out"
+        )
+    parts.mkdir(parents=True, exist_ok=True)
+    done = {int(p.stem.split("-")[1]) for p in parts.glob("variant-*.parquet")}
+    variants = [v for v in sweep.variants() if v.index not in done]
+    total = len(done) + len(variants)
+    timing = {"wall_s": 0.0, "sim_s": 0.0, "ran": 0}
+    if progress is not None:
+        progress(len(done), total)
+    if variants:
+        t0 = time.perf_counter()
+        client, cluster = _client(scheduler, workers)
+        try:
+            base_dir = str(sweep.base.base_dir)
+            futures = {}
+            for v in variants:
+                f = client.submit(run_variant, sweep.scenario_data(v), base_dir,
+                                  f"{sweep.source} variant {v.index}", pure=False,
+                                  key=f"orbitdc-variant-{v.index}-{time.time_ns()}")
+                futures[f] = v
+            finished = len(done)
+            for future in as_completed(futures):
+                v = futures[future]
+                outcome = future.result()
+                _write_part(parts, _row(sweep, v, outcome))
+                timing["sim_s"] += outcome["sim_s"]
+                timing["ran"] += 1
+                finished += 1
+                if progress is not None:
+                    progress(finished, total)
+                if stop_after is not None and timing["ran"] >= stop_after:
+                    for f in futures:
+                        f.cancel()
+                    break
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+        timing["wall_s"] = time.perf_counter() - t0
+    table = collect(sweep, out)
+    complete = table.num_rows == total
+    if complete:
+        tmp = out / ".variants.parquet.tmp"
+        pq.write_table(table, tmp)
+        os.replace(tmp, out / "variants.parquet")
+    timing["complete"] = complete
+    return table, timing

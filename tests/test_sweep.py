@@ -1,0 +1,173 @@
+"""Sweeps on a real dask.distributed LocalCluster with two workers: a variant equals the same
+scenario run directly, the table is reproducible, a killed sweep resumes to the same table,
+invalid variants are recorded, bad sweep files exit 2."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import orbitdc
+from orbitdc.cli import app
+from orbitdc.model.sweep import load_sweep
+from orbitdc.study import run_sweep
+from orbitdc.study.sweep import variant_row
+
+BASE = """
+name = "base"
+start = 2026-06-21T00:00:00Z
+duration_h = 2.0
+step_s = 60.0
+seed = 5
+
+[satellite.sat]
+accelerator = "nvidia-h100-sxm"
+accelerators = 2
+bus_load_w = 200.0
+solar = { rated_power_w = 4000.0 }
+battery = { capacity_wh = 5000.0 }
+radiator = { area_m2 = 6.0 }
+
+[[fleet]]
+name = "s"
+kind = "sso"
+altitude_km = 600.0
+ltan_h = 10.0
+count = 2
+satellite = "sat"
+
+[[ground_station]]
+name = "Svalbard"
+lat_deg = 78.23
+lon_deg = 15.41
+"""
+
+SWEEP = """
+base = "base.toml"
+design = "grid"
+repetitions = 2
+seed = 11
+
+[[axis]]
+path = "fleet.0.altitude_km"
+values = [100.0, 550.0, 700.0]
+
+[[axis]]
+path = "economics.launch_usd_per_kg"
+range = { start = 500.0, stop = 1500.0, num = 2 }
+"""
+
+
+@pytest.fixture
+def sweep_file(tmp_path):
+    (tmp_path / "base.toml").write_text(BASE)
+    (tmp_path / "sweep.toml").write_text(SWEEP)
+    return tmp_path / "sweep.toml"
+
+
+def _same(a, b):
+    assert a.column_names == b.column_names
+    for name in a.column_names:
+        x, y = a.column(name).to_pylist(), b.column(name).to_pylist()
+        for u, v in zip(x, y):
+            if isinstance(u, float) and math.isnan(u):
+                assert isinstance(v, float) and math.isnan(v), name
+            else:
+                assert u == v, name
+
+
+def test_sweep_runs_on_dask_matches_direct_runs_and_records_invalid(sweep_file, tmp_path):
+    spec = load_sweep(sweep_file)
+    assert len(spec.variants()) == 3 * 2 * 2
+    table, timing = run_sweep(spec, tmp_path / "out", workers=2)
+    assert timing["complete"] and (tmp_path / "out" / "variants.parquet").is_file()
+    rows = table.to_pylist()
+    invalid = [r for r in rows if r["status"] == "invalid"]
+    assert len(invalid) == 4  # 100 km: inside the atmosphere, refused, not run, not fatal
+    assert all("fleet.0.altitude_km" in r["error"] for r in invalid)
+    assert all(r["status"] == "ok" for r in rows if r["fleet.0.altitude_km"] != 100.0)
+    # The first ok variant, run directly as orbitdc run would, gives the same figures.
+    row = next(r for r in rows if r["status"] == "ok" and r["repetition"] == 0)
+    data = spec.scenario_data(spec.variants()[row["variant"]])
+    sc = orbitdc.parse_scenario(data, base_dir=spec.base.base_dir)
+    res = orbitdc.simulate(sc)
+    direct = variant_row(res.summary, orbitdc.costs(sc, res))
+    for key, value in direct.items():
+        if math.isnan(value):
+            assert math.isnan(row[key])
+        else:
+            assert row[key] == value, key
+    # Repetitions change only the seed.
+    reps = [r for r in rows if r["fleet.0.altitude_km"] == 550.0
+            and r["economics.launch_usd_per_kg"] == 500.0]
+    assert len({r["seed"] for r in reps}) == 2
+
+
+def test_same_sweep_same_table_and_resume_after_a_kill(sweep_file, tmp_path):
+    spec = load_sweep(sweep_file)
+    whole, _ = run_sweep(spec, tmp_path / "a", workers=2)
+    again, _ = run_sweep(spec, tmp_path / "b", workers=2)
+    _same(whole, again)
+    part, timing = run_sweep(spec, tmp_path / "c", workers=2, stop_after=5)
+    assert not timing["complete"] and part.num_rows >= 5
+    assert not (tmp_path / "c" / "variants.parquet").exists()
+    resumed, timing = run_sweep(spec, tmp_path / "c", workers=2, resume=True)
+    assert timing["ran"] == 12 - part.num_rows
+    _same(whole, resumed)
+
+
+def test_sweep_command_writes_table_and_report(sweep_file, tmp_path):
+    out = tmp_path / "cli"
+    result = CliRunner().invoke(app, ["sweep", str(sweep_file), "--out", str(out),
+                                      "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert "12 variants: 8 ok, 4 invalid, 0 failed" in result.output
+    text = (out / "sweep.html").read_text()
+    for section in ("overview", "figures-against-parameters", "pareto-front", "sensitivity"):
+        assert f"id='{section}'" in text, section
+    again = CliRunner().invoke(app, ["sweep", str(sweep_file), "--out", str(out)])
+    assert again.exit_code == 2 and "--resume" in again.output
+
+
+@pytest.mark.parametrize(
+    ("axis", "key", "message"),
+    [
+        ('path = "fleet.0.altitud_km"\nvalues = [500.0]', "axis.0.path", "not in the scenario"),
+        ('path = "fleet.3.altitude_km"\nvalues = [500.0]', "axis.0.path", "not in the scenario"),
+        ('path = "fleet.0.altitude_km"\nvalues = ["high"]', "axis.0.values", "takes a number"),
+        ('path = "fleet.0.altitude_km"\nvalues = []', "axis.0", "empty"),
+        ('path = "fleet.0"\nvalues = [1.0]', "axis.0.path", "is a table"),
+        ('path = "fleet.0.altitude_km"\ndistribution = { kind = "uniform", low = 1.0, high = 2.0 }',
+         "", "grid needs discrete axes"),
+    ],
+)
+def test_bad_sweeps_exit_2_naming_the_path(tmp_path, axis, key, message):
+    (tmp_path / "base.toml").write_text(BASE)
+    path = tmp_path / "bad.toml"
+    path.write_text(f'base = "base.toml"\n[[axis]]\n{axis}\n')
+    result = CliRunner().invoke(app, ["sweep", str(path), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert f"{path}: {key}" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_lhs_and_random_designs_are_seeded_and_cover_the_axes(tmp_path):
+    (tmp_path / "base.toml").write_text(BASE)
+    path = tmp_path / "lhs.toml"
+    path.write_text(
+        'base = "base.toml"\ndesign = "lhs"\nsamples = 20\nseed = 4\n'
+        '[[axis]]\npath = "fleet.0.altitude_km"\n'
+        'distribution = { kind = "uniform", low = 500.0, high = 700.0 }\n'
+        '[[axis]]\npath = "satellite.sat.radiator.area_m2"\nvalues = [4.0, 6.0, 8.0, 10.0]\n'
+    )
+    a = [v.params for v in load_sweep(path).variants()]
+    b = [v.params for v in load_sweep(path).variants()]
+    assert a == b and len(a) == 20
+    alt = np.array([p["fleet.0.altitude_km"] for p in a])
+    # Latin hypercube: one sample in each of 20 equal strata.
+    assert sorted(np.floor((alt - 500.0) / 10.0).astype(int).tolist()) == list(range(20))
+    assert {p["satellite.sat.radiator.area_m2"] for p in a} == {4.0, 6.0, 8.0, 10.0}
