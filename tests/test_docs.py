@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 
 import orbitdc
-from orbitdc.model import catalogue, economics, network, satellite
+from orbitdc.model import catalogue, economics, network, satellite, workload
 from orbitdc.model import scenario as schema
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -49,6 +49,8 @@ def test_complete_example_mentions_every_key():
         network.Network,
         network.IslConfig,
         network.UserRegion,
+        workload.Workload,
+        workload.Policy,
     ]
     missing = [
         f"{m.__name__}.{key}"

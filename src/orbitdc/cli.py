@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import numpy as np
+import pyarrow.parquet as pq
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -26,6 +27,8 @@ from orbitdc.core.constants import SOLAR_IRRADIANCE_W_PER_M2, WGS84_RADIUS_KM
 from orbitdc.core.thermal import environment_heat_w, radiator_area_m2
 from orbitdc.model.catalogue import PART_KINDS, shipped_catalogue
 from orbitdc.model.sweep import load_sweep
+from orbitdc.model.workload import POLICIES
+from orbitdc.ops.run import orchestrate
 from orbitdc.report import ReportError, write_report, write_sweep_report
 from orbitdc.study import SweepOutputError, run_sweep
 from orbitdc.model.presets import preset_description, preset_names, preset_path
@@ -123,9 +126,21 @@ def _run(scenario_arg: str, out_dir: Path, workers: int | None = None) -> Result
         cost_section(scenario)  # refuse unpriceable designs before flying them
     description = f"{scenario.name}: {len(scenario.satellite_names)} satellites"
     with _progress_bar(description, scenario.n_steps - 1) as progress:
+        jobs: dict = {}
+
+        def extend(res: Results) -> dict:
+            sections = _economics(res)
+            if res.scenario.workload:
+                jobs["table"], sections["jobs"] = orchestrate(res.scenario, res)
+            return sections
+
+        def finish(folder: Path, _res: Results) -> None:
+            if "table" in jobs:
+                pq.write_table(jobs["table"], folder / "jobs.parquet")
+            write_report(folder)
+
         results = run_to_directory(
-            scenario, out_dir, progress=progress, workers=workers, extend=_economics,
-            finish=lambda folder, _results: write_report(folder),
+            scenario, out_dir, progress=progress, workers=workers, extend=extend, finish=finish
         )
     _print_summary(results, out_dir)
     return results
@@ -437,6 +452,49 @@ def sweep(
     out.print(f"Table: [bold]{escape(str((out_dir / 'variants.parquet').absolute()))}[/bold]",
               soft_wrap=True)
     out.print(f"Report: [bold]{escape(str(report_path.absolute()))}[/bold]", soft_wrap=True)
+
+
+@app.command()
+@_user_errors
+def compare(
+    scenario: Annotated[str, typer.Argument(help="Scenario TOML file, or preset:NAME.")],
+    policies: Annotated[
+        str, typer.Option(help="Comma-separated policies: " + ", ".join(POLICIES) + ".")
+    ] = ",".join(POLICIES),
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Also write the comparison to this file.")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
+) -> None:
+    """Run the same scenario's jobs under each policy and compare them."""
+    names = [p.strip() for p in policies.split(",") if p.strip()]
+    unknown = [p for p in names if p not in POLICIES]
+    if unknown or not names:
+        raise ScenarioError("--policies", [("", f"unknown policy {', '.join(unknown) or '(none)'}; "
+                                            f"known: {', '.join(POLICIES)}")])
+    sc = load_scenario(_scenario_path(scenario))
+    if not sc.workload:
+        raise ScenarioError(sc.source, [("workload", "no [[workload]]: nothing to schedule")])
+    with _progress_bar(f"{sc.name}: {len(sc.satellite_names)} satellites", sc.n_steps - 1) as p:
+        results = orbitdc_simulate(sc, progress=p, workers=workers)
+    rows = {name: orchestrate(sc, results, name)[1] for name in names}
+    table = Table(title=f"{sc.name}: policies compared (same orbits, power, heat, faults)")
+    table.add_column("figure")
+    for name in names:
+        table.add_column(name, justify="right")
+    figures = [("jobs finished", lambda r: r["states"]["finished"]),
+               ("goodput (accelerator-hours)", lambda r: f"{r['goodput_accelerator_hours']:,.1f}"),
+               ("utilisation", lambda r: f"{r['utilisation']:.3f}"),
+               ("mean completion (h)", lambda r: "-" if r["completion_h_mean"] is None
+                else f"{r['completion_h_mean']:.2f}"),
+               ("mean queueing (h)", lambda r: "-" if r["queueing_h_mean"] is None
+                else f"{r['queueing_h_mean']:.2f}"),
+               ("work lost (EFLOP)", lambda r: f"{r['work_lost_flops'] / 1e18:,.2f}")]
+    for label, fn in figures:
+        table.add_row(label, *[str(fn(rows[n])) for n in names])
+    out.print(table)
+    if json_path is not None:
+        _write_json(json_path, rows, "Comparison")
 
 
 @app.command()

@@ -28,6 +28,7 @@ from orbitdc.model.catalogue import PART_KINDS, Catalogue, Part, shipped_catalog
 from orbitdc.model.elements import parse_omm_text, parse_tle_text
 from orbitdc.model.economics import Economics
 from orbitdc.model.network import Network, UserRegion
+from orbitdc.model.workload import Policy, Workload
 from orbitdc.model.errors import ScenarioError
 from orbitdc.model.satellite import ResolvedSatellite, SatelliteType
 
@@ -260,6 +261,9 @@ class Scenario(_Strict):
     network: Network = Network()
     #: Users, for latency: cities with a weight.
     user_region: list[UserRegion] = []
+    #: AI jobs for the orchestrator, and its policy.
+    workload: list[Workload] = []
+    policy: Policy = Policy()
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source: str = PrivateAttr(default="<scenario>")
     _resolved: dict[str, ResolvedSatellite] = PrivateAttr(default_factory=dict)
@@ -284,6 +288,9 @@ class Scenario(_Strict):
         _multiple_of_step("network.routing_step_s", self.network.routing_step_s, self.step_s,
                           ": routes cannot change between steps")
         _multiple_of_step("output.every_s", self.output.every_s, self.step_s)
+        _multiple_of_step("policy.step_s", self.policy.step_s, self.step_s,
+                          ": jobs cannot be scheduled between steps")
+        _unique("workload", [w.name for w in self.workload])
         return self
 
     # --- derived quantities ---------------------------------------------------------------
@@ -301,6 +308,13 @@ class Scenario(_Strict):
         """Routing interval in steps."""
         if self.network.routing_step_s is not None:
             return int(round(self.network.routing_step_s / self.step_s))
+        return max(1, int(math.ceil(60.0 / self.step_s - 1e-9)))
+
+    @property
+    def schedule_every(self) -> int:
+        """Scheduling interval in steps (default: 60 s rounded up to a step)."""
+        if self.policy.step_s is not None:
+            return int(round(self.policy.step_s / self.step_s))
         return max(1, int(math.ceil(60.0 / self.step_s - 1e-9)))
 
     @property

@@ -209,6 +209,26 @@ def _contacts(events):
     return fig, total
 
 
+def _jobs(jobs):
+    rows = [r for r in jobs.to_pylist() if r["started"] is not None][:MAX_BARS]
+    colors = {"finished": "#2a9d8f", "running": "#e9c46a"}
+    fig = go.Figure()
+    for state in ("finished", "running"):
+        sub = [r for r in rows if r["state"] == state]
+        if not sub:
+            continue
+        end = [r["finished"] or r["started"] for r in sub]
+        fig.add_trace(go.Bar(
+            base=[r["started"] for r in sub],
+            x=[max((e - r["started"]).total_seconds() * 1000.0, 1.0) for e, r in zip(end, sub)],
+            y=[f"job {r['id']} ({r['workload']})" for r in sub], orientation="h", name=state,
+            marker={"color": colors[state]},
+            hovertext=[f"{r['placement']}; lost {r['work_lost_flops']:.3g} FLOP" for r in sub]))
+    fig.update_layout(title="Jobs (start to finish)", xaxis={"type": "date"},
+                      yaxis={"autorange": "reversed"}, height=max(260, 24 * len(rows) + 120))
+    return fig
+
+
 def _latency(net):
     regions = list(net["user_rtt"])
     fig = go.Figure()
@@ -289,6 +309,14 @@ def build_report(run_dir: str | Path) -> str:
     if events.num_rows and pc.any(pc.equal(events.column("kind"), "contact")).as_py():
         fig, _ = _contacts(events)
         sections.append(("Contacts", "", fig))
+    jobs_path = Path(run_dir) / "jobs.parquet"
+    if jobs_path.is_file() and summary.get("jobs"):
+        j = summary["jobs"]
+        rows = [("policy", j["policy"]), ("jobs", j["jobs"]),
+                ("states", ", ".join(f"{k} {v}" for k, v in j["states"].items())),
+                ("goodput", f"{j['goodput_accelerator_hours']:,.1f} accelerator-hours"),
+                ("utilisation", j["utilisation"])]
+        sections.append(("Jobs", _table(rows), _jobs(pq.read_table(jobs_path))))
     net = summary.get("network")
     if net and net.get("user_rtt"):
         sections.append(("Latency", "", _latency(net)))

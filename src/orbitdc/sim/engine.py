@@ -112,6 +112,9 @@ class RawRun:
     network: dict | None = None
     #: Satellite pairs (P, 2) of the "link" windows, whose rows index them.
     link_pairs: np.ndarray | None = None
+    #: Accelerators each satellite can run (S, K) at the scheduling times (K,).
+    capacity: np.ndarray | None = None
+    schedule_times: np.ndarray | None = None
 
 
 @dataclass
@@ -130,6 +133,8 @@ class _BlockOut:
     faults: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     #: ECEF positions (S, n, 3) at the chunk's routing samples, and their times (n,).
     route: tuple[np.ndarray, np.ndarray] | None = None
+    #: Accelerators each satellite can run (S, n) at the chunk's scheduling samples.
+    capacity: np.ndarray | None = None
 
 
 class _Clock:
@@ -163,6 +168,7 @@ class _Flight:
         self.min_el = np.arcsin(stations.sin_min_elevation)
         self.seed = scenario.seed
         self.routing_every = scenario.routing_every if network_active(scenario) else 0
+        self.schedule_every = scenario.schedule_every if scenario.workload else 0
         self.coarse_every = coarse_every(scenario.step_s)
         self.proton_table = trapped_proton_table()
         self.last = self.times.size - 1
@@ -275,10 +281,21 @@ class _Flight:
             k = np.nonzero(np.arange(c0, stop) % self.routing_every == 0)[0]
             if k.size:
                 route = (teme_to_ecef(r[:, k], gmst_rad(jd[k], fr[k])), t[k])
+        capacity = None
+        if self.schedule_every:
+            stop = c1 + 1 if c1 == self.last else c1
+            g = np.arange(c0, stop)
+            k = np.nonzero((g % self.schedule_every == 0) | (g == self.last))[0]
+            n_blk = r.shape[0]
+            if bus_series is not None:
+                avail = np.nan_to_num(bus_series["compute_available"][k].T, nan=0.0)
+                capacity = avail * params.n_acc[:, None]
+            else:
+                capacity = np.zeros((n_blk, k.size))
         clock.lap("record")
         return _BlockOut(
             crossings, start, beta_min, beta_max, errors, series, clock.stage_s, bus_state, faults,
-            route,
+            route, capacity,
         )
 
     def _bus(self, params, state, s0, t, r, v, sun, gmst, angles, r2):
@@ -465,6 +482,7 @@ def simulate_arrays(
     stage_s: dict[str, float] = defaultdict(float)
     bus_states = list(flight.bus_initial)
     faults: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    capacity_parts: list[np.ndarray] = []
     network = None
     if network_active(scenario):
         _, r0, _ = propagate(fleet.satrecs, *[np.atleast_1d(x) for x in jd_pair(
@@ -510,6 +528,8 @@ def simulate_arrays(
             if sink is not None and series:
                 sink(_merge_series(series))
             clock.lap("merge")
+            if outs[0].capacity is not None and outs[0].capacity.shape[1]:
+                capacity_parts.append(np.concatenate([o.capacity for o in outs], axis=0))
             if network is not None and outs[0].route is not None:
                 positions = np.concatenate([o.route[0] for o in outs], axis=0)  # (N, n, 3)
                 for j, t_route in enumerate(outs[0].route[1]):
@@ -582,6 +602,11 @@ def simulate_arrays(
         types=[scenario.fleet_types()[i] for i in fleet.fleet_index],
         design_warnings=design_warnings,
         link_pairs=link_pairs,
+        capacity=np.concatenate(capacity_parts, axis=1) if capacity_parts else None,
+        schedule_times=(
+            times[(np.arange(n_t) % scenario.schedule_every == 0) | (np.arange(n_t) == n_t - 1)]
+            if capacity_parts else None
+        ),
         network=(
             network.summary(scenario.routing_every * scenario.step_s)
             if network is not None else None

@@ -59,6 +59,7 @@ EVENTS_SCHEMA = pa.schema(
 )
 OUTPUT_FILES = (
     "summary.json", "timeseries.parquet", "events.parquet", "satellites.parquet", "report.html",
+    "jobs.parquet",
 )
 
 
@@ -520,7 +521,11 @@ def _finish(scenario: Scenario, raw: RawRun, timeseries) -> Results:
         satellites=satellites,
         timeseries=timeseries,
     )
-    results.raw_stats = {"stage_s": raw.stage_s, "workers": raw.workers, "blocks": raw.blocks}
+    results.raw_stats = {
+        "stage_s": raw.stage_s, "workers": raw.workers, "blocks": raw.blocks,
+        "capacity": raw.capacity, "schedule_times": raw.schedule_times,
+        "fleet_index": raw.fleet.fleet_index,
+    }
     return results
 
 

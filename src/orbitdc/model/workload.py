@@ -1,0 +1,69 @@
+"""Workloads and the scheduling policy: ``[[workload]]`` and ``[policy]``.
+
+```toml
+[[workload]]
+name = "llm"
+kind = "training"            # training | batch
+jobs = 4                     # how many jobs of this kind
+arrival = "poisson"          # "at_start", or Poisson arrivals at rate_per_h (seeded)
+rate_per_h = 2.0
+flops = 1e21                 # total work, or parameters and tokens: 6 x parameters x tokens
+accelerators = 8             # gang: all members run or none
+bandwidth_bps = 100e9        # what the gang's members need between them
+checkpoint_interval_h = 0.5
+checkpoint_s = 30.0          # time a checkpoint takes (no progress meanwhile)
+
+[policy]
+name = "power-aware"         # first-fit | power-aware
+step_s = 60.0                # scheduling step, a multiple of step_s
+mfu = 0.4                    # model FLOPs utilisation: useful share of dense BF16 peak
+```
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from orbitdc.model._base import Name, Strict
+
+__all__ = ["POLICIES", "Policy", "Workload"]
+
+POLICIES = ("first-fit", "power-aware")
+
+
+class Workload(Strict):
+    name: Name
+    kind: Literal["training", "batch"]
+    jobs: Annotated[int, Field(ge=1, le=100_000)] = 1
+    arrival: Literal["at_start", "poisson"] = "at_start"
+    rate_per_h: Annotated[float | None, Field(gt=0.0)] = None
+    flops: Annotated[float | None, Field(gt=0.0)] = None
+    parameters: Annotated[float | None, Field(gt=0.0)] = None
+    tokens: Annotated[float | None, Field(gt=0.0)] = None
+    accelerators: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    bandwidth_bps: Annotated[float, Field(ge=0.0)] = 0.0
+    checkpoint_interval_h: Annotated[float | None, Field(gt=0.0)] = None
+    checkpoint_s: Annotated[float, Field(ge=0.0)] = 0.0
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if (self.flops is None) == (self.parameters is None or self.tokens is None):
+            raise ValueError("give flops, or parameters and tokens (work = 6 x parameters x "
+                             "tokens), not both")
+        if self.arrival == "poisson" and self.rate_per_h is None:
+            raise ValueError("poisson arrivals need rate_per_h")
+        return self
+
+    @property
+    def work_flops(self) -> float:
+        return self.flops if self.flops is not None else 6.0 * self.parameters * self.tokens
+
+
+class Policy(Strict):
+    name: Literal["first-fit", "power-aware"] = "first-fit"
+    step_s: Annotated[float | None, Field(gt=0.0)] = None
+    mfu: Annotated[float, Field(gt=0.0, le=1.0)] = 0.4
+    #: How far ahead the power-aware policy looks at a satellite's predicted capacity.
+    horizon_s: Annotated[float, Field(gt=0.0, le=86_400.0)] = 3600.0

@@ -1,0 +1,137 @@
+"""The orchestrator applied to a run: jobs from ``[[workload]]``, capacity and upsets from the
+simulation, groups from the network; ``jobs.parquet`` and the summary's ``jobs`` section."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from orbitdc.model.scenario import Scenario
+from orbitdc.ops.scheduler import Job, schedule
+
+__all__ = ["JOBS_SCHEMA", "make_jobs", "orchestrate"]
+
+TIME = pa.timestamp("us", tz="UTC")
+JOBS_SCHEMA = pa.schema([
+    ("id", pa.int64()), ("workload", pa.string()), ("kind", pa.string()),
+    ("submitted", TIME), ("started", TIME), ("finished", TIME), ("state", pa.string()),
+    ("placement", pa.string()), ("accelerators", pa.int64()), ("work_flops", pa.float64()),
+    ("work_done_flops", pa.float64()), ("work_lost_flops", pa.float64()),
+    ("checkpoints", pa.int64()), ("queued_s", pa.float64()), ("run_s", pa.float64()),
+])
+
+
+def make_jobs(scenario: Scenario) -> list[Job]:
+    """The jobs of every workload, with seeded Poisson arrivals where asked for."""
+    rng = np.random.default_rng([scenario.seed, 0x10B5])
+    jobs: list[Job] = []
+    for w in scenario.workload:
+        if w.arrival == "poisson":
+            gaps = rng.exponential(3600.0 / w.rate_per_h, size=w.jobs)
+            submits = np.cumsum(gaps) - gaps[0]
+        else:
+            submits = np.zeros(w.jobs)
+        for t in submits:
+            jobs.append(Job(
+                id=len(jobs), workload=w.name, kind=w.kind, submit_s=float(t),
+                accelerators=w.accelerators, work_flops=w.work_flops,
+                checkpoint_interval_s=(w.checkpoint_interval_h * 3600.0
+                                       if w.checkpoint_interval_h else None),
+                checkpoint_s=w.checkpoint_s, bandwidth_bps=w.bandwidth_bps,
+            ))
+    return jobs
+
+
+def _groups(scenario: Scenario, fleet_index: np.ndarray, network: dict | None):
+    """Satellites that may share a gang: each fleet with links (their worst capacity as the
+    bandwidth a gang gets), every other satellite on its own."""
+    groups, bandwidth = [], []
+    linked = {}
+    if network:
+        for name, isl in network.get("isl", {}).items():
+            linked[name] = isl.get("allreduce_bps_min", isl.get("capacity_min_bps", 0.0))
+    for i, f in enumerate(scenario.fleet):
+        members = np.nonzero(fleet_index == i)[0]
+        if f.name in linked:
+            groups.append(members)
+            bandwidth.append(float(linked[f.name]))
+        else:
+            groups += [np.array([m]) for m in members]
+            bandwidth += [0.0] * members.size
+    return groups, bandwidth
+
+
+def orchestrate(scenario: Scenario, results, policy: str | None = None):
+    """Schedule the scenario's jobs on what its run found. Returns ``(jobs table, section)``."""
+    raw = results.raw_stats
+    capacity, t = raw.get("capacity"), raw.get("schedule_times")
+    names = scenario.satellite_names
+    types = [scenario.fleet_types()[i] for i in raw["fleet_index"]]
+    flops = np.array([t_.accelerator.bf16_dense_flops if t_ else 0.0 for t_ in types])
+    jobs = make_jobs(scenario)
+    policy = policy or scenario.policy.name
+    ev = results.events
+    kind = np.asarray(ev.column("kind").to_pylist(), dtype=object)
+    faults = ev.filter(pa.array(kind == "fault"))
+    index = {n: i for i, n in enumerate(names)}
+    up_sat = np.array([index[n] for n in faults.column("satellite").to_pylist()], int)
+    start_us = int(round(scenario.start.timestamp() * 1e6))
+    up_t = (faults.column("start").cast(pa.int64()).to_numpy() - start_us) / 1e6
+    groups, bandwidth = _groups(scenario, raw["fleet_index"], results.summary.get("network"))
+    res = schedule(t, capacity, groups, bandwidth, flops, jobs, (up_sat, up_t),
+                   policy=policy, mfu=scenario.policy.mfu, horizon_s=scenario.policy.horizon_s)
+    table = _table(scenario, res.jobs, names)
+    finished = [j for j in res.jobs if j.state == "finished"]
+    states = {s: sum(j.state == s for j in res.jobs)
+              for s in ("finished", "running", "queued", "unschedulable")}
+    done = sum(j.done_flops for j in res.jobs)
+    energy = results.summary.get("bus", {}).get("energy_used_kwh")
+    section = {
+        "policy": policy,
+        "jobs": len(res.jobs),
+        "states": states,
+        "goodput_accelerator_hours": round(res.useful_acc_s / 3600.0, 6),
+        "utilisation": round(res.busy_acc_s / res.available_acc_s, 6)
+        if res.available_acc_s else 0.0,
+        "work_done_flops": done,
+        "work_lost_flops": sum(j.lost_flops for j in res.jobs),
+        "completion_h_mean": round(float(np.mean([(j.end_s - j.submit_s) / 3600 for j in finished])), 6)
+        if finished else None,
+        "queueing_h_mean": round(float(np.mean([(j.start_s - j.submit_s) / 3600 for j in res.jobs
+                                                if j.start_s is not None])), 6)
+        if any(j.start_s is not None for j in res.jobs) else None,
+        "energy_kwh_per_exaflop": round(energy / (done / 1e18), 6) if energy and done else None,
+        "unschedulable": [j.id for j in res.jobs if j.state == "unschedulable"],
+    }
+    return table, section
+
+
+def _table(scenario, jobs, names) -> pa.Table:
+    start_us = int(round(scenario.start.timestamp() * 1e6))
+
+    def ts(seconds):
+        return None if seconds is None else start_us + int(round(seconds * 1e6))
+
+    rows = {
+        "id": [j.id for j in jobs], "workload": [j.workload for j in jobs],
+        "kind": [j.kind for j in jobs], "submitted": [ts(j.submit_s) for j in jobs],
+        "started": [ts(j.start_s) for j in jobs], "finished": [ts(j.end_s) for j in jobs],
+        "state": [j.state for j in jobs],
+        "placement": [",".join(f"{names[s]}:{n}" for s, n in sorted(j.placement.items()))
+                      for j in jobs],
+        "accelerators": [j.accelerators for j in jobs],
+        "work_flops": [j.work_flops for j in jobs],
+        "work_done_flops": [j.done_flops for j in jobs],
+        "work_lost_flops": [j.lost_flops for j in jobs],
+        "checkpoints": [j.checkpoints for j in jobs],
+        "queued_s": [None if j.start_s is None else j.start_s - j.submit_s for j in jobs],
+        "run_s": [None if j.start_s is None else (j.end_s or 0.0) - j.start_s
+                  if j.end_s is not None else None for j in jobs],
+    }
+    arrays = []
+    for f in JOBS_SCHEMA:
+        if f.type == TIME:
+            arrays.append(pa.array(rows[f.name], pa.int64()).cast(TIME))
+        else:
+            arrays.append(pa.array(rows[f.name], f.type))
+    return pa.Table.from_arrays(arrays, schema=JOBS_SCHEMA)

@@ -1,0 +1,204 @@
+"""The orchestrator: jobs on the fleet's accelerators, step by step.
+
+Given, at every scheduling step, how many accelerators each satellite can run
+(``capacity[s, k] = accelerators x compute_available`` from the bus model) and when upsets
+happen, the scheduler places queued jobs with a policy and advances running ones. It works on
+arrays and plain records, not on orbits: the physics is already in the capacity.
+
+Rules (deterministic; ties broken by job id, then satellite index):
+
+- A job is a **gang**: all its accelerators run or none. Members may span satellites of one
+  group (a fleet whose links carry the job's bandwidth), else they sit on one satellite.
+- A running job progresses at ``accelerators x peak FLOP/s x mfu x pace``, where ``pace`` is
+  the smallest share of its allocation that any member satellite can run this step (the gang
+  runs at the pace of its slowest member); with no capacity, it stalls.
+- Every ``checkpoint_interval`` of running time it stops for ``checkpoint_s`` to checkpoint.
+- An upset on a member satellite rolls the job back to its last checkpoint; the work since is
+  recorded as lost.
+- A job that could never fit (more accelerators than any group has) is ``unschedulable``.
+- At the end every job is in exactly one state: ``finished``, ``running``, ``queued`` or
+  ``unschedulable``.
+
+Assumption: open loop. The capacity comes from the bus run at full demand; a lightly loaded
+fleet would in fact run cooler and store more energy.
+
+Policies (``POLICIES``): ``first-fit`` takes satellites in index order; ``power-aware`` ranks
+them by their predicted capacity over the next ``horizon_s`` (eclipses and battery are
+deterministic, so an operator knows them ahead) and prefers those that will keep running.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Job", "ScheduleResult", "schedule"]
+
+
+@dataclass
+class Job:
+    id: int
+    workload: str
+    kind: str
+    submit_s: float
+    accelerators: int
+    work_flops: float
+    checkpoint_interval_s: float | None
+    checkpoint_s: float
+    bandwidth_bps: float = 0.0
+    # outcome
+    state: str = "queued"
+    start_s: float | None = None
+    end_s: float | None = None
+    placement: dict[int, int] = field(default_factory=dict)  # satellite -> accelerators
+    done_flops: float = 0.0
+    saved_flops: float = 0.0
+    lost_flops: float = 0.0
+    checkpoints: int = 0
+    since_checkpoint_s: float = 0.0
+    busy_acc_s: float = 0.0
+
+
+@dataclass
+class ScheduleResult:
+    jobs: list[Job]
+    busy_acc_s: float  # accelerator-seconds allocated to running jobs
+    available_acc_s: float  # accelerator-seconds the fleet could run
+    useful_acc_s: float  # work done (not lost) in accelerator-seconds at peak x mfu
+    peak_allocation: np.ndarray  # (S,) most accelerators ever allocated on each satellite
+    nameplate: np.ndarray  # (S,) accelerators each satellite has
+
+
+def _outlook(capacity: np.ndarray, k: int, horizon: int) -> np.ndarray:
+    """Each satellite's mean share of its own capacity over the next ``horizon`` steps."""
+    ahead = capacity[:, k: k + max(1, horizon)]
+    return np.round(np.mean(ahead, axis=1) / np.maximum(capacity.max(axis=1), 1e-9), 6)
+
+
+def _rank(policy: str, outlook: np.ndarray | None, members: np.ndarray):
+    """Satellites of ``members`` in the order the policy tries them."""
+    if policy == "power-aware":
+        return members[np.lexsort((members, -outlook[members]))]
+    return members
+
+
+def schedule(
+    t_s: np.ndarray,
+    capacity: np.ndarray,
+    groups: list[np.ndarray],
+    group_bandwidth: list[float],
+    flops_per_acc: np.ndarray,
+    jobs: list[Job],
+    upsets: tuple[np.ndarray, np.ndarray],
+    policy: str = "first-fit",
+    mfu: float = 0.4,
+    horizon_s: float = 3600.0,
+) -> ScheduleResult:
+    """Run the jobs over the steps ``t_s`` (K,) with ``capacity`` (S, K) accelerators per
+    satellite. ``groups``: satellites that may share a gang, with the bandwidth their links
+    give; ``upsets``: (satellite, time) arrays. Returns the jobs with their outcome."""
+    n_s, n_k = capacity.shape
+    nameplate = np.floor(capacity.max(axis=1) + 1e-9).astype(int) if n_k else np.zeros(n_s, int)
+    step = float(np.median(np.diff(t_s))) if n_k > 1 else 1.0
+    horizon = int(round(horizon_s / step))
+    up_sat, up_t = upsets
+    order = np.argsort(up_t, kind="stable")
+    up_sat, up_t = np.asarray(up_sat)[order], np.asarray(up_t)[order]
+    jobs = sorted(jobs, key=lambda j: (j.submit_s, j.id))
+    for j in jobs:
+        fits = any(nameplate[g].sum() >= j.accelerators and (
+            len(g) == 1 or bw >= j.bandwidth_bps or j.accelerators <= nameplate[g].max())
+            for g, bw in zip(groups, group_bandwidth))
+        if not fits:
+            j.state = "unschedulable"
+    allocated = np.zeros(n_s, int)
+    peak = np.zeros(n_s, int)
+    busy = avail = useful = 0.0
+    for k in range(n_k - 1):
+        t0, t1 = t_s[k], t_s[k + 1]
+        dt = t1 - t0
+        cap = np.floor(capacity[:, k] + 1e-9).astype(int)
+        avail += float(capacity[:, k].sum()) * dt
+        # Place queued jobs that have arrived, in order; power-aware tries the groups with the
+        # best outlook first (ties: their order), first-fit takes them as they come.
+        outlook = _outlook(capacity, k, horizon) if policy == "power-aware" else None
+        group_order = list(range(len(groups)))
+        if outlook is not None:
+            group_order.sort(key=lambda i: (-float(outlook[groups[i]].max()), i))
+        for j in jobs:
+            if j.state != "queued" or j.submit_s > t0:
+                continue
+            free = np.maximum(cap - allocated, 0)
+            for gi in group_order:
+                g, bw = groups[gi], group_bandwidth[gi]
+                ranked = _rank(policy, outlook, g)
+                single = len(g) == 1 or bw < j.bandwidth_bps
+                plan: dict[int, int] = {}
+                if single:
+                    for s in ranked:
+                        if free[s] >= j.accelerators:
+                            plan = {int(s): j.accelerators}
+                            break
+                else:
+                    need = j.accelerators
+                    for s in ranked:
+                        if need == 0:
+                            break
+                        take = int(min(free[s], need))
+                        if take > 0:
+                            plan[int(s)] = take
+                            need -= take
+                    if need > 0:
+                        plan = {}
+                if plan:
+                    j.placement = plan
+                    j.state = "running"
+                    j.start_s = float(t0)
+                    for s, n in plan.items():
+                        allocated[s] += n
+                    peak = np.maximum(peak, allocated)
+                    break
+        # Advance running jobs.
+        hits = up_sat[(up_t >= t0) & (up_t < t1)]
+        hit = set(int(s) for s in hits)
+        for j in jobs:
+            if j.state != "running":
+                continue
+            sats = np.fromiter(j.placement, int)
+            want = allocated[sats]
+            pace = float(np.min(np.clip(cap[sats] / np.maximum(want, 1), 0.0, 1.0)))
+            rate = sum(n * flops_per_acc[s] for s, n in j.placement.items()) * mfu
+            busy += j.accelerators * dt
+            j.busy_acc_s += j.accelerators * dt
+            if hit.intersection(j.placement):
+                j.lost_flops += j.done_flops - j.saved_flops
+                j.done_flops = j.saved_flops
+                j.since_checkpoint_s = 0.0
+                continue
+            run_s = dt * pace
+            if j.checkpoint_interval_s is not None and (
+                j.since_checkpoint_s + run_s >= j.checkpoint_interval_s
+            ):
+                # Checkpoint within this step: it costs checkpoint_s of progress.
+                run_s = max(run_s - j.checkpoint_s, 0.0)
+                j.checkpoints += 1
+                j.since_checkpoint_s = 0.0
+                gained = min(rate * run_s, j.work_flops - j.done_flops)
+                j.done_flops += gained
+                j.saved_flops = j.done_flops
+            else:
+                gained = min(rate * run_s, j.work_flops - j.done_flops)
+                j.done_flops += gained
+                j.since_checkpoint_s += run_s
+            if j.done_flops >= j.work_flops * (1 - 1e-12):
+                frac = gained / max(rate * dt, 1e-300)
+                j.end_s = float(t0 + min(frac, 1.0) * dt)
+                j.state = "finished"
+                for s, n in j.placement.items():
+                    allocated[s] -= n
+    for j in jobs:
+        if j.placement:
+            per_acc = float(np.mean([flops_per_acc[s] for s in j.placement]))
+            useful += j.done_flops / max(mfu * per_acc, 1e-300)
+    return ScheduleResult(jobs, busy, avail, useful, peak, nameplate)

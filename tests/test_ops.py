@@ -1,0 +1,165 @@
+"""The orchestrator: conservation (hypothesis), a hand-solvable completion time, power-aware
+placement beating first-fit, unschedulable jobs, jobs.parquet and orbitdc compare."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+import orbitdc
+from orbitdc.cli import app
+from orbitdc.ops.run import orchestrate
+from orbitdc.ops.scheduler import Job, schedule
+
+STATES = {"finished", "running", "queued", "unschedulable"}
+
+
+def test_one_job_on_one_satellite_finishes_at_the_closed_form_time():
+    """Capacity 1 for the sunlit (1 - f) of each period P, 0 in eclipse: a job needing
+    N (1 - f) P + x seconds of running finishes at N P + x."""
+    period, f = 5400.0, 0.35
+    t = np.arange(0.0, 10 * period + 1, 10.0)
+    cap = ((t % period) < (1 - f) * period).astype(float)[None, :]
+    n, x = 3, 1000.0
+    job = Job(0, "w", "training", 0.0, 1, 1e12 * 0.4 * (n * (1 - f) * period + x), None, 0.0)
+    schedule(t, cap, [np.array([0])], [0.0], np.array([1e12]), [job],
+             (np.array([]), np.array([])), mfu=0.4)
+    assert job.state == "finished"
+    assert job.end_s == pytest.approx(n * period + x, abs=1e-6)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    data=st.data(),
+    n_sat=st.integers(1, 4),
+    n_steps=st.integers(2, 50),
+    n_jobs=st.integers(0, 8),
+    policy=st.sampled_from(["first-fit", "power-aware"]),
+)
+def test_conservation(data, n_sat, n_steps, n_jobs, policy):
+    """Every job ends in exactly one state; no satellite is booked beyond its accelerators;
+    work done never exceeds the work asked nor the capacity available."""
+    t = np.arange(n_steps) * 60.0
+    cap = np.array(data.draw(st.lists(st.lists(st.integers(0, 8), min_size=n_steps,
+                                                max_size=n_steps),
+                                       min_size=n_sat, max_size=n_sat)), float)
+    jobs = [
+        Job(i, "w", "training", data.draw(st.floats(0.0, t[-1])), data.draw(st.integers(1, 12)),
+            data.draw(st.floats(1e12, 1e16)),
+            data.draw(st.one_of(st.none(), st.floats(60.0, 1800.0))),
+            data.draw(st.floats(0.0, 30.0)))
+        for i in range(n_jobs)
+    ]
+    up_sat = np.array(data.draw(st.lists(st.integers(0, n_sat - 1), max_size=5)), int)
+    up_t = np.array([data.draw(st.floats(0.0, t[-1])) for _ in up_sat])
+    together = data.draw(st.booleans())
+    groups = [np.arange(n_sat)] if together else [np.array([s]) for s in range(n_sat)]
+    res = schedule(t, cap, groups, [1e12] * len(groups), np.full(n_sat, 1e14), jobs,
+                   (up_sat, up_t), policy=policy, mfu=0.5)
+    assert sorted(j.id for j in res.jobs) == list(range(n_jobs))
+    for j in res.jobs:
+        assert j.state in STATES
+        assert 0.0 <= j.done_flops <= j.work_flops * (1 + 1e-9)
+        if j.state == "finished":
+            assert j.submit_s <= j.start_s <= j.end_s
+            assert j.done_flops == pytest.approx(j.work_flops, rel=1e-9)
+        if j.state in ("queued", "unschedulable"):
+            assert not j.placement and j.done_flops == 0.0
+        if j.placement:
+            assert sum(j.placement.values()) == j.accelerators
+    assert np.all(res.peak_allocation <= res.nameplate)
+    assert res.useful_acc_s <= res.available_acc_s + 1e-6
+
+
+def _two_fleets(policy):
+    """The same satellites in a noon orbit (eclipses, too little battery for compute in them)
+    listed first, and in a dawn-dusk orbit (no eclipse at the March equinox) second."""
+    sat = {"accelerator": "nvidia-h100-sxm", "accelerators": 4, "bus_load_w": 300.0,
+           "solar": {"rated_power_w": 6000.0}, "battery": {"capacity_wh": 1500.0},
+           "radiator": {"area_m2": 10.0}}
+    return orbitdc.parse_scenario({
+        "name": "two", "start": dt.datetime(2026, 3, 20, tzinfo=dt.UTC), "duration_h": 12.0,
+        "step_s": 30.0, "satellite": {"sat": sat},
+        "fleet": [{"name": "noon", "kind": "sso", "altitude_km": 550.0, "ltan_h": 12.0,
+                   "count": 2, "satellite": "sat"},
+                  {"name": "dawn", "kind": "sso", "altitude_km": 550.0, "ltan_h": 18.0,
+                   "count": 2, "satellite": "sat"}],
+        "workload": [{"name": "train", "kind": "training", "jobs": 2, "flops": 2e19,
+                      "accelerators": 4, "checkpoint_interval_h": 0.5, "checkpoint_s": 10.0}],
+        "policy": {"name": policy},
+    })
+
+
+def test_power_aware_beats_first_fit_when_orbits_differ():
+    sc = _two_fleets("first-fit")
+    res = orbitdc.simulate(sc)
+    _, naive = orchestrate(sc, res, "first-fit")
+    table, aware = orchestrate(sc, res, "power-aware")
+    assert naive["states"]["finished"] == aware["states"]["finished"] == 2
+    assert aware["completion_h_mean"] < naive["completion_h_mean"] * 0.9
+    assert all(p.startswith("dawn") for p in table.column("placement").to_pylist())
+
+
+def test_jobs_that_can_never_fit_are_reported(tmp_path):
+    sc = _two_fleets("first-fit")
+    data = sc.model_dump()
+    data["workload"].append({"name": "huge", "kind": "training", "jobs": 1, "flops": 1e18,
+                             "accelerators": 64})
+    sc = orbitdc.parse_scenario(data)
+    res = orbitdc.simulate(sc.model_copy(update={"duration_h": 1.0}))
+    table, section = orchestrate(sc, res)
+    assert section["states"]["unschedulable"] == 1
+    assert section["unschedulable"] == [2]
+    assert sum(section["states"].values()) == table.num_rows == 3
+
+
+def test_run_writes_jobs_and_compare_prints_policies(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text("""
+name = "cmp"
+start = 2026-06-21T00:00:00Z
+duration_h = 4.0
+step_s = 60.0
+[satellite.sat]
+accelerator = "nvidia-h100-sxm"
+accelerators = 4
+bus_load_w = 300.0
+solar = { rated_power_w = 6000.0 }
+battery = { capacity_wh = 5000.0 }
+radiator = { area_m2 = 10.0 }
+[[fleet]]
+name = "s"
+kind = "sso"
+altitude_km = 550.0
+ltan_h = 12.0
+count = 2
+satellite = "sat"
+[[workload]]
+name = "train"
+kind = "training"
+jobs = 3
+flops = 5e18
+accelerators = 2
+""")
+    result = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    jobs = pq.read_table(tmp_path / "run" / "jobs.parquet")
+    assert jobs.num_rows == 3
+    assert set(jobs.column("state").to_pylist()) <= STATES
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["jobs"]["jobs"] == 3
+    result = CliRunner().invoke(app, ["compare", str(path), "--json", str(tmp_path / "c.json")])
+    assert result.exit_code == 0, result.output
+    assert "first-fit" in result.output and "power-aware" in result.output
+    assert set(json.loads((tmp_path / "c.json").read_text())) == {"first-fit", "power-aware"}
+    bad = CliRunner().invoke(app, ["compare", str(path), "--policies", "random"])
+    assert bad.exit_code == 2
+    none = CliRunner().invoke(app, ["compare", "preset:iss"])
+    assert none.exit_code == 2 and "nothing to schedule" in none.output
