@@ -41,7 +41,7 @@ def test_one_job_on_one_satellite_finishes_at_the_closed_form_time():
     n_sat=st.integers(1, 4),
     n_steps=st.integers(2, 50),
     n_jobs=st.integers(0, 8),
-    policy=st.sampled_from(["first-fit", "power-aware"]),
+    policy=st.sampled_from(["first-fit", "power-aware", "thermal-aware"]),
 )
 def test_conservation(data, n_sat, n_steps, n_jobs, policy):
     """Every job ends in exactly one state; no satellite is booked beyond its accelerators;
@@ -61,8 +61,10 @@ def test_conservation(data, n_sat, n_steps, n_jobs, policy):
     up_t = np.array([data.draw(st.floats(0.0, t[-1])) for _ in up_sat])
     together = data.draw(st.booleans())
     groups = [np.arange(n_sat)] if together else [np.array([s]) for s in range(n_sat)]
+    headroom = np.array(data.draw(st.lists(st.floats(-20.0, 80.0), min_size=n_sat,
+                                           max_size=n_sat)))[:, None] * np.ones(n_steps)
     res = schedule(t, cap, groups, [1e12] * len(groups), np.full(n_sat, 1e14), jobs,
-                   (up_sat, up_t), policy=policy, mfu=0.5)
+                   (up_sat, up_t), policy=policy, mfu=0.5, headroom=headroom)
     assert sorted(j.id for j in res.jobs) == list(range(n_jobs))
     for j in res.jobs:
         assert j.state in STATES
@@ -158,8 +160,19 @@ accelerators = 2
     result = CliRunner().invoke(app, ["compare", str(path), "--json", str(tmp_path / "c.json")])
     assert result.exit_code == 0, result.output
     assert "first-fit" in result.output and "power-aware" in result.output
-    assert set(json.loads((tmp_path / "c.json").read_text())) == {"first-fit", "power-aware"}
+    assert set(json.loads((tmp_path / "c.json").read_text())) == {
+        "first-fit", "power-aware", "thermal-aware"}
     bad = CliRunner().invoke(app, ["compare", str(path), "--policies", "random"])
     assert bad.exit_code == 2
     none = CliRunner().invoke(app, ["compare", "preset:iss"])
     assert none.exit_code == 2 and "nothing to schedule" in none.output
+
+
+def test_thermal_aware_prefers_the_coolest_satellite():
+    t = np.arange(0.0, 601.0, 60.0)
+    cap = np.full((3, t.size), 4.0)
+    headroom = np.array([[5.0], [40.0], [20.0]]) * np.ones(t.size)
+    job = Job(0, "w", "training", 0.0, 4, 1e15, None, 0.0)
+    schedule(t, cap, [np.array([s]) for s in range(3)], [0.0] * 3, np.full(3, 1e14), [job],
+             (np.array([]), np.array([])), policy="thermal-aware", headroom=headroom)
+    assert job.placement == {1: 4}

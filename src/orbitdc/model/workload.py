@@ -14,7 +14,7 @@ checkpoint_interval_h = 0.5
 checkpoint_s = 30.0          # time a checkpoint takes (no progress meanwhile)
 
 [policy]
-name = "power-aware"         # first-fit | power-aware
+name = "power-aware"         # first-fit | power-aware | thermal-aware
 step_s = 60.0                # scheduling step, a multiple of step_s
 mfu = 0.4                    # model FLOPs utilisation: useful share of dense BF16 peak
 ```
@@ -30,7 +30,7 @@ from orbitdc.model._base import Name, Strict
 
 __all__ = ["POLICIES", "Policy", "Workload"]
 
-POLICIES = ("first-fit", "power-aware")
+POLICIES = ("first-fit", "power-aware", "thermal-aware")
 
 
 class Workload(Strict):
@@ -62,7 +62,7 @@ class Workload(Strict):
 
 
 class Policy(Strict):
-    name: Literal["first-fit", "power-aware"] = "first-fit"
+    name: Literal["first-fit", "power-aware", "thermal-aware"] = "first-fit"
     step_s: Annotated[float | None, Field(gt=0.0)] = None
     mfu: Annotated[float, Field(gt=0.0, le=1.0)] = 0.4
     #: How far ahead the power-aware policy looks at a satellite's predicted capacity.

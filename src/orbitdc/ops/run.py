@@ -79,7 +79,8 @@ def orchestrate(scenario: Scenario, results, policy: str | None = None):
     up_t = (faults.column("start").cast(pa.int64()).to_numpy() - start_us) / 1e6
     groups, bandwidth = _groups(scenario, raw["fleet_index"], results.summary.get("network"))
     res = schedule(t, capacity, groups, bandwidth, flops, jobs, (up_sat, up_t),
-                   policy=policy, mfu=scenario.policy.mfu, horizon_s=scenario.policy.horizon_s)
+                   policy=policy, mfu=scenario.policy.mfu, horizon_s=scenario.policy.horizon_s,
+                   headroom=raw.get("headroom"))
     table = _table(scenario, res.jobs, names)
     finished = [j for j in res.jobs if j.state == "finished"]
     states = {s: sum(j.state == s for j in res.jobs)

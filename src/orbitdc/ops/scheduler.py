@@ -24,7 +24,8 @@ fleet would in fact run cooler and store more energy.
 
 Policies (``POLICIES``): ``first-fit`` takes satellites in index order; ``power-aware`` ranks
 them by their predicted capacity over the next ``horizon_s`` (eclipses and battery are
-deterministic, so an operator knows them ahead) and prefers those that will keep running.
+deterministic, so an operator knows them ahead) and prefers those that will keep running;
+``thermal-aware`` prefers the satellites furthest below their temperature limit now.
 """
 
 from __future__ import annotations
@@ -76,10 +77,11 @@ def _outlook(capacity: np.ndarray, k: int, horizon: int) -> np.ndarray:
     return np.round(np.mean(ahead, axis=1) / np.maximum(capacity.max(axis=1), 1e-9), 6)
 
 
-def _rank(policy: str, outlook: np.ndarray | None, members: np.ndarray):
-    """Satellites of ``members`` in the order the policy tries them."""
-    if policy == "power-aware":
-        return members[np.lexsort((members, -outlook[members]))]
+def _rank(policy: str, score: np.ndarray | None, members: np.ndarray):
+    """Satellites of ``members`` in the order the policy tries them (best score first, then
+    by index)."""
+    if score is not None:
+        return members[np.lexsort((members, -score[members]))]
     return members
 
 
@@ -94,6 +96,7 @@ def schedule(
     policy: str = "first-fit",
     mfu: float = 0.4,
     horizon_s: float = 3600.0,
+    headroom: np.ndarray | None = None,
 ) -> ScheduleResult:
     """Run the jobs over the steps ``t_s`` (K,) with ``capacity`` (S, K) accelerators per
     satellite. ``groups``: satellites that may share a gang, with the bandwidth their links
@@ -122,7 +125,13 @@ def schedule(
         avail += float(capacity[:, k].sum()) * dt
         # Place queued jobs that have arrived, in order; power-aware tries the groups with the
         # best outlook first (ties: their order), first-fit takes them as they come.
-        outlook = _outlook(capacity, k, horizon) if policy == "power-aware" else None
+        if policy == "power-aware":
+            outlook = _outlook(capacity, k, horizon)
+        elif policy == "thermal-aware" and headroom is not None:
+            # Coolest first, among satellites that can run now.
+            outlook = np.where(capacity[:, k] > 0, np.round(headroom[:, k], 3), -np.inf)
+        else:
+            outlook = None
         group_order = list(range(len(groups)))
         if outlook is not None:
             group_order.sort(key=lambda i: (-float(outlook[groups[i]].max()), i))

@@ -112,8 +112,10 @@ class RawRun:
     network: dict | None = None
     #: Satellite pairs (P, 2) of the "link" windows, whose rows index them.
     link_pairs: np.ndarray | None = None
-    #: Accelerators each satellite can run (S, K) at the scheduling times (K,).
+    #: Accelerators each satellite can run (S, K) at the scheduling times (K,), and how many
+    #: kelvin it is below its temperature limit.
     capacity: np.ndarray | None = None
+    headroom: np.ndarray | None = None
     schedule_times: np.ndarray | None = None
 
 
@@ -133,8 +135,9 @@ class _BlockOut:
     faults: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     #: ECEF positions (S, n, 3) at the chunk's routing samples, and their times (n,).
     route: tuple[np.ndarray, np.ndarray] | None = None
-    #: Accelerators each satellite can run (S, n) at the chunk's scheduling samples.
-    capacity: np.ndarray | None = None
+    #: Accelerators each satellite can run, and kelvin below its limit, (S, n) each, at the
+    #: chunk's scheduling samples.
+    capacity: tuple[np.ndarray, np.ndarray] | None = None
 
 
 class _Clock:
@@ -290,8 +293,13 @@ class _Flight:
             if bus_series is not None:
                 avail = np.nan_to_num(bus_series["compute_available"][k].T, nan=0.0)
                 capacity = avail * params.n_acc[:, None]
+                headroom = np.nan_to_num(
+                    params.t_max_k[:, None] - bus_series["temperature_k"][k].T, nan=0.0
+                )
             else:
                 capacity = np.zeros((n_blk, k.size))
+                headroom = np.zeros((n_blk, k.size))
+            capacity = (capacity, headroom)
         clock.lap("record")
         return _BlockOut(
             crossings, start, beta_min, beta_max, errors, series, clock.stage_s, bus_state, faults,
@@ -483,6 +491,7 @@ def simulate_arrays(
     bus_states = list(flight.bus_initial)
     faults: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     capacity_parts: list[np.ndarray] = []
+    headroom_parts: list[np.ndarray] = []
     network = None
     if network_active(scenario):
         _, r0, _ = propagate(fleet.satrecs, *[np.atleast_1d(x) for x in jd_pair(
@@ -528,8 +537,9 @@ def simulate_arrays(
             if sink is not None and series:
                 sink(_merge_series(series))
             clock.lap("merge")
-            if outs[0].capacity is not None and outs[0].capacity.shape[1]:
-                capacity_parts.append(np.concatenate([o.capacity for o in outs], axis=0))
+            if outs[0].capacity is not None and outs[0].capacity[0].shape[1]:
+                capacity_parts.append(np.concatenate([o.capacity[0] for o in outs], axis=0))
+                headroom_parts.append(np.concatenate([o.capacity[1] for o in outs], axis=0))
             if network is not None and outs[0].route is not None:
                 positions = np.concatenate([o.route[0] for o in outs], axis=0)  # (N, n, 3)
                 for j, t_route in enumerate(outs[0].route[1]):
@@ -603,6 +613,7 @@ def simulate_arrays(
         design_warnings=design_warnings,
         link_pairs=link_pairs,
         capacity=np.concatenate(capacity_parts, axis=1) if capacity_parts else None,
+        headroom=np.concatenate(headroom_parts, axis=1) if headroom_parts else None,
         schedule_times=(
             times[(np.arange(n_t) % scenario.schedule_every == 0) | (np.arange(n_t) == n_t - 1)]
             if capacity_parts else None
