@@ -161,7 +161,7 @@ accelerators = 2
     assert result.exit_code == 0, result.output
     assert "first-fit" in result.output and "power-aware" in result.output
     assert set(json.loads((tmp_path / "c.json").read_text())) == {
-        "first-fit", "power-aware", "thermal-aware"}
+        "first-fit", "power-aware", "thermal-aware", "latency-aware"}
     bad = CliRunner().invoke(app, ["compare", str(path), "--policies", "random"])
     assert bad.exit_code == 2
     none = CliRunner().invoke(app, ["compare", "preset:iss"])
@@ -176,3 +176,44 @@ def test_thermal_aware_prefers_the_coolest_satellite():
     schedule(t, cap, [np.array([s]) for s in range(3)], [0.0] * 3, np.full(3, 1e14), [job],
              (np.array([]), np.array([])), policy="thermal-aware", headroom=headroom)
     assert job.placement == {1: 4}
+
+
+def test_latency_aware_serves_more_inference_when_gangs_compete():
+    sc = orbitdc.parse_scenario({
+        "name": "inf", "start": dt.datetime(2026, 3, 20, tzinfo=dt.UTC), "duration_h": 3.0,
+        "step_s": 30.0,
+        "satellite": {"sat": {"accelerator": "nvidia-h100-sxm", "accelerators": 4,
+                              "bus_load_w": 300.0, "solar": {"rated_power_w": 6000.0},
+                              "battery": {"capacity_wh": 8000.0},
+                              "radiator": {"area_m2": 10.0}}},
+        "fleet": [{"name": "shell", "kind": "walker", "altitude_km": 550.0,
+                   "inclination_deg": 53.0, "planes": 6, "per_plane": 6, "phasing": 1,
+                   "satellite": "sat"}],
+        "network": {"isl": [{"fleet": "shell", "topology": "+grid"}]},
+        "user_region": [{"name": "London", "lat_deg": 51.5, "lon_deg": -0.13, "weight": 9.0},
+                        {"name": "Tokyo", "lat_deg": 35.7, "lon_deg": 139.7, "weight": 37.0}],
+        "workload": [{"name": "chat", "kind": "inference", "requests_per_s": 2000.0,
+                      "flops_per_request": 2e13, "latency_slo_ms": 60.0},
+                     {"name": "train", "kind": "training", "jobs": 30, "flops": 1e20,
+                      "accelerators": 4}],
+    })
+    res = orbitdc.simulate(sc)
+    _, naive = orchestrate(sc, res, "first-fit")
+    _, aware = orchestrate(sc, res, "latency-aware")
+    a, b = naive["inference"]["chat"], aware["inference"]["chat"]
+    assert b["served_fraction"] > a["served_fraction"]
+    assert b["slo_attainment"] > a["slo_attainment"]
+    for r in (a, b):
+        assert 0.0 <= r["slo_attainment"] <= r["served_fraction"] <= 1.0
+        assert r["rtt_ms_p50"] >= 2 * 550.0 / 299_792.458 * 1000.0
+
+
+def test_inference_needs_user_regions():
+    with pytest.raises(orbitdc.ScenarioError, match="user_region"):
+        orbitdc.parse_scenario({
+            "name": "x", "start": dt.datetime(2026, 3, 20, tzinfo=dt.UTC), "duration_h": 1.0,
+            "step_s": 60.0,
+            "fleet": [{"name": "s", "kind": "sso", "altitude_km": 550.0, "ltan_h": 12.0}],
+            "workload": [{"name": "chat", "kind": "inference", "requests_per_s": 1.0,
+                          "flops_per_request": 1e12, "latency_slo_ms": 50.0}],
+        })

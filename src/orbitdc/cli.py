@@ -490,6 +490,10 @@ def compare(
                ("mean queueing (h)", lambda r: "-" if r["queueing_h_mean"] is None
                 else f"{r['queueing_h_mean']:.2f}"),
                ("work lost (EFLOP)", lambda r: f"{r['work_lost_flops'] / 1e18:,.2f}")]
+    for w in sc.workload:
+        if w.kind == "inference":
+            figures.append((f"{w.name}: within {w.latency_slo_ms:g} ms",
+                            lambda r, n=w.name: f"{r['inference'][n]['slo_attainment']:.3f}"))
     for label, fn in figures:
         table.add_row(label, *[str(fn(rows[n])) for n in names])
     out.print(table)

@@ -291,6 +291,8 @@ class Scenario(_Strict):
         _multiple_of_step("policy.step_s", self.policy.step_s, self.step_s,
                           ": jobs cannot be scheduled between steps")
         _unique("workload", [w.name for w in self.workload])
+        if any(w.kind == "inference" for w in self.workload) and not self.user_region:
+            raise ValueError("inference workloads serve user regions: add [[user_region]]")
         return self
 
     # --- derived quantities ---------------------------------------------------------------

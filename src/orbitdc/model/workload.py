@@ -30,12 +30,12 @@ from orbitdc.model._base import Name, Strict
 
 __all__ = ["POLICIES", "Policy", "Workload"]
 
-POLICIES = ("first-fit", "power-aware", "thermal-aware")
+POLICIES = ("first-fit", "power-aware", "thermal-aware", "latency-aware")
 
 
 class Workload(Strict):
     name: Name
-    kind: Literal["training", "batch"]
+    kind: Literal["training", "batch", "inference"]
     jobs: Annotated[int, Field(ge=1, le=100_000)] = 1
     arrival: Literal["at_start", "poisson"] = "at_start"
     rate_per_h: Annotated[float | None, Field(gt=0.0)] = None
@@ -46,9 +46,21 @@ class Workload(Strict):
     bandwidth_bps: Annotated[float, Field(ge=0.0)] = 0.0
     checkpoint_interval_h: Annotated[float | None, Field(gt=0.0)] = None
     checkpoint_s: Annotated[float, Field(ge=0.0)] = 0.0
+    #: Inference: peak requests per second over all user regions (shared by their weights,
+    #: following a daily profile that peaks at 20:00 local time), work per request, and the
+    #: round trip a request may take.
+    requests_per_s: Annotated[float | None, Field(gt=0.0)] = None
+    flops_per_request: Annotated[float | None, Field(gt=0.0)] = None
+    latency_slo_ms: Annotated[float | None, Field(gt=0.0)] = None
 
     @model_validator(mode="after")
     def _consistent(self):
+        if self.kind == "inference":
+            missing = [k for k in ("requests_per_s", "flops_per_request", "latency_slo_ms")
+                       if getattr(self, k) is None]
+            if missing:
+                raise ValueError(f"inference needs {', '.join(missing)}")
+            return self
         if (self.flops is None) == (self.parameters is None or self.tokens is None):
             raise ValueError("give flops, or parameters and tokens (work = 6 x parameters x "
                              "tokens), not both")
@@ -62,7 +74,7 @@ class Workload(Strict):
 
 
 class Policy(Strict):
-    name: Literal["first-fit", "power-aware", "thermal-aware"] = "first-fit"
+    name: Literal["first-fit", "power-aware", "thermal-aware", "latency-aware"] = "first-fit"
     step_s: Annotated[float | None, Field(gt=0.0)] = None
     mfu: Annotated[float, Field(gt=0.0, le=1.0)] = 0.4
     #: How far ahead the power-aware policy looks at a satellite's predicted capacity.

@@ -26,6 +26,8 @@ def make_jobs(scenario: Scenario) -> list[Job]:
     rng = np.random.default_rng([scenario.seed, 0x10B5])
     jobs: list[Job] = []
     for w in scenario.workload:
+        if w.kind == "inference":
+            continue
         if w.arrival == "poisson":
             gaps = rng.exponential(3600.0 / w.rate_per_h, size=w.jobs)
             submits = np.cumsum(gaps) - gaps[0]
@@ -78,9 +80,17 @@ def orchestrate(scenario: Scenario, results, policy: str | None = None):
     start_us = int(round(scenario.start.timestamp() * 1e6))
     up_t = (faults.column("start").cast(pa.int64()).to_numpy() - start_us) / 1e6
     groups, bandwidth = _groups(scenario, raw["fleet_index"], results.summary.get("network"))
+    inference = [w for w in scenario.workload if w.kind == "inference"]
+    per_acc = float(np.mean(flops[flops > 0])) if (flops > 0).any() else 1.0
+    demand = rates = None
+    if inference:
+        rates = _request_rates(scenario, inference, t)  # (W, K, R) requests/s
+        demand = sum(
+            rates[i].sum(axis=1) * w.flops_per_request for i, w in enumerate(inference)
+        ) / (per_acc * scenario.policy.mfu)
     res = schedule(t, capacity, groups, bandwidth, flops, jobs, (up_sat, up_t),
                    policy=policy, mfu=scenario.policy.mfu, horizon_s=scenario.policy.horizon_s,
-                   headroom=raw.get("headroom"))
+                   headroom=raw.get("headroom"), inference_demand=demand)
     table = _table(scenario, res.jobs, names)
     finished = [j for j in res.jobs if j.state == "finished"]
     states = {s: sum(j.state == s for j in res.jobs)
@@ -104,7 +114,60 @@ def orchestrate(scenario: Scenario, results, policy: str | None = None):
         "energy_kwh_per_exaflop": round(energy / (done / 1e18), 6) if energy and done else None,
         "unschedulable": [j.id for j in res.jobs if j.state == "unschedulable"],
     }
+    if inference:
+        section["inference"] = _inference_section(inference, rates, demand, res.inference_served,
+                                                  raw.get("rtt"), t)
     return table, section
+
+
+def _request_rates(scenario: Scenario, inference, t) -> np.ndarray:
+    """Requests per second (workloads, steps, regions): each workload's peak shared by the
+    regions' weights, on a daily profile 0.6 + 0.4 cos(2 pi (local hour - 20) / 24)."""
+    regions = scenario.user_region
+    weights = np.array([u.weight for u in regions], float)
+    share = weights / weights.sum() if weights.sum() > 0 else np.full(len(regions), 1 / len(regions))
+    utc_h = (scenario.start.hour + scenario.start.minute / 60.0 + t / 3600.0) % 24.0
+    local = (utc_h[:, None] + np.array([u.lon_deg for u in regions])[None, :] / 15.0) % 24.0
+    profile = 0.6 + 0.4 * np.cos(2.0 * np.pi * (local - 20.0) / 24.0)
+    return np.stack([w.requests_per_s * share[None, :] * profile for w in inference])
+
+
+def _inference_section(inference, rates, demand, served, rtt, t) -> dict:
+    """Served share, latency-objective attainment and round-trip percentiles per workload."""
+    k = t.size - 1
+    frac = np.where(demand[:k] > 0, served / np.maximum(demand[:k], 1e-300), 1.0)
+    dt = np.diff(t)
+    out = {}
+    for i, w in enumerate(inference):
+        req = rates[i][:k] * dt[:, None]  # requests in each step, per region
+        ok_req = req * frac[:, None]
+        if rtt is not None:
+            rt_times, rt = rtt
+            idx = np.clip(np.searchsorted(rt_times, t[:k], side="right") - 1, 0, rt.shape[0] - 1)
+            lat = rt[idx]  # (K-1, R) ms
+        else:
+            lat = np.full(req.shape, np.nan)
+        within = ok_req * (np.isfinite(lat) & (lat <= w.latency_slo_ms))
+        weights = ok_req[np.isfinite(lat)]
+        values = lat[np.isfinite(lat)]
+        total = float(req.sum())
+
+        def pct(q):
+            if weights.sum() <= 0:
+                return None
+            order = np.argsort(values)
+            cum = np.cumsum(weights[order]) / weights.sum()
+            return round(float(values[order][np.searchsorted(cum, q / 100.0)]), 3)
+
+        out[w.name] = {
+            "requests": round(total, 3),
+            "served_fraction": round(float(ok_req.sum() / total), 6) if total else None,
+            "slo_ms": w.latency_slo_ms,
+            "slo_attainment": round(float(within.sum() / total), 6) if total else None,
+            "rtt_ms_p50": pct(50),
+            "rtt_ms_p99": pct(99),
+        }
+    return out
 
 
 def _table(scenario, jobs, names) -> pa.Table:

@@ -25,7 +25,12 @@ fleet would in fact run cooler and store more energy.
 Policies (``POLICIES``): ``first-fit`` takes satellites in index order; ``power-aware`` ranks
 them by their predicted capacity over the next ``horizon_s`` (eclipses and battery are
 deterministic, so an operator knows them ahead) and prefers those that will keep running;
-``thermal-aware`` prefers the satellites furthest below their temperature limit now.
+``thermal-aware`` prefers the satellites furthest below their temperature limit now;
+``latency-aware`` serves inference before placing any gang (first-fit for the gangs).
+
+Inference is a demand in accelerators per step (requests x work per request / (peak x mfu)),
+served from the capacity left after gangs (latency-aware: before them); whether it meets its
+latency objective is decided by the network's round trip from each region.
 """
 
 from __future__ import annotations
@@ -69,6 +74,7 @@ class ScheduleResult:
     useful_acc_s: float  # work done (not lost) in accelerator-seconds at peak x mfu
     peak_allocation: np.ndarray  # (S,) most accelerators ever allocated on each satellite
     nameplate: np.ndarray  # (S,) accelerators each satellite has
+    inference_served: np.ndarray | None = None  # (K-1,) accelerators serving inference
 
 
 def _outlook(capacity: np.ndarray, k: int, horizon: int) -> np.ndarray:
@@ -97,6 +103,7 @@ def schedule(
     mfu: float = 0.4,
     horizon_s: float = 3600.0,
     headroom: np.ndarray | None = None,
+    inference_demand: np.ndarray | None = None,
 ) -> ScheduleResult:
     """Run the jobs over the steps ``t_s`` (K,) with ``capacity`` (S, K) accelerators per
     satellite. ``groups``: satellites that may share a gang, with the bandwidth their links
@@ -117,6 +124,7 @@ def schedule(
             j.state = "unschedulable"
     allocated = np.zeros(n_s, int)
     peak = np.zeros(n_s, int)
+    served = np.zeros(max(n_k - 1, 0))
     busy = avail = useful = 0.0
     for k in range(n_k - 1):
         t0, t1 = t_s[k], t_s[k + 1]
@@ -135,10 +143,21 @@ def schedule(
         group_order = list(range(len(groups)))
         if outlook is not None:
             group_order.sort(key=lambda i: (-float(outlook[groups[i]].max()), i))
+        # Latency-aware: inference takes its accelerators first, from the fullest satellites.
+        reserved = np.zeros(n_s, int)
+        demand = float(inference_demand[k]) if inference_demand is not None else 0.0
+        if policy == "latency-aware" and demand > 0:
+            need = int(np.ceil(demand - 1e-9))
+            for s in np.lexsort((np.arange(n_s), -(cap - allocated))):
+                take = int(min(max(cap[s] - allocated[s], 0), need))
+                reserved[s] = take
+                need -= take
+                if need <= 0:
+                    break
         for j in jobs:
             if j.state != "queued" or j.submit_s > t0:
                 continue
-            free = np.maximum(cap - allocated, 0)
+            free = np.maximum(cap - allocated - reserved, 0)
             for gi in group_order:
                 g, bw = groups[gi], group_bandwidth[gi]
                 ranked = _rank(policy, outlook, g)
@@ -168,6 +187,9 @@ def schedule(
                         allocated[s] += n
                     peak = np.maximum(peak, allocated)
                     break
+        if demand > 0:
+            leftover = float(np.maximum(capacity[:, k] - allocated, 0.0).sum())
+            served[k] = min(demand, leftover)
         # Advance running jobs.
         hits = up_sat[(up_t >= t0) & (up_t < t1)]
         hit = set(int(s) for s in hits)
@@ -210,4 +232,5 @@ def schedule(
         if j.placement:
             per_acc = float(np.mean([flops_per_acc[s] for s in j.placement]))
             useful += j.done_flops / max(mfu * per_acc, 1e-300)
-    return ScheduleResult(jobs, busy, avail, useful, peak, nameplate)
+    return ScheduleResult(jobs, busy, avail, useful, peak, nameplate,
+                          served if inference_demand is not None else None)

@@ -116,6 +116,8 @@ class RawRun:
     #: kelvin it is below its temperature limit.
     capacity: np.ndarray | None = None
     headroom: np.ndarray | None = None
+    #: User round trips (ms) to the nearest compute: times (n,) and (n, regions).
+    rtt: tuple[np.ndarray, np.ndarray] | None = None
     schedule_times: np.ndarray | None = None
 
 
@@ -617,6 +619,10 @@ def simulate_arrays(
         schedule_times=(
             times[(np.arange(n_t) % scenario.schedule_every == 0) | (np.arange(n_t) == n_t - 1)]
             if capacity_parts else None
+        ),
+        rtt=(
+            (np.asarray(network.times), np.vstack(network.rtt_ms))
+            if network is not None and network.rtt_ms else None
         ),
         network=(
             network.summary(scenario.routing_every * scenario.step_s)
