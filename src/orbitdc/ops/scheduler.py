@@ -24,7 +24,9 @@ fleet would in fact run cooler and store more energy.
 
 Policies (``POLICIES``): ``first-fit`` takes satellites in index order; ``power-aware`` ranks
 them by their predicted capacity over the next ``horizon_s`` (eclipses and battery are
-deterministic, so an operator knows them ahead) and prefers those that will keep running;
+deterministic, so an operator knows them ahead), prefers those that will keep running, and
+moves running gangs (through a checkpoint, at its cost) when their members' outlook is
+clearly worse than free satellites';
 ``thermal-aware`` prefers the satellites furthest below their temperature limit now;
 ``latency-aware`` serves inference before placing any gang (first-fit for the gangs).
 
@@ -62,6 +64,7 @@ class Job:
     saved_flops: float = 0.0
     lost_flops: float = 0.0
     checkpoints: int = 0
+    migrations: int = 0
     since_checkpoint_s: float = 0.0
     busy_acc_s: float = 0.0
 
@@ -89,6 +92,32 @@ def _rank(policy: str, score: np.ndarray | None, members: np.ndarray):
     if score is not None:
         return members[np.lexsort((members, -score[members]))]
     return members
+
+
+#: A gang moves only to satellites whose outlook beats its current members' by this much.
+MIGRATE_GAIN = 0.2
+
+
+def _plan(job, groups, bandwidth, order, free, policy, score) -> dict[int, int]:
+    """Where the policy would put ``job`` with ``free`` accelerators: {satellite: count}."""
+    for gi in order:
+        g, bw = groups[gi], bandwidth[gi]
+        ranked = _rank(policy, score, g)
+        if len(g) == 1 or bw < job.bandwidth_bps:
+            for s in ranked:
+                if free[s] >= job.accelerators:
+                    return {int(s): job.accelerators}
+            continue
+        plan: dict[int, int] = {}
+        need = job.accelerators
+        for s in ranked:
+            take = int(min(free[s], need))
+            if take > 0:
+                plan[int(s)] = take
+                need -= take
+            if need == 0:
+                return plan
+    return {}
 
 
 def schedule(
@@ -158,35 +187,40 @@ def schedule(
             if j.state != "queued" or j.submit_s > t0:
                 continue
             free = np.maximum(cap - allocated - reserved, 0)
-            for gi in group_order:
-                g, bw = groups[gi], group_bandwidth[gi]
-                ranked = _rank(policy, outlook, g)
-                single = len(g) == 1 or bw < j.bandwidth_bps
-                plan: dict[int, int] = {}
-                if single:
-                    for s in ranked:
-                        if free[s] >= j.accelerators:
-                            plan = {int(s): j.accelerators}
-                            break
-                else:
-                    need = j.accelerators
-                    for s in ranked:
-                        if need == 0:
-                            break
-                        take = int(min(free[s], need))
-                        if take > 0:
-                            plan[int(s)] = take
-                            need -= take
-                    if need > 0:
-                        plan = {}
-                if plan:
+            plan = _plan(j, groups, group_bandwidth, group_order, free, policy, outlook)
+            if plan:
+                j.placement = plan
+                j.state = "running"
+                j.start_s = float(t0)
+                for s, n in plan.items():
+                    allocated[s] += n
+                peak = np.maximum(peak, allocated)
+        # Power-aware: move a running gang, through a checkpoint, to satellites whose outlook
+        # is clearly better (ahead of an eclipse or an empty battery).
+        moved: dict[int, float] = {}
+        if policy == "power-aware":
+            for j in jobs:
+                if j.state != "running":
+                    continue
+                current = min(float(outlook[s]) for s in j.placement)
+                if current >= 1.0 - 1e-9:
+                    continue
+                for s, n in j.placement.items():
+                    allocated[s] -= n
+                free = np.maximum(cap - allocated - reserved, 0)
+                plan = _plan(j, groups, group_bandwidth, group_order, free, policy, outlook)
+                if plan and plan != j.placement and (
+                    min(float(outlook[s]) for s in plan) >= current + MIGRATE_GAIN
+                ):
                     j.placement = plan
-                    j.state = "running"
-                    j.start_s = float(t0)
-                    for s, n in plan.items():
-                        allocated[s] += n
-                    peak = np.maximum(peak, allocated)
-                    break
+                    j.migrations += 1
+                    j.checkpoints += 1
+                    j.saved_flops = j.done_flops
+                    j.since_checkpoint_s = 0.0
+                    moved[j.id] = j.checkpoint_s
+                for s, n in j.placement.items():
+                    allocated[s] += n
+                peak = np.maximum(peak, allocated)
         if demand > 0:
             leftover = float(np.maximum(capacity[:, k] - allocated, 0.0).sum())
             served[k] = min(demand, leftover)
@@ -207,7 +241,7 @@ def schedule(
                 j.done_flops = j.saved_flops
                 j.since_checkpoint_s = 0.0
                 continue
-            run_s = dt * pace
+            run_s = max(dt * pace - moved.get(j.id, 0.0), 0.0)
             if j.checkpoint_interval_s is not None and (
                 j.since_checkpoint_s + run_s >= j.checkpoint_interval_s
             ):
