@@ -131,5 +131,58 @@ def test_out_folder_with_foreign_files_is_not_overwritten(tmp_path):
     (out / "precious.txt").write_text("keep me")
     proc = _orbitdc("run", str(path), "--out", str(out), cwd=tmp_path)
     assert proc.returncode == 2
-    assert "not empty" in proc.stderr
+    assert "not an orbitdc run (precious.txt)" in proc.stderr
     assert (out / "precious.txt").read_text() == "keep me"
+
+
+def test_an_earlier_run_with_a_stranger_inside_is_not_replaced(tmp_path):
+    """A summary.json alone does not make a folder a run: the user's files stay."""
+    path = tmp_path / "s.toml"
+    path.write_text(GOOD)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.json").write_text("{}")
+    (out / "thesis.tex").write_text("keep me")
+    proc = _orbitdc("run", str(path), "--out", str(out), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert (out / "thesis.tex").read_text() == "keep me"
+    here = _orbitdc("run", str(path), "--out", ".", cwd=out)
+    assert here.returncode == 2 and "current folder" in here.stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [("raan0_deg = inf", "fleet.0.raan0_deg"), ("raan0_deg = nan", "fleet.0.raan0_deg")],
+)
+def test_inf_and_nan_are_refused(tmp_path, line, key):
+    text = GOOD.replace('kind = "walker"', f'kind = "walker"\n{line}', 1)
+    assert line in text
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    proc = _orbitdc("validate", str(path), cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert f"{path}: {key}" in proc.stderr
+
+
+def test_colliding_satellite_names_are_refused(tmp_path):
+    text = """
+name = "c"
+start = 2026-01-01T00:00:00Z
+duration_h = 1.0
+step_s = 60.0
+[[fleet]]
+name = "s"
+kind = "sso"
+altitude_km = 600.0
+ltan_h = 10.0
+count = 2
+[[fleet]]
+name = "s-0"
+kind = "sso"
+altitude_km = 700.0
+ltan_h = 10.0
+"""
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    proc = _orbitdc("validate", str(path), cwd=tmp_path)
+    assert proc.returncode == 2 and "collide" in proc.stderr

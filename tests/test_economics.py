@@ -236,3 +236,18 @@ def test_suncatcher_preset_reproduces_table_1(price, expected):
     data["economics"]["launch_usd_per_kg"] = price
     c = cost_section(orbitdc.parse_scenario(data))
     assert c["launched_power_usd_per_kw_year"] == pytest.approx(expected, rel=0.01)
+
+
+@pytest.mark.parametrize("change", [{"sat": {"accelerators": 0}}, {"econ": {"utilisation": 0.0}}])
+def test_a_fleet_that_delivers_nothing_is_costed_without_crashing(tmp_path, change):
+    sat = dict(SAT) | change.get("sat", {})
+    econ = dict(ECON) | change.get("econ", {})
+    c = cost_section(_scenario(sat=sat, econ=econ))
+    assert c["orbit_usd_per_accelerator_hour"] is None
+    assert c["break_even_launch_usd_per_kg"] is None
+    assert "no accelerator-hours" in c["break_even_note"]
+    assert c["tornado"] == []
+    res = orbitdc.run_to_directory(_scenario(sat=sat, econ=econ), tmp_path / "r")
+    del res
+    result = CliRunner().invoke(app, ["report", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output

@@ -230,6 +230,6 @@ def test_stations_report_data_per_day_from_their_coverage():
     res = orbitdc.simulate(sc)
     st = res.summary["fleet"]["stations"]["Madrid"]
     days = 1.0 / 24.0
-    assert st["downlink_gb_per_day"] == pytest.approx(
+    assert st["downlink_gigabytes_per_day"] == pytest.approx(
         st["coverage_min"] * 60 * 8e9 / 8e9 / days, rel=1e-5)
-    assert st["uplink_gb_per_day"] == pytest.approx(st["downlink_gb_per_day"] / 4, rel=1e-5)
+    assert st["uplink_gigabytes_per_day"] == pytest.approx(st["downlink_gigabytes_per_day"] / 4, rel=1e-5)

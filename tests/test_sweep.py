@@ -171,3 +171,26 @@ def test_lhs_and_random_designs_are_seeded_and_cover_the_axes(tmp_path):
     # Latin hypercube: one sample in each of 20 equal strata.
     assert sorted(np.floor((alt - 500.0) / 10.0).astype(int).tolist()) == list(range(20))
     assert {p["satellite.sat.radiator.area_m2"] for p in a} == {4.0, 6.0, 8.0, 10.0}
+
+
+def test_resume_refuses_another_sweep_and_out_must_be_a_folder(sweep_file, tmp_path):
+    out = tmp_path / "o"
+    spec = load_sweep(sweep_file)
+    run_sweep(spec, out, workers=1, stop_after=1)
+    other = sweep_file.with_name("other.toml")
+    other.write_text(sweep_file.read_text().replace("seed = 11", "seed = 12"))
+    result = CliRunner().invoke(app, ["sweep", str(other), "--out", str(out), "--resume"])
+    assert result.exit_code == 2 and "different sweep" in result.output
+    afile = tmp_path / "file.txt"
+    afile.write_text("x")
+    result = CliRunner().invoke(app, ["sweep", str(sweep_file), "--out", str(afile)])
+    assert result.exit_code == 2 and "not a folder" in result.output
+
+
+def test_a_seed_axis_sets_the_seed(tmp_path):
+    (tmp_path / "base.toml").write_text(BASE)
+    path = tmp_path / "s.toml"
+    path.write_text('base = "base.toml"\n[[axis]]\npath = "seed"\nvalues = [5, 6, 7]\n')
+    spec = load_sweep(path)
+    assert [v.seed for v in spec.variants()] == [5, 6, 7]
+    assert [spec.scenario_data(v)["seed"] for v in spec.variants()] == [5, 6, 7]

@@ -392,14 +392,16 @@ def _print_costs(sc, c: dict, simulated: bool) -> None:
                   "per accelerator-hour", _money(c["ground_usd_per_accelerator_hour"]))
     out.print(table)
     be = c["break_even_launch_usd_per_kg"]
+    ratio = c["orbit_to_ground_ratio"]
     lines = [
-        f"orbit / ground cost per delivered accelerator-hour: {c['orbit_to_ground_ratio']:.3f}"
+        "orbit / ground cost per delivered accelerator-hour: "
+        + (f"{ratio:.3f}" if ratio is not None else "n/a")
         + ("" if simulated else " (nameplate availability)"),
         "break-even launch price: "
-        + (f"${be:,.0f}/kg" if be is not None else "none: " + c["break_even_note"]),
+        + (f"${be:,.0f}/kg" if be is not None else c["break_even_note"]),
         f"launched power price (Suncatcher's metric): "
-        f"${c['launched_power_usd_per_kw_year']:,.0f} per kW-year; full orbit cost "
-        f"${c['orbit_usd_per_kw_year']:,.0f} per kW-year",
+        f"{_money(c['launched_power_usd_per_kw_year'])} per kW-year; full orbit cost "
+        f"{_money(c['orbit_usd_per_kw_year'])} per kW-year",
         f"carbon: launch {c['carbon']['orbit_launch_t_co2']:,.1f} t CO2 against grid "
         f"{c['carbon']['ground_grid_t_co2']:,.1f} t CO2 over the lifetime",
     ]

@@ -73,7 +73,8 @@ def cost_section(scenario: Scenario, results=None) -> dict:
         res = tco(items, econ)
     except ValueError as exc:
         raise ScenarioError(scenario.source, [("economics.accelerator_usd", str(exc))]) from None
-    be = break_even_launch_price(items, econ)
+    delivers = res.orbit_hours > 0 and res.ground_hours > 0
+    be = break_even_launch_price(items, econ) if delivers else None
     kw_years = res.array_kw * econ.lifetime_years
     launched = launched_power_price(res.launched_mass_kg, res.array_kw, econ.lifetime_years,
                                     econ.launch_usd_per_kg)
@@ -101,8 +102,11 @@ def cost_section(scenario: Scenario, results=None) -> dict:
         "replacement_years": _r(res.replacement_years),
         "break_even_launch_usd_per_kg": _r(be, 2) if be is not None else None,
         "break_even_note": (
-            "orbit is dearer than the ground even with free launch" if be is None
-            else ("orbit is cheaper at any launch price" if math.isinf(be) else None)
+            "no accelerator-hours are delivered (no accelerators, or utilisation 0)"
+            if not delivers
+            else "orbit is dearer than the ground even with free launch" if be is None
+            else ("orbit is cheaper than the ground at any launch price" if math.isinf(be)
+                  else None)
         ),
         "launch_price_sweep": [
             {"launch_usd_per_kg": p, "orbit_usd_per_accelerator_hour": _r(o),
@@ -112,7 +116,7 @@ def cost_section(scenario: Scenario, results=None) -> dict:
         "tornado": [
             {"input": path, "low": _r(lo), "high": _r(hi), "ratio_at_low": _r(rl),
              "ratio_at_high": _r(rh)}
-            for path, lo, hi, rl, rh in tornado(items, econ)
+            for path, lo, hi, rl, rh in (tornado(items, econ) if delivers else [])
         ],
         "carbon": {
             "orbit_launch_t_co2": _r(res.orbit_co2_t, 3),

@@ -84,6 +84,8 @@ class TcoResult:
 
     @property
     def ratio(self) -> float:
+        if not (math.isfinite(self.orbit_usd_per_hour) and math.isfinite(self.ground_usd_per_hour)):
+            return math.nan
         return self.orbit_usd_per_hour / self.ground_usd_per_hour
 
 
@@ -280,9 +282,10 @@ def tornado(items, econ):
     for path, lo, hi in TORNADO:
         if path == "accelerator_usd":
             base = econ.accelerator_usd
-            if base is None:
-                base = items[0].satellite.accelerator.price_usd if items else None
-            if base is None:
+            prices = {i.satellite.accelerator.price_usd for i in items}
+            if base is None and len(prices) == 1:
+                base = prices.pop()
+            if base is None:  # types with different prices: one override cannot vary them
                 continue
         else:
             obj = econ.ground if path.startswith("ground.") else econ

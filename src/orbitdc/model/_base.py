@@ -14,4 +14,6 @@ Name = Annotated[str, Field(min_length=1, max_length=64, pattern=NAME_PATTERN)]
 class Strict(BaseModel):
     """Unknown keys are errors; models are immutable once validated."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False
+    )

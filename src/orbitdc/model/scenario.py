@@ -54,6 +54,8 @@ MIN_ALTITUDE_KM = 150.0
 #: used and the conical shadow model's Earth disk becomes tiny.
 MAX_ALTITUDE_KM = 100_000.0
 
+#: Most steps a run may have (a year at 0.3 s).
+MAX_STEPS = 100_000_000
 #: With ``[output] satellites = "auto"``, fleets larger than this record this many satellites.
 AUTO_RECORD_LIMIT = 100
 
@@ -296,6 +298,16 @@ class Scenario(_Strict):
         return self
 
     # --- derived quantities ---------------------------------------------------------------
+    @model_validator(mode="after")
+    def _sizes(self):
+        steps = self.duration_s / self.step_s
+        if steps > MAX_STEPS:
+            raise ValueError(
+                f"{steps:.3g} steps ({self.duration_h:g} h at {self.step_s:g} s) is more than "
+                f"{MAX_STEPS:,}: use a longer step_s"
+            )
+        return self
+
     @property
     def duration_s(self) -> float:
         return self.duration_h * 3600.0
@@ -460,6 +472,12 @@ def parse_scenario(
                 (f"fleet.{i}.satellite", f"no satellite type named {fleet.satellite!r}; "
                  f"defined: {defined}")
             )
+    if not problems:
+        names = scenario.satellite_names
+        if len(set(names)) != len(names):
+            dup = sorted({n for n in names if names.count(n) > 1})
+            problems.append(("fleet", f"satellite names collide ({', '.join(dup[:3])}): fleets "
+                             "are numbered <fleet>-<index>, so rename a fleet"))
     fleets = {f.name: f for f in scenario.fleet}
     for i, isl in enumerate(scenario.network.isl):
         key = f"network.isl.{i}"
@@ -511,7 +529,7 @@ def load_scenario(path: str | Path) -> Scenario:
     except OSError as exc:
         raise ScenarioError(source, [("", f"cannot read: {exc.strerror or exc}")]) from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8-sig"))  # a byte-order mark is harmless
     except UnicodeDecodeError:
         raise ScenarioError(source, [("", "not a UTF-8 text file")]) from None
     except tomllib.TOMLDecodeError as exc:

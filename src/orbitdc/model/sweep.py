@@ -171,9 +171,9 @@ class Sweep:
             columns = [a.at(q[:, k]) for k, a in enumerate(spec.axis)]
             points = [{a.path: columns[k][i] for k, a in enumerate(spec.axis)}
                       for i in range(spec.samples)]
-        base_seed = int(self.base.seed)
         out = []
         for i, p in enumerate(points):
+            base_seed = int(p.get("seed", self.base.seed))
             for rep in range(spec.repetitions):
                 seed = base_seed if rep == 0 else int(
                     np.random.SeedSequence([spec.seed, i, rep]).generate_state(1, np.uint64)[0]
@@ -186,7 +186,7 @@ class Sweep:
         data = _copy(self.base_data)
         for path, value in variant.params.items():
             _set(data, path, value)
-        data["seed"] = variant.seed
+        data["seed"] = variant.seed  # a "seed" axis sets it (see variants())
         return data
 
 
@@ -252,6 +252,8 @@ def parse_sweep(data: dict, *, source: str = "<sweep>", base_dir: Path | None = 
             raise ScenarioError(source, [("base", exc.args[0])]) from None
     else:
         base_path = base_dir / spec.base
+        if not base_path.is_file():
+            raise ScenarioError(source, [("base", f"no scenario file {base_path}")])
     base = load_scenario(base_path)
     sweep = Sweep(spec, base, source)
     problems = []
@@ -272,6 +274,9 @@ def parse_sweep(data: dict, *, source: str = "<sweep>", base_dir: Path | None = 
             if bad:
                 problems.append((f"axis.{i}.values", f"{axis.path} takes a {want}; got "
                                  f"{', '.join(repr(v) for v in bad[:3])}"))
+        elif values is not None and want is None and len({_kind(v) for v in values}) > 1:
+            problems.append((f"axis.{i}.values", f"{axis.path}: values of one type, please; got "
+                             f"{', '.join(sorted({_kind(v) for v in values}))}"))
         elif values is None and want not in (None, "number"):
             problems.append((f"axis.{i}.distribution", f"{axis.path} takes a {want}, not a number"))
     if problems:

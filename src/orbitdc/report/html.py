@@ -67,6 +67,8 @@ def _load(run_dir: Path):
         summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ReportError(f"{run_dir}/summary.json: unreadable: {exc}") from None
+    if not isinstance(summary, dict):
+        raise ReportError(f"{run_dir}: summary.json is not an orbitdc summary")
     version = str(summary.get("orbitdc_version", ""))
     if version.split(".")[:1] != __version__.split(".")[:1] or "kpis" not in summary:
         raise ReportError(
@@ -257,6 +259,8 @@ def _costs(econ):
                              mode="lines", name="ground $/h", line={"dash": "dash"}), row=1, col=2)
     tornado = econ["tornado"][:8][::-1]
     base = econ["orbit_to_ground_ratio"]
+    if base is None:
+        tornado = []
     for key, color in (("ratio_at_low", "#457b9d"), ("ratio_at_high", "#e63946")):
         fig.add_trace(go.Bar(y=[t["input"] for t in tornado],
                              x=[t[key] - base for t in tornado], base=base, orientation="h",
@@ -330,10 +334,11 @@ def build_report(run_dir: str | Path) -> str:
     econ = summary.get("economics")
     if econ:
         be = econ["break_even_launch_usd_per_kg"]
-        rows = [("orbit / ground per accelerator-hour", econ["orbit_to_ground_ratio"]),
+        lp = econ["launched_power_usd_per_kw_year"]
+        rows = [("orbit / ground per accelerator-hour", econ["orbit_to_ground_ratio"] or "n/a"),
                 ("break-even launch price", f"${be:,.0f}/kg" if be is not None
                  else econ["break_even_note"]),
-                ("launched power price", f"${econ['launched_power_usd_per_kw_year']:,.0f}/kW-yr")]
+                ("launched power price", f"${lp:,.0f}/kW-yr" if lp is not None else "n/a")]
         sections.append(("Cost", _table(rows), _costs(econ)))
     return _page(summary, sections)
 
@@ -370,6 +375,10 @@ def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     text = build_report(run_dir)
     path = Path(out) if out is not None else Path(run_dir) / "report.html"
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path

@@ -249,11 +249,11 @@ def _summary(scenario: Scenario, raw: RawRun, per_sat: dict[str, np.ndarray]) ->
                     _union_minutes(start[mask], end[mask]) * 60.0 / duration_s
                 ),
                 "passes": int(mask.sum()),
-                "downlink_gb_per_day": _num(
+                "downlink_gigabytes_per_day": _num(
                     _union_minutes(start[mask], end[mask]) * 60.0
                     * scenario.ground_station[g].downlink_bps / 8e9 / (duration_s / 86400.0)
                 ),
-                "uplink_gb_per_day": _num(
+                "uplink_gigabytes_per_day": _num(
                     _union_minutes(start[mask], end[mask]) * 60.0
                     * scenario.ground_station[g].uplink_bps / 8e9 / (duration_s / 86400.0)
                 ),
@@ -594,13 +594,20 @@ def run_to_directory(
 
 def _atomic_directory(out_dir: Path, fill: Callable[[Path], None]) -> Path:
     out_dir = out_dir.absolute()
+    cwd = Path.cwd().absolute()
+    if out_dir == cwd or out_dir in cwd.parents:
+        raise OutputError(f"{out_dir}: is the current folder or holds it; choose a folder "
+                          "inside it for --out")
     if out_dir.exists():
         if not out_dir.is_dir():
             raise OutputError(f"{out_dir}: exists and is not a folder")
         content = {p.name for p in out_dir.iterdir()}
-        if content and "summary.json" not in content:
+        # Replace only an earlier run: a folder holding orbitdc's files and nothing else.
+        foreign = sorted(content - set(OUTPUT_FILES))
+        if content and ("summary.json" not in content or foreign):
+            shown = ", ".join(foreign[:3]) + (" ..." if len(foreign) > 3 else "")
             raise OutputError(
-                f"{out_dir}: folder is not empty and holds no orbitdc run; "
+                f"{out_dir}: folder holds files that are not an orbitdc run ({shown}); "
                 "choose another --out or empty it"
             )
     parent = out_dir.parent

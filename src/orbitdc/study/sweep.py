@@ -12,6 +12,8 @@ fails as ``failed``; neither stops the sweep.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 import time
@@ -101,8 +103,15 @@ def _client(scheduler: str | None, workers: int | None):
     n = workers or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                        else os.cpu_count() or 1)
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=50)
+                           dashboard_address=":0", silence_logs=50)
     return Client(cluster), cluster
+
+
+def _fingerprint(sweep: Sweep) -> str:
+    """What identifies a sweep's variants: its spec and its base scenario's data."""
+    text = json.dumps([sweep.spec.model_dump(mode="json"), sweep.base.model_dump(mode="json")],
+                      sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _part(parts: Path, index: int) -> Path:
@@ -165,12 +174,29 @@ def run_sweep(
 
     out = Path(out_dir)
     parts = out / "parts"
+    if out.exists() and not out.is_dir():
+        raise SweepOutputError(f"{out}: exists and is not a folder")
     if out.exists() and any(out.iterdir()) and not resume:
         raise SweepOutputError(
             f"{out}: folder is not empty; use --resume to continue a sweep there, or another "
             "--out"
         )
-    parts.mkdir(parents=True, exist_ok=True)
+    fingerprint = _fingerprint(sweep)
+    stamp = out / "sweep.json"
+    if resume and stamp.is_file():
+        if json.loads(stamp.read_text(encoding="utf-8")).get("fingerprint") != fingerprint:
+            raise SweepOutputError(
+                f"{out}: holds a different sweep (its file, base scenario or seed changed); "
+                "resume it with the same sweep file, or use another --out"
+            )
+    elif resume and out.exists() and any(out.iterdir()):
+        raise SweepOutputError(f"{out}: is not a sweep folder (no sweep.json)")
+    try:
+        parts.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(json.dumps({"fingerprint": fingerprint, "source": sweep.source}) + "\n",
+                         encoding="utf-8")
+    except OSError as exc:
+        raise SweepOutputError(f"{out}: cannot create the folder: {exc.strerror or exc}") from None
     done = {int(p.stem.split("-")[1]) for p in parts.glob("variant-*.parquet")}
     variants = [v for v in sweep.variants() if v.index not in done]
     total = len(done) + len(variants)
