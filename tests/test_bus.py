@@ -510,3 +510,29 @@ def test_fleets_with_and_without_a_bus_share_a_run():
     detail = res.summary["satellites_detail"]
     assert detail["plain-0"]["energy_generated_kwh"] is None
     assert detail["s"]["energy_generated_kwh"] > 0
+
+
+DECAYING = """DECAY
+1 99999U 25001A   26001.00000000  .05000000  00000-0  50000-2 0  9994
+2 99999  51.6000 140.0000 0005000 100.0000 260.0000 16.30000000000109
+"""
+
+
+def test_a_decayed_satellite_stops_counting():
+    """A satellite that decays (SGP4 error) after ~22.6 h of a 240 h run: its sunlit fraction
+    is over the time it flew, its dead bus draws nothing and is not 'throttled'."""
+    sc = _scenario(copy.deepcopy(BASE) | {"accelerators": 1},
+                   fleet={"name": "d", "kind": "elements", "tle": DECAYING, "satellite": "sat"},
+                   start=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), duration_h=240.0, step_s=60.0,
+                   output={"every_s": 600.0})
+    res = orbitdc.simulate(sc)
+    assert any("SGP4 error" in w for w in res.summary["warnings"])
+    d = res.summary["satellites_detail"]["d"]
+    assert 0.5 < d["sunlit_fraction"] < 0.75  # a 51.6 deg LEO orbit, not diluted by dead time
+    assert d["hours_throttled_power"] == 0.0
+    assert d["compute_available_mean"] < 0.15
+    # Energy closes and the dead bus does not drain the battery.
+    b = res.summary["bus"]
+    balance = (b["energy_used_kwh"] + b["battery_change_kwh"] + b["energy_losses_kwh"]
+               + b["energy_curtailed_kwh"])
+    assert balance == pytest.approx(b["energy_generated_kwh"], abs=5e-6)

@@ -202,6 +202,8 @@ class BusInputs:
     rad_t_s: np.ndarray
     proton_flux: np.ndarray  # (S, C)
     gcr_flux: np.ndarray  # (S, C)
+    #: False once a satellite has decayed (SGP4 error): its bus is off from then on.
+    alive: np.ndarray | None = None
 
 
 def _upsets(rate: np.ndarray, t: np.ndarray, state: BusState, seed: int, sat_index):
@@ -316,21 +318,24 @@ def run_bus(
     unserved = np.empty((n_k - 1, n_s))
     hot_all = np.empty((n_k - 1, n_s), bool)
     bat, temp = s.battery_wh, s.temperature_k
+    alive_t = (np.ones((n_k, n_s), bool) if inp.alive is None
+               else np.ascontiguousarray(inp.alive.T))
     for k in range(n_k - 1):
         battery[k] = bat
         temperature[k] = temp
+        alive = alive_t[k] & alive_t[k + 1]
         # Heat: at or above the limit, compute only what the radiator rejects at the limit.
-        hot = temp >= p.t_max_k
-        want = demand * np.minimum(share_t[k], np.where(hot, u_hot_t[k], 1.0))
+        hot = (temp >= p.t_max_k) & alive
+        want = demand * np.minimum(share_t[k], np.where(hot, u_hot_t[k], 1.0)) * alive
         step = power.power_step(
             dt[k], gen_t[k], bat, p.capacity_wh, p.min_soc, p.charge_eff,
-            p.discharge_eff, p.bus_w, p.n_acc, p.acc_idle_w, p.acc_load_w, want,
+            p.discharge_eff, p.bus_w * alive, p.n_acc, p.acc_idle_w, p.acc_load_w, want,
         )
         served_w = step.load_w - step.bus_unserved_wh * 3600.0 / dt[k]
         heat_in = served_w + step.losses_wh * 3600.0 / dt[k] + env_t[k]
-        temp = thermal.step_temperature(
+        temp = np.where(alive, thermal.step_temperature(
             temp, heat_in, p.heat_capacity, p.rad_area_m2, p.emissivity, dt[k]
-        )
+        ), temp)
         bat = step.battery_wh
         load[k] = step.load_w
         util[k] = step.utilisation

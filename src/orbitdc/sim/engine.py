@@ -209,9 +209,14 @@ class _Flight:
         g_umb = earth_r - sun_r - sep
         r2 = np.einsum("skj,skj->sk", r, r)
         v2 = np.einsum("skj,skj->sk", v, v)
-        speed = np.sqrt(np.nanmax(v2, axis=1))
-        radius_min = np.sqrt(np.nanmin(r2, axis=1))
-        radius_max = np.sqrt(np.nanmax(r2, axis=1))
+        # Satellites that decayed before the chunk have no finite sample: fill, no warning.
+        alive_any = np.isfinite(r2).any(axis=1)
+        speed = np.sqrt(np.where(alive_any, np.nanmax(np.where(np.isfinite(v2), v2, -1.0),
+                                                      axis=1), 0.0).clip(0.0))
+        radius_min = np.sqrt(np.where(alive_any, np.min(np.where(np.isfinite(r2), r2, np.inf),
+                                                        axis=1), 1.0))
+        radius_max = np.sqrt(np.where(alive_any, np.max(np.where(np.isfinite(r2), r2, -np.inf),
+                                                        axis=1), 1.0))
         # |d(angle)/dt| <= 1.5 v / r bounds how fast the shadow-cone margins change; their
         # second derivative is bounded by (v / r)^2 / sin(sep) with sep >= the Earth's apparent
         # radius minus the Sun's where it matters (near zero): 10 (v / r)^2 covers up to GEO.
@@ -334,7 +339,8 @@ class _Flight:
             gcr_flux=radiation.gcr_flux(r_ecef, radius_c),
         )
         bad = np.isnan(radius)
-        if bad.any():  # decayed satellites: no sunlight, no environment
+        inputs.alive = ~bad
+        if bad.any():  # decayed satellites: no sunlight, no environment, no bus
             for name in ("lit", "incidence", "cos_sun_zenith"):
                 getattr(inputs, name)[bad] = 0.0
             inputs.radius_km = np.where(bad, 1e9, radius)

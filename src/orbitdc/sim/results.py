@@ -142,7 +142,11 @@ def _per_satellite(raw: RawRun, duration_s: float) -> dict[str, np.ndarray]:
     umbra_s, eclipses, longest = sums("umbra", n_s)
     penumbra_s, _, _ = sums("penumbra", n_s)
     # The occulted fraction rises symmetrically across a penumbra, so its mean there is 1/2.
-    sunlit = 1.0 - (umbra_s + 0.5 * penumbra_s) / duration_s
+    # Over the time each satellite flew: a decayed one's figures stop with it.
+    flown_s = np.full(n_s, duration_s)
+    for sat, (_, t_err) in raw.sgp4_errors.items():
+        flown_s[sat] = max(min(t_err, duration_s), 1e-9)
+    sunlit = 1.0 - (umbra_s + 0.5 * penumbra_s) / flown_s
     out = {
         "sunlit_fraction": sunlit,
         "eclipses": eclipses,
