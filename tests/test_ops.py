@@ -63,8 +63,11 @@ def test_conservation(data, n_sat, n_steps, n_jobs, policy):
     groups = [np.arange(n_sat)] if together else [np.array([s]) for s in range(n_sat)]
     headroom = np.array(data.draw(st.lists(st.floats(-20.0, 80.0), min_size=n_sat,
                                            max_size=n_sat)))[:, None] * np.ones(n_steps)
+    f_sat = np.array(data.draw(st.lists(st.integers(0, n_sat - 1), max_size=4)), int)
+    f_t = np.array([data.draw(st.floats(0.0, t[-1])) for _ in f_sat])
     res = schedule(t, cap, groups, [1e12] * len(groups), np.full(n_sat, 1e14), jobs,
-                   (up_sat, up_t), policy=policy, mfu=0.5, headroom=headroom)
+                   (up_sat, up_t), policy=policy, mfu=0.5, headroom=headroom,
+                   failures=(f_sat, f_t))
     assert sorted(j.id for j in res.jobs) == list(range(n_jobs))
     for j in res.jobs:
         assert j.state in STATES
@@ -72,8 +75,10 @@ def test_conservation(data, n_sat, n_steps, n_jobs, policy):
         if j.state == "finished":
             assert j.submit_s <= j.start_s <= j.end_s
             assert j.done_flops == pytest.approx(j.work_flops, rel=1e-9)
-        if j.state in ("queued", "unschedulable"):
+        if j.state == "unschedulable" or (j.state == "queued" and not j.requeues):
             assert not j.placement and j.done_flops == 0.0
+        if j.state == "queued":
+            assert not j.placement
         if j.placement:
             assert sum(j.placement.values()) == j.accelerators
     assert np.all(res.peak_allocation <= res.nameplate)
@@ -217,3 +222,15 @@ def test_inference_needs_user_regions():
             "workload": [{"name": "chat", "kind": "inference", "requests_per_s": 1.0,
                           "flops_per_request": 1e12, "latency_slo_ms": 50.0}],
         })
+
+
+def test_a_hard_failure_sends_a_gang_back_to_the_queue():
+    t = np.arange(0.0, 3601.0, 60.0)
+    cap = np.full((2, t.size), 4.0)
+    job = Job(0, "w", "training", 0.0, 4, 4 * 1e14 * 0.4 * 2400.0, 600.0, 0.0)
+    res = schedule(t, cap, [np.array([0]), np.array([1])], [0.0, 0.0], np.full(2, 1e14), [job],
+                   (np.array([]), np.array([])), failures=(np.array([0]), np.array([900.0])))
+    assert job.requeues == 1
+    assert job.placement == {1: 4}  # re-placed on the healthy satellite
+    assert job.lost_flops > 0 and job.state == "finished"
+    assert res.peak_allocation[0] <= 4

@@ -90,7 +90,8 @@ def orchestrate(scenario: Scenario, results, policy: str | None = None):
         ) / (per_acc * scenario.policy.mfu)
     res = schedule(t, capacity, groups, bandwidth, flops, jobs, (up_sat, up_t),
                    policy=policy, mfu=scenario.policy.mfu, horizon_s=scenario.policy.horizon_s,
-                   headroom=raw.get("headroom"), inference_demand=demand)
+                   headroom=raw.get("headroom"), inference_demand=demand,
+                   failures=_hard_failures(scenario, capacity, t))
     table = _table(scenario, res.jobs, names)
     finished = [j for j in res.jobs if j.state == "finished"]
     states = {s: sum(j.state == s for j in res.jobs)
@@ -113,11 +114,30 @@ def orchestrate(scenario: Scenario, results, policy: str | None = None):
         if any(j.start_s is not None for j in res.jobs) else None,
         "energy_kwh_per_exaflop": round(energy / (done / 1e18), 6) if energy and done else None,
         "unschedulable": [j.id for j in res.jobs if j.state == "unschedulable"],
+        "requeued_by_hard_failures": sum(j.requeues for j in res.jobs),
+        "migrations": sum(j.migrations for j in res.jobs),
     }
     if inference:
         section["inference"] = _inference_section(inference, rates, demand, res.inference_served,
                                                   raw.get("rtt"), t)
     return table, section
+
+
+def _hard_failures(scenario: Scenario, capacity, t):
+    """Accelerators that fail for good, at the cost model's ``failure_rate_per_year``: each
+    accelerator's lifetime is exponential, drawn from the scenario's seed."""
+    rate = scenario.economics.failure_rate_per_year / (365.25 * 86400.0)
+    if rate <= 0 or capacity is None:
+        return None
+    rng = np.random.default_rng([scenario.seed, 0xFA11])
+    nameplate = np.floor(capacity.max(axis=1) + 1e-9).astype(int)
+    sats, times = [], []
+    for s, n in enumerate(nameplate):
+        life = rng.exponential(1.0 / rate, size=n)
+        hit = life[life < t[-1]]
+        sats += [s] * hit.size
+        times += list(hit)
+    return np.array(sats, int), np.array(times, float)
 
 
 def _request_rates(scenario: Scenario, inference, t) -> np.ndarray:

@@ -14,7 +14,8 @@ Rules (deterministic; ties broken by job id, then satellite index):
   runs at the pace of its slowest member); with no capacity, it stalls.
 - Every ``checkpoint_interval`` of running time it stops for ``checkpoint_s`` to checkpoint.
 - An upset on a member satellite rolls the job back to its last checkpoint; the work since is
-  recorded as lost.
+  recorded as lost. A hard failure removes an accelerator for good; a gang that no longer fits
+  goes back to the queue from its last checkpoint.
 - A job that could never fit (more accelerators than any group has) is ``unschedulable``.
 - At the end every job is in exactly one state: ``finished``, ``running``, ``queued`` or
   ``unschedulable``.
@@ -65,6 +66,7 @@ class Job:
     lost_flops: float = 0.0
     checkpoints: int = 0
     migrations: int = 0
+    requeues: int = 0
     since_checkpoint_s: float = 0.0
     busy_acc_s: float = 0.0
 
@@ -133,6 +135,7 @@ def schedule(
     horizon_s: float = 3600.0,
     headroom: np.ndarray | None = None,
     inference_demand: np.ndarray | None = None,
+    failures: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> ScheduleResult:
     """Run the jobs over the steps ``t_s`` (K,) with ``capacity`` (S, K) accelerators per
     satellite. ``groups``: satellites that may share a gang, with the bandwidth their links
@@ -151,6 +154,13 @@ def schedule(
             for g, bw in zip(groups, group_bandwidth))
         if not fits:
             j.state = "unschedulable"
+    capacity = np.array(capacity, float, copy=True)
+    failed = np.zeros(n_s, int)
+    f_sat, f_t = (np.asarray(failures[0], int), np.asarray(failures[1], float)) if failures \
+        else (np.empty(0, int), np.empty(0))
+    if f_sat.size:  # lost for good: fewer accelerators from the failure on
+        for s_, t_ in zip(f_sat, f_t):
+            capacity[s_, t_s > t_] = np.maximum(capacity[s_, t_s > t_] - 1.0, 0.0)
     allocated = np.zeros(n_s, int)
     peak = np.zeros(n_s, int)
     served = np.zeros(max(n_k - 1, 0))
@@ -227,6 +237,20 @@ def schedule(
         # Advance running jobs.
         hits = up_sat[(up_t >= t0) & (up_t < t1)]
         hit = set(int(s) for s in hits)
+        # Hard failures in this step: gangs that no longer fit go back to the queue.
+        for s in f_sat[(f_t >= t0) & (f_t < t1)]:
+            failed[s] += 1
+            left = max(int(nameplate[s]) - int(failed[s]), 0)
+            for j in jobs:
+                if j.state == "running" and allocated[s] > left and s in j.placement:
+                    for m, n in j.placement.items():
+                        allocated[m] -= n
+                    j.lost_flops += j.done_flops - j.saved_flops
+                    j.done_flops = j.saved_flops
+                    j.since_checkpoint_s = 0.0
+                    j.placement = {}
+                    j.state = "queued"
+                    j.requeues += 1
         for j in jobs:
             if j.state != "running":
                 continue
