@@ -179,6 +179,18 @@ def _print_summary(results: Results, out_dir: Path) -> None:
             if v["rtt_ms_p50"] is not None:
                 table.add_row(f"round trip {region} (p50 / p99)",
                               f"{v['rtt_ms_p50']:.1f} / {v['rtt_ms_p99']:.1f} ms")
+    jobs = s.get("jobs")
+    if jobs is not None:
+        table.add_section()
+        st = jobs["states"]
+        table.add_row(f"jobs finished / running / queued ({jobs['policy']})",
+                      f"{st['finished']} / {st['running']} / {st['queued']}"
+                      + (f" (+{st['unschedulable']} unschedulable)" if st["unschedulable"] else ""))
+        table.add_row("goodput", f"{jobs['goodput_accelerator_hours']:,.0f} accelerator-hours")
+        table.add_row("utilisation of available accelerators", f"{jobs['utilisation']:.3f}")
+        for name, inf in jobs.get("inference", {}).items():
+            table.add_row(f"{name}: served / within {inf['slo_ms']:g} ms",
+                          f"{inf['served_fraction']:.3f} / {inf['slo_attainment']:.3f}")
     bus = s.get("bus")
     if bus is not None:
         table.add_section()
