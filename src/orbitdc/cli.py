@@ -225,7 +225,7 @@ def run(
         typer.Option(min=1, help="Worker processes (default: all CPUs for large runs)."),
     ] = None,
 ) -> None:
-    """Simulate a scenario and write summary.json and Parquet tables to --out."""
+    """Simulate a scenario; write summary.json, Parquet tables and report.html to --out."""
     _run(scenario, out_dir, workers)
 
 
@@ -542,7 +542,7 @@ def parts(
     ] = None,
     sources: Annotated[bool, typer.Option(help="Show where every figure comes from.")] = False,
 ) -> None:
-    """List the hardware catalogue (use the names in [satellite.*] tables)."""
+    """List the hardware catalogue (its names go in satellite types and parts)."""
     if kind is not None and kind not in PART_KINDS:
         raise ScenarioError("--kind", [("", f"unknown kind {kind!r}; one of {', '.join(PART_KINDS)}")])
     catalogue = shipped_catalogue()
