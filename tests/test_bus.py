@@ -536,3 +536,27 @@ def test_a_decayed_satellite_stops_counting():
     balance = (b["energy_used_kwh"] + b["battery_change_kwh"] + b["energy_losses_kwh"]
                + b["energy_curtailed_kwh"])
     assert balance == pytest.approx(b["energy_generated_kwh"], abs=5e-6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    gen=st.floats(0.0, 5000.0), capacity=st.floats(0.0, 3000.0), soc0=st.floats(0.0, 1.0),
+    min_soc=st.floats(0.0, 0.9), eff_c=st.floats(0.5, 1.0), eff_d=st.floats(0.5, 1.0),
+    bus_w=st.floats(0.0, 2000.0), n_acc=st.integers(0, 8), idle=st.floats(0.0, 200.0),
+    extra=st.floats(0.0, 800.0), demand=st.floats(0.0, 1.0), dt_s=st.floats(1.0, 600.0),
+)
+def test_fast_power_step_matches_the_reference(gen, capacity, soc0, min_soc, eff_c, eff_d, bus_w,
+                                              n_acc, idle, extra, demand, dt_s):
+    one = np.ones(1)
+    bat = one * soc0 * capacity
+    ref = power.power_step(dt_s, one * gen, bat, one * capacity, one * min_soc, one * eff_c,
+                           one * eff_d, one * bus_w, one * n_acc, one * idle,
+                           one * (idle + extra), one * demand)
+    consts = power.PowerConstants(one * capacity, one * min_soc, one * eff_c, one * eff_d,
+                                  one * n_acc, one * idle, one * (idle + extra))
+    b, load, u, curt, loss, unsrv, served = power.power_step_fast(
+        dt_s, one * gen, bat, one * bus_w, one * demand, consts)
+    for got, want in ((b, ref.battery_wh), (load, ref.load_w), (u, ref.utilisation),
+                      (curt, ref.curtailed_wh), (loss, ref.losses_wh),
+                      (unsrv, ref.bus_unserved_wh)):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)

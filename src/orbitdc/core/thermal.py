@@ -89,12 +89,14 @@ def step_temperature(t_k, heat_in_w, capacity_j_per_k, area_m2, emissivity, dt_s
     monotonically; a start at the larger of T0 and the equilibrium guarantees it)."""
     k = emissivity * STEFAN_BOLTZMANN_W_PER_M2_K4 * area_m2
     c_dt = capacity_j_per_k / dt_s
-    rhs = c_dt * t_k + heat_in_w + k * sink_k**4
-    t = np.maximum(t_k, ((heat_in_w + k * sink_k**4) / k) ** 0.25)
+    q = heat_in_w + k * sink_k**4
+    rhs = c_dt * t_k + q
+    t = np.maximum(t_k, np.sqrt(np.sqrt(q / k)))
     for _ in range(30):
-        f = c_dt * t + k * t**4 - rhs
-        step = f / (c_dt + 4.0 * k * t**3)
+        t2 = t * t
+        kt3 = k * t2 * t
+        step = (c_dt * t + kt3 * t - rhs) / (c_dt + 4.0 * kt3)
         t = t - step
-        if np.all(np.abs(step) < 1e-9):
+        if np.abs(step).max(initial=0.0) < 1e-9:
             break
     return t

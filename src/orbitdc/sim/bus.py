@@ -317,6 +317,8 @@ def run_bus(
     losses = np.empty((n_k - 1, n_s))
     unserved = np.empty((n_k - 1, n_s))
     hot_all = np.empty((n_k - 1, n_s), bool)
+    consts = power.PowerConstants(p.capacity_wh, p.min_soc, p.charge_eff, p.discharge_eff,
+                                  p.n_acc, p.acc_idle_w, p.acc_load_w)
     bat, temp = s.battery_wh, s.temperature_k
     alive_t = (np.ones((n_k, n_s), bool) if inp.alive is None
                else np.ascontiguousarray(inp.alive.T))
@@ -327,22 +329,20 @@ def run_bus(
         # Heat: at or above the limit, compute only what the radiator rejects at the limit.
         hot = (temp >= p.t_max_k) & alive
         want = demand * np.minimum(share_t[k], np.where(hot, u_hot_t[k], 1.0)) * alive
-        step = power.power_step(
-            dt[k], gen_t[k], bat, p.capacity_wh, p.min_soc, p.charge_eff,
-            p.discharge_eff, p.bus_w * alive, p.n_acc, p.acc_idle_w, p.acc_load_w, want,
+        bat_new, load_w, u, curt, loss, unsrv, served_w = power.power_step_fast(
+            dt[k], gen_t[k], bat, p.bus_w * alive, want, consts
         )
-        served_w = step.load_w - step.bus_unserved_wh * 3600.0 / dt[k]
-        heat_in = served_w + step.losses_wh * 3600.0 / dt[k] + env_t[k]
+        heat_in = served_w + loss * (3600.0 / dt[k]) + env_t[k]
         temp = np.where(alive, thermal.step_temperature(
             temp, heat_in, p.heat_capacity, p.rad_area_m2, p.emissivity, dt[k]
         ), temp)
-        bat = step.battery_wh
-        load[k] = step.load_w
-        util[k] = step.utilisation
+        bat = bat_new
+        load[k] = load_w
+        util[k] = u
         want_all[k] = want
-        curtailed[k] = step.curtailed_wh
-        losses[k] = step.losses_wh
-        unserved[k] = step.bus_unserved_wh
+        curtailed[k] = curt
+        losses[k] = loss
+        unserved[k] = unsrv
         hot_all[k] = hot
     battery[-1] = bat
     temperature[-1] = temp
