@@ -186,3 +186,17 @@ ltan_h = 10.0
     path.write_text(text)
     proc = _orbitdc("validate", str(path), cwd=tmp_path)
     assert proc.returncode == 2 and "collide" in proc.stderr
+
+
+def test_no_silent_coercion(tmp_path):
+    """true is not 1 hour, "10" is not a number, 2.0 planes is not an integer."""
+    path = tmp_path / "s.toml"
+    path.write_text(
+        'name = "x"\nstart = 2026-01-01T00:00:00Z\nduration_h = true\nstep_s = "10"\n'
+        '[[fleet]]\nname = "a"\nkind = "walker"\naltitude_km = 550\ninclination_deg = 53\n'
+        "planes = 2.0\nper_plane = 2\n"
+    )
+    proc = _orbitdc("validate", str(path), cwd=tmp_path)
+    assert proc.returncode == 2
+    for key in ("duration_h", "step_s", "fleet.0.planes"):
+        assert f"{path}: {key}" in proc.stderr

@@ -15,5 +15,7 @@ class Strict(BaseModel):
     """Unknown keys are errors; models are immutable once validated."""
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False
+        extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False,
+        # No silent coercion: true is not 1 h, "2" is not a number (an integer is a float).
+        strict=True,
     )

@@ -33,7 +33,7 @@ __all__ = [
 
 
 class _PartBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
     description: str = ""
     #: Field name -> citation, starting with its mark: [P], [S] or [E].
