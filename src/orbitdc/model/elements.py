@@ -52,7 +52,11 @@ def parse_tle_text(text: str) -> list[tuple[str | None, Satrec]]:
                 name = name[2:].strip()
             i += 1
         if i + 1 >= len(lines):
-            raise ValueError(f"TLE {len(out) + 1}: expected two element lines after {name!r}")
+            after = f" after the name {name!r}" if name else ""
+            raise ValueError(
+                f"TLE {len(out) + 1}: expected two element lines (starting '1 ' and '2 '){after}; "
+                f"found {len(lines) - i}"
+            )
         line1, line2 = lines[i], lines[i + 1]
         _check_line(line1, "1", len(out) + 1)
         _check_line(line2, "2", len(out) + 1)

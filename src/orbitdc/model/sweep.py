@@ -119,6 +119,9 @@ class SweepSpec(Strict):
     @model_validator(mode="after")
     def _design(self):
         if self.design == "grid":
+            if self.samples is not None:
+                raise ValueError("samples is for lhs and random designs; a grid runs every "
+                                 "combination of the axes")
             bad = [a.path for a in self.axis if a.distribution is not None]
             if bad:
                 raise ValueError(f"a grid needs discrete axes; {', '.join(bad)} is a "

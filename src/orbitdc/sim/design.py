@@ -106,6 +106,11 @@ def check_design(scenario: Scenario, fleet: Fleet) -> list[str]:
             continue
         key = f"satellite.{name}"
         spec = sat.spec
+        if spec.battery.initial_soc < sat.min_soc:
+            warnings.append(
+                f"satellite type {name}: the battery starts at {spec.battery.initial_soc:g}, "
+                f"below its reserve ({sat.min_soc:g}): compute waits until it recharges"
+            )
         longest_s = max(e.longest_eclipse_s for e in used)
         ecl_frac = max(e.eclipse_fraction_max for e in used)
         alt = min(e.altitude_min_km for e in used)
