@@ -234,3 +234,38 @@ def test_a_hard_failure_sends_a_gang_back_to_the_queue():
     assert job.placement == {1: 4}  # re-placed on the healthy satellite
     assert job.lost_flops > 0 and job.state == "finished"
     assert res.peak_allocation[0] <= 4
+
+
+def test_batch_on_collected_data_runs_where_the_data_is_and_waits_for_a_contact():
+    sc = orbitdc.parse_scenario({
+        "name": "eo", "start": dt.datetime(2026, 3, 20, tzinfo=dt.UTC), "duration_h": 12.0,
+        "step_s": 30.0,
+        "satellite": {"sat": {"accelerator": "nvidia-h100-sxm", "accelerators": 2,
+                              "bus_load_w": 300.0, "solar": {"rated_power_w": 4000.0},
+                              "battery": {"capacity_wh": 6000.0},
+                              "radiator": {"area_m2": 8.0}}},
+        "fleet": [{"name": "eo", "kind": "sso", "altitude_km": 600.0, "ltan_h": 10.5,
+                   "count": 3, "satellite": "sat"}],
+        "ground_station": [{"name": "Svalbard", "lat_deg": 78.23, "lon_deg": 15.41,
+                            "downlink_bps": 1e9}],
+        "workload": [{"name": "imagery", "kind": "batch", "gb_per_orbit": 50.0,
+                      "flops_per_gb": 2e16, "result_fraction": 0.05}],
+    })
+    res = orbitdc.simulate(sc)
+    table, section = orchestrate(sc, res)
+    period = 2 * np.pi / np.sqrt(398600.8 / (6378.135 + 600.0) ** 3)
+    per_sat = int(np.ceil(12 * 3600.0 / period)) - 1
+    assert section["jobs"] == 3 * per_sat
+    ev = res.events.to_pylist()
+    contacts = [(e["satellite"], e["start"], e["end"]) for e in ev if e["kind"] == "contact"]
+    compute_s = 50.0 * 2e16 / (989e12 * 0.4)
+    downlink_s = 50.0 * 0.05 * 8e9 / 1e9
+    for row in table.to_pylist():
+        sat = row["placement"].split(":")[0]
+        assert sat.startswith("eo-")
+        if row["state"] == "finished":
+            end = row["finished"]
+            assert (end - row["started"]).total_seconds() >= compute_s + downlink_s - 1.0
+            # The results left during one of that satellite's contacts.
+            assert any(s == sat and a <= end <= b for s, a, b in contacts)
+    assert section["states"]["finished"] > 0

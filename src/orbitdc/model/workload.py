@@ -49,6 +49,14 @@ class Workload(Strict):
     #: Inference: peak requests per second over all user regions (shared by their weights,
     #: following a daily profile that peaks at 20:00 local time), work per request, and the
     #: round trip a request may take.
+    #: Batch on data collected in orbit: every satellite of ``fleets`` (default: those with
+    #: accelerators) gathers ``gb_per_orbit`` each orbit; each orbit's data is a job pinned to
+    #: its satellite, of ``flops_per_gb`` per GB; its results (``result_fraction`` of the data)
+    #: must be downlinked through a ground contact before the job is finished.
+    gb_per_orbit: Annotated[float | None, Field(gt=0.0)] = None
+    flops_per_gb: Annotated[float | None, Field(gt=0.0)] = None
+    result_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.01
+    fleets: list[Name] = []
     requests_per_s: Annotated[float | None, Field(gt=0.0)] = None
     flops_per_request: Annotated[float | None, Field(gt=0.0)] = None
     latency_slo_ms: Annotated[float | None, Field(gt=0.0)] = None
@@ -61,6 +69,11 @@ class Workload(Strict):
             if missing:
                 raise ValueError(f"inference needs {', '.join(missing)}")
             return self
+        if self.kind == "batch" and (self.gb_per_orbit is not None
+                                     or self.flops_per_gb is not None):
+            if self.gb_per_orbit is None or self.flops_per_gb is None:
+                raise ValueError("batch on collected data needs gb_per_orbit and flops_per_gb")
+            return self
         if (self.flops is None) == (self.parameters is None or self.tokens is None):
             raise ValueError("give flops, or parameters and tokens (work = 6 x parameters x "
                              "tokens), not both")
@@ -69,7 +82,13 @@ class Workload(Strict):
         return self
 
     @property
+    def data_driven(self) -> bool:
+        return self.kind == "batch" and self.gb_per_orbit is not None
+
+    @property
     def work_flops(self) -> float:
+        if self.data_driven:
+            return self.gb_per_orbit * self.flops_per_gb
         return self.flops if self.flops is not None else 6.0 * self.parameters * self.tokens
 
 

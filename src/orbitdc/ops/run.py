@@ -21,12 +21,28 @@ JOBS_SCHEMA = pa.schema([
 ])
 
 
-def make_jobs(scenario: Scenario) -> list[Job]:
-    """The jobs of every workload, with seeded Poisson arrivals where asked for."""
+def make_jobs(scenario: Scenario, periods_s: np.ndarray | None = None,
+              fleet_index: np.ndarray | None = None) -> list[Job]:
+    """The jobs of every workload, with seeded Poisson arrivals where asked for; data-driven
+    batch gives one job per satellite and orbit (``periods_s``: each satellite's period)."""
     rng = np.random.default_rng([scenario.seed, 0x10B5])
     jobs: list[Job] = []
+    types = scenario.fleet_types()
     for w in scenario.workload:
         if w.kind == "inference":
+            continue
+        if w.data_driven:
+            wanted = set(w.fleets) or {f.name for f, t in zip(scenario.fleet, types)
+                                       if t is not None and t.spec.accelerators > 0}
+            fleet_of = np.array([scenario.fleet[i].name for i in fleet_index])
+            for s in np.nonzero(np.isin(fleet_of, list(wanted)))[0]:
+                for t in np.arange(periods_s[s], scenario.duration_s, periods_s[s]):
+                    jobs.append(Job(
+                        id=len(jobs), workload=w.name, kind=w.kind, submit_s=float(t),
+                        accelerators=w.accelerators, work_flops=w.work_flops,
+                        checkpoint_interval_s=None, checkpoint_s=0.0, pinned=int(s),
+                        result_bytes=w.gb_per_orbit * w.result_fraction * 1e9,
+                    ))
             continue
         if w.arrival == "poisson":
             gaps = rng.exponential(3600.0 / w.rate_per_h, size=w.jobs)
@@ -70,7 +86,13 @@ def orchestrate(scenario: Scenario, results, policy: str | None = None):
     names = scenario.satellite_names
     types = [scenario.fleet_types()[i] for i in raw["fleet_index"]]
     flops = np.array([t_.accelerator.bf16_dense_flops if t_ else 0.0 for t_ in types])
-    jobs = make_jobs(scenario)
+    periods = None
+    if any(w.data_driven for w in scenario.workload):
+        from orbitdc.sim.fleet import build_fleet  # noqa: PLC0415
+
+        periods = np.array([2.0 * np.pi / s.no_kozai * 60.0
+                            for s in build_fleet(scenario).satrec_list])
+    jobs = make_jobs(scenario, periods, raw["fleet_index"])
     policy = policy or scenario.policy.name
     ev = results.events
     kind = np.asarray(ev.column("kind").to_pylist(), dtype=object)
@@ -91,7 +113,8 @@ def orchestrate(scenario: Scenario, results, policy: str | None = None):
     res = schedule(t, capacity, groups, bandwidth, flops, jobs, (up_sat, up_t),
                    policy=policy, mfu=scenario.policy.mfu, horizon_s=scenario.policy.horizon_s,
                    headroom=raw.get("headroom"), inference_demand=demand,
-                   failures=_hard_failures(scenario, capacity, t))
+                   failures=_hard_failures(scenario, capacity, t),
+                   downlink=_downlink_windows(scenario, results) if periods is not None else None)
     table = _table(scenario, res.jobs, names)
     finished = [j for j in res.jobs if j.state == "finished"]
     states = {s: sum(j.state == s for j in res.jobs)
@@ -121,6 +144,27 @@ def orchestrate(scenario: Scenario, results, policy: str | None = None):
         section["inference"] = _inference_section(inference, rates, demand, res.inference_served,
                                                   raw.get("rtt"), t)
     return table, section
+
+
+def _downlink_windows(scenario: Scenario, results) -> dict:
+    """Per satellite: its contact windows (s from the start) and the best downlink rate of the
+    stations it meets (one station at a time)."""
+    ev = results.events
+    kind = np.asarray(ev.column("kind").to_pylist(), dtype=object)
+    c = ev.filter(pa.array(kind == "contact"))
+    names = {n: i for i, n in enumerate(scenario.satellite_names)}
+    rate = {g.name: g.downlink_bps for g in scenario.ground_station}
+    start_us = int(round(scenario.start.timestamp() * 1e6))
+    sats = np.array([names[n] for n in c.column("satellite").to_pylist()], int)
+    a = (c.column("start").cast(pa.int64()).to_numpy() - start_us) / 1e6
+    b = (c.column("end").cast(pa.int64()).to_numpy() - start_us) / 1e6
+    r = np.array([rate[n] for n in c.column("target").to_pylist()], float)
+    out = {}
+    for s in np.unique(sats):
+        m = sats == s
+        order = np.argsort(a[m])
+        out[int(s)] = (a[m][order], b[m][order], float(r[m].max()))
+    return out
 
 
 def _hard_failures(scenario: Scenario, capacity, t):

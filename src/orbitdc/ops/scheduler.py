@@ -56,6 +56,10 @@ class Job:
     checkpoint_interval_s: float | None
     checkpoint_s: float
     bandwidth_bps: float = 0.0
+    #: Data-driven batch: the satellite holding the data (the job runs there) and the bytes of
+    #: results it must downlink before it is finished.
+    pinned: int | None = None
+    result_bytes: float = 0.0
     # outcome
     state: str = "queued"
     start_s: float | None = None
@@ -96,12 +100,42 @@ def _rank(policy: str, score: np.ndarray | None, members: np.ndarray):
     return members
 
 
+def _downlink(jobs, downlink) -> None:
+    """Finish data-driven jobs when their results are down: contact time after the compute
+    ends, window by window, until the result bytes have passed at the station's rate. Jobs
+    whose results are still aboard at the end are ``running``."""
+    for j in jobs:
+        if j.state != "finished" or j.pinned is None or j.result_bytes <= 0:
+            continue
+        starts, ends, rate = downlink.get(j.pinned, (np.empty(0), np.empty(0), 0.0))
+        need_s = j.result_bytes * 8.0 / rate if rate > 0 else np.inf
+        t = j.end_s
+        for a, b in zip(starts, ends):
+            if b <= t:
+                continue
+            begin = max(a, t)
+            if b - begin >= need_s:
+                t = begin + need_s
+                need_s = 0.0
+                break
+            need_s -= b - begin
+            t = b
+        if need_s > 0:
+            j.state = "running"  # computed, results still aboard
+            j.end_s = None
+        else:
+            j.end_s = float(t)
+
+
 #: A gang moves only to satellites whose outlook beats its current members' by this much.
 MIGRATE_GAIN = 0.2
 
 
 def _plan(job, groups, bandwidth, order, free, policy, score) -> dict[int, int]:
     """Where the policy would put ``job`` with ``free`` accelerators: {satellite: count}."""
+    if job.pinned is not None:
+        s = job.pinned
+        return {int(s): job.accelerators} if free[s] >= job.accelerators else {}
     for gi in order:
         g, bw = groups[gi], bandwidth[gi]
         ranked = _rank(policy, score, g)
@@ -136,6 +170,7 @@ def schedule(
     headroom: np.ndarray | None = None,
     inference_demand: np.ndarray | None = None,
     failures: tuple[np.ndarray, np.ndarray] | None = None,
+    downlink: dict[int, tuple[np.ndarray, np.ndarray, float]] | None = None,
 ) -> ScheduleResult:
     """Run the jobs over the steps ``t_s`` (K,) with ``capacity`` (S, K) accelerators per
     satellite. ``groups``: satellites that may share a gang, with the bandwidth their links
@@ -286,6 +321,8 @@ def schedule(
                 j.state = "finished"
                 for s, n in j.placement.items():
                     allocated[s] -= n
+    if downlink is not None:
+        _downlink(jobs, downlink)
     for j in jobs:
         if j.placement:
             per_acc = float(np.mean([flops_per_acc[s] for s in j.placement]))
