@@ -194,3 +194,14 @@ def test_a_seed_axis_sets_the_seed(tmp_path):
     spec = load_sweep(path)
     assert [v.seed for v in spec.variants()] == [5, 6, 7]
     assert [spec.scenario_data(v)["seed"] for v in spec.variants()] == [5, 6, 7]
+
+
+def test_a_range_over_a_count_gives_integers(tmp_path):
+    (tmp_path / "base.toml").write_text(BASE)
+    path = tmp_path / "s.toml"
+    path.write_text('base = "base.toml"\n[[axis]]\npath = "fleet.0.count"\n'
+                    'range = { start = 1.0, stop = 3.0, num = 3 }\n')
+    spec = load_sweep(path)
+    counts = [spec.scenario_data(v)["fleet"][0]["count"] for v in spec.variants()]
+    assert counts == [1, 2, 3] and all(isinstance(c, int) for c in counts)
+    orbitdc.parse_scenario(spec.scenario_data(spec.variants()[0]), base_dir=tmp_path)

@@ -188,6 +188,10 @@ class Sweep:
     def scenario_data(self, variant: Variant) -> dict:
         data = _copy(self.base_data)
         for path, value in variant.params.items():
+            current = _walk(self.base_data, path.split("."))
+            if (isinstance(current, int) and not isinstance(current, bool)
+                    and isinstance(value, float) and value.is_integer()):
+                value = int(value)  # a range over a count gives 3.0: the scenario wants 3
             _set(data, path, value)
         data["seed"] = variant.seed  # a "seed" axis sets it (see variants())
         return data
