@@ -554,8 +554,9 @@ def test_fast_power_step_matches_the_reference(gen, capacity, soc0, min_soc, eff
                            one * (idle + extra), one * demand)
     consts = power.PowerConstants(one * capacity, one * min_soc, one * eff_c, one * eff_d,
                                   one * n_acc, one * idle, one * (idle + extra))
-    b, load, u, curt, loss, unsrv, served = power.power_step_fast(
+    b, load, u, curt, loss, unsrv, served, feasible = power.power_step_fast(
         dt_s, one * gen, bat, one * bus_w, one * demand, consts)
+    assert 0.0 <= feasible[0] <= 1.0 and u[0] <= max(feasible[0], demand) + 1e-12
     for got, want in ((b, ref.battery_wh), (load, ref.load_w), (u, ref.utilisation),
                       (curt, ref.curtailed_wh), (loss, ref.losses_wh),
                       (unsrv, ref.bus_unserved_wh)):

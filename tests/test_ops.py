@@ -269,3 +269,23 @@ def test_batch_on_collected_data_runs_where_the_data_is_and_waits_for_a_contact(
             # The results left during one of that satellite's contacts.
             assert any(s == sat and a <= end <= b for s, a, b in contacts)
     assert section["states"]["finished"] > 0
+
+
+def test_closed_loop_runs_the_bus_at_the_scheduled_load():
+    """With the scheduler's demand fed back, idle accelerators draw nothing: less energy is
+    used than at full demand, utilisation never exceeds what could run, and a policy that
+    spreads work onto the best-charged satellites finishes sooner than first-fit."""
+    from orbitdc.ops.run import fly
+
+    sc = _two_fleets("first-fit")
+    full = orbitdc.simulate(sc)
+    res, table, section = fly(sc, lambda s, d: orbitdc.simulate(s, demand=d), "first-fit")
+    assert section["closed_loop_passes"] == 2
+    assert res.summary["bus"]["energy_used_kwh"] < 0.5 * full.summary["bus"]["energy_used_kwh"]
+    ts = res.timeseries
+    u = ts.column("utilisation").to_numpy()
+    a = ts.column("compute_available").to_numpy()
+    assert np.all(u <= a + 1e-9)
+    assert sum(section["states"].values()) == table.num_rows
+    _, _, aware = fly(sc, lambda s, d: orbitdc.simulate(s, demand=d), "power-aware")
+    assert aware["completion_h_mean"] < section["completion_h_mean"]

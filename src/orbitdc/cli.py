@@ -28,7 +28,7 @@ from orbitdc.core.thermal import environment_heat_w, radiator_area_m2
 from orbitdc.model.catalogue import PART_KINDS, shipped_catalogue
 from orbitdc.model.sweep import load_sweep
 from orbitdc.model.workload import POLICIES
-from orbitdc.ops.run import orchestrate
+from orbitdc.ops.run import fly, orchestrate, schedule_run
 from orbitdc.report import ReportError, write_report, write_sweep_report
 from orbitdc.study import SweepOutputError, run_sweep
 from orbitdc.model.presets import preset_description, preset_names, preset_path
@@ -125,6 +125,14 @@ def _run(scenario_arg: str, out_dir: Path, workers: int | None = None) -> Result
     if scenario.satellite:
         cost_section(scenario)  # refuse unpriceable designs before flying them
     description = f"{scenario.name}: {len(scenario.satellite_names)} satellites"
+    demand = None
+    if scenario.workload:
+        # Closed loop: a first pass at full demand tells the scheduler what the bus allows;
+        # the run proper flies the demand it places.
+        with _progress_bar(f"{description} (pass 1 of 2)", scenario.n_steps - 1) as progress:
+            first = orbitdc_simulate(scenario, progress=progress, workers=workers)
+        _, _, demand = schedule_run(scenario, first)
+        description += " (pass 2 of 2)"
     with _progress_bar(description, scenario.n_steps - 1) as progress:
         jobs: dict = {}
 
@@ -132,6 +140,7 @@ def _run(scenario_arg: str, out_dir: Path, workers: int | None = None) -> Result
             sections = _economics(res)
             if res.scenario.workload:
                 jobs["table"], sections["jobs"] = orchestrate(res.scenario, res)
+                sections["jobs"]["closed_loop_passes"] = 2
             return sections
 
         def finish(folder: Path, _res: Results) -> None:
@@ -140,7 +149,8 @@ def _run(scenario_arg: str, out_dir: Path, workers: int | None = None) -> Result
             write_report(folder)
 
         results = run_to_directory(
-            scenario, out_dir, progress=progress, workers=workers, extend=extend, finish=finish
+            scenario, out_dir, progress=progress, workers=workers, extend=extend, finish=finish,
+            demand=demand,
         )
     _print_summary(results, out_dir)
     return results
@@ -489,10 +499,21 @@ def compare(
     sc = load_scenario(_scenario_path(scenario))
     if not sc.workload:
         raise ScenarioError(sc.source, [("workload", "no [[workload]]: nothing to schedule")])
-    with _progress_bar(f"{sc.name}: {len(sc.satellite_names)} satellites", sc.n_steps - 1) as p:
-        results = orbitdc_simulate(sc, progress=p, workers=workers)
-    rows = {name: orchestrate(sc, results, name)[1] for name in names}
-    table = Table(title=f"{sc.name}: policies compared (same orbits, power, heat, faults)")
+    rows = {}
+    for name in names:
+        with _progress_bar(f"{sc.name}: {name} (closed loop, 2 passes)",
+                           2 * (sc.n_steps - 1)) as p:
+            offset = {"done": 0}
+
+            def sim(scn, demand, p=p, offset=offset):
+                res = orbitdc_simulate(scn, workers=workers, demand=demand,
+                                       progress=lambda d, t: p(offset["done"] + d, 2 * t))
+                offset["done"] += sc.n_steps - 1
+                return res
+
+            rows[name] = fly(sc, sim, name)[2]
+    table = Table(title=f"{sc.name}: policies compared (same orbits and faults; power and heat "
+                  "follow each policy's load)")
     table.add_column("figure")
     for name in names:
         table.add_column(name, justify="right")

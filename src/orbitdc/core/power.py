@@ -163,7 +163,8 @@ class PowerConstants:
 def power_step_fast(dt_s: float, generated_w, battery_wh, bus_w, demand, c: PowerConstants):
     """:func:`power_step` with its constants precomputed and fewer temporaries: the engine's
     hot path (a test holds it to the reference). Returns ``(battery_wh, load_w, utilisation,
-    curtailed_wh, losses_wh, bus_unserved_wh, served_w)``."""
+    curtailed_wh, losses_wh, bus_unserved_wh, served_w, feasible)``, ``feasible`` being the
+    utilisation the supply could carry this step whatever the demand (0..1)."""
     dt_h = dt_s / 3600.0
     inv_dt_h = 1.0 / dt_h
     on_demand = demand > 0
@@ -187,4 +188,5 @@ def power_step_fast(dt_s: float, generated_w, battery_wh, bus_w, demand, c: Powe
     new_battery = np.clip(battery_wh + charge_in - drawn, 0.0, c.capacity_wh)
     losses = (from_gen - charge_in) + drawn * (1.0 - c.eta_d)
     curtailed = np.maximum(surplus_wh - from_gen, 0.0)
-    return new_battery, load_w, u, curtailed, losses, unserved_wh, served_w
+    feasible = np.where(c.span_all > 0, u_power * can_idle, can_idle.astype(float))
+    return new_battery, load_w, u, curtailed, losses, unserved_wh, served_w, feasible

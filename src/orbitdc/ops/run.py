@@ -9,7 +9,7 @@ import pyarrow as pa
 from orbitdc.model.scenario import Scenario
 from orbitdc.ops.scheduler import Job, schedule
 
-__all__ = ["JOBS_SCHEMA", "make_jobs", "orchestrate"]
+__all__ = ["JOBS_SCHEMA", "fly", "make_jobs", "orchestrate", "schedule_run"]
 
 TIME = pa.timestamp("us", tz="UTC")
 JOBS_SCHEMA = pa.schema([
@@ -81,6 +81,13 @@ def _groups(scenario: Scenario, fleet_index: np.ndarray, network: dict | None):
 
 def orchestrate(scenario: Scenario, results, policy: str | None = None):
     """Schedule the scenario's jobs on what its run found. Returns ``(jobs table, section)``."""
+    table, section, _ = schedule_run(scenario, results, policy)
+    return table, section
+
+
+def schedule_run(scenario: Scenario, results, policy: str | None = None):
+    """:func:`orchestrate`, also returning the demand it places: the share of each satellite's
+    accelerators allocated at each scheduling step (S, K), for the next closed-loop pass."""
     raw = results.raw_stats
     capacity, t = raw.get("capacity"), raw.get("schedule_times")
     names = scenario.satellite_names
@@ -116,6 +123,8 @@ def orchestrate(scenario: Scenario, results, policy: str | None = None):
                    failures=_hard_failures(scenario, capacity, t),
                    downlink=_downlink_windows(scenario, results) if periods is not None else None)
     table = _table(scenario, res.jobs, names)
+    n_acc = np.array([t_.spec.accelerators if t_ else 0 for t_ in types], float)
+    placed = np.where(n_acc[:, None] > 0, res.allocation / np.maximum(n_acc, 1.0)[:, None], 0.0)
     finished = [j for j in res.jobs if j.state == "finished"]
     states = {s: sum(j.state == s for j in res.jobs)
               for s in ("finished", "running", "queued", "unschedulable")}
@@ -143,7 +152,7 @@ def orchestrate(scenario: Scenario, results, policy: str | None = None):
     if inference:
         section["inference"] = _inference_section(inference, rates, demand, res.inference_served,
                                                   raw.get("rtt"), t)
-    return table, section
+    return table, section, placed
 
 
 def _downlink_windows(scenario: Scenario, results) -> dict:
@@ -263,3 +272,16 @@ def _table(scenario, jobs, names) -> pa.Table:
         else:
             arrays.append(pa.array(rows[f.name], f.type))
     return pa.Table.from_arrays(arrays, schema=JOBS_SCHEMA)
+
+
+def fly(scenario: Scenario, simulate, policy: str | None = None, passes: int = 2):
+    """Fly a scenario with workloads in closed loop: the bus runs at the demand the scheduler
+    places, found by fixed-point passes (pass 1 at full demand, then each pass at the previous
+    pass's allocations). ``simulate(scenario, demand)`` runs the engine (in memory or to a
+    folder); returns ``(results, jobs table, section)`` of the last pass."""
+    demand = None
+    for _ in range(max(1, passes)):
+        results = simulate(scenario, demand)
+        table, section, demand = schedule_run(scenario, results, policy)
+    section["closed_loop_passes"] = max(1, passes)
+    return results, table, section

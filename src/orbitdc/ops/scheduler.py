@@ -84,6 +84,7 @@ class ScheduleResult:
     peak_allocation: np.ndarray  # (S,) most accelerators ever allocated on each satellite
     nameplate: np.ndarray  # (S,) accelerators each satellite has
     inference_served: np.ndarray | None = None  # (K-1,) accelerators serving inference
+    allocation: np.ndarray | None = None  # (S, K) accelerators allocated at each step
 
 
 def _outlook(capacity: np.ndarray, k: int, horizon: int) -> np.ndarray:
@@ -98,6 +99,12 @@ def _rank(policy: str, score: np.ndarray | None, members: np.ndarray):
     if score is not None:
         return members[np.lexsort((members, -score[members]))]
     return members
+
+
+def _spread(free: np.ndarray, amount: float) -> np.ndarray:
+    """``amount`` accelerators of inference laid over ``free`` ones in proportion."""
+    total = float(free.sum())
+    return free * (amount / total) if total > 0 else np.zeros_like(free)
 
 
 def _downlink(jobs, downlink) -> None:
@@ -199,6 +206,7 @@ def schedule(
     allocated = np.zeros(n_s, int)
     peak = np.zeros(n_s, int)
     served = np.zeros(max(n_k - 1, 0))
+    allocation = np.zeros((n_s, n_k))
     busy = avail = useful = 0.0
     for k in range(n_k - 1):
         t0, t1 = t_s[k], t_s[k + 1]
@@ -266,9 +274,11 @@ def schedule(
                 for s, n in j.placement.items():
                     allocated[s] += n
                 peak = np.maximum(peak, allocated)
+        allocation[:, k] = allocated
         if demand > 0:
             leftover = float(np.maximum(capacity[:, k] - allocated, 0.0).sum())
             served[k] = min(demand, leftover)
+            allocation[:, k] += _spread(np.maximum(capacity[:, k] - allocated, 0.0), served[k])
         # Advance running jobs.
         hits = up_sat[(up_t >= t0) & (up_t < t1)]
         hit = set(int(s) for s in hits)
@@ -327,5 +337,7 @@ def schedule(
         if j.placement:
             per_acc = float(np.mean([flops_per_acc[s] for s in j.placement]))
             useful += j.done_flops / max(mfu * per_acc, 1e-300)
+    if n_k:
+        allocation[:, -1] = allocation[:, -2] if n_k > 1 else 0.0
     return ScheduleResult(jobs, busy, avail, useful, peak, nameplate,
-                          served if inference_demand is not None else None)
+                          served if inference_demand is not None else None, allocation)

@@ -249,13 +249,16 @@ def _down_counts(n_s: int, t: np.ndarray, rows, start, end) -> np.ndarray:
 
 def run_bus(
     params: BusParams, state: BusState, inp: BusInputs, seed: int, first_index: int,
-    demand: float = 1.0,
+    demand: np.ndarray | float = 1.0,
 ):
-    """Step the bus through the chunk. Returns ``(state, series, faults)``: ``series`` holds
-    time-major (K, S) arrays ``power_in_w``, ``load_w``, ``battery_wh``, ``temperature_k``,
-    ``compute_available`` (sample k shows the state at t_k and the load and compute of the step
-    that starts there; the last sample repeats the last step's); ``faults`` is
-    ``(satellite, start_s, end_s)`` arrays with global satellite indices."""
+    """Step the bus through the chunk. ``demand``: the share of each satellite's accelerators
+    asked to run, time-major (K, S) or one number (1: all of them, the default when no
+    scheduler drives the bus). Returns ``(state, series, faults)``: ``series`` holds time-major
+    (K, S) arrays ``power_in_w``, ``load_w``, ``battery_wh``, ``temperature_k``,
+    ``compute_available`` (the share that could run after fault, heat and power limits) and
+    ``utilisation`` (the share that ran) (sample k shows the state at t_k and the step that
+    starts there; the last sample repeats the last step's); ``faults`` is ``(satellite,
+    start_s, end_s)`` arrays with global satellite indices."""
     p = params
     s = state
     n_s, n_k = inp.lit.shape
@@ -319,6 +322,9 @@ def run_bus(
     hot_all = np.empty((n_k - 1, n_s), bool)
     consts = power.PowerConstants(p.capacity_wh, p.min_soc, p.charge_eff, p.discharge_eff,
                                   p.n_acc, p.acc_idle_w, p.acc_load_w)
+    demand_t = np.broadcast_to(np.asarray(demand, float), (n_k, n_s)) if np.ndim(demand) == 0 \
+        else np.asarray(demand, float)
+    available = np.empty((n_k, n_s))
     bat, temp = s.battery_wh, s.temperature_k
     alive_t = (np.ones((n_k, n_s), bool) if inp.alive is None
                else np.ascontiguousarray(inp.alive.T))
@@ -328,10 +334,12 @@ def run_bus(
         alive = alive_t[k] & alive_t[k + 1]
         # Heat: at or above the limit, compute only what the radiator rejects at the limit.
         hot = (temp >= p.t_max_k) & alive
-        want = demand * np.minimum(share_t[k], np.where(hot, u_hot_t[k], 1.0)) * alive
-        bat_new, load_w, u, curt, loss, unsrv, served_w = power.power_step_fast(
+        limit = np.minimum(share_t[k], np.where(hot, u_hot_t[k], 1.0)) * alive
+        want = np.minimum(demand_t[k], limit)
+        bat_new, load_w, u, curt, loss, unsrv, served_w, feasible = power.power_step_fast(
             dt[k], gen_t[k], bat, p.bus_w * alive, want, consts
         )
+        available[k] = np.where(p.n_acc > 0, np.minimum(limit, feasible), 0.0)
         heat_in = served_w + loss * (3600.0 / dt[k]) + env_t[k]
         temp = np.where(alive, thermal.step_temperature(
             temp, heat_in, p.heat_capacity, p.rad_area_m2, p.emissivity, dt[k]
@@ -348,6 +356,7 @@ def run_bus(
     temperature[-1] = temp
     load[-1] = load[-2]
     util[-1] = util[-2]
+    available[-1] = available[-2]
 
     dt_h = (dt / 3600.0)[:, None]
     dt_c = dt[:, None]
@@ -363,7 +372,6 @@ def run_bus(
     capacity = np.where(p.capacity_wh > 0, p.capacity_wh, np.nan)
     s.soc_min = np.fmin(s.soc_min, np.min(battery, axis=0) / capacity)
     s.temperature_max_k = np.fmax(s.temperature_max_k, np.max(temperature, axis=0))
-    available = np.where(p.n_acc > 0, util / demand, 0.0)
     s.available_s = s.available_s + np.sum(available[:-1] * dt_c, axis=0)
 
     # Time-major (K, S) arrays.
@@ -373,6 +381,7 @@ def run_bus(
         "battery_wh": battery,
         "temperature_k": temperature,
         "compute_available": available,
+        "utilisation": np.where(p.n_acc > 0, util, 0.0),
     }
     no_bus = ~p.has_bus
     if no_bus.any():

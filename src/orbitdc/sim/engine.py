@@ -174,6 +174,8 @@ class _Flight:
         self.seed = scenario.seed
         self.routing_every = scenario.routing_every if network_active(scenario) else 0
         self.schedule_every = scenario.schedule_every if scenario.workload else 0
+        #: The scheduler's demand (S, scheduling steps), share of accelerators; None: all.
+        self.demand: np.ndarray | None = None
         self.coarse_every = coarse_every(scenario.step_s)
         self.proton_table = trapped_proton_table()
         self.last = self.times.size - 1
@@ -187,6 +189,7 @@ class _Flight:
         ]
 
     def run_block(self, b: int, c0: int, c1: int, bus_state: BusState | None = None) -> _BlockOut:
+        self._c0 = c0
         clock = _Clock()
         s0 = self.bounds[b][0]
         t = self.times[c0 : c1 + 1]
@@ -347,7 +350,13 @@ class _Flight:
             bad_c = np.isnan(radius_c)
             inputs.proton_flux[bad_c] = 0.0
             inputs.gcr_flux[bad_c] = 0.0
-        return run_bus(params, state, inputs, self.seed, s0)
+        demand = 1.0
+        if self.demand is not None:
+            # Each step takes the scheduler's demand of the scheduling step it falls in.
+            g = np.minimum(np.arange(self._c0, self._c0 + t.size) // self.schedule_every,
+                           self.demand.shape[1] - 1)
+            demand = self.demand[s0: s0 + r.shape[0]][:, g].T
+        return run_bus(params, state, inputs, self.seed, s0, demand)
 
     def _margin(self, r_ecef: np.ndarray, st: np.ndarray) -> np.ndarray:
         """``sin(elevation) - sin(min elevation)`` of positions (N, 3) from stations (N,)."""
@@ -460,12 +469,14 @@ def simulate_arrays(
     chunk: int | None = None,
     workers: int | None = None,
     block_size: int | None = None,
+    demand: np.ndarray | None = None,
 ) -> RawRun:
     """Run the scenario. ``sink`` receives time-series columns for the recorded satellites and
     steps, one dict of arrays per chunk, in time-major order; ``progress(done, total)`` counts
     steps. ``workers`` processes (default :func:`default_workers`, one for small runs) share
     the blocks of ``block_size`` satellites; ``chunk`` sets the steps per chunk. None of these
-    change the results."""
+    change the results. ``demand`` (S, scheduling steps): the share of each satellite's
+    accelerators the scheduler runs (default: all, the open loop)."""
     global _FLIGHT
     wall0 = time.perf_counter()
     clock = _Clock()
@@ -483,6 +494,10 @@ def simulate_arrays(
         block_size = -(-n_s // workers)
     block_size = max(1, min(int(block_size), n_s))
     flight = _Flight(scenario, fleet, stations, block_size)
+    if demand is not None:
+        if not flight.schedule_every:
+            raise ValueError("a demand needs a scenario with workloads (its scheduling steps)")
+        flight.demand = np.clip(np.asarray(demand, float), 0.0, 1.0)
     n_blocks = len(flight.bounds)
     if chunk is None:
         chunk = int(max(2, min(MAX_CHUNK_STEPS, CHUNK_SAT_STEPS // block_size)))
@@ -656,7 +671,8 @@ def _merge_series(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {k: v[order] for k, v in cols.items()}
 
 
-BUS_COLUMNS = ("power_in_w", "load_w", "battery_wh", "temperature_k", "compute_available")
+BUS_COLUMNS = ("power_in_w", "load_w", "battery_wh", "temperature_k", "compute_available",
+               "utilisation")
 
 
 def _timeseries_columns(

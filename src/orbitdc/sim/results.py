@@ -43,6 +43,7 @@ TIMESERIES_SCHEMA = pa.schema(
         ("battery_wh", pa.float64()),
         ("temperature_k", pa.float64()),
         ("compute_available", pa.float64()),
+        ("utilisation", pa.float64()),
     ]
 )
 EVENTS_SCHEMA = pa.schema(
@@ -535,7 +536,8 @@ def _finish(scenario: Scenario, raw: RawRun, timeseries) -> Results:
 
 
 def simulate(
-    scenario: Scenario, *, progress: Progress | None = None, workers: int | None = None
+    scenario: Scenario, *, progress: Progress | None = None, workers: int | None = None,
+    demand=None,
 ) -> Results:
     """Fly ``scenario`` and return its :class:`Results`, time series in memory. ``workers``:
     processes to use (default: the machine's CPUs for large runs; results do not depend on
@@ -547,6 +549,7 @@ def simulate(
         sink=lambda cols: batches.append(_timeseries_batch(scenario, names, cols)),
         progress=progress,
         workers=workers,
+        demand=demand,
     )
     return _finish(scenario, raw, pa.Table.from_batches(batches, schema=TIMESERIES_SCHEMA))
 
@@ -559,6 +562,7 @@ def run_to_directory(
     workers: int | None = None,
     extend: Callable[[Results], dict] | None = None,
     finish: Callable[[Path, Results], None] | None = None,
+    demand=None,
 ) -> Results:
     """Fly ``scenario`` and write its outputs to ``out_dir``, streaming the time series.
 
@@ -581,6 +585,7 @@ def run_to_directory(
                 sink=lambda cols: writer.write_batch(_timeseries_batch(scenario, names, cols)),
                 progress=progress,
                 workers=workers,
+                demand=demand,
             )
         results = _finish(scenario, raw, path)
         if extend is not None:
