@@ -289,3 +289,19 @@ def test_closed_loop_runs_the_bus_at_the_scheduled_load():
     assert sum(section["states"].values()) == table.num_rows
     _, _, aware = fly(sc, lambda s, d: orbitdc.simulate(s, demand=d), "power-aware")
     assert aware["completion_h_mean"] < section["completion_h_mean"]
+
+
+@pytest.mark.parametrize("preset", ["suncatcher", "starlink"])
+def test_power_aware_is_no_worse_than_first_fit_on_the_presets(preset):
+    """The comparison orbitdc compare prints: power-aware finishes at least as many jobs,
+    delivers at least the goodput and loses no more work than first-fit."""
+    from orbitdc.ops.run import fly
+
+    sc = orbitdc.load_scenario(orbitdc.preset_path(preset))
+    sims = {}
+    for policy in ("first-fit", "power-aware"):
+        sims[policy] = fly(sc, lambda s, d: orbitdc.simulate(s, demand=d), policy)[2]
+    naive, aware = sims["first-fit"], sims["power-aware"]
+    assert aware["states"]["finished"] >= naive["states"]["finished"]
+    assert aware["goodput_accelerator_hours"] >= naive["goodput_accelerator_hours"] - 1e-6
+    assert aware["work_lost_flops"] < naive["work_lost_flops"]

@@ -20,8 +20,11 @@ Rules (deterministic; ties broken by job id, then satellite index):
 - At the end every job is in exactly one state: ``finished``, ``running``, ``queued`` or
   ``unschedulable``.
 
-Assumption: open loop. The capacity comes from the bus run at full demand; a lightly loaded
-fleet would in fact run cooler and store more energy.
+The loop with the bus is closed by fixed-point passes (``orbitdc.ops.run.fly``): the first
+capacity comes from the bus at full demand, the next pass flies the bus at the allocations
+this scheduler made (idle accelerators draw nothing), and the scheduler runs again on what
+that pass allows. Within a pass the schedule does not react to its own effect on batteries
+and temperatures; two passes are the default.
 
 Policies (``POLICIES``): ``first-fit`` takes satellites in index order; ``power-aware`` ranks
 them by their predicted capacity over the next ``horizon_s`` (eclipses and battery are

@@ -476,7 +476,7 @@ def simulate_arrays(
     steps. ``workers`` processes (default :func:`default_workers`, one for small runs) share
     the blocks of ``block_size`` satellites; ``chunk`` sets the steps per chunk. None of these
     change the results. ``demand`` (S, scheduling steps): the share of each satellite's
-    accelerators the scheduler runs (default: all, the open loop)."""
+    accelerators the scheduler runs (default: all of them)."""
     global _FLIGHT
     wall0 = time.perf_counter()
     clock = _Clock()
