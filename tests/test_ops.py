@@ -305,3 +305,23 @@ def test_power_aware_is_no_worse_than_first_fit_on_the_presets(preset):
     assert aware["states"]["finished"] >= naive["states"]["finished"]
     assert aware["goodput_accelerator_hours"] >= naive["goodput_accelerator_hours"] - 1e-6
     assert aware["work_lost_flops"] < naive["work_lost_flops"]
+
+
+def test_policies_are_pluggable():
+    """Any object with the SchedulingPolicy fields and score() can drive the scheduler."""
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class LastFit:
+        name: str = "last-fit"
+        migrates: bool = False
+        inference_first: bool = False
+
+        def score(self, k, capacity, headroom, horizon):
+            return np.arange(capacity.shape[0], dtype=float)  # highest index first
+
+    t = np.arange(0.0, 601.0, 60.0)
+    job = Job(0, "w", "training", 0.0, 2, 1e15, None, 0.0)
+    schedule(t, np.full((3, t.size), 4.0), [np.array([s]) for s in range(3)], [0.0] * 3,
+             np.full(3, 1e14), [job], (np.array([]), np.array([])), policy=LastFit())
+    assert job.placement == {2: 2}

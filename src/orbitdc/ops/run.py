@@ -9,7 +9,13 @@ import pyarrow as pa
 from orbitdc.model.scenario import Scenario
 from orbitdc.ops.scheduler import Job, schedule
 
-__all__ = ["JOBS_SCHEMA", "fly", "make_jobs", "orchestrate", "schedule_run"]
+__all__ = ["ARRIVALS_STREAM", "FAILURES_STREAM", "JOBS_SCHEMA", "fly", "make_jobs",
+           "orchestrate", "schedule_run"]
+
+#: Random streams of the orchestrator, keyed with the scenario's seed (named, so that adding a
+#: stream never shifts another).
+ARRIVALS_STREAM = 0x10B5
+FAILURES_STREAM = 0xFA11
 
 TIME = pa.timestamp("us", tz="UTC")
 JOBS_SCHEMA = pa.schema([
@@ -25,7 +31,7 @@ def make_jobs(scenario: Scenario, periods_s: np.ndarray | None = None,
               fleet_index: np.ndarray | None = None) -> list[Job]:
     """The jobs of every workload, with seeded Poisson arrivals where asked for; data-driven
     batch gives one job per satellite and orbit (``periods_s``: each satellite's period)."""
-    rng = np.random.default_rng([scenario.seed, 0x10B5])
+    rng = np.random.default_rng([scenario.seed, ARRIVALS_STREAM])
     jobs: list[Job] = []
     types = scenario.fleet_types()
     for w in scenario.workload:
@@ -182,7 +188,7 @@ def _hard_failures(scenario: Scenario, capacity, t):
     rate = scenario.economics.failure_rate_per_year / (365.25 * 86400.0)
     if rate <= 0 or capacity is None:
         return None
-    rng = np.random.default_rng([scenario.seed, 0xFA11])
+    rng = np.random.default_rng([scenario.seed, FAILURES_STREAM])
     nameplate = np.floor(capacity.max(axis=1) + 1e-9).astype(int)
     sats, times = [], []
     for s, n in enumerate(nameplate):

@@ -42,10 +42,11 @@ latency objective is decided by the network's round trip from each region.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
-__all__ = ["Job", "ScheduleResult", "schedule"]
+__all__ = ["POLICY_CLASSES", "Job", "ScheduleResult", "SchedulingPolicy", "schedule"]
 
 
 @dataclass
@@ -96,7 +97,70 @@ def _outlook(capacity: np.ndarray, k: int, horizon: int) -> np.ndarray:
     return np.round(np.mean(ahead, axis=1) / np.maximum(capacity.max(axis=1), 1e-9), 6)
 
 
-def _rank(policy: str, score: np.ndarray | None, members: np.ndarray):
+class SchedulingPolicy(Protocol):
+    """What a policy decides; the scheduler does the rest (queue order, gangs, accounting).
+
+    ``score(k, capacity, headroom, horizon)`` ranks satellites at step ``k`` (higher first,
+    ties by index; None keeps index order); ``migrates``: move running gangs to clearly better
+    satellites through a checkpoint; ``inference_first``: serve inference before gangs."""
+
+    name: str
+    migrates: bool
+    inference_first: bool
+
+    def score(self, k: int, capacity: np.ndarray, headroom: np.ndarray | None,
+              horizon: int) -> np.ndarray | None: ...
+
+
+@dataclass(frozen=True)
+class FirstFit:
+    name: str = "first-fit"
+    migrates: bool = False
+    inference_first: bool = False
+
+    def score(self, k, capacity, headroom, horizon):
+        return None
+
+
+@dataclass(frozen=True)
+class PowerAware:
+    name: str = "power-aware"
+    migrates: bool = True
+    inference_first: bool = False
+
+    def score(self, k, capacity, headroom, horizon):
+        return _outlook(capacity, k, horizon)
+
+
+@dataclass(frozen=True)
+class ThermalAware:
+    name: str = "thermal-aware"
+    migrates: bool = False
+    inference_first: bool = False
+
+    def score(self, k, capacity, headroom, horizon):
+        if headroom is None:
+            return None
+        # Coolest first, among satellites that can run now.
+        return np.where(capacity[:, k] > 0, np.round(headroom[:, k], 3), -np.inf)
+
+
+@dataclass(frozen=True)
+class LatencyAware:
+    name: str = "latency-aware"
+    migrates: bool = False
+    inference_first: bool = True
+
+    def score(self, k, capacity, headroom, horizon):
+        return None
+
+
+#: The shipped policies by name (``[policy] name``); ``schedule`` also takes any object that
+#: follows :class:`SchedulingPolicy`.
+POLICY_CLASSES = {p.name: p for p in (FirstFit(), PowerAware(), ThermalAware(), LatencyAware())}
+
+
+def _rank(policy, score: np.ndarray | None, members: np.ndarray):
     """Satellites of ``members`` in the order the policy tries them (best score first, then
     by index)."""
     if score is not None:
@@ -174,7 +238,7 @@ def schedule(
     flops_per_acc: np.ndarray,
     jobs: list[Job],
     upsets: tuple[np.ndarray, np.ndarray],
-    policy: str = "first-fit",
+    policy: str | SchedulingPolicy = "first-fit",
     mfu: float = 0.4,
     horizon_s: float = 3600.0,
     headroom: np.ndarray | None = None,
@@ -185,6 +249,7 @@ def schedule(
     """Run the jobs over the steps ``t_s`` (K,) with ``capacity`` (S, K) accelerators per
     satellite. ``groups``: satellites that may share a gang, with the bandwidth their links
     give; ``upsets``: (satellite, time) arrays. Returns the jobs with their outcome."""
+    rules = POLICY_CLASSES[policy] if isinstance(policy, str) else policy
     n_s, n_k = capacity.shape
     nameplate = np.floor(capacity.max(axis=1) + 1e-9).astype(int) if n_k else np.zeros(n_s, int)
     step = float(np.median(np.diff(t_s))) if n_k > 1 else 1.0
@@ -218,20 +283,14 @@ def schedule(
         avail += float(capacity[:, k].sum()) * dt
         # Place queued jobs that have arrived, in order; power-aware tries the groups with the
         # best outlook first (ties: their order), first-fit takes them as they come.
-        if policy == "power-aware":
-            outlook = _outlook(capacity, k, horizon)
-        elif policy == "thermal-aware" and headroom is not None:
-            # Coolest first, among satellites that can run now.
-            outlook = np.where(capacity[:, k] > 0, np.round(headroom[:, k], 3), -np.inf)
-        else:
-            outlook = None
+        outlook = rules.score(k, capacity, headroom, horizon)
         group_order = list(range(len(groups)))
         if outlook is not None:
             group_order.sort(key=lambda i: (-float(outlook[groups[i]].max()), i))
         # Latency-aware: inference takes its accelerators first, from the fullest satellites.
         reserved = np.zeros(n_s, int)
         demand = float(inference_demand[k]) if inference_demand is not None else 0.0
-        if policy == "latency-aware" and demand > 0:
+        if rules.inference_first and demand > 0:
             need = int(np.ceil(demand - 1e-9))
             for s in np.lexsort((np.arange(n_s), -(cap - allocated))):
                 take = int(min(max(cap[s] - allocated[s], 0), need))
@@ -254,7 +313,7 @@ def schedule(
         # Power-aware: move a running gang, through a checkpoint, to satellites whose outlook
         # is clearly better (ahead of an eclipse or an empty battery).
         moved: dict[int, float] = {}
-        if policy == "power-aware":
+        if rules.migrates and outlook is not None:
             for j in jobs:
                 if j.state != "running":
                     continue
