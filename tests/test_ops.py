@@ -325,3 +325,32 @@ def test_policies_are_pluggable():
     schedule(t, np.full((3, t.size), 4.0), [np.array([s]) for s in range(3)], [0.0] * 3,
              np.full(3, 1e14), [job], (np.array([]), np.array([])), policy=LastFit())
     assert job.placement == {2: 2}
+
+
+def test_batch_uplinked_from_the_ground_arrives_with_contacts():
+    sc = orbitdc.parse_scenario({
+        "name": "up", "start": dt.datetime(2026, 3, 20, tzinfo=dt.UTC), "duration_h": 12.0,
+        "step_s": 30.0,
+        "satellite": {"sat": {"accelerator": "nvidia-h100-sxm", "accelerators": 2,
+                              "bus_load_w": 300.0, "solar": {"rated_power_w": 4000.0},
+                              "battery": {"capacity_wh": 6000.0},
+                              "radiator": {"area_m2": 8.0}}},
+        "fleet": [{"name": "eo", "kind": "sso", "altitude_km": 600.0, "ltan_h": 10.5,
+                   "count": 3, "satellite": "sat"}],
+        "ground_station": [{"name": "Svalbard", "lat_deg": 78.23, "lon_deg": 15.41}],
+        "workload": [{"name": "reprocess", "kind": "batch", "gb_uplinked_per_day": 500.0,
+                      "flops_per_gb": 1e16},
+                     {"name": "train", "kind": "training", "flops": 1e19, "accelerators": 2,
+                      "checkpoint_interval_h": 0.5, "checkpoint_gb": 100.0}],
+    })
+    assert sc.workload[1].checkpoint_time_s == pytest.approx(20.0)  # 100 GB at 5 GB/s
+    res = orbitdc.simulate(sc)
+    table, _ = orchestrate(sc, res)
+    rows = [r for r in table.to_pylist() if r["workload"] == "reprocess"]
+    # All of half a day's 500 GB/day arrives (the contacts' uplink is far from full).
+    assert sum(r["work_flops"] for r in rows) / 1e16 == pytest.approx(250.0)
+    contacts = {(e["satellite"], e["end"]) for e in res.events.to_pylist()
+                if e["kind"] == "contact"}
+    for r in rows:
+        sat = r["placement"].split(":")[0] if r["placement"] else None
+        assert any(s == sat or sat is None for s, end in contacts if end == r["submitted"])

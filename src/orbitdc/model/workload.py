@@ -46,6 +46,10 @@ class Workload(Strict):
     bandwidth_bps: Annotated[float, Field(ge=0.0)] = 0.0
     checkpoint_interval_h: Annotated[float | None, Field(gt=0.0)] = None
     checkpoint_s: Annotated[float, Field(ge=0.0)] = 0.0
+    #: Or give the checkpoint's size: it takes size / write rate (local NVMe-class storage,
+    #: ~5 GB/s [E]) unless checkpoint_s says otherwise.
+    checkpoint_gb: Annotated[float | None, Field(gt=0.0)] = None
+    checkpoint_write_gb_per_s: Annotated[float, Field(gt=0.0)] = 5.0
     #: Inference: peak requests per second over all user regions (shared by their weights,
     #: following a daily profile that peaks at 20:00 local time), work per request, and the
     #: round trip a request may take.
@@ -54,6 +58,9 @@ class Workload(Strict):
     #: its satellite, of ``flops_per_gb`` per GB; its results (``result_fraction`` of the data)
     #: must be downlinked through a ground contact before the job is finished.
     gb_per_orbit: Annotated[float | None, Field(gt=0.0)] = None
+    #: Or data uplinked from the ground: this much a day, carried by the fleets' contacts in
+    #: proportion to their length (at most the station's uplink rate), a job after each.
+    gb_uplinked_per_day: Annotated[float | None, Field(gt=0.0)] = None
     flops_per_gb: Annotated[float | None, Field(gt=0.0)] = None
     result_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.01
     fleets: list[Name] = []
@@ -69,10 +76,12 @@ class Workload(Strict):
             if missing:
                 raise ValueError(f"inference needs {', '.join(missing)}")
             return self
-        if self.kind == "batch" and (self.gb_per_orbit is not None
-                                     or self.flops_per_gb is not None):
-            if self.gb_per_orbit is None or self.flops_per_gb is None:
-                raise ValueError("batch on collected data needs gb_per_orbit and flops_per_gb")
+        if self.kind == "batch" and (self.gb_per_orbit is not None or self.flops_per_gb is not None
+                                     or self.gb_uplinked_per_day is not None):
+            sources = (self.gb_per_orbit is not None) + (self.gb_uplinked_per_day is not None)
+            if sources != 1 or self.flops_per_gb is None:
+                raise ValueError("batch on data needs flops_per_gb and one of gb_per_orbit "
+                                 "(collected in orbit) or gb_uplinked_per_day (from the ground)")
             return self
         if (self.flops is None) == (self.parameters is None or self.tokens is None):
             raise ValueError("give flops, or parameters and tokens (work = 6 x parameters x "
@@ -83,11 +92,18 @@ class Workload(Strict):
 
     @property
     def data_driven(self) -> bool:
-        return self.kind == "batch" and self.gb_per_orbit is not None
+        return self.kind == "batch" and (self.gb_per_orbit is not None
+                                         or self.gb_uplinked_per_day is not None)
+
+    @property
+    def checkpoint_time_s(self) -> float:
+        if self.checkpoint_s == 0.0 and self.checkpoint_gb is not None:
+            return self.checkpoint_gb / self.checkpoint_write_gb_per_s
+        return self.checkpoint_s
 
     @property
     def work_flops(self) -> float:
-        if self.data_driven:
+        if self.kind == "batch" and self.gb_per_orbit is not None:
             return self.gb_per_orbit * self.flops_per_gb
         return self.flops if self.flops is not None else 6.0 * self.parameters * self.tokens
 

@@ -28,7 +28,7 @@ JOBS_SCHEMA = pa.schema([
 
 
 def make_jobs(scenario: Scenario, periods_s: np.ndarray | None = None,
-              fleet_index: np.ndarray | None = None) -> list[Job]:
+              fleet_index: np.ndarray | None = None, contacts=None) -> list[Job]:
     """The jobs of every workload, with seeded Poisson arrivals where asked for; data-driven
     batch gives one job per satellite and orbit (``periods_s``: each satellite's period)."""
     rng = np.random.default_rng([scenario.seed, ARRIVALS_STREAM])
@@ -41,7 +41,11 @@ def make_jobs(scenario: Scenario, periods_s: np.ndarray | None = None,
             wanted = set(w.fleets) or {f.name for f, t in zip(scenario.fleet, types)
                                        if t is not None and t.spec.accelerators > 0}
             fleet_of = np.array([scenario.fleet[i].name for i in fleet_index])
-            for s in np.nonzero(np.isin(fleet_of, list(wanted)))[0]:
+            members = np.nonzero(np.isin(fleet_of, list(wanted)))[0]
+            if w.gb_uplinked_per_day is not None:
+                jobs += _uplinked_jobs(scenario, w, members, contacts, len(jobs))
+                continue
+            for s in members:
                 for t in np.arange(periods_s[s], scenario.duration_s, periods_s[s]):
                     jobs.append(Job(
                         id=len(jobs), workload=w.name, kind=w.kind, submit_s=float(t),
@@ -61,7 +65,7 @@ def make_jobs(scenario: Scenario, periods_s: np.ndarray | None = None,
                 accelerators=w.accelerators, work_flops=w.work_flops,
                 checkpoint_interval_s=(w.checkpoint_interval_h * 3600.0
                                        if w.checkpoint_interval_h else None),
-                checkpoint_s=w.checkpoint_s, bandwidth_bps=w.bandwidth_bps,
+                checkpoint_s=w.checkpoint_time_s, bandwidth_bps=w.bandwidth_bps,
             ))
     return jobs
 
@@ -105,7 +109,8 @@ def schedule_run(scenario: Scenario, results, policy: str | None = None):
 
         periods = np.array([2.0 * np.pi / s.no_kozai * 60.0
                             for s in build_fleet(scenario).satrec_list])
-    jobs = make_jobs(scenario, periods, raw["fleet_index"])
+    contacts = _contact_table(scenario, results) if periods is not None else None
+    jobs = make_jobs(scenario, periods, raw["fleet_index"], contacts)
     policy = policy or scenario.policy.name
     ev = results.events
     kind = np.asarray(ev.column("kind").to_pylist(), dtype=object)
@@ -161,19 +166,52 @@ def schedule_run(scenario: Scenario, results, policy: str | None = None):
     return table, section, placed
 
 
-def _downlink_windows(scenario: Scenario, results) -> dict:
-    """Per satellite: its contact windows (s from the start) and the best downlink rate of the
-    stations it meets (one station at a time)."""
+def _uplinked_jobs(scenario: Scenario, w, members, contacts, first_id: int) -> list[Job]:
+    """Data from the ground: the run's total (gb_uplinked_per_day x days) shared by the members'
+    contacts in proportion to their length, each capped by what its station can uplink in it;
+    a job on the satellite as each contact ends."""
+    sats, starts, ends, uplink, _ = contacts
+    keep = np.isin(sats, members)
+    sats, starts, ends, uplink = sats[keep], starts[keep], ends[keep], uplink[keep]
+    total_gb = w.gb_uplinked_per_day * scenario.duration_s / 86400.0
+    dur = ends - starts
+    if dur.sum() <= 0:
+        return []
+    gb = np.minimum(total_gb * dur / dur.sum(), uplink * dur / 8e9)
+    jobs = []
+    for s, end, size in sorted(zip(sats, ends, gb), key=lambda x: (x[1], x[0])):
+        if size <= 0:
+            continue
+        jobs.append(Job(
+            id=first_id + len(jobs), workload=w.name, kind=w.kind, submit_s=float(end),
+            accelerators=w.accelerators, work_flops=float(size * w.flops_per_gb),
+            checkpoint_interval_s=None, checkpoint_s=0.0, pinned=int(s),
+            result_bytes=float(size * w.result_fraction * 1e9),
+        ))
+    return jobs
+
+
+def _contact_table(scenario: Scenario, results):
+    """Every contact: (satellite, start s, end s, station uplink b/s, station downlink b/s)."""
     ev = results.events
     kind = np.asarray(ev.column("kind").to_pylist(), dtype=object)
     c = ev.filter(pa.array(kind == "contact"))
     names = {n: i for i, n in enumerate(scenario.satellite_names)}
-    rate = {g.name: g.downlink_bps for g in scenario.ground_station}
+    up = {g.name: g.uplink_bps for g in scenario.ground_station}
+    down = {g.name: g.downlink_bps for g in scenario.ground_station}
     start_us = int(round(scenario.start.timestamp() * 1e6))
     sats = np.array([names[n] for n in c.column("satellite").to_pylist()], int)
     a = (c.column("start").cast(pa.int64()).to_numpy() - start_us) / 1e6
     b = (c.column("end").cast(pa.int64()).to_numpy() - start_us) / 1e6
-    r = np.array([rate[n] for n in c.column("target").to_pylist()], float)
+    targets = c.column("target").to_pylist()
+    return (sats, a, b, np.array([up[n] for n in targets], float),
+            np.array([down[n] for n in targets], float))
+
+
+def _downlink_windows(scenario: Scenario, results) -> dict:
+    """Per satellite: its contact windows (s from the start) and the best downlink rate of the
+    stations it meets (one station at a time)."""
+    sats, a, b, _, r = _contact_table(scenario, results)
     out = {}
     for s in np.unique(sats):
         m = sats == s
