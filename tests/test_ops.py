@@ -354,3 +354,39 @@ def test_batch_uplinked_from_the_ground_arrives_with_contacts():
     for r in rows:
         sat = r["placement"].split(":")[0] if r["placement"] else None
         assert any(s == sat or sat is None for s, end in contacts if end == r["submitted"])
+
+
+def test_one_job_on_a_flown_satellite_finishes_when_its_sunlit_time_is_spent():
+    """One satellite whose battery may not feed compute (reserve 99.9 %): it computes only in
+    sunlight. A job needing 3 h of compute finishes when 3 h of sunlight have passed, counted
+    from the run's own umbra windows (within the penumbrae and two scheduling steps)."""
+    from orbitdc.ops.run import fly
+
+    sc = orbitdc.parse_scenario({
+        "name": "sun", "start": dt.datetime(2026, 3, 20, tzinfo=dt.UTC), "duration_h": 8.0,
+        "step_s": 30.0,
+        "satellite": {"sat": {"accelerator": "nvidia-h100-sxm", "accelerators": 1,
+                              "bus_load_w": 200.0, "solar": {"rated_power_w": 3000.0},
+                              "battery": {"capacity_wh": 4000.0, "min_soc": 0.999},
+                              "radiator": {"area_m2": 6.0}}},
+        "fleet": [{"name": "s", "kind": "sso", "altitude_km": 550.0, "ltan_h": 12.0,
+                   "satellite": "sat"}],
+        "workload": [{"name": "w", "kind": "training", "flops": 989e12 * 0.4 * 3 * 3600.0,
+                      "accelerators": 1}],
+        "economics": {"failure_rate_per_year": 0.0},
+    })
+    res, table, section = fly(sc, lambda s, d: orbitdc.simulate(s, demand=d))
+    assert section["states"]["finished"] == 1
+    umbra = [(e["start"], e["end"]) for e in res.events.to_pylist() if e["kind"] == "umbra"]
+    pen = [e["duration_s"] for e in res.events.to_pylist() if e["kind"] == "penumbra"]
+    start = sc.start
+    need, t, expected = 3 * 3600.0, 0.0, None
+    edges = sorted(((a - start).total_seconds(), (b - start).total_seconds()) for a, b in umbra)
+    for a, b in edges + [(8 * 3600.0, 8 * 3600.0)]:
+        if a - t >= need:
+            expected = t + need
+            break
+        need -= a - t
+        t = b
+    finished = (table.column("finished").to_pylist()[0] - start).total_seconds()
+    assert finished == pytest.approx(expected, abs=sum(pen) + 120.0)
