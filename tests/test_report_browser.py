@@ -12,11 +12,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from test_report import SCENARIO
 from typer.testing import CliRunner
 
 from orbitdc.cli import app
-
-from test_report import SCENARIO
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 REQUIRED = os.environ.get("ORBITDC_REQUIRE_BROWSER") == "1"

@@ -17,9 +17,9 @@ from orbitdc.sim import Results, run_to_directory, simulate
 def sweep(sweep_file, out_dir, *, scheduler=None, workers=None, resume=False):
     """Run a sweep file's variants on Dask (as ``orbitdc sweep``); returns the variants table
     (pyarrow) and writes ``variants.parquet`` and ``sweep.html`` into ``out_dir``."""
-    from orbitdc.model.sweep import load_sweep  # noqa: PLC0415
-    from orbitdc.report import write_sweep_report  # noqa: PLC0415
-    from orbitdc.study import run_sweep  # noqa: PLC0415
+    from orbitdc.model.sweep import load_sweep
+    from orbitdc.report import write_sweep_report
+    from orbitdc.study import run_sweep
 
     spec = load_sweep(sweep_file)
     table, _ = run_sweep(spec, out_dir, scheduler=scheduler, workers=workers, resume=resume)

@@ -153,10 +153,10 @@ def _peak_rss_mib() -> float:
 def network_step_seconds(steps: int = 10, regions: int = 100) -> float:
     """Mean wall time of one routing step for a 72 x 22 Walker shell at 550 km / 53 deg with
     +grid laser links, ``regions`` user regions and 50 stations, over ``steps`` steps."""
-    from orbitdc.core.frames import teme_to_ecef  # noqa: PLC0415
-    from orbitdc.core.time import gmst_rad  # noqa: PLC0415
-    from orbitdc.sim.fleet import build_stations  # noqa: PLC0415
-    from orbitdc.sim.network import NetworkModel  # noqa: PLC0415
+    from orbitdc.core.frames import teme_to_ecef
+    from orbitdc.core.time import gmst_rad
+    from orbitdc.sim.fleet import build_stations
+    from orbitdc.sim.network import NetworkModel
 
     users = [
         {"name": f"city-{i:03d}", "lat_deg": g["lat_deg"], "lon_deg": g["lon_deg"]}
@@ -262,8 +262,8 @@ def run_sweep_bench(small: int = 1000, heavy: int = 24, progress=None) -> dict:
     minutes) on one worker give the overhead per variant beyond the simulation itself;
     ``heavy`` larger variants (40 satellites, 48 hours) on one and on two workers give the
     speed-up of the second worker."""
-    from orbitdc.model.sweep import load_sweep  # noqa: PLC0415
-    from orbitdc.study import run_sweep  # noqa: PLC0415
+    from orbitdc.model.sweep import load_sweep
+    from orbitdc.study import run_sweep
 
     out: dict = {}
     with tempfile.TemporaryDirectory(prefix="orbitdc-bench-sweep-") as tmp:

@@ -21,20 +21,20 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from orbitdc._version import __version__
-from orbitdc.econ import cost_section
-from orbitdc.model import ScenarioError, load_scenario
 from orbitdc.core.constants import SOLAR_IRRADIANCE_W_PER_M2, WGS84_RADIUS_KM
 from orbitdc.core.thermal import environment_heat_w, radiator_area_m2
+from orbitdc.econ import cost_section
+from orbitdc.model import ScenarioError, load_scenario
 from orbitdc.model.catalogue import PART_KINDS, shipped_catalogue
+from orbitdc.model.presets import preset_description, preset_names, preset_path
 from orbitdc.model.sweep import load_sweep
 from orbitdc.model.workload import POLICIES
 from orbitdc.ops.run import fly, orchestrate, schedule_run
 from orbitdc.report import ReportError, write_report, write_sweep_report
-from orbitdc.study import SweepOutputError, run_sweep
-from orbitdc.model.presets import preset_description, preset_names, preset_path
 from orbitdc.sim import OutputError, Results, run_to_directory
 from orbitdc.sim import simulate as orbitdc_simulate
 from orbitdc.sim.design import validate_design
+from orbitdc.study import SweepOutputError, run_sweep
 
 #: The preset ``orbitdc demo`` runs.
 DEMO_PRESET = "suncatcher"
@@ -259,7 +259,7 @@ def bench(
     ] = False,
 ) -> None:
     """Measure simulation speed against raw SGP4 propagation, in one run on this machine."""
-    from orbitdc.bench import run_bench, run_sweep_bench  # noqa: PLC0415
+    from orbitdc.bench import run_bench, run_sweep_bench
 
     if sweep_bench:
         err.print("bench --sweep: 1,000 tiny variants on one worker, then 24 larger ones on "

@@ -73,7 +73,7 @@ def plus_grid_pairs(planes: int, per_plane: int, cross_offset: int = 0) -> np.nd
 
 def nearest_pairs(positions: np.ndarray, k: int, max_range_km: float) -> np.ndarray:
     """Each point's ``k`` nearest neighbours within ``max_range_km``, as unique pairs i < j."""
-    from scipy.spatial import cKDTree  # noqa: PLC0415 - scipy is heavy to import
+    from scipy.spatial import cKDTree
 
     n = positions.shape[0]
     if n < 2:
@@ -89,7 +89,7 @@ def nearest_pairs(positions: np.ndarray, k: int, max_range_km: float) -> np.ndar
 
 def pairs_within(positions: np.ndarray, max_range_km: float) -> np.ndarray:
     """Every pair of points closer than ``max_range_km``, as sorted pairs i < j."""
-    from scipy.spatial import cKDTree  # noqa: PLC0415
+    from scipy.spatial import cKDTree
 
     if positions.shape[0] < 2:
         return np.empty((0, 2), np.int64)

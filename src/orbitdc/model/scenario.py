@@ -25,12 +25,12 @@ from sgp4.api import Satrec
 
 from orbitdc.model._base import Name, Strict
 from orbitdc.model.catalogue import PART_KINDS, Catalogue, Part, shipped_catalogue
-from orbitdc.model.elements import parse_omm_text, parse_tle_text
 from orbitdc.model.economics import Economics
-from orbitdc.model.network import Network, UserRegion
-from orbitdc.model.workload import Policy, Workload
+from orbitdc.model.elements import parse_omm_text, parse_tle_text
 from orbitdc.model.errors import ScenarioError
+from orbitdc.model.network import Network, UserRegion
 from orbitdc.model.satellite import ResolvedSatellite, SatelliteType
+from orbitdc.model.workload import Policy, Workload
 
 __all__ = [
     "AUTO_RECORD_LIMIT",

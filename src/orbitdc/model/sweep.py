@@ -66,7 +66,7 @@ class Distribution(Strict):
         return self
 
     def ppf(self, q: np.ndarray) -> np.ndarray:
-        from scipy import stats  # noqa: PLC0415
+        from scipy import stats
 
         if self.kind == "uniform":
             return self.low + q * (self.high - self.low)
@@ -166,7 +166,7 @@ class Sweep:
         else:
             d = len(spec.axis)
             if spec.design == "lhs":
-                from scipy.stats import qmc  # noqa: PLC0415
+                from scipy.stats import qmc
 
                 q = qmc.LatinHypercube(d=d, seed=rng).random(spec.samples)
             else:

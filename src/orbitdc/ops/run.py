@@ -105,7 +105,7 @@ def schedule_run(scenario: Scenario, results, policy: str | None = None):
     flops = np.array([t_.accelerator.bf16_dense_flops if t_ else 0.0 for t_ in types])
     periods = None
     if any(w.data_driven for w in scenario.workload):
-        from orbitdc.sim.fleet import build_fleet  # noqa: PLC0415
+        from orbitdc.sim.fleet import build_fleet
 
         periods = np.array([2.0 * np.pi / s.no_kozai * 60.0
                             for s in build_fleet(scenario).satrec_list])

@@ -78,7 +78,7 @@ def _load(run_dir: Path):
     try:
         ts = pq.read_table(run_dir / "timeseries.parquet")
         events = pq.read_table(run_dir / "events.parquet")
-    except Exception as exc:  # noqa: BLE001 - any Arrow error means a damaged run
+    except Exception as exc:
         raise ReportError(f"{run_dir}: damaged Parquet file: {exc}") from None
     return summary, ts, events
 

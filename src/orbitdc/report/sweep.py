@@ -40,7 +40,7 @@ def pareto_front(cost: np.ndarray, work: np.ndarray) -> np.ndarray:
 
 def sensitivity(table, params: list[str], figure: str) -> list[tuple[str, float]]:
     """|Spearman rho| of each numeric parameter with ``figure``, largest first."""
-    from scipy.stats import spearmanr  # noqa: PLC0415
+    from scipy.stats import spearmanr
 
     y = np.asarray(table[figure], float)
     out = []

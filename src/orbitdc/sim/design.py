@@ -215,9 +215,9 @@ def check_network(scenario: Scenario, fleet: Fleet) -> list[str]:
     coverage cone ``acos(R cos e / (R + h)) - e`` of it, and tracks reach latitude ``i`` (or
     ``180 - i``). Formation members must come within the link range at some point of an orbit
     (their geometry repeats every orbit)."""
-    from orbitdc.core.links import nearest_pairs  # noqa: PLC0415
-    from orbitdc.core.orbits import orbital_period_s  # noqa: PLC0415
-    from orbitdc.core.time import epoch_jd, jd_pair  # noqa: PLC0415
+    from orbitdc.core.links import nearest_pairs
+    from orbitdc.core.orbits import orbital_period_s
+    from orbitdc.core.time import epoch_jd, jd_pair
 
     problems: list[tuple[str, str]] = []
     warnings: list[str] = []
@@ -256,7 +256,7 @@ def check_network(scenario: Scenario, fleet: Fleet) -> list[str]:
         sub = fleet.satrec_list[members[0]]
         period = float(orbital_period_s(sub.a * WGS72_RADIUS_KM - WGS72_RADIUS_KM))
         t = np.linspace(0.0, period, 24, endpoint=False)
-        from sgp4.api import SatrecArray  # noqa: PLC0415
+        from sgp4.api import SatrecArray
 
         _, r, _ = SatrecArray([fleet.satrec_list[j] for j in members]).sgp4(*jd_pair(epoch, t))
         ever = any(nearest_pairs(r[:, j], 1, isl.max_range_km).size for j in range(t.size))

@@ -475,7 +475,7 @@ class Results:
 
     def _repr_html_(self) -> str:
         """A short summary for notebooks: the scenario and its key figures."""
-        import html  # noqa: PLC0415
+        import html
 
         s = self.summary
         rows = "".join(

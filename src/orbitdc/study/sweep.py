@@ -68,9 +68,9 @@ def variant_row(summary: dict, economics: dict | None) -> dict:
 
 def run_variant(data: dict, base_dir: str, source: str) -> dict:
     """Run one variant (in a worker). Returns ``{"status", "error", "figures", "sim_s"}``."""
-    from orbitdc.econ import cost_section  # noqa: PLC0415 - imported in the worker
-    from orbitdc.model.scenario import parse_scenario  # noqa: PLC0415
-    from orbitdc.sim import simulate  # noqa: PLC0415
+    from orbitdc.econ import cost_section
+    from orbitdc.model.scenario import parse_scenario
+    from orbitdc.sim import simulate
 
     t0 = time.perf_counter()
     try:
@@ -86,7 +86,7 @@ def run_variant(data: dict, base_dir: str, source: str) -> dict:
     except ScenarioError as exc:
         return {"status": "invalid", "error": str(exc), "figures": {},
                 "sim_s": time.perf_counter() - t0}
-    except Exception as exc:  # noqa: BLE001 - a failing variant must not stop the sweep
+    except Exception as exc:
         tb = traceback.extract_tb(exc.__traceback__)
         where = f" ({tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno})" if tb else ""
         status, error, figures = "failed", f"{type(exc).__name__}: {exc}{where}", {}
@@ -95,7 +95,7 @@ def run_variant(data: dict, base_dir: str, source: str) -> dict:
 
 
 def _client(scheduler: str | None, workers: int | None):
-    from distributed import Client, LocalCluster  # noqa: PLC0415
+    from distributed import Client, LocalCluster
 
     address = scheduler or os.environ.get(SCHEDULER_ENV)
     if address:
@@ -170,7 +170,7 @@ def run_sweep(
     """Run every variant not yet done into ``out_dir``; returns the table and timing figures
     (``wall_s``, ``sim_s``: seconds inside the simulations, ``ran``: variants run now).
     ``stop_after`` stops after that many variants (to test resuming)."""
-    from distributed import as_completed  # noqa: PLC0415
+    from distributed import as_completed
 
     out = Path(out_dir)
     parts = out / "parts"
