@@ -41,22 +41,28 @@ def ecef_to_geodetic(r_ecef_km: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
     """WGS-84 geodetic latitude (rad), longitude (rad, -pi..pi) and height (km).
 
     Bowring's method with two refinement iterations: better than 1 mm from the surface to
-    geostationary altitude (Bowring 1976, Survey Review 23(181)).
+    geostationary altitude (Bowring 1976, Survey Review 23(181)). The iterations carry the
+    parametric and geodetic latitudes as unnormalised (cos, sin) pairs, so only the final
+    latitude needs an arctangent.
     """
     x = r_ecef_km[..., 0]
     y = r_ecef_km[..., 1]
     z = r_ecef_km[..., 2]
     lon = np.arctan2(y, x)
     p = np.hypot(x, y)
-    beta = np.arctan2(z, p * (1.0 - WGS84_FLATTENING))
+    # Parametric latitude beta: tan(beta) = z / ((1 - f) p) to start.
+    cos_b, sin_b = p * (1.0 - WGS84_FLATTENING), z
     for _ in range(2):
-        lat = np.arctan2(
-            z + _EP2 * _B_KM * np.sin(beta) ** 3, p - _E2 * WGS84_RADIUS_KM * np.cos(beta) ** 3
-        )
-        beta = np.arctan2((1.0 - WGS84_FLATTENING) * np.sin(lat), np.cos(lat))
-    sin_lat = np.sin(lat)
+        h = np.hypot(cos_b, sin_b)
+        c, s = cos_b / h, sin_b / h
+        num = z + _EP2 * _B_KM * s * s * s  # tan(lat) = num / den
+        den = p - _E2 * WGS84_RADIUS_KM * c * c * c
+        cos_b, sin_b = den, (1.0 - WGS84_FLATTENING) * num  # tan(beta) = (1 - f) tan(lat)
+    lat = np.arctan2(num, den)
+    h = np.hypot(num, den)
+    sin_lat, cos_lat = num / h, den / h
     n = WGS84_RADIUS_KM / np.sqrt(1.0 - _E2 * sin_lat**2)
-    alt = p * np.cos(lat) + z * sin_lat - WGS84_RADIUS_KM**2 / n
+    alt = p * cos_lat + z * sin_lat - WGS84_RADIUS_KM**2 / n
     return lat, lon, alt
 
 

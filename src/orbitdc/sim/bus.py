@@ -4,8 +4,10 @@ of time for a block of satellites at once.
 Within a step ``[t_k, t_k+1]`` generation and the environment are the mean of their values at
 the two samples; the battery, the temperature and the radiation hazard advance over the step
 (``orbitdc.core.power``, ``orbitdc.core.thermal``, ``orbitdc.core.radiation`` hold the models
-and their assumptions). Python loops over the steps of a chunk, each step vectorised over the
-block's satellites: there is no per-satellite loop.
+and their assumptions). Whatever does not depend on the bus's state (generation, environment
+heat, dose, the upset process) is computed for the whole chunk as arrays; the recurrence of
+battery and temperature runs in a compiled kernel (``orbitdc.core.buskernel``, numba) that
+fuses the power and thermal steps into one pass: no Python runs per step or per satellite.
 
 Compute is limited, in this order, by **faults** (accelerators restarting after an upset), by
 **heat** (above the node's limit, compute falls to what the radiator can reject at the limit)
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from orbitdc.core import power, radiation, thermal
+from orbitdc.core.buskernel import bus_steps
 from orbitdc.core.constants import STEFAN_BOLTZMANN_W_PER_M2_K4
 from orbitdc.model.satellite import ResolvedSatellite
 
@@ -252,9 +255,9 @@ def run_bus(
     demand: np.ndarray | float = 1.0,
 ):
     """Step the bus through the chunk. ``demand``: the share of each satellite's accelerators
-    asked to run, time-major (K, S) or one number (1: all of them, the default when no
+    asked to run, satellite-major (S, K) or one number (1: all of them, the default when no
     scheduler drives the bus). Returns ``(state, series, faults)``: ``series`` holds time-major
-    (K, S) arrays ``power_in_w``, ``load_w``, ``battery_wh``, ``temperature_k``,
+    (K, S) arrays (views of satellite-major ones) ``power_in_w``, ``load_w``, ``battery_wh``, ``temperature_k``,
     ``compute_available`` (the share that could run after fault, heat and power limits) and
     ``utilisation`` (the share that ran) (sample k shows the state at t_k and the step that
     starts there; the last sample repeats the last step's); ``faults`` is ``(satellite,
@@ -306,82 +309,48 @@ def run_bus(
     reject_w = (k_rad * p.t_max_k**4)[:, None] - env_step - (p.bus_w + idle_all)[:, None]
     u_heat_hot = np.clip(reject_w / np.maximum(p.n_acc * span, 1e-300)[:, None], 0.0, 1.0)
 
-    # The step loop runs in (time, satellite) layout: each step reads and writes contiguous rows.
-    gen_t = np.ascontiguousarray(gen_step.T)
-    env_t = np.ascontiguousarray(env_step.T)
-    share_t = np.ascontiguousarray(fault_share.T)
-    u_hot_t = np.ascontiguousarray(u_heat_hot.T)
-    battery = np.empty((n_k, n_s))
-    temperature = np.empty((n_k, n_s))
-    load = np.empty((n_k, n_s))
-    util = np.empty((n_k, n_s))
-    want_all = np.empty((n_k - 1, n_s))
-    curtailed = np.empty((n_k - 1, n_s))
-    losses = np.empty((n_k - 1, n_s))
-    unserved = np.empty((n_k - 1, n_s))
-    hot_all = np.empty((n_k - 1, n_s), bool)
-    consts = power.PowerConstants(p.capacity_wh, p.min_soc, p.charge_eff, p.discharge_eff,
-                                  p.n_acc, p.acc_idle_w, p.acc_load_w)
-    demand_t = np.broadcast_to(np.asarray(demand, float), (n_k, n_s)) if np.ndim(demand) == 0 \
-        else np.asarray(demand, float)
-    available = np.empty((n_k, n_s))
-    bat, temp = s.battery_wh, s.temperature_k
-    alive_t = (np.ones((n_k, n_s), bool) if inp.alive is None
-               else np.ascontiguousarray(inp.alive.T))
-    for k in range(n_k - 1):
-        battery[k] = bat
-        temperature[k] = temp
-        alive = alive_t[k] & alive_t[k + 1]
-        # Heat: at or above the limit, compute only what the radiator rejects at the limit.
-        hot = (temp >= p.t_max_k) & alive
-        limit = np.minimum(share_t[k], np.where(hot, u_hot_t[k], 1.0)) * alive
-        want = np.minimum(demand_t[k], limit)
-        bat_new, load_w, u, curt, loss, unsrv, served_w, feasible = power.power_step_fast(
-            dt[k], gen_t[k], bat, p.bus_w * alive, want, consts
-        )
-        available[k] = np.where(p.n_acc > 0, np.minimum(limit, feasible), 0.0)
-        heat_in = served_w + loss * (3600.0 / dt[k]) + env_t[k]
-        temp = np.where(alive, thermal.step_temperature(
-            temp, heat_in, p.heat_capacity, p.rad_area_m2, p.emissivity, dt[k]
-        ), temp)
-        bat = bat_new
-        load[k] = load_w
-        util[k] = u
-        want_all[k] = want
-        curtailed[k] = curt
-        losses[k] = loss
-        unserved[k] = unsrv
-        hot_all[k] = hot
-    battery[-1] = bat
-    temperature[-1] = temp
-    load[-1] = load[-2]
-    util[-1] = util[-2]
-    available[-1] = available[-2]
-
-    dt_h = (dt / 3600.0)[:, None]
-    dt_c = dt[:, None]
-    s.battery_wh, s.temperature_k = bat, temp
-    s.generated_wh = s.generated_wh + np.sum(gen_t * dt_h, axis=0)
-    s.used_wh = s.used_wh + np.sum(load[:-1] * dt_h, axis=0) - np.sum(unserved, axis=0)
-    s.curtailed_wh = s.curtailed_wh + np.sum(curtailed, axis=0)
-    s.losses_wh = s.losses_wh + np.sum(losses, axis=0)
-    s.unserved_wh = s.unserved_wh + np.sum(unserved, axis=0)
-    throttled = util[:-1] < want_all - 1e-9
-    s.throttled_power_s = s.throttled_power_s + np.sum(throttled * dt_c, axis=0)
-    s.throttled_heat_s = s.throttled_heat_s + np.sum((hot_all & (u_hot_t < 1.0)) * dt_c, axis=0)
+    # The compiled step loop runs satellite by satellite through the chunk's steps.
+    f = np.ascontiguousarray
+    battery = np.empty((n_s, n_k))
+    temperature = np.empty((n_s, n_k))
+    load = np.empty((n_s, n_k))
+    util = np.empty((n_s, n_k))
+    available = np.empty((n_s, n_k))
+    demand = np.asarray(demand, float)
+    demand = np.full((n_s, 1), float(demand)) if demand.ndim == 0 else f(demand)
+    alive = np.ones((n_s, n_k), bool) if inp.alive is None else f(inp.alive)
+    s.battery_wh = np.array(s.battery_wh, float)
+    s.temperature_k = np.array(s.temperature_k, float)
+    totals = {name: np.array(getattr(s, name), float) for name in (
+        "generated_wh", "used_wh", "curtailed_wh", "losses_wh", "unserved_wh",
+        "throttled_power_s", "throttled_heat_s", "available_s",
+    )}
+    battery_min = np.empty(n_s)
+    temperature_max = np.empty(n_s)
+    bus_steps(
+        f(dt, float), f(gen_step), f(env_step), f(fault_share), f(u_heat_hot), demand, alive,
+        f(p.bus_w, float), f(p.t_max_k, float), f(p.n_acc, float), f(p.capacity_wh, float),
+        f(p.min_soc, float), f(p.charge_eff, float), f(p.discharge_eff, float),
+        f(idle_all, float), f(p.n_acc * span, float), f(p.heat_capacity, float),
+        f(p.rad_area_m2, float), f(p.emissivity, float),
+        s.battery_wh, s.temperature_k,
+        battery, temperature, load, util, available,
+        *totals.values(), battery_min, temperature_max,
+    )
+    for name, value in totals.items():
+        setattr(s, name, value)
     capacity = np.where(p.capacity_wh > 0, p.capacity_wh, np.nan)
-    s.soc_min = np.fmin(s.soc_min, np.min(battery, axis=0) / capacity)
-    s.temperature_max_k = np.fmax(s.temperature_max_k, np.max(temperature, axis=0))
-    s.available_s = s.available_s + np.sum(available[:-1] * dt_c, axis=0)
+    s.soc_min = np.fmin(s.soc_min, battery_min / capacity)
+    s.temperature_max_k = np.fmax(s.temperature_max_k, temperature_max)
 
-    # Time-major (K, S) arrays.
+    # Time-major (K, S) views.
     series = {
         "power_in_w": generated.T,
-        "load_w": load,
-        "battery_wh": battery,
-        "temperature_k": temperature,
-        "compute_available": available,
-        "utilisation": np.where(p.n_acc > 0, util, 0.0),
+        "load_w": load.T,
+        "battery_wh": battery.T,
+        "temperature_k": temperature.T,
+        "compute_available": available.T,
+        "utilisation": np.where(p.n_acc[:, None] > 0, util, 0.0).T,
     }
     no_bus = ~p.has_bus
     if no_bus.any():

@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from sgp4.api import SatrecArray
 
+from orbitdc.core import buskernel, power, radiation
 from orbitdc.core import events as ev
-from orbitdc.core import power, radiation
 from orbitdc.core.constants import EARTH_ROTATION_RAD_PER_S
 from orbitdc.core.frames import ecef_to_geodetic, teme_to_ecef
 from orbitdc.core.orbits import propagate
@@ -355,7 +355,7 @@ class _Flight:
             # Each step takes the scheduler's demand of the scheduling step it falls in.
             g = np.minimum(np.arange(self._c0, self._c0 + t.size) // self.schedule_every,
                            self.demand.shape[1] - 1)
-            demand = self.demand[s0: s0 + r.shape[0]][:, g].T
+            demand = self.demand[s0: s0 + r.shape[0]][:, g]
         return run_bus(params, state, inputs, self.seed, s0, demand)
 
     def _margin(self, r_ecef: np.ndarray, st: np.ndarray) -> np.ndarray:
@@ -526,6 +526,8 @@ def simulate_arrays(
 
     pool = None
     if workers > 1:
+        if any(state is not None for state in bus_states):
+            buskernel.warm_up()  # once here, not once per worker
         _FLIGHT = flight
         pool = multiprocessing.get_context("fork").Pool(workers)
     try:

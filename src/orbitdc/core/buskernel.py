@@ -1,0 +1,203 @@
+"""The bus's step loop, compiled: power (:func:`orbitdc.core.power.power_step`) and heat
+(:func:`orbitdc.core.thermal.step_temperature`) fused into one pass over satellites per step.
+
+Battery charge and temperature depend on the previous step, so the loop over time cannot be
+vectorised; in NumPy each step costs some sixty array operations over the satellites, each a
+pass through memory plus a Python dispatch. Compiled with numba, a step is one pass with every
+quantity in registers: the models and their assumptions are those of ``power`` and
+``thermal``, unchanged (a test holds this kernel to those reference functions step by step).
+
+Floating-point semantics follow NumPy's (``error_model="numpy"``: a division by zero gives an
+infinity, not an exception; ``np.minimum``/``np.maximum`` propagate NaN), so satellites
+without a bus, whose parameters are zero, behave as they would in the array code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from orbitdc.core.constants import SPACE_SINK_K, STEFAN_BOLTZMANN_W_PER_M2_K4
+
+__all__ = ["NEWTON_ITERATIONS", "NEWTON_TOLERANCE_K", "bus_steps", "warm_up"]
+
+#: Newton's method for the backward-Euler temperature stops when its step is below this.
+NEWTON_TOLERANCE_K = 1e-9
+#: ... or after this many iterations (it converges in two to five from the start used).
+NEWTON_ITERATIONS = 30
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def _temperature(t0, heat_in_w, c_dt, k):
+    """Scalar :func:`orbitdc.core.thermal.step_temperature`: the root of
+    ``f(T) = c_dt (T - t0) + k (T^4 - T_sink^4) - heat_in_w`` (``c_dt = C / dt``,
+    ``k = eps sigma A``) by Newton's method.
+
+    It starts from the explicit-Euler estimate, within ``O(dt^2)`` of the root. ``f`` is
+    convex and increasing, so every Newton iterate after the first lies at or above the root
+    and the iterates descend onto it; the error after a step of size ``h`` is at most
+    ``f'' / (2 f') h^2 <= 1.5 h^2 / T``, so the loop stops once that is below the tolerance
+    (usually after one step: the estimate is already within micro-kelvins)."""
+    q = heat_in_w + k * SPACE_SINK_K**4
+    rhs = c_dt * t0 + q
+    t = t0 + (q - k * t0 * t0 * t0 * t0) / c_dt if c_dt > 0 else t0
+    if not t > 0:
+        t = t0
+    for _ in range(NEWTON_ITERATIONS):
+        t2 = t * t
+        kt3 = k * t2 * t
+        step = (c_dt * t + kt3 * t - rhs) / (c_dt + 4.0 * kt3)
+        t = t - step
+        if 1.5 * step * step < NEWTON_TOLERANCE_K * t:
+            break
+    return t
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def bus_steps(
+    dt, gen, env, share, u_hot, demand, alive,
+    bus_w, t_max_k, n_acc, capacity_wh, min_soc, charge_eff, discharge_eff, idle_all, span_all,
+    heat_capacity, rad_area_m2, emissivity,
+    battery_wh, temperature_k,
+    battery, temperature, load, util, available,
+    generated_wh, used_wh, curtailed_wh, losses_wh, unserved_wh, throttled_power_s,
+    throttled_heat_s, available_s, battery_min_wh, temperature_max_k,
+):
+    """Step the power balance and the temperature of every satellite through a chunk.
+
+    Satellite-major inputs: ``dt`` (K-1,) step lengths, s; ``gen`` and ``env`` (S, K-1)
+    generation and environment heat over each step, W; ``share`` (S, K-1) the share of
+    accelerators not down with a fault; ``u_hot`` (S, K-1) the utilisation the radiator
+    carries at the temperature limit; ``demand`` (S, K) or (S, 1) the utilisation asked for;
+    ``alive`` (S, K) bool. Per satellite (S,): the bus and part constants (``idle_all`` and
+    ``span_all`` summed over its accelerators).
+
+    Written: the (S, K) arrays ``battery``, ``temperature`` (the state at each sample),
+    ``load``, ``util`` (the share of accelerators that ran) and ``available`` (the share that
+    could run after fault, heat and power limits) of the step that starts at each sample (the
+    last sample repeats the last step's). Advanced in place (S,): the state ``battery_wh`` and
+    ``temperature_k``, and the run's totals ``generated_wh``, ``used_wh`` (served),
+    ``curtailed_wh``, ``losses_wh``, ``unserved_wh``, ``throttled_power_s``,
+    ``throttled_heat_s``, ``available_s`` (accelerator-share seconds), and the extremes
+    ``battery_min_wh`` and ``temperature_max_k`` over the samples.
+
+    Each step: at or above the temperature limit, compute is capped at what the radiator
+    rejects at the limit; power throttles compute before the bus (``power.power_step``); the
+    temperature follows the heat of the load served, the battery's losses and the
+    environment (``thermal.step_temperature``). A satellite that is not alive at both ends of
+    a step has no load and keeps its temperature.
+    """
+    n_s, n_k1 = gen.shape
+    dt_hours = dt / 3600.0
+    inv_dt_hours = 3600.0 / dt
+    inv_dt = 1.0 / dt
+    per_step_demand = demand.shape[1] > 1
+    for s in range(n_s):
+        bat = battery_wh[s]
+        temp = temperature_k[s]
+        t_max = t_max_k[s]
+        bus = bus_w[s]
+        eta_d = discharge_eff[s]
+        eta_c = charge_eff[s]
+        inv_eta_c = 1.0 / eta_c
+        inv_eta_d = 1.0 / eta_d
+        capacity = capacity_wh[s]
+        reserve = min_soc[s] * capacity
+        idle = idle_all[s]
+        span = span_all[s]
+        inv_span = 1.0 / np.maximum(span, 1e-300) if span > 0 else 0.0
+        has_acc = n_acc[s] > 0
+        heat_cap = heat_capacity[s]
+        k_rad = emissivity[s] * STEFAN_BOLTZMANN_W_PER_M2_K4 * rad_area_m2[s]
+        gen_sum = used = curt_sum = loss_sum = unserved_sum = 0.0
+        thr_power = thr_heat = avail_s = 0.0
+        bat_min = bat
+        temp_max = temp
+        for k in range(n_k1):
+            d = dt[k]
+            dt_h = dt_hours[k]
+            inv_dt_h = inv_dt_hours[k]
+            battery[s, k] = bat
+            temperature[s, k] = temp
+            live = alive[s, k] and alive[s, k + 1]
+            hot = (temp >= t_max) and live
+            limit = np.minimum(share[s, k], u_hot[s, k] if hot else 1.0) * live
+            want = np.minimum(demand[s, k if per_step_demand else 0], limit)
+            busw = bus * live
+            g = gen[s, k]
+            # Power, as power.power_step: compute throttles before the bus.
+            want_w = busw + (idle + want * span) * (want > 0)
+            supply = g + np.maximum(bat - reserve, 0.0) * eta_d * inv_dt_h
+            for_compute = np.maximum(supply - busw, 0.0)
+            can_idle = for_compute >= idle
+            u_power = np.minimum(np.maximum((for_compute - idle) * inv_span, 0.0), 1.0)
+            if want_w > supply:
+                u = np.minimum(want, u_power) * can_idle
+            else:
+                u = want
+            if not u > 0:
+                u = 0.0
+            compute_w = idle + u * span if u > 0 else 0.0
+            load_w = busw + compute_w
+            served = np.minimum(load_w, g + bat * eta_d * inv_dt_h)
+            unserved = (load_w - served) * dt_h
+            net = g - served
+            surplus = np.maximum(net, 0.0) * dt_h
+            charge_in = np.maximum(np.minimum(surplus * eta_c, capacity - bat), 0.0)
+            from_gen = charge_in * inv_eta_c
+            drawn = np.maximum(-net, 0.0) * dt_h * inv_eta_d
+            loss = (from_gen - charge_in) + drawn * (1.0 - eta_d)
+            feasible = u_power * can_idle if span > 0 else (1.0 if can_idle else 0.0)
+            avail = np.minimum(limit, feasible) if has_acc else 0.0
+            # Heat: what is served ends as heat, with the battery's losses and the environment.
+            if live:
+                temp = _temperature(temp, served + loss * inv_dt_h + env[s, k],
+                                    heat_cap * inv_dt[k], k_rad)
+            bat = np.minimum(np.maximum(bat + charge_in - drawn, 0.0), capacity)
+            load[s, k] = load_w
+            util[s, k] = u
+            available[s, k] = avail
+            gen_sum += g * dt_h
+            used += load_w * dt_h - unserved
+            curt_sum += np.maximum(surplus - from_gen, 0.0)
+            loss_sum += loss
+            unserved_sum += unserved
+            if u < want - 1e-9:
+                thr_power += d
+            if hot and u_hot[s, k] < 1.0:
+                thr_heat += d
+            avail_s += avail * d
+            bat_min = np.minimum(bat_min, bat)
+            temp_max = np.maximum(temp_max, temp)
+        battery[s, n_k1] = bat
+        temperature[s, n_k1] = temp
+        load[s, n_k1] = load[s, n_k1 - 1]
+        util[s, n_k1] = util[s, n_k1 - 1]
+        available[s, n_k1] = available[s, n_k1 - 1]
+        battery_wh[s] = bat
+        temperature_k[s] = temp
+        generated_wh[s] += gen_sum
+        used_wh[s] += used
+        curtailed_wh[s] += curt_sum
+        losses_wh[s] += loss_sum
+        unserved_wh[s] += unserved_sum
+        throttled_power_s[s] += thr_power
+        throttled_heat_s[s] += thr_heat
+        available_s[s] += avail_s
+        battery_min_wh[s] = bat_min
+        temperature_max_k[s] = temp_max
+
+def warm_up() -> None:
+    """Compile :func:`bus_steps` (or load it from numba's on-disk cache) now, on a one-satellite
+    chunk: called before worker processes fork, so that they inherit it instead of each
+    compiling it."""
+    one = np.ones(1)
+    state = [one.copy() * 300.0 for _ in range(2)]
+    series = [np.empty((1, 2)) for _ in range(5)]
+    totals = [np.zeros(1) for _ in range(10)]
+    bus_steps(
+        np.ones(1), np.ones((1, 1)), np.ones((1, 1)), np.ones((1, 1)), np.ones((1, 1)),
+        np.ones((1, 1)), np.ones((1, 2), bool),
+        one, one * 350.0, one, one, one * 0.2, one, one, one, one, one * 1e5, one, one,
+        *state, *series, *totals,
+    )
