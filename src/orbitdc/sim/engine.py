@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sgp4.api import SatrecArray
 
-from orbitdc.core import buskernel, power, radiation
+from orbitdc.core import buskernel, power, radiation, visibility
 from orbitdc.core import events as ev
 from orbitdc.core.constants import EARTH_ROTATION_RAD_PER_S
 from orbitdc.core.frames import ecef_to_geodetic, teme_to_ecef
@@ -380,7 +380,6 @@ class _Flight:
         coarse = _coarse_index(t.size, self.coarse_every)
         rc = teme_to_ecef(r[:, coarse], gmst[coarse])  # (S, C, 3)
         unit = rc / np.linalg.norm(rc, axis=2, keepdims=True)
-        cos_angle = unit @ self.station_unit.T  # (S, C, G)
         # Visibility cone half-angle per satellite and station, plus the ground distance the
         # sub-satellite point covers in half a coarse interval, plus the fixed margin.
         ratio = np.clip(
@@ -392,8 +391,11 @@ class _Flight:
         spacing = float(np.max(np.diff(t[coarse]))) if coarse.size > 1 else 0.0
         rate = np.nan_to_num(speed / radius_max, nan=0.0) + EARTH_ROTATION_RAD_PER_S
         cone = cone + (rate * spacing / 2.0)[:, None] + SCREEN_MARGIN_RAD
-        near = cos_angle > np.cos(np.minimum(cone, np.pi))[:, None, :]  # (S, C, G); NaN: no
-        cand = near[:, :-1] | near[:, 1:]  # coarse intervals with either end near
+        # (S, W, G): pairs with a coarse interval of the window that has either end in the
+        # cone (NaN positions never are).
+        cand = visibility.screen_windows(
+            unit, self.station_unit, np.cos(np.minimum(cone, np.pi)), CONTACT_WINDOW
+        )
         alt_min = np.maximum(radius_min - 6400.0, 50.0)
         # |d sin(el)/dt| <= v_rel / h and |d2 sin(el)/dt2| <= (v_rel / h)^2 for a pass at
         # least h above the station (a straight pass: max of d2/dx2 (1 + x^2)^-1/2 is 1);
@@ -401,22 +403,22 @@ class _Flight:
         el_rate = (speed + 0.5) / alt_min
         el_curv = 2.0 * el_rate**2
 
+        r_c = np.ascontiguousarray(r, float)
+        cos_gmst, sin_gmst = np.cos(gmst), np.sin(gmst)
         parts = []
         visible = np.zeros(n_s * n_g, bool) if first else None
         n_int = coarse.size - 1
         for w0 in range(0, n_int, CONTACT_WINDOW):
             w1 = min(w0 + CONTACT_WINDOW, n_int)
-            pair = np.flatnonzero(cand[:, w0:w1, :].any(axis=1))
+            pair = np.flatnonzero(cand[:, w0 // CONTACT_WINDOW, :])
             if not pair.size:
                 continue
             sat, st = pair // n_g, pair % n_g
             ks = np.arange(coarse[w0], coarse[w1] + 1)
-            r_e = teme_to_ecef(r[sat[:, None], ks[None, :]], gmst[ks])  # (M, W, 3)
-            d = r_e - self.stations.ecef_km[st][:, None, :]
-            rng = np.sqrt(np.einsum("mkj,mkj->mk", d, d))
-            g = np.einsum("mkj,mj->mk", d, self.stations.up[st]) / rng - (
-                self.stations.sin_min_elevation[st][:, None]
-            )
+            g = visibility.elevation_margins(
+                r_c, cos_gmst, sin_gmst, sat, st, int(ks[0]), int(ks[-1]),
+                self.stations.ecef_km, self.stations.up, self.stations.sin_min_elevation,
+            )  # (M, W)
 
             def eval_el(rows, tq, sat=sat, st=st):
                 rq = teme_to_ecef(ev.hermite(t, r, v, sat[rows], tq), gmst_rad(*jd_pair(epoch, tq)))
@@ -526,8 +528,11 @@ def simulate_arrays(
 
     pool = None
     if workers > 1:
+        # Compiled kernels: loaded once here, not once per worker.
         if any(state is not None for state in bus_states):
-            buskernel.warm_up()  # once here, not once per worker
+            buskernel.warm_up()
+        if stations.size:
+            visibility.warm_up()
         _FLIGHT = flight
         pool = multiprocessing.get_context("fork").Pool(workers)
     try:
