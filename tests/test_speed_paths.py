@@ -134,3 +134,54 @@ def test_bench_command_reports_rates_and_writes_json(tmp_path):
 def test_bench_rejects_nonsense_sizes():
     result = CliRunner().invoke(app, ["bench", "--satellites", "0"])
     assert result.exit_code == 2
+
+
+def test_visibility_kernels_match_the_array_formulas():
+    """The compiled screen and elevation margins give what the NumPy formulas give, NaN
+    positions (decayed satellites) included."""
+    from orbitdc.core import visibility
+
+    rng = np.random.default_rng(7)
+    n_s, n_k, n_g = 9, 25, 6
+    r = rng.normal(size=(n_s, n_k, 3)) * 7000.0
+    r[2, 10:] = np.nan
+    gmst = np.linspace(0.0, 0.3, n_k)
+    st_ecef = rng.normal(size=(n_g, 3)) * 6371.0
+    st_up = st_ecef / np.linalg.norm(st_ecef, axis=1, keepdims=True)
+    sin_min = np.sin(np.deg2rad(rng.uniform(0.0, 30.0, n_g)))
+    pairs = rng.integers(0, n_s * n_g, 20)
+    sat, st = pairs // n_g, pairs % n_g
+    got = visibility.elevation_margins(r, np.cos(gmst), np.sin(gmst), sat, st, 3, 17,
+                                       st_ecef, st_up, sin_min)
+    d = teme_to_ecef(r[sat][:, 3:18], gmst[3:18]) - st_ecef[st][:, None, :]
+    want = np.einsum("mkj,mj->mk", d, st_up[st]) / np.linalg.norm(d, axis=-1) - sin_min[st, None]
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert np.array_equal(np.isnan(got), np.isnan(want))
+
+    unit = r / np.linalg.norm(r, axis=-1, keepdims=True)
+    cos_cone = np.cos(rng.uniform(0.1, 1.2, (n_s, n_g)))
+    window = 4
+    cand = visibility.screen_windows(unit, st_up, cos_cone, window)
+    near = np.einsum("sck,gk->scg", unit, st_up) > cos_cone[:, None, :]
+    either = near[:, :-1] | near[:, 1:]
+    for w in range(cand.shape[1]):
+        np.testing.assert_array_equal(cand[:, w], either[:, w * window:(w + 1) * window].any(1))
+    assert cand.shape[1] == -(-(n_k - 1) // window)
+
+
+def test_hermite_kernel_matches_the_polynomial():
+    from orbitdc.core import events
+
+    rng = np.random.default_rng(3)
+    t_s = np.cumsum(rng.uniform(5.0, 15.0, 12))
+    r = rng.normal(size=(4, 12, 3))
+    v = rng.normal(size=(4, 12, 3))
+    rows = rng.integers(0, 4, 50)
+    t = rng.uniform(t_s[0] - 5.0, t_s[-1] + 5.0, 50)
+    k = np.clip(np.searchsorted(t_s, t, side="right") - 1, 0, t_s.size - 2)
+    dt = (t_s[k + 1] - t_s[k])[:, None]
+    x = ((t - t_s[k]) / (t_s[k + 1] - t_s[k]))[:, None]
+    want = ((2 * x**3 - 3 * x**2 + 1) * r[rows, k] + (x**3 - 2 * x**2 + x) * dt * v[rows, k]
+            + (-2 * x**3 + 3 * x**2) * r[rows, k + 1] + (x**3 - x**2) * dt * v[rows, k + 1])
+    np.testing.assert_allclose(events.hermite(t_s, r, v, rows, t), want, rtol=1e-12,
+                               atol=1e-12)

@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from numba import njit
 
-__all__ = ["combine_states", "find_crossings", "hermite", "windows_from_crossings"]
+__all__ = ["combine_states", "find_crossings", "hermite", "warm_up", "windows_from_crossings"]
 
 #: Golden-section ratio used for the extremum search.
 _INV_PHI = (np.sqrt(5.0) - 1.0) / 2.0
@@ -28,23 +29,33 @@ Evaluator = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 def hermite(t_s: np.ndarray, r: np.ndarray, v: np.ndarray, rows: np.ndarray, t: np.ndarray):
     """Cubic Hermite interpolation of positions ``r`` (S, K, 3) with derivatives ``v`` (same
-    units per second) sampled at ``t_s`` (K,), for series ``rows`` at times ``t`` (N,)."""
+    units per second) sampled at ``t_s`` (K,), for series ``rows`` at times ``t`` (N,).
+    Times outside the samples extrapolate the first or last interval's cubic."""
+    t = np.asarray(t, float)
     k = np.clip(np.searchsorted(t_s, t, side="right") - 1, 0, len(t_s) - 2)
-    dt = t_s[k + 1] - t_s[k]
-    s = ((t - t_s[k]) / dt)[:, None]
-    s2 = s * s
-    s3 = s2 * s
-    h00 = 2 * s3 - 3 * s2 + 1
-    h10 = s3 - 2 * s2 + s
-    h01 = -2 * s3 + 3 * s2
-    h11 = s3 - s2
-    dtc = dt[:, None]
-    return (
-        h00 * r[rows, k]
-        + h10 * dtc * v[rows, k]
-        + h01 * r[rows, k + 1]
-        + h11 * dtc * v[rows, k + 1]
-    )
+    return _hermite(np.asarray(t_s, float), r, v, np.asarray(rows, np.int64), t, k)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _hermite(t_s, r, v, rows, t, k):
+    """The interpolation of :func:`hermite`, one query at a time (no gathered temporaries)."""
+    n = t.size
+    out = np.empty((n, 3))
+    for i in range(n):
+        a = k[i]
+        s = rows[i]
+        dt = t_s[a + 1] - t_s[a]
+        x = (t[i] - t_s[a]) / dt
+        x2 = x * x
+        x3 = x2 * x
+        h00 = 2.0 * x3 - 3.0 * x2 + 1.0
+        h10 = (x3 - 2.0 * x2 + x) * dt
+        h01 = -2.0 * x3 + 3.0 * x2
+        h11 = (x3 - x2) * dt
+        for j in range(3):
+            out[i, j] = (h00 * r[s, a, j] + h10 * v[s, a, j] + h01 * r[s, a + 1, j]
+                         + h11 * v[s, a + 1, j])
+    return out
 
 
 def _bisect(evaluate: Evaluator, rows, lo, hi, rising, tol_s: float, f_lo=None, f_hi=None):
@@ -316,3 +327,9 @@ def combine_states(
     before[first] = initial[rows[first]]
     change = after != before
     return rows[change], times[change], after[change], initial
+
+
+def warm_up() -> None:
+    """Compile the interpolation kernel (or load it from numba's cache) before workers fork."""
+    r = np.zeros((1, 2, 3))
+    hermite(np.array([0.0, 1.0]), r, r, np.zeros(1, np.int64), np.array([0.5]))

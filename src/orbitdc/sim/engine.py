@@ -533,6 +533,7 @@ def simulate_arrays(
             buskernel.warm_up()
         if stations.size:
             visibility.warm_up()
+        ev.warm_up()
         _FLIGHT = flight
         pool = multiprocessing.get_context("fork").Pool(workers)
     try:
