@@ -125,14 +125,16 @@ def schedule_run(scenario: Scenario, results, policy: str | None = None):
     demand = rates = None
     if inference:
         rates = _request_rates(scenario, inference, t)  # (W, K, R) requests/s
-        demand = sum(
-            rates[i].sum(axis=1) * w.flops_per_request for i, w in enumerate(inference)
+        demand = sum(  # (K, R) accelerators
+            rates[i] * w.flops_per_request for i, w in enumerate(inference)
         ) / (per_acc * scenario.policy.mfu)
     res = schedule(t, capacity, groups, bandwidth, flops, jobs, (up_sat, up_t),
                    policy=policy, mfu=scenario.policy.mfu, horizon_s=scenario.policy.horizon_s,
-                   headroom=raw.get("headroom"), inference_demand=demand,
+                   headroom=raw.get("headroom"),
+                   inference_demand=demand[:-1] if demand is not None else None,
                    failures=_hard_failures(scenario, capacity, t),
-                   downlink=_downlink_windows(scenario, results) if periods is not None else None)
+                   downlink=_downlink_windows(scenario, results) if periods is not None else None,
+                   inference_rtt=_rtt_lookup(raw, t))
     table = _table(scenario, res.jobs, names)
     n_acc = np.array([t_.spec.accelerators if t_ else 0 for t_ in types], float)
     placed = np.where(n_acc[:, None] > 0, res.allocation / np.maximum(n_acc, 1.0)[:, None], 0.0)
@@ -161,8 +163,8 @@ def schedule_run(scenario: Scenario, results, policy: str | None = None):
         "migrations": sum(j.migrations for j in res.jobs),
     }
     if inference:
-        section["inference"] = _inference_section(inference, rates, demand, res.inference_served,
-                                                  raw.get("rtt"), t)
+        section["inference"] = _inference_section(inference, rates, demand,
+                                                  res.inference_pieces, t)
     return table, section, placed
 
 
@@ -249,36 +251,43 @@ def _request_rates(scenario: Scenario, inference, t) -> np.ndarray:
     return np.stack([w.requests_per_s * share[None, :] * profile for w in inference])
 
 
-def _inference_section(inference, rates, demand, served, rtt, t) -> dict:
-    """Served share, latency-objective attainment and round-trip percentiles per workload."""
-    k = t.size - 1
-    frac = np.where(demand[:k] > 0, served / np.maximum(demand[:k], 1e-300), 1.0)
+def _rtt_lookup(raw: dict, t: np.ndarray):
+    """``k -> (R, S)`` round trips (ms) from each user region to each satellite at scheduling
+    step ``k``: those of the routing step in force then. None without a routed network."""
+    sat_rtt, rtt = raw.get("sat_rtt"), raw.get("rtt")
+    if sat_rtt is None or rtt is None:
+        return None
+    idx = np.clip(np.searchsorted(rtt[0], t, side="right") - 1, 0, sat_rtt.shape[0] - 1)
+    return lambda k: sat_rtt[idx[k]].astype(float)
+
+
+def _inference_section(inference, rates, demand, pieces, t) -> dict:
+    """Per inference workload: requests, the share served, latency-objective attainment and
+    round-trip percentiles of the requests served, each at the round trip from its region to
+    the satellite that served it. Workloads of one region share its servers in proportion."""
+    k_n = t.size - 1
     dt = np.diff(t)
+    pk, pr, _, prtt, pamt = pieces
     out = {}
     for i, w in enumerate(inference):
-        req = rates[i][:k] * dt[:, None]  # requests in each step, per region
-        ok_req = req * frac[:, None]
-        if rtt is not None:
-            rt_times, rt = rtt
-            idx = np.clip(np.searchsorted(rt_times, t[:k], side="right") - 1, 0, rt.shape[0] - 1)
-            lat = rt[idx]  # (K-1, R) ms
-        else:
-            lat = np.full(req.shape, np.nan)
-        within = ok_req * (np.isfinite(lat) & (lat <= w.latency_slo_ms))
-        weights = ok_req[np.isfinite(lat)]
-        values = lat[np.isfinite(lat)]
+        req = rates[i][:k_n] * dt[:, None]  # requests in each step, per region
         total = float(req.sum())
+        # Requests served by each piece: the region's requests in proportion to the piece.
+        share = np.where(demand[pk, pr] > 0, pamt / np.maximum(demand[pk, pr], 1e-300), 0.0)
+        weights = req[pk, pr] * share
+        within = weights * (prtt <= w.latency_slo_ms)
 
-        def pct(q):
+        def pct(q, weights=weights):
             if weights.sum() <= 0:
                 return None
-            order = np.argsort(values)
+            order = np.argsort(prtt, kind="stable")
             cum = np.cumsum(weights[order]) / weights.sum()
-            return round(float(values[order][np.searchsorted(cum, q / 100.0)]), 3)
+            return round(float(prtt[order][min(np.searchsorted(cum, q / 100.0),
+                                                prtt.size - 1)]), 3)
 
         out[w.name] = {
             "requests": round(total, 3),
-            "served_fraction": round(float(ok_req.sum() / total), 6) if total else None,
+            "served_fraction": round(float(weights.sum() / total), 6) if total else None,
             "slo_ms": w.latency_slo_ms,
             "slo_attainment": round(float(within.sum() / total), 6) if total else None,
             "rtt_ms_p50": pct(50),

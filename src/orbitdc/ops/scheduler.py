@@ -32,11 +32,15 @@ deterministic, so an operator knows them ahead), prefers those that will keep ru
 moves running gangs (through a checkpoint, at its cost) when their members' outlook is
 clearly worse than free satellites';
 ``thermal-aware`` prefers the satellites furthest below their temperature limit now;
-``latency-aware`` serves inference before placing any gang (first-fit for the gangs).
+``latency-aware`` serves inference before placing any gang, each user region from the
+satellites with the shortest round trip to it (first-fit for the gangs).
 
-Inference is a demand in accelerators per step (requests x work per request / (peak x mfu)),
-served from the capacity left after gangs (latency-aware: before them); whether it meets its
-latency objective is decided by the network's round trip from each region.
+Inference is a demand in accelerators per user region and step (requests x work per request /
+(peak x mfu)), served from the capacity the gangs leave, in satellite index order (latency-
+aware: before the gangs, nearest first). Its latency is the network's round trip from the
+region to the satellite that serves it (user -> compute -> user over the routed links, at
+the routing step in force), so where it is placed decides whether it meets its objective; a
+satellite a region cannot reach does not serve it.
 """
 
 from __future__ import annotations
@@ -87,8 +91,11 @@ class ScheduleResult:
     useful_acc_s: float  # work done (not lost) in accelerator-seconds at peak x mfu
     peak_allocation: np.ndarray  # (S,) most accelerators ever allocated on each satellite
     nameplate: np.ndarray  # (S,) accelerators each satellite has
-    inference_served: np.ndarray | None = None  # (K-1,) accelerators serving inference
+    inference_served: np.ndarray | None = None  # (K-1, R) accelerators serving each region
     allocation: np.ndarray | None = None  # (S, K) accelerators allocated at each step
+    #: Where inference was served: arrays (step, region, satellite, round trip ms,
+    #: accelerators), one row per region and satellite that served it at that step.
+    inference_pieces: tuple[np.ndarray, ...] | None = None
 
 
 def _outlook(capacity: np.ndarray, k: int, horizon: int) -> np.ndarray:
@@ -168,10 +175,33 @@ def _rank(policy, score: np.ndarray | None, members: np.ndarray):
     return members
 
 
-def _spread(free: np.ndarray, amount: float) -> np.ndarray:
-    """``amount`` accelerators of inference laid over ``free`` ones in proportion."""
-    total = float(free.sum())
-    return free * (amount / total) if total > 0 else np.zeros_like(free)
+def _serve(need: np.ndarray, free: np.ndarray, rtt: np.ndarray, nearest: bool):
+    """Serve each region's inference demand ``need`` (R,) accelerators from ``free`` (S,)
+    ones, region by region in their order: from the satellites with the shortest round trip
+    ``rtt`` (R, S) first when ``nearest`` (ties by index), else in satellite index order.
+    Satellites a region cannot reach (infinite round trip) do not serve it. Returns ``(taken
+    (S,), served (R,), pieces)``, ``pieces`` a list of (region, satellites, rtt, amounts)."""
+    free = free.astype(float).copy()
+    taken = np.zeros_like(free)
+    served = np.zeros(need.size)
+    pieces = []
+    for r in range(need.size):
+        if need[r] <= 0:
+            continue
+        ok = np.nonzero(np.isfinite(rtt[r]) & (free > 0))[0]
+        if nearest:
+            ok = ok[np.lexsort((ok, rtt[r, ok]))]
+        have = free[ok]
+        before = np.cumsum(have) - have
+        take = np.clip(need[r] - before, 0.0, have)
+        used = take > 0
+        sats, amounts = ok[used], take[used]
+        free[sats] -= amounts
+        taken[sats] += amounts
+        served[r] = float(amounts.sum())
+        if sats.size:
+            pieces.append((r, sats, rtt[r, sats], amounts))
+    return taken, served, pieces
 
 
 def _downlink(jobs, downlink) -> None:
@@ -245,10 +275,15 @@ def schedule(
     inference_demand: np.ndarray | None = None,
     failures: tuple[np.ndarray, np.ndarray] | None = None,
     downlink: dict[int, tuple[np.ndarray, np.ndarray, float]] | None = None,
+    inference_rtt=None,
 ) -> ScheduleResult:
     """Run the jobs over the steps ``t_s`` (K,) with ``capacity`` (S, K) accelerators per
     satellite. ``groups``: satellites that may share a gang, with the bandwidth their links
-    give; ``upsets``: (satellite, time) arrays. Returns the jobs with their outcome."""
+    give; ``upsets``: (satellite, time) arrays. ``inference_demand``: accelerators of
+    inference wanted by each user region at each step (K-1, R) (or (K-1,): one region);
+    ``inference_rtt(k)``: the round trip (R, S) ms from each region to each satellite at step
+    ``k`` (None: every satellite reachable, latency not tracked). Returns the jobs with their
+    outcome."""
     rules = POLICY_CLASSES[policy] if isinstance(policy, str) else policy
     n_s, n_k = capacity.shape
     nameplate = np.floor(capacity.max(axis=1) + 1e-9).astype(int) if n_k else np.zeros(n_s, int)
@@ -273,7 +308,13 @@ def schedule(
             capacity[s_, t_s > t_] = np.maximum(capacity[s_, t_s > t_] - 1.0, 0.0)
     allocated = np.zeros(n_s, int)
     peak = np.zeros(n_s, int)
-    served = np.zeros(max(n_k - 1, 0))
+    if inference_demand is not None:
+        inference_demand = np.asarray(inference_demand, float)
+        if inference_demand.ndim == 1:
+            inference_demand = inference_demand[:, None]
+    n_r = inference_demand.shape[1] if inference_demand is not None else 0
+    served = np.zeros((max(n_k - 1, 0), n_r))
+    pieces: list[tuple] = []
     allocation = np.zeros((n_s, n_k))
     busy = avail = useful = 0.0
     for k in range(n_k - 1):
@@ -287,17 +328,20 @@ def schedule(
         group_order = list(range(len(groups)))
         if outlook is not None:
             group_order.sort(key=lambda i: (-float(outlook[groups[i]].max()), i))
-        # Latency-aware: inference takes its accelerators first, from the fullest satellites.
+        # Latency-aware: inference takes its accelerators first, each region from the
+        # satellites nearest to it; gangs get what is left (whole accelerators).
+        need = inference_demand[k] if inference_demand is not None else np.zeros(0)
+        rtt_k = None
+        if need.sum() > 0:
+            rtt_k = inference_rtt(k) if inference_rtt is not None else np.zeros((n_r, n_s))
+        infer = np.zeros(n_s)
         reserved = np.zeros(n_s, int)
-        demand = float(inference_demand[k]) if inference_demand is not None else 0.0
-        if rules.inference_first and demand > 0:
-            need = int(np.ceil(demand - 1e-9))
-            for s in np.lexsort((np.arange(n_s), -(cap - allocated))):
-                take = int(min(max(cap[s] - allocated[s], 0), need))
-                reserved[s] = take
-                need -= take
-                if need <= 0:
-                    break
+        if rules.inference_first and rtt_k is not None:
+            infer, got, parts = _serve(need, np.maximum(capacity[:, k] - allocated, 0.0), rtt_k,
+                                       nearest=True)
+            served[k] += got
+            pieces += [(k, *p) for p in parts]
+            reserved = np.ceil(infer - 1e-9).astype(int)
         for j in jobs:
             if j.state != "queued" or j.submit_s > t0:
                 continue
@@ -336,11 +380,16 @@ def schedule(
                 for s, n in j.placement.items():
                     allocated[s] += n
                 peak = np.maximum(peak, allocated)
-        allocation[:, k] = allocated
-        if demand > 0:
-            leftover = float(np.maximum(capacity[:, k] - allocated, 0.0).sum())
-            served[k] = min(demand, leftover)
-            allocation[:, k] += _spread(np.maximum(capacity[:, k] - allocated, 0.0), served[k])
+        allocation[:, k] = allocated + infer
+        if rtt_k is not None and (need - served[k]).max() > 1e-12:
+            # Inference not served yet takes what the gangs left: latency-aware still nearest
+            # first, the other policies in satellite index order.
+            more, got, parts = _serve(need - served[k],
+                                      np.maximum(capacity[:, k] - allocated - infer, 0.0),
+                                      rtt_k, nearest=rules.inference_first)
+            served[k] += got
+            pieces += [(k, *p) for p in parts]
+            allocation[:, k] += more
         # Advance running jobs.
         hits = up_sat[(up_t >= t0) & (up_t < t1)]
         hit = set(int(s) for s in hits)
@@ -401,5 +450,12 @@ def schedule(
             useful += j.done_flops / max(mfu * per_acc, 1e-300)
     if n_k:
         allocation[:, -1] = allocation[:, -2] if n_k > 1 else 0.0
-    return ScheduleResult(jobs, busy, avail, useful, peak, nameplate,
-                          served if inference_demand is not None else None, allocation)
+    result = ScheduleResult(jobs, busy, avail, useful, peak, nameplate,
+                            served if inference_demand is not None else None, allocation)
+    if inference_demand is not None:
+        cols = [np.concatenate([np.full(len(p[2]), p[i]) if i < 2 else p[i] for p in pieces])
+                if pieces else np.empty(0) for i in range(5)]
+        result.inference_pieces = (cols[0].astype(int), cols[1].astype(int),
+                                   cols[2].astype(int), cols[3].astype(float),
+                                   cols[4].astype(float))
+    return result

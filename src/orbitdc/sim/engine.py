@@ -118,6 +118,9 @@ class RawRun:
     headroom: np.ndarray | None = None
     #: User round trips (ms) to the nearest compute: times (n,) and (n, regions).
     rtt: tuple[np.ndarray, np.ndarray] | None = None
+    #: With inference workloads: round trips (ms, float16) from each region to every
+    #: satellite, (n, regions, satellites), at the same times.
+    sat_rtt: np.ndarray | None = None
     schedule_times: np.ndarray | None = None
 
 
@@ -652,6 +655,9 @@ def simulate_arrays(
         rtt=(
             (np.asarray(network.times), np.vstack(network.rtt_ms))
             if network is not None and network.rtt_ms else None
+        ),
+        sat_rtt=(
+            np.stack(network.sat_rtt_ms) if network is not None and network.sat_rtt_ms else None
         ),
         network=(
             network.summary(scenario.routing_every * scenario.step_s)

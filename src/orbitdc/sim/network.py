@@ -13,7 +13,9 @@ this module:
    ``user_min_elevation_deg``;
 3. routes, with ``scipy.sparse.csgraph``: the shortest-latency path from every user region to
    the nearest satellite that computes (one multi-source Dijkstra), doubled for the round trip
-   user -> compute -> user; for each formation (``range``) fleet, the maximum flow from its
+   user -> compute -> user; with inference workloads, the round trip from every region to
+   every satellite (one Dijkstra per region), kept so that the orchestrator can place
+   inference near its users; for each formation (``range``) fleet, the maximum flow from its
    members to the ground (capacities in Mb/s) and the bandwidth an all-reduce across it gets:
    the bottleneck of its maximum spanning tree, i.e. the largest rate at which a pipelined tree
    reduce-and-broadcast reaches every member.
@@ -105,6 +107,12 @@ class NetworkModel:
             self.isls.append(isl)
         self.times: list[float] = []
         self.rtt_ms: list[np.ndarray] = []
+        #: With inference workloads, the round trip from each region to every satellite at each
+        #: routing step (regions, satellites), ms, float16 (inf: unreachable): where inference
+        #: is served sets its latency (``orbitdc.ops``).
+        self.keep_sat_rtt = bool(self.regions) and any(
+            w.kind == "inference" for w in scenario.workload)
+        self.sat_rtt_ms: list[np.ndarray] = []
 
     @staticmethod
     def _cross_offset(f: WalkerFleet, members, r0_ecef) -> int:
@@ -123,7 +131,13 @@ class NetworkModel:
         total = n + g + u
         # Latency graph: undirected; a zero-latency edge must still count as an edge.
         graph = coo_matrix((np.maximum(lat_s, 1e-12), (rows, cols)), shape=(total, total)).tocsr()
-        if u:
+        if u and self.keep_sat_rtt:
+            # From each region to every node; the nearest compute is the least of them.
+            dist = dijkstra(graph, directed=False, indices=np.arange(n + g, total))
+            sat_rtt = 2.0 * dist[:, :n] * 1000.0
+            self.sat_rtt_ms.append(sat_rtt.astype(np.float16))
+            self.rtt_ms.append(sat_rtt[:, self.compute].min(axis=1))
+        elif u:
             dist = dijkstra(graph, directed=False, indices=self.compute, min_only=True)
             self.rtt_ms.append(2.0 * dist[n + g:] * 1000.0)
         for isl in self.isls:

@@ -529,7 +529,7 @@ def _finish(scenario: Scenario, raw: RawRun, timeseries) -> Results:
     results.raw_stats = {
         "stage_s": raw.stage_s, "workers": raw.workers, "blocks": raw.blocks,
         "capacity": raw.capacity, "schedule_times": raw.schedule_times,
-        "headroom": raw.headroom, "rtt": raw.rtt,
+        "headroom": raw.headroom, "rtt": raw.rtt, "sat_rtt": raw.sat_rtt,
         "fleet_index": raw.fleet.fleet_index,
     }
     return results
