@@ -85,3 +85,18 @@ def test_tle_file_with_several_satellites_names_them_by_index(tmp_path):
     (tmp_path / "two.tle").write_text(ISS + HUBBLE)
     sc = _scenario(tmp_path, 'name = "sci"\nkind = "elements"\ntle_file = "two.tle"\n')
     assert sc.satellite_names == ["sci-0", "sci-1"]
+
+
+def test_omm_record_missing_fields_names_them_all():
+    import pytest
+    from sgp4.api import Satrec
+
+    from orbitdc.model.elements import parse_omm_text
+
+    with pytest.raises(ValueError, match="lacks the fields EPOCH, MEAN_MOTION, ECCENTRICITY"):
+        parse_omm_text('{"OBJECT_NAME": "A"}')
+    lines = ISS.splitlines()
+    fields = exporter.export_omm(Satrec.twoline2rv(lines[1], lines[2]), "ISS")
+    del fields["BSTAR"]
+    with pytest.raises(ValueError, match="lacks the field BSTAR$"):
+        parse_omm_text(json.dumps(fields))

@@ -1,6 +1,7 @@
 """`orbitdc run` writes the contract's files and columns; runs are deterministic; chunking
 does not change results; [output] selects what the time series records."""
 
+import datetime as dt
 import hashlib
 import json
 import subprocess
@@ -136,6 +137,20 @@ def test_output_selection_and_interval():
     assert set(res.events.column("satellite").to_pylist()) >= {"cluster-0", "cluster-8"}
     assert res.satellites.num_rows == 22
     assert any("records 13 of 22" in w for w in res.summary["warnings"])
+
+
+def test_an_interval_longer_than_the_run_is_warned_about():
+    sc = orbitdc.parse_scenario({
+        "name": "w", "start": dt.datetime(2026, 3, 20, tzinfo=dt.UTC), "duration_h": 1.0,
+        "step_s": 60.0,
+        "output": {"every_s": 7200.0},
+        "fleet": [{"name": "s", "kind": "sso", "altitude_km": 550.0, "ltan_h": 12.0}],
+    })
+    res = simulate(sc)
+    assert res.timeseries.num_rows == 1
+    assert [w for w in res.summary["warnings"] if "output.every_s (7200 s)" in w] == [
+        "output.every_s (7200 s) is not shorter than the run (3600 s): the time series holds "
+        "only its first sample"]
 
 
 def test_auto_output_limits_large_fleets():

@@ -134,6 +134,9 @@ def test_bench_command_reports_rates_and_writes_json(tmp_path):
 def test_bench_rejects_nonsense_sizes():
     result = CliRunner().invoke(app, ["bench", "--satellites", "0"])
     assert result.exit_code == 2
+    result = CliRunner().invoke(app, ["bench", "--hours", "0.1", "--step", "1000"])
+    assert result.exit_code == 2
+    assert "--step (1000 s) must not exceed --hours" in result.output
 
 
 def test_visibility_kernels_match_the_array_formulas():

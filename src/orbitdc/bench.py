@@ -124,7 +124,7 @@ def bench_scenario(satellites: int, hours: float, step_s: float, stations: int) 
             "ground_station": _fibonacci_stations(stations),
             "output": {"satellites": "auto"},
         },
-        source="<bench>",
+        source="orbitdc bench",
     )
 
 

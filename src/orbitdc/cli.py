@@ -279,6 +279,10 @@ def bench(
             _write_json(json_path, figures, "Figures")
         return
 
+    if step > hours * 3600.0:
+        err.print(f"[red]error:[/red] orbitdc bench: --step ({step:g} s) must not exceed "
+                  f"--hours ({hours:g} h = {hours * 3600.0:g} s)", soft_wrap=True)
+        raise typer.Exit(2)
     # The command line that reproduces these figures (every size spelt out).
     command = (
         f"orbitdc bench --satellites {satellites} --hours {hours:g} --step {step:g} "

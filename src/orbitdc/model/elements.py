@@ -14,6 +14,14 @@ from sgp4.api import Satrec
 
 __all__ = ["parse_omm_text", "parse_tle_text", "tle_checksum"]
 
+#: The fields SGP4 needs from an OMM record (the mean elements first), as CelesTrak names them.
+OMM_FIELDS = (
+    "EPOCH", "MEAN_MOTION", "ECCENTRICITY", "INCLINATION", "RA_OF_ASC_NODE",
+    "ARG_OF_PERICENTER", "MEAN_ANOMALY", "BSTAR", "MEAN_MOTION_DOT", "MEAN_MOTION_DDOT",
+    "NORAD_CAT_ID", "OBJECT_ID", "CLASSIFICATION_TYPE", "EPHEMERIS_TYPE", "ELEMENT_SET_NO",
+    "REV_AT_EPOCH",
+)
+
 
 def tle_checksum(line: str) -> int:
     """The modulo-10 checksum of a TLE line: digits count as themselves, '-' as 1."""
@@ -96,6 +104,10 @@ def parse_omm_text(text: str) -> list[tuple[str | None, Satrec]]:
     for n, fields in enumerate(records, start=1):
         if not isinstance(fields, dict):
             raise ValueError(f"OMM record {n} is not an object")
+        missing = [f for f in OMM_FIELDS if f not in fields]
+        if missing:
+            raise ValueError(f"OMM record {n} lacks the field{'s' if len(missing) > 1 else ''} "
+                             f"{', '.join(missing)}")
         sat = Satrec()
         try:
             omm.initialize(sat, fields)
