@@ -188,3 +188,22 @@ def test_hermite_kernel_matches_the_polynomial():
             + (-2 * x**3 + 3 * x**2) * r[rows, k + 1] + (x**3 - x**2) * dt * v[rows, k + 1])
     np.testing.assert_allclose(events.hermite(t_s, r, v, rows, t), want, rtol=1e-12,
                                atol=1e-12)
+
+
+def test_kernels_compile_without_a_writable_cache(monkeypatch):
+    """Where numba finds nowhere to cache (read-only install, no home directory), a kernel
+    is compiled per process instead of failing at import."""
+    import numba
+
+    from orbitdc.core import _jit
+
+    real = numba.njit
+
+    def picky(*args, cache=False, **kw):
+        if cache:
+            raise RuntimeError("cannot cache function 'f': no locator available for file")
+        return real(*args, cache=cache, **kw)
+
+    monkeypatch.setattr(_jit, "njit", picky)
+    f = _jit.kernel(lambda x: 2.0 * x)
+    assert f(1.5) == 3.0

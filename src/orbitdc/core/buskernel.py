@@ -15,8 +15,8 @@ without a bus, whose parameters are zero, behave as they would in the array code
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from orbitdc.core._jit import kernel
 from orbitdc.core.constants import SPACE_SINK_K, STEFAN_BOLTZMANN_W_PER_M2_K4
 
 __all__ = ["NEWTON_ITERATIONS", "NEWTON_TOLERANCE_K", "bus_steps", "warm_up"]
@@ -27,7 +27,7 @@ NEWTON_TOLERANCE_K = 1e-9
 NEWTON_ITERATIONS = 30
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
+@kernel
 def _temperature(t0, heat_in_w, c_dt, k):
     """Scalar :func:`orbitdc.core.thermal.step_temperature`: the root of
     ``f(T) = c_dt (T - t0) + k (T^4 - T_sink^4) - heat_in_w`` (``c_dt = C / dt``,
@@ -53,7 +53,7 @@ def _temperature(t0, heat_in_w, c_dt, k):
     return t
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
+@kernel
 def bus_steps(
     dt, gen, env, share, u_hot, demand, alive,
     bus_w, t_max_k, n_acc, capacity_wh, min_soc, charge_eff, discharge_eff, idle_all, span_all,

@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from numba import njit
+
+from orbitdc.core._jit import kernel
 
 __all__ = ["combine_states", "find_crossings", "hermite", "warm_up", "windows_from_crossings"]
 
@@ -36,7 +37,7 @@ def hermite(t_s: np.ndarray, r: np.ndarray, v: np.ndarray, rows: np.ndarray, t: 
     return _hermite(np.asarray(t_s, float), r, v, np.asarray(rows, np.int64), t, k)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@kernel
 def _hermite(t_s, r, v, rows, t, k):
     """The interpolation of :func:`hermite`, one query at a time (no gathered temporaries)."""
     n = t.size

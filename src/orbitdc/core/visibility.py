@@ -18,12 +18,13 @@ and give NaN margins.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from orbitdc.core._jit import kernel
 
 __all__ = ["elevation_margins", "screen_windows"]
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@kernel
 def screen_windows(unit, station_unit, cos_cone, window):
     """Which satellite-station pairs can be in view in each window of the coarse grid.
 
@@ -59,7 +60,7 @@ def screen_windows(unit, station_unit, cos_cone, window):
     return out
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@kernel
 def elevation_margins(r_teme, cos_gmst, sin_gmst, sat, station, k0, k1, station_ecef,
                       station_up, sin_min_elevation):
     """Elevation margins ``sin(elevation) - sin(mask)`` of the pairs ``(sat[m], station[m])``
