@@ -48,6 +48,31 @@ def test_plus_grid_link_count_matches_the_closed_form(planes, per_plane):
     assert np.all(degree == 4)
 
 
+@pytest.mark.parametrize("phasing", [1, 11, 35])
+def test_plus_grid_cross_links_join_nearest_neighbours_across_the_seam(phasing):
+    """Walker phasing shifts the slots between the last plane and the first: the seam's
+    links must join nearest neighbours too, as long as the other cross-plane links."""
+    sc = _scenario(fleet=[{"name": "shell", "kind": "walker", "altitude_km": 550.0,
+                           "inclination_deg": 53.0, "planes": 72, "per_plane": 22,
+                           "phasing": phasing}])
+    fleet = build_fleet(sc)
+    jd, fr = jd_pair(epoch_jd(sc.start), np.array([0.0]))
+    _, r, _ = fleet.satrecs.sgp4(jd, fr)
+    pos = r[:, 0]
+    offset, seam = links.walker_offsets(pos, 72, 22)
+    pairs = links.plus_grid_pairs(72, 22, offset, seam)
+    plane = pairs // 22
+    cross = plane[:, 0] != plane[:, 1]
+    length = np.linalg.norm(pos[pairs[:, 0]] - pos[pairs[:, 1]], axis=1)
+    seam_links = cross & (np.abs(plane[:, 0] - plane[:, 1]) == 71)
+    assert seam_links.sum() == 22
+    assert length[seam_links].max() < 1.05 * length[cross & ~seam_links].max()
+    for a, b in pairs[seam_links]:
+        last, first = (a, b) if a // 22 == 71 else (b, a)
+        others = np.linalg.norm(pos[:22] - pos[last], axis=1)
+        assert np.linalg.norm(pos[first] - pos[last]) <= others.min() + 1.0
+
+
 def test_plus_grid_links_all_hold_in_a_starlink_shell():
     res = orbitdc.simulate(_scenario())
     shell = res.summary["network"]["isl"]["shell"]
@@ -99,9 +124,10 @@ def test_new_york_london_route_is_physical_and_beats_fibre():
     rtts = []
     for t in (0.0, 600.0, 1200.0, 1800.0):
         model, graph = _graph_at(sc, t)
-        n = model.n_sat + model.n_gs
-        dist = dijkstra(graph, directed=False, indices=[n])[0]
-        rtts.append(2 * dist[n + 1] * 1000.0)
+        n, u = model.n_sat + model.n_gs, len(model.regions)
+        # From New York's outgoing node to London's arriving node.
+        dist = dijkstra(graph, directed=True, indices=[n])[0]
+        rtts.append(2 * dist[n + u + 1] * 1000.0)
     rtts = np.array(rtts)
     assert np.all(rtts >= 2 * great_circle_km / SPEED_OF_LIGHT_KM_PER_S * 1000.0)
     assert np.all(rtts < 2 * great_circle_km * 1.47 / SPEED_OF_LIGHT_KM_PER_S * 1000.0)
@@ -233,3 +259,24 @@ def test_stations_report_data_per_day_from_their_coverage():
     assert st["downlink_gigabytes_per_day"] == pytest.approx(
         st["coverage_min"] * 60 * 8e9 / 8e9 / days, rel=1e-5)
     assert st["uplink_gigabytes_per_day"] == pytest.approx(st["downlink_gigabytes_per_day"] / 4, rel=1e-5)
+
+
+def test_user_regions_do_not_relay_traffic():
+    """Region X sees satellites A and B, region Y only B, and A and B have no link: Y cannot
+    reach A (not through X's users), and the cluster-to-ground flow never passes a region."""
+    sc = orbitdc.parse_scenario({
+        "name": "relay", "start": START, "duration_h": 1.0, "step_s": 60.0,
+        "fleet": [{"name": "a", "kind": "sso", "altitude_km": 550.0, "ltan_h": 12.0},
+                  {"name": "b", "kind": "sso", "altitude_km": 550.0, "ltan_h": 13.0}],
+        "user_region": [{"name": "X", "lat_deg": 0.0, "lon_deg": 0.0},
+                        {"name": "Y", "lat_deg": 0.0, "lon_deg": 14.0}],
+    })
+    model = NetworkModel(sc, build_fleet(sc), build_stations(sc))
+    up = WGS84_RADIUS_KM + 550.0
+    r = np.array([[up, 0.0, 0.0],  # A, straight above X
+                  [up * np.cos(np.deg2rad(7.0)), up * np.sin(np.deg2rad(7.0)), 0.0]])  # B
+    graph = model.latency_graph(r)
+    n = model.n_sat + model.n_gs
+    dist = dijkstra(graph, directed=True, indices=[n, n + 1])
+    assert np.isfinite(dist[0, 0]) and np.isfinite(dist[0, 1])  # X reaches A and B
+    assert np.isinf(dist[1, 0]) and np.isfinite(dist[1, 1])  # Y reaches B only

@@ -27,6 +27,7 @@ __all__ = [
     "nearest_pairs",
     "pairs_within",
     "plus_grid_pairs",
+    "walker_offsets",
 ]
 
 
@@ -50,18 +51,23 @@ def latency_s(range_km):
     return np.asarray(range_km, float) / SPEED_OF_LIGHT_KM_PER_S
 
 
-def plus_grid_pairs(planes: int, per_plane: int, cross_offset: int = 0) -> np.ndarray:
+def plus_grid_pairs(planes: int, per_plane: int, cross_offset: int = 0,
+                    seam_offset: int | None = None) -> np.ndarray:
     """The "+grid" of a Walker shell with satellites numbered plane by plane: each satellite
     links to its neighbours fore and aft in its plane and to one satellite in each adjacent
-    plane (the one ``cross_offset`` slots along, chosen as the nearest). Returns unique pairs
-    (M, 2) with i < j. With ``planes >= 3`` and ``per_plane >= 3`` that is 2 links per
-    satellite: ``2 * planes * per_plane`` in all."""
+    plane (the one ``cross_offset`` slots along, chosen as the nearest). Across the seam, from
+    the last plane to the first, the Walker phasing shifts the slots: ``seam_offset`` (default
+    ``cross_offset``) is the offset there. Returns unique pairs (M, 2) with i < j. With
+    ``planes >= 3`` and ``per_plane >= 3`` that is 2 links per satellite:
+    ``2 * planes * per_plane`` in all."""
     idx = np.arange(planes * per_plane).reshape(planes, per_plane)
     pairs = []
     if per_plane >= 2:
         pairs.append(np.stack([idx, np.roll(idx, -1, axis=1)], axis=-1).reshape(-1, 2))
     if planes >= 2:
         nxt = np.roll(np.roll(idx, -1, axis=0), -cross_offset, axis=1)
+        if seam_offset is not None:
+            nxt[-1] = np.roll(idx[0], -seam_offset)
         pairs.append(np.stack([idx, nxt], axis=-1).reshape(-1, 2))
     if not pairs:
         return np.empty((0, 2), np.int64)
@@ -69,6 +75,21 @@ def plus_grid_pairs(planes: int, per_plane: int, cross_offset: int = 0) -> np.nd
     p = np.sort(p, axis=1)
     p = p[p[:, 0] != p[:, 1]]
     return np.unique(p, axis=0)
+
+
+def walker_offsets(positions: np.ndarray, planes: int, per_plane: int) -> tuple[int, int]:
+    """The ``cross_offset`` and ``seam_offset`` of :func:`plus_grid_pairs` from a shell's
+    positions (planes x per_plane, 3) at one time, numbered plane by plane: the slots along
+    the next plane to the nearest satellite, from the first plane to the second and from the
+    last plane to the first."""
+    if planes < 2:
+        return 0, 0
+
+    def nearest(src: int, plane: int) -> int:
+        there = positions[plane * per_plane: (plane + 1) * per_plane]
+        return int(np.argmin(np.linalg.norm(there - positions[src], axis=1)))
+
+    return nearest(0, 1), nearest((planes - 1) * per_plane, 0)
 
 
 def nearest_pairs(positions: np.ndarray, k: int, max_range_km: float) -> np.ndarray:

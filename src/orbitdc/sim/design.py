@@ -186,24 +186,6 @@ def check_design(scenario: Scenario, fleet: Fleet) -> list[str]:
                     f"({spec.bus_load_w + sat.compute_load_w:g} W with charging losses): "
                     "compute will throttle"
                 )
-    every = scenario.output.every_s
-    if every is not None and every >= scenario.duration_s:
-        warnings.append(
-            f"output.every_s ({every:g} s) is not shorter than the run ({scenario.duration_s:g}"
-            " s): the time series holds only its first sample"
-        )
-    if scenario.user_region and any(w.kind == "inference" for w in scenario.workload):
-        steps = -(-scenario.n_steps // scenario.routing_every)
-        need = 2 * len(scenario.user_region) * fleet.size * steps
-        if need > SAT_RTT_BUDGET_BYTES:
-            problems.append((
-                "user_region",
-                f"placing inference needs the round trip from each of the "
-                f"{len(scenario.user_region)} user regions to each of the {fleet.size} "
-                f"satellites at each of {steps} routing steps ({need / 2**30:.1f} GiB, more "
-                f"than {SAT_RTT_BUDGET_BYTES / 2**30:g}); use fewer user regions, a longer "
-                "network.routing_step_s or a shorter run",
-            ))
     if problems:
         raise ScenarioError(scenario.source, problems)
     return warnings

@@ -33,9 +33,8 @@ def _pairs(scenario, cfg, members, r_coarse) -> np.ndarray:
     if cfg.topology == "+grid":
         f = next(f for f in scenario.fleet if f.name == cfg.fleet)
         assert isinstance(f, WalkerFleet)
-        first, nxt = r_coarse[0, 0], r_coarse[f.per_plane: 2 * f.per_plane, 0]
-        offset = int(np.argmin(np.linalg.norm(nxt - first, axis=1))) if f.planes > 1 else 0
-        return links.plus_grid_pairs(f.planes, f.per_plane, offset)
+        offset, seam = links.walker_offsets(r_coarse[:, 0], f.planes, f.per_plane)
+        return links.plus_grid_pairs(f.planes, f.per_plane, offset, seam)
     m = members.size
     if m <= _ALL_PAIRS_MAX:
         i, j = np.triu_indices(m, 1)

@@ -101,8 +101,9 @@ class NetworkModel:
             if cfg.topology == "+grid":
                 f = scenario.fleet[fi]
                 assert isinstance(f, WalkerFleet)
-                offset = self._cross_offset(f, members, r0_ecef)
-                isl.pairs = links.plus_grid_pairs(f.planes, f.per_plane, offset)
+                offset, seam = (links.walker_offsets(r0_ecef[members], f.planes, f.per_plane)
+                                if r0_ecef is not None else (0, 0))
+                isl.pairs = links.plus_grid_pairs(f.planes, f.per_plane, offset, seam)
                 isl.closed_form = len(isl.pairs)
             self.isls.append(isl)
         self.times: list[float] = []
@@ -114,32 +115,22 @@ class NetworkModel:
             w.kind == "inference" for w in scenario.workload)
         self.sat_rtt_ms: list[np.ndarray] = []
 
-    @staticmethod
-    def _cross_offset(f: WalkerFleet, members, r0_ecef) -> int:
-        """Slots along the adjacent plane to its nearest satellite, from the start positions."""
-        if r0_ecef is None or f.planes < 2:
-            return 0
-        first = r0_ecef[members[0]]
-        nxt = r0_ecef[members[f.per_plane: 2 * f.per_plane]]
-        return int(np.argmin(np.linalg.norm(nxt - first, axis=1)))
-
     # --- one routing step -------------------------------------------------------------------
     def step(self, t_s: float, r: np.ndarray) -> None:
         """Links and routes for satellite ECEF positions ``r`` (N, 3) at ``t_s``."""
         n, g, u = self.n_sat, self.n_gs, len(self.regions)
         rows, cols, lat_s, cap = self.links(r, record=True)
         total = n + g + u
-        # Latency graph: undirected; a zero-latency edge must still count as an edge.
-        graph = coo_matrix((np.maximum(lat_s, 1e-12), (rows, cols)), shape=(total, total)).tocsr()
+        graph = self._graph(rows, cols, lat_s)
         if u and self.keep_sat_rtt:
             # From each region to every node; the nearest compute is the least of them.
-            dist = dijkstra(graph, directed=False, indices=np.arange(n + g, total))
+            dist = dijkstra(graph, directed=True, indices=np.arange(n + g, n + g + u))
             sat_rtt = 2.0 * dist[:, :n] * 1000.0
             self.sat_rtt_ms.append(sat_rtt.astype(np.float16))
             self.rtt_ms.append(sat_rtt[:, self.compute].min(axis=1))
         elif u:
-            dist = dijkstra(graph, directed=False, indices=self.compute, min_only=True)
-            self.rtt_ms.append(2.0 * dist[n + g:] * 1000.0)
+            dist = dijkstra(graph, directed=True, indices=self.compute, min_only=True)
+            self.rtt_ms.append(2.0 * dist[n + g + u:] * 1000.0)
         for isl in self.isls:
             if isl.topology != "range":
                 continue
@@ -148,10 +139,25 @@ class NetworkModel:
         self.times.append(t_s)
 
     def latency_graph(self, r: np.ndarray) -> csr_matrix:
-        """The undirected latency graph (s) over satellites, stations and user regions."""
-        total = self.n_sat + self.n_gs + len(self.regions)
+        """The directed latency graph (s) at satellite ECEF positions ``r``: see
+        :meth:`_graph` for its nodes."""
         rows, cols, lat_s, _ = self.links(r, record=False)
-        return coo_matrix((np.maximum(lat_s, 1e-12), (rows, cols)), shape=(total, total)).tocsr()
+        return self._graph(rows, cols, lat_s)
+
+    def _graph(self, rows, cols, lat_s) -> csr_matrix:
+        """Latency graph over satellites (0..n-1), stations (n..n+g-1) and each user region
+        twice: where its traffic leaves (n+g+i: edges to the satellites it sees) and where it
+        arrives (n+g+u+i: edges from them). Satellite and station links go both ways. A path
+        can thus start or end at a region but never pass through one: users do not relay."""
+        n, g, u = self.n_sat, self.n_gs, len(self.regions)
+        user = cols >= n + g
+        both = ~user
+        a = np.concatenate([rows[both], cols[both], cols[user], rows[user]])
+        b = np.concatenate([cols[both], rows[both], rows[user], cols[user] + u])
+        w = np.concatenate([lat_s[both], lat_s[both], lat_s[user], lat_s[user]])
+        total = n + g + 2 * u
+        # A zero-latency edge must still count as an edge.
+        return coo_matrix((np.maximum(w, 1e-12), (a, b)), shape=(total, total)).tocsr()
 
     def links(self, r: np.ndarray, record: bool = False):
         """Every link at positions ``r``: ``(rows, cols, latency_s, capacity_bps)``."""
@@ -237,7 +243,7 @@ class NetworkModel:
         n, g = self.n_sat, self.n_gs
         src, sink = total, total + 1
         mbps = np.minimum(np.nan_to_num(cap / 1e6, posinf=2e9), 2e9).astype(np.int64)
-        sat_edges = (rows < n + g)  # users do not carry this traffic
+        sat_edges = cols < n + g  # links to users do not carry this traffic
         a, b, c = rows[sat_edges], cols[sat_edges], mbps[sat_edges]
         big = np.int64(2_000_000_000)
         e_from = np.concatenate([a, b, np.full(isl.members.size, src), n + np.arange(g)])
