@@ -170,3 +170,25 @@ def test_satellite_naming():
     assert sc.satellite_names[:2] == ["shell-0", "shell-1"]
     assert "polar" in sc.satellite_names
     assert sc.satellite_names[-1] == "cluster-8"
+
+
+def test_a_design_without_a_battery_runs_and_says_so(tmp_path):
+    """A battery of 0 Wh is allowed (an array that carries the bus in sunlight): the run
+    completes, and the lowest state of charge is reported as absent, not as a number."""
+    path = tmp_path / "nobat.toml"
+    path.write_text(
+        'name = "nobat"\nstart = 2026-03-20T00:00:00Z\nduration_h = 2.0\nstep_s = 60.0\n'
+        '[satellite.sat]\naccelerator = "nvidia-h100-sxm"\naccelerators = 1\n'
+        'bus_load_w = 100.0\nsolar = { rated_power_w = 3000.0 }\n'
+        'battery = { capacity_wh = 0.0 }\nradiator = { area_m2 = 4.0 }\n'
+        '[[fleet]]\nname = "s"\nkind = "sso"\naltitude_km = 1000.0\nltan_h = 18.0\n'
+        'satellite = "sat"\n'
+    )
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "orbitdc.cli", "run", str(path), "--out", str(out)],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "no battery" in proc.stdout
+    assert json.loads((out / "summary.json").read_text())["bus"]["soc_min"] is None

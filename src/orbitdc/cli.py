@@ -163,15 +163,20 @@ def _economics(results: Results) -> dict:
     return {"economics": cost_section(results.scenario, results)}
 
 
+def _v(value, spec: str, scale: float = 1.0, none: str = "n/a") -> str:
+    """A summary figure formatted with ``spec``, or ``none`` where the run has no value."""
+    return none if value is None else format(value * scale, spec)
+
+
 def _print_summary(results: Results, out_dir: Path) -> None:
     s = results.summary
     k = s["kpis"]
     table = Table(title=f"{s['scenario']} — {s['satellites']} satellites, {s['duration_h']:g} h")
     table.add_column("figure")
     table.add_column("value", justify="right")
-    table.add_row("sunlit fraction (fleet mean)", f"{k['sunlit_fraction_mean']:.4f}")
+    table.add_row("sunlit fraction (fleet mean)", f"{_v(k['sunlit_fraction_mean'], '.4f')}")
     table.add_row("eclipses", f"{k['eclipses']}")
-    table.add_row("longest eclipse", f"{k['longest_eclipse_min']:.1f} min")
+    table.add_row("longest eclipse", f"{_v(k['longest_eclipse_min'], '.1f')} min")
     for name, minutes in k["contact_min_per_station"].items():
         table.add_row(f"contact with {name} (all satellites)", f"{minutes:.1f} min")
     net = s.get("network")
@@ -179,16 +184,16 @@ def _print_summary(results: Results, out_dir: Path) -> None:
         table.add_section()
         for name, isl in net["isl"].items():
             table.add_row(f"links in {name} ({isl['topology']}), mean",
-                          f"{isl['links_mean']:,.0f} × {isl['capacity_mean_bps'] / 1e9:,.0f} Gb/s")
+                          f"{_v(isl['links_mean'], ',.0f')} × {_v(isl['capacity_mean_bps'], ',.0f', 1 / 1e9)} Gb/s")
             if "allreduce_bps_min" in isl:
                 table.add_row(f"all-reduce across {name}, worst",
-                              f"{isl['allreduce_bps_min'] / 1e12:,.2f} Tb/s")
+                              f"{_v(isl['allreduce_bps_min'], ',.2f', 1 / 1e12)} Tb/s")
                 table.add_row(f"{name} to the ground, mean",
-                              f"{isl['to_ground_bps_mean'] / 1e9:,.2f} Gb/s")
+                              f"{_v(isl['to_ground_bps_mean'], ',.2f', 1 / 1e9)} Gb/s")
         for region, v in net.get("user_rtt", {}).items():
             if v["rtt_ms_p50"] is not None:
                 table.add_row(f"round trip {region} (p50 / p99)",
-                              f"{v['rtt_ms_p50']:.1f} / {v['rtt_ms_p99']:.1f} ms")
+                              f"{_v(v['rtt_ms_p50'], '.1f')} / {_v(v['rtt_ms_p99'], '.1f')} ms")
     jobs = s.get("jobs")
     if jobs is not None:
         table.add_section()
@@ -196,25 +201,26 @@ def _print_summary(results: Results, out_dir: Path) -> None:
         table.add_row(f"jobs finished / running / queued ({jobs['policy']})",
                       f"{st['finished']} / {st['running']} / {st['queued']}"
                       + (f" (+{st['unschedulable']} unschedulable)" if st["unschedulable"] else ""))
-        table.add_row("goodput", f"{jobs['goodput_accelerator_hours']:,.0f} accelerator-hours")
-        table.add_row("utilisation of available accelerators", f"{jobs['utilisation']:.3f}")
+        table.add_row("goodput", f"{_v(jobs['goodput_accelerator_hours'], ',.0f')} accelerator-hours")
+        table.add_row("utilisation of available accelerators", f"{_v(jobs['utilisation'], '.3f')}")
         for name, inf in jobs.get("inference", {}).items():
-            table.add_row(f"{name}: served / within {inf['slo_ms']:g} ms",
-                          f"{inf['served_fraction']:.3f} / {inf['slo_attainment']:.3f}")
+            table.add_row(f"{name}: served / within {_v(inf['slo_ms'], 'g')} ms",
+                          f"{_v(inf['served_fraction'], '.3f')} / {_v(inf['slo_attainment'], '.3f')}")
     bus = s.get("bus")
     if bus is not None:
         table.add_section()
-        table.add_row("energy generated / used", f"{bus['energy_generated_kwh']:,.1f} / "
-                      f"{bus['energy_used_kwh']:,.1f} kWh")
-        table.add_row("energy curtailed", f"{bus['energy_curtailed_kwh']:,.1f} kWh")
-        table.add_row("lowest battery state of charge", f"{bus['soc_min']:.2f}")
-        table.add_row("compute available (fleet mean)", f"{bus['compute_available_mean']:.4f}")
-        table.add_row("hours throttled by power / heat",
-                      f"{bus['hours_throttled_power']:.1f} / {bus['hours_throttled_heat']:.1f} h")
-        table.add_row("peak temperature", f"{bus['temperature_max_k']:.1f} K")
-        table.add_row("upsets (expected)", f"{bus['upsets']} ({bus['upsets_expected']:.1f})")
-        table.add_row("dose, worst satellite", f"{bus['dose_rad_per_year_max']:.0f} rad(Si)/yr")
-        table.add_row("dose-limited lifetime, worst", f"{bus['dose_lifetime_years_min']:.1f} years")
+        table.add_row("energy generated / used", f"{_v(bus['energy_generated_kwh'], ',.1f')} / "
+                      f"{_v(bus['energy_used_kwh'], ',.1f')} kWh")
+        table.add_row("energy curtailed", f"{_v(bus['energy_curtailed_kwh'], ',.1f')} kWh")
+        table.add_row("lowest battery state of charge",
+                      f"{_v(bus['soc_min'], '.2f', none='no battery')}")
+        table.add_row("compute available (fleet mean)", f"{_v(bus['compute_available_mean'], '.4f')}")
+        table.add_row("satellite-hours throttled by power / heat",
+                      f"{_v(bus['hours_throttled_power'], '.1f')} / {_v(bus['hours_throttled_heat'], '.1f')} h")
+        table.add_row("peak temperature", f"{_v(bus['temperature_max_k'], '.1f')} K")
+        table.add_row("upsets (expected)", f"{bus['upsets']} ({_v(bus['upsets_expected'], '.1f')})")
+        table.add_row("dose, worst satellite", f"{_v(bus['dose_rad_per_year_max'], '.0f')} rad(Si)/yr")
+        table.add_row("dose-limited lifetime, worst", f"{_v(bus['dose_lifetime_years_min'], '.1f')} years")
     out.print(table)
     for w in s["warnings"]:
         err.print(f"[yellow]warning:[/yellow] {escape(w)}", soft_wrap=True)

@@ -373,7 +373,8 @@ def _bus_fleet(scenario, raw, per_sat, duration_s, warnings) -> dict | None:
             np.nansum(per_sat["battery_end_kwh"][has] - per_sat["battery_start_kwh"][has])
         ),
         "bus_unserved_kwh": total("bus_unserved_kwh"),
-        "soc_min": _num(np.nanmin(per_sat["soc_min"][has])),
+        "soc_min": _num(np.nanmin(soc)) if np.isfinite(soc := per_sat["soc_min"][has]).any()
+        else None,  # no satellite has a battery
         "hours_throttled_power": total("hours_throttled_power"),
         "hours_throttled_heat": total("hours_throttled_heat"),
         "compute_available_mean": _num(np.nanmean(per_sat["compute_available_mean"][has])),
