@@ -544,7 +544,7 @@ def _reference_bus(dt, gen, env, share, u_hot, demand, alive, c, bat, temp):
     satellites: what the compiled kernel must reproduce."""
     n_s, n_k1 = gen.shape
     out = {name: np.zeros((n_s, n_k1)) for name in ("battery", "temperature", "load", "util",
-                                                    "available")}
+                                                    "available", "planned")}
     sums = {name: np.zeros(n_s) for name in ("generated", "used", "curtailed", "losses",
                                              "unserved", "thr_power", "thr_heat", "avail_s")}
     bat_min, temp_max = bat.copy(), temp.copy()
@@ -564,6 +564,8 @@ def _reference_bus(dt, gen, env, share, u_hot, demand, alive, c, bat, temp):
         feasible = np.where(c["n_acc"] * (c["load"] - c["idle"]) > 0, full.utilisation,
                             (full.compute_w > 0) | (c["n_acc"] * c["idle"] == 0))
         avail = np.where(c["n_acc"] > 0, np.minimum(limit, feasible), 0.0)
+        out["planned"][:, k] = np.where(
+            c["n_acc"] > 0, np.minimum(np.where(hot, u_hot[:, k], 1.0) * live, feasible), 0.0)
         served = step.load_w - step.bus_unserved_wh * 3600.0 / dt[k]
         heat = served + step.losses_wh * 3600.0 / dt[k] + env[:, k]
         temp = np.where(live, thermal.step_temperature(temp, heat, c["heat_capacity"],
@@ -615,7 +617,7 @@ def test_compiled_bus_kernel_matches_the_reference_functions(seed, n_s, n_k, dt_
     bat0 = rng.uniform(0.0, 1.0, n_s) * c["capacity_wh"]
     temp0 = rng.uniform(250.0, 370.0, n_s)
 
-    got_series = [np.empty((n_s, n_k)) for _ in range(5)]
+    got_series = [np.empty((n_s, n_k)) for _ in range(6)]
     got_sums = [np.zeros(n_s) for _ in range(8)]
     extremes = [np.empty(n_s), np.empty(n_s)]
     bat, temp = bat0.copy(), temp0.copy()
@@ -632,7 +634,8 @@ def test_compiled_bus_kernel_matches_the_reference_functions(seed, n_s, n_k, dt_
     def close(a, b):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-6)
 
-    for got, name in zip(got_series, ("battery", "temperature", "load", "util", "available")):
+    for got, name in zip(got_series, ("battery", "temperature", "load", "util", "available",
+                                      "planned")):
         close(got[:, :-1], out[name])
     close(got_series[0][:, -1], bat_ref)
     close(got_series[1][:, -1], temp_ref)

@@ -64,10 +64,17 @@ def test_relative_ellipse_is_two_to_one(cluster_positions):
 
 
 def test_cluster_orbit_is_dawn_dusk(cluster_positions):
-    """LTAN 18:00 at the equinox: the orbit normal points within a few degrees of the Sun
-    (beta near 90 - 23 deg at most), so the cluster sees no eclipse on that day."""
+    """LTAN 18:00: at the equinox the orbit normal points within a few degrees of the Sun and
+    the cluster sees no eclipse; at the June solstice (the preset's date) the Sun's
+    declination brings short eclipses, all members together, of at most ~20 minutes."""
     sc = orbitdc.load_scenario(orbitdc.preset_path("suncatcher"))
-    assert sc.start == dt.datetime(2026, 3, 20, tzinfo=dt.UTC)
-    res = orbitdc.simulate(sc.model_copy(update={"duration_h": 3.0}))
+    assert sc.start == dt.datetime(2026, 6, 21, tzinfo=dt.UTC)
+    equinox = sc.model_copy(update={"duration_h": 3.0,
+                                    "start": dt.datetime(2026, 3, 20, tzinfo=dt.UTC)})
+    res = orbitdc.simulate(equinox)
     assert res.summary["kpis"]["eclipses"] == 0
     assert res.summary["fleet"]["sunlit_fraction_min"] == 1.0
+    res = orbitdc.simulate(sc.model_copy(update={"duration_h": 3.0}))
+    assert res.summary["kpis"]["eclipses"] > 0
+    assert 5.0 < res.summary["kpis"]["longest_eclipse_min"] < 22.0
+    assert res.summary["fleet"]["sunlit_fraction_min"] > 0.75

@@ -205,3 +205,39 @@ def test_a_range_over_a_count_gives_integers(tmp_path):
     counts = [spec.scenario_data(v)["fleet"][0]["count"] for v in spec.variants()]
     assert counts == [1, 2, 3] and all(isinstance(c, int) for c in counts)
     orbitdc.parse_scenario(spec.scenario_data(spec.variants()[0]), base_dir=tmp_path)
+
+
+def test_a_variant_with_workloads_is_what_orbitdc_run_gives(tmp_path):
+    """With [[workload]], a variant runs the closed loop and the orchestrator as `orbitdc run`
+    does: the same jobs, energy and costs, and the delivered hours are the jobs' work."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from orbitdc.cli import app
+    from orbitdc.study.sweep import run_variant
+
+    text = (
+        'name = "w"\nstart = 2026-03-20T00:00:00Z\nduration_h = 3.0\nstep_s = 60.0\n'
+        '[satellite.sat]\naccelerator = "nvidia-h100-sxm"\naccelerators = 4\n'
+        'bus_load_w = 300.0\nsolar = { rated_power_w = 4000.0 }\n'
+        'battery = { capacity_wh = 3000.0 }\nradiator = { area_m2 = 8.0 }\n'
+        '[[fleet]]\nname = "s"\nkind = "walker"\naltitude_km = 550.0\ninclination_deg = 53.0\n'
+        'planes = 2\nper_plane = 3\nphasing = 1\nsatellite = "sat"\n'
+        '[[workload]]\nname = "train"\nkind = "training"\njobs = 4\nflops = 2e19\n'
+        'accelerators = 4\n[policy]\nname = "power-aware"\n'
+    )
+    path = tmp_path / "w.toml"
+    path.write_text(text)
+    result = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    import tomllib
+
+    got = run_variant(tomllib.loads(text), str(tmp_path), str(path))
+    assert got["status"] == "ok", got["error"]
+    want = variant_row(summary, summary["economics"])
+    assert want["delivered_accelerator_hours"] == summary["jobs"]["goodput_accelerator_hours"]
+    assert summary["economics"]["delivered_from"] == "workloads"
+    for key, value in want.items():
+        assert got["figures"][key] == pytest.approx(value, rel=1e-9, nan_ok=True), key

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated
 
 import numpy as np
-import pyarrow.parquet as pq
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -24,14 +23,15 @@ from orbitdc._version import __version__
 from orbitdc.core.constants import SOLAR_IRRADIANCE_W_PER_M2, WGS84_RADIUS_KM
 from orbitdc.core.thermal import environment_heat_w, radiator_area_m2
 from orbitdc.econ import cost_section
+from orbitdc.econ.pipeline import run_scenario
 from orbitdc.model import ScenarioError, load_scenario
 from orbitdc.model.catalogue import PART_KINDS, shipped_catalogue
 from orbitdc.model.presets import preset_description, preset_names, preset_path
 from orbitdc.model.sweep import load_sweep
 from orbitdc.model.workload import POLICIES
-from orbitdc.ops.run import fly, orchestrate, schedule_run
+from orbitdc.ops.run import fly
 from orbitdc.report import ReportError, write_report, write_sweep_report
-from orbitdc.sim import OutputError, Results, run_to_directory
+from orbitdc.sim import OutputError, Results
 from orbitdc.sim import simulate as orbitdc_simulate
 from orbitdc.sim.design import validate_design
 from orbitdc.study import SweepOutputError, run_sweep
@@ -122,50 +122,17 @@ def _progress_bar(description: str, total: int):
 
 def _run(scenario_arg: str, out_dir: Path, workers: int | None = None) -> Results:
     scenario = load_scenario(_scenario_path(scenario_arg))
-    if scenario.satellite:
-        cost_section(scenario)  # refuse unpriceable designs before flying them
-    description = f"{scenario.name}: {len(scenario.satellite_names)} satellites"
-    demand = None
-    if scenario.workload:
-        # Closed loop: a first pass at full demand tells the scheduler what the bus allows;
-        # the run proper flies the demand it places.
-        with _progress_bar(f"{description} (pass 1 of 2)", scenario.n_steps - 1) as progress:
-            first = orbitdc_simulate(scenario, progress=progress, workers=workers)
-        _, _, demand = schedule_run(scenario, first)
-        description += " (pass 2 of 2)"
-    with _progress_bar(description, scenario.n_steps - 1) as progress:
-        jobs: dict = {}
-
-        def extend(res: Results) -> dict:
-            sections = _economics(res)
-            if res.scenario.workload:
-                jobs["table"], sections["jobs"] = orchestrate(res.scenario, res)
-                sections["jobs"]["closed_loop_passes"] = 2
-            return sections
-
-        def finish(folder: Path, _res: Results) -> None:
-            if "table" in jobs:
-                pq.write_table(jobs["table"], folder / "jobs.parquet")
-            write_report(folder)
-
-        results = run_to_directory(
-            scenario, out_dir, progress=progress, workers=workers, extend=extend, finish=finish,
-            demand=demand,
-        )
+    results = run_scenario(scenario, out_dir, workers=workers, progress_for=_progress_bar,
+                           finish=lambda folder, _res: write_report(folder))
     _print_summary(results, out_dir)
     return results
 
 
-def _economics(results: Results) -> dict:
-    """The summary's economics section, for runs whose satellites have a type."""
-    if not results.scenario.satellite:
-        return {}
-    return {"economics": cost_section(results.scenario, results)}
-
-
 def _v(value, spec: str, scale: float = 1.0, none: str = "n/a") -> str:
     """A summary figure formatted with ``spec``, or ``none`` where the run has no value."""
-    return none if value is None else format(value * scale, spec)
+    if value is None:
+        return none
+    return format(value * scale if scale != 1.0 else value, spec)
 
 
 def _print_summary(results: Results, out_dir: Path) -> None:
@@ -377,10 +344,9 @@ def cost(
     sc = load_scenario(_scenario_path(scenario))
     section = cost_section(sc)  # errors before any simulation
     if simulate_run:
-        description = f"{sc.name}: {len(sc.satellite_names)} satellites"
-        with _progress_bar(description, sc.n_steps - 1) as progress:
-            results = orbitdc_simulate(sc, progress=progress, workers=workers)
-        section = cost_section(sc, results)
+        # The same flight as `orbitdc run`: with workloads, delivered hours are their work.
+        results = run_scenario(sc, None, workers=workers, progress_for=_progress_bar)
+        section = results.summary["economics"]
     _print_costs(sc, section, simulated=simulate_run)
     if json_path is not None:
         _write_json(json_path, section, "Cost section")
@@ -498,9 +464,13 @@ def compare(
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Also write the comparison to this file.")
     ] = None,
+    csv_path: Annotated[
+        Path, typer.Option("--csv", help="Where to write the comparison table.")
+    ] = Path("compare.csv"),
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
 ) -> None:
-    """Run the same scenario's jobs under each policy and compare them."""
+    """Run the same scenario's jobs under each policy and compare them: a table printed, with
+    each policy's change against the first, and written as CSV (and JSON with --json)."""
     names = [p.strip() for p in policies.split(",") if p.strip()]
     unknown = [p for p in names if p not in POLICIES]
     if unknown or not names:
@@ -522,26 +492,52 @@ def compare(
                 return res
 
             rows[name] = fly(sc, sim, name)[2]
+    base = names[0]
     table = Table(title=f"{sc.name}: policies compared (same orbits and faults; power and heat "
-                  "follow each policy's load)")
+                  f"follow each policy's load; in brackets: the change against {base})")
     table.add_column("figure")
     for name in names:
         table.add_column(name, justify="right")
-    figures = [("jobs finished", lambda r: r["states"]["finished"]),
-               ("goodput (accelerator-hours)", lambda r: f"{r['goodput_accelerator_hours']:,.1f}"),
-               ("utilisation", lambda r: f"{r['utilisation']:.3f}"),
-               ("mean completion (h)", lambda r: "-" if r["completion_h_mean"] is None
-                else f"{r['completion_h_mean']:.2f}"),
-               ("mean queueing (h)", lambda r: "-" if r["queueing_h_mean"] is None
-                else f"{r['queueing_h_mean']:.2f}"),
-               ("work lost (EFLOP)", lambda r: f"{r['work_lost_flops'] / 1e18:,.2f}")]
+    figures = [("jobs finished", lambda r: r["states"]["finished"], "d"),
+               ("goodput (accelerator-hours)", lambda r: r["goodput_accelerator_hours"], ",.1f"),
+               ("utilisation", lambda r: r["utilisation"], ".3f"),
+               ("mean completion (h)", lambda r: r["completion_h_mean"], ".2f"),
+               ("mean queueing (h)", lambda r: r["queueing_h_mean"], ".2f"),
+               ("work lost (EFLOP)", lambda r: r["work_lost_flops"] / 1e18, ",.2f"),
+               ("energy per EFLOP (kWh)", lambda r: r["energy_kwh_per_exaflop"], ",.1f")]
     for w in sc.workload:
         if w.kind == "inference":
             figures.append((f"{w.name}: within {w.latency_slo_ms:g} ms",
-                            lambda r, n=w.name: f"{r['inference'][n]['slo_attainment']:.3f}"))
-    for label, fn in figures:
-        table.add_row(label, *[str(fn(rows[n])) for n in names])
+                            lambda r, n=w.name: r["inference"][n]["slo_attainment"], ".3f"))
+            figures.append((f"{w.name}: round trip p50 (ms)",
+                            lambda r, n=w.name: r["inference"][n]["rtt_ms_p50"], ".1f"))
+    csv_rows = [["figure", *names, *[f"{n} - {base}" for n in names[1:]]]]
+    for label, fn, spec in figures:
+        values = [fn(rows[n]) for n in names]
+        cells = []
+        for i, v in enumerate(values):
+            text = _v(v, spec)
+            b = values[0]
+            if i and v is not None and b is not None:
+                change = f"{v - b:+{spec.lstrip(',')}}"
+                if b:
+                    change += f", {(v - b) / abs(b):+.0%}"
+                text += f" ({change})"
+            cells.append(text)
+        table.add_row(label, *cells)
+        csv_rows.append([label, *["" if v is None else v for v in values],
+                         *["" if v is None or values[0] is None else v - values[0]
+                           for v in values[1:]]])
     out.print(table)
+    import csv
+
+    try:
+        with csv_path.open("w", newline="", encoding="utf-8") as f:
+            csv.writer(f).writerows(csv_rows)
+    except OSError as exc:
+        raise OutputError(f"{csv_path}: cannot write: {exc.strerror or exc}") from None
+    out.print(f"Comparison written to [bold]{escape(str(csv_path.absolute()))}[/bold]",
+              soft_wrap=True)
     if json_path is not None:
         _write_json(json_path, rows, "Comparison")
 

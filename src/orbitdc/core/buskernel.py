@@ -59,7 +59,7 @@ def bus_steps(
     bus_w, t_max_k, n_acc, capacity_wh, min_soc, charge_eff, discharge_eff, idle_all, span_all,
     heat_capacity, rad_area_m2, emissivity,
     battery_wh, temperature_k,
-    battery, temperature, load, util, available,
+    battery, temperature, load, util, available, planned,
     generated_wh, used_wh, curtailed_wh, losses_wh, unserved_wh, throttled_power_s,
     throttled_heat_s, available_s, battery_min_wh, temperature_max_k,
 ):
@@ -75,7 +75,8 @@ def bus_steps(
     Written: the (S, K) arrays ``battery``, ``temperature`` (the state at each sample),
     ``load``, ``util`` (the share of accelerators that ran) and ``available`` (the share that
     could run after fault, heat and power limits) of the step that starts at each sample (the
-    last sample repeats the last step's). Advanced in place (S,): the state ``battery_wh`` and
+    last sample repeats the last step's); ``planned`` (S, K): the same without the outages of
+    faults, which nobody can foresee (what a scheduler may plan on). Advanced in place (S,): the state ``battery_wh`` and
     ``temperature_k``, and the run's totals ``generated_wh``, ``used_wh`` (served),
     ``curtailed_wh``, ``losses_wh``, ``unserved_wh``, ``throttled_power_s``,
     ``throttled_heat_s``, ``available_s`` (accelerator-share seconds), and the extremes
@@ -149,6 +150,7 @@ def bus_steps(
             loss = (from_gen - charge_in) + drawn * (1.0 - eta_d)
             feasible = u_power * can_idle if span > 0 else (1.0 if can_idle else 0.0)
             avail = np.minimum(limit, feasible) if has_acc else 0.0
+            plan = np.minimum((u_hot[s, k] if hot else 1.0) * live, feasible) if has_acc else 0.0
             # Heat: what is served ends as heat, with the battery's losses and the environment.
             if live:
                 temp = _temperature(temp, served + loss * inv_dt_h + env[s, k],
@@ -157,6 +159,7 @@ def bus_steps(
             load[s, k] = load_w
             util[s, k] = u
             available[s, k] = avail
+            planned[s, k] = plan
             gen_sum += g * dt_h
             used += load_w * dt_h - unserved
             curt_sum += np.maximum(surplus - from_gen, 0.0)
@@ -174,6 +177,7 @@ def bus_steps(
         load[s, n_k1] = load[s, n_k1 - 1]
         util[s, n_k1] = util[s, n_k1 - 1]
         available[s, n_k1] = available[s, n_k1 - 1]
+        planned[s, n_k1] = planned[s, n_k1 - 1]
         battery_wh[s] = bat
         temperature_k[s] = temp
         generated_wh[s] += gen_sum
@@ -193,7 +197,7 @@ def warm_up() -> None:
     compiling it."""
     one = np.ones(1)
     state = [one.copy() * 300.0 for _ in range(2)]
-    series = [np.empty((1, 2)) for _ in range(5)]
+    series = [np.empty((1, 2)) for _ in range(6)]
     totals = [np.zeros(1) for _ in range(10)]
     bus_steps(
         np.ones(1), np.ones((1, 1)), np.ones((1, 1)), np.ones((1, 1)), np.ones((1, 1)),

@@ -22,9 +22,11 @@ from orbitdc.model.scenario import Scenario
 __all__ = ["cost_section", "fleet_items"]
 
 
-def fleet_items(scenario: Scenario, results=None) -> list[FleetItem]:
+def fleet_items(scenario: Scenario, results=None, used_share=None) -> list[FleetItem]:
     """One item per satellite type in use, with the simulation's availability and dose
-    lifetime when ``results`` are given (else nameplate: availability 1, no dose limit)."""
+    lifetime when ``results`` are given (else nameplate: availability 1, no dose limit), and
+    with ``used_share`` (S,), the share of each satellite's accelerator-hours its workloads
+    used, the utilisation the run delivered (else the economics input ``utilisation``)."""
     types = scenario.fleet_types()
     per_type: dict[str, list[int]] = {}
     index = 0
@@ -48,6 +50,8 @@ def fleet_items(scenario: Scenario, results=None) -> list[FleetItem]:
                 availability=float(np.nanmean(avail[rows])) if avail is not None else 1.0,
                 dose_lifetime_years=float(np.nanmin(dose[rows])) if dose is not None else math.inf,
                 stations=len(scenario.ground_station) if k == 0 else 0,
+                utilisation=(float(np.mean(np.asarray(used_share)[rows]))
+                             if used_share is not None else None),
             )
         )
     return items
@@ -59,10 +63,12 @@ def _r(x, digits=6):
     return round(float(x), digits)
 
 
-def cost_section(scenario: Scenario, results=None) -> dict:
+def cost_section(scenario: Scenario, results=None, used_share=None) -> dict:
     """The ``economics`` section of ``summary.json``. Raises :class:`ScenarioError` when the
-    scenario has nothing to cost."""
-    items = fleet_items(scenario, results)
+    scenario has nothing to cost. ``used_share`` (S,): the share of each satellite's
+    accelerator-hours the run's workloads used; with it, delivered hours are the work the
+    simulation delivered, not the nameplate ``utilisation``."""
+    items = fleet_items(scenario, results, used_share)
     if not items:
         raise ScenarioError(
             scenario.source,
@@ -81,8 +87,11 @@ def cost_section(scenario: Scenario, results=None) -> dict:
     section = {
         "inputs": econ.model_dump(),
         "sources": SOURCES,
+        "delivered_from": "workloads" if used_share is not None else "utilisation input",
         "fleet": [
             {"satellite_type": i.name, "satellites": i.count, "availability": _r(i.availability),
+             "utilisation": _r(i.utilisation if i.utilisation is not None
+                               else econ.utilisation * i.availability),
              "dose_lifetime_years": _r(i.dose_lifetime_years)}
             for i in items
         ],

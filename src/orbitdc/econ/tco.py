@@ -22,7 +22,10 @@ same cadence as in orbit), and every year: electricity (IT energy x PUE x price)
 **Delivered accelerator-hours**: accelerators x 8,766 h/yr x ``utilisation``; in orbit also x
 the simulated ``compute_available`` (eclipses, heat, faults) and x the survivors of hard
 failures (``failure_rate_per_year``, nothing is repaired), averaged over each generation.
-The ground repairs failures (inside operations) and is available whenever it is used.
+When the run has workloads, the share of accelerator-hours they actually used (training,
+batch and inference as scheduled and flown) replaces ``utilisation x compute_available``,
+and the ground twin delivers the same work. The ground repairs failures (inside operations)
+and is available whenever it is used.
 
 **Carbon**: launch emissions (launched mass x ``launch_co2_kg_per_kg``, each generation)
 against grid emissions of the ground's energy (x ``grid_gco2_per_kwh``). Manufacturing
@@ -61,6 +64,9 @@ class FleetItem:
     availability: float = 1.0  # mean compute_available from the simulation
     dose_lifetime_years: float = math.inf
     stations: int = 0  # ground stations, counted once for the whole fleet (on the first item)
+    #: Share of nameplate accelerator-hours the run's workloads used (None: the economics
+    #: input ``utilisation`` x ``availability``); the ground twin delivers the same work.
+    utilisation: float | None = None
 
 
 @dataclass
@@ -171,17 +177,20 @@ def tco(items: list[FleetItem], econ: Economics, launch_usd_per_kg: float | None
         array_kw += n * sat.rated_power_w / 1000.0
         # Delivered hours: each generation's survivors decay from its start.
         acc = n * sat.spec.accelerators
-        per_year = acc * HOURS_PER_YEAR * econ.utilisation * item.availability
+        used = item.utilisation
+        per_year = acc * HOURS_PER_YEAR * (
+            used if used is not None else econ.utilisation * item.availability)
         for t0 in starts:
             span = min(replace, life - t0)
             orbit_hours += _pv_at(1.0, t0, r) * _pv_decaying(
                 per_year, span, r, econ.failure_rate_per_year
             )
         # Ground twin.
-        ground_per_year = acc * HOURS_PER_YEAR * econ.utilisation
+        ground_use = used if used is not None else econ.utilisation
+        ground_per_year = acc * HOURS_PER_YEAR * ground_use
         ground_hours += _pv_annual(ground_per_year, life, r)
         g["accelerators"] += acc * acc_price * gen_pv
-        load_w = sat.accelerator.power_idle_w + econ.utilisation * (
+        load_w = sat.accelerator.power_idle_w + ground_use * (
             sat.accelerator.power_load_w - sat.accelerator.power_idle_w
         )
         it_kw += acc * sat.accelerator.power_load_w * (1 + econ.ground.it_overhead_fraction) / 1e3

@@ -130,7 +130,7 @@ def schedule_run(scenario: Scenario, results, policy: str | None = None):
         ) / (per_acc * scenario.policy.mfu)
     res = schedule(t, capacity, groups, bandwidth, flops, jobs, (up_sat, up_t),
                    policy=policy, mfu=scenario.policy.mfu, horizon_s=scenario.policy.horizon_s,
-                   headroom=raw.get("headroom"),
+                   headroom=raw.get("headroom"), planned=raw.get("planned"),
                    inference_demand=demand[:-1] if demand is not None else None,
                    failures=_hard_failures(scenario, capacity, t),
                    downlink=_downlink_windows(scenario, results) if periods is not None else None,
@@ -328,13 +328,21 @@ def _table(scenario, jobs, names) -> pa.Table:
 
 
 def fly(scenario: Scenario, simulate, policy: str | None = None, passes: int = 2):
-    """Fly a scenario with workloads in closed loop: the bus runs at the demand the scheduler
-    places, found by fixed-point passes (pass 1 at full demand, then each pass at the previous
-    pass's allocations). ``simulate(scenario, demand)`` runs the engine (in memory or to a
-    folder); returns ``(results, jobs table, section)`` of the last pass."""
-    demand = None
-    for _ in range(max(1, passes)):
+    """Fly a scenario with workloads in closed loop: the first pass flies the bus at full
+    demand, the scheduler plans on what it allows, and each later pass flies the plan made on
+    the pass before. ``simulate(scenario, demand)`` runs the engine (in memory or to a
+    folder). Returns ``(results, jobs table, section)``: the last pass and the plan it flew,
+    so that the jobs, the time series and the energy describe one schedule (its progress is
+    computed on the capacity of the pass it was planned on)."""
+    passes = max(2, passes)
+    demand = table = section = None
+    for _ in range(passes):
         results = simulate(scenario, demand)
-        table, section, demand = schedule_run(scenario, results, policy)
-    section["closed_loop_passes"] = max(1, passes)
+        if _ < passes - 1:
+            table, section, demand = schedule_run(scenario, results, policy)
+    energy = results.summary.get("bus", {}).get("energy_used_kwh")
+    done = section["work_done_flops"]
+    section["energy_kwh_per_exaflop"] = round(energy / (done / 1e18), 6) if energy and done \
+        else None
+    section["closed_loop_passes"] = passes
     return results, table, section

@@ -20,15 +20,16 @@ Rules (deterministic; ties broken by job id, then satellite index):
 - At the end every job is in exactly one state: ``finished``, ``running``, ``queued`` or
   ``unschedulable``.
 
-The loop with the bus is closed by fixed-point passes (``orbitdc.ops.run.fly``): the first
-capacity comes from the bus at full demand, the next pass flies the bus at the allocations
-this scheduler made (idle accelerators draw nothing), and the scheduler runs again on what
-that pass allows. Within a pass the schedule does not react to its own effect on batteries
-and temperatures; two passes are the default.
+The loop with the bus is closed by passes (``orbitdc.ops.run.fly``): the first capacity comes
+from the bus at full demand, the scheduler plans on it, and the next pass flies the bus at
+the allocations of that plan (idle accelerators draw nothing); the plan reported is the one
+flown. Within a pass the schedule does not react to its own effect on batteries and
+temperatures; two passes are the default.
 
 Policies (``POLICIES``): ``first-fit`` takes satellites in index order; ``power-aware`` ranks
 them by their predicted capacity over the next ``horizon_s`` (eclipses and battery are
-deterministic, so an operator knows them ahead), prefers those that will keep running, and
+deterministic, so an operator knows them ahead; the outages of random upsets and failures are
+not, so the prediction leaves them out), prefers those that will keep running, and
 moves running gangs (through a checkpoint, at its cost) when their members' outlook is
 clearly worse than free satellites';
 ``thermal-aware`` prefers the satellites furthest below their temperature limit now;
@@ -276,14 +277,16 @@ def schedule(
     failures: tuple[np.ndarray, np.ndarray] | None = None,
     downlink: dict[int, tuple[np.ndarray, np.ndarray, float]] | None = None,
     inference_rtt=None,
+    planned: np.ndarray | None = None,
 ) -> ScheduleResult:
     """Run the jobs over the steps ``t_s`` (K,) with ``capacity`` (S, K) accelerators per
     satellite. ``groups``: satellites that may share a gang, with the bandwidth their links
     give; ``upsets``: (satellite, time) arrays. ``inference_demand``: accelerators of
     inference wanted by each user region at each step (K-1, R) (or (K-1,): one region);
     ``inference_rtt(k)``: the round trip (R, S) ms from each region to each satellite at step
-    ``k`` (None: every satellite reachable, latency not tracked). Returns the jobs with their
-    outcome."""
+    ``k`` (None: every satellite reachable, latency not tracked). ``planned`` (S, K): the
+    capacity policies look ahead on, without the outages of random upsets and failures that
+    nobody can foresee (default: ``capacity``). Returns the jobs with their outcome."""
     rules = POLICY_CLASSES[policy] if isinstance(policy, str) else policy
     n_s, n_k = capacity.shape
     nameplate = np.floor(capacity.max(axis=1) + 1e-9).astype(int) if n_k else np.zeros(n_s, int)
@@ -300,6 +303,7 @@ def schedule(
         if not fits:
             j.state = "unschedulable"
     capacity = np.array(capacity, float, copy=True)
+    lookahead = capacity if planned is None else np.asarray(planned, float)
     failed = np.zeros(n_s, int)
     f_sat, f_t = (np.asarray(failures[0], int), np.asarray(failures[1], float)) if failures \
         else (np.empty(0, int), np.empty(0))
@@ -324,7 +328,7 @@ def schedule(
         avail += float(capacity[:, k].sum()) * dt
         # Place queued jobs that have arrived, in order; power-aware tries the groups with the
         # best outlook first (ties: their order), first-fit takes them as they come.
-        outlook = rules.score(k, capacity, headroom, horizon)
+        outlook = rules.score(k, lookahead, headroom, horizon)
         group_order = list(range(len(groups)))
         if outlook is not None:
             group_order.sort(key=lambda i: (-float(outlook[groups[i]].max()), i))

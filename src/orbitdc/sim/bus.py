@@ -316,6 +316,7 @@ def run_bus(
     load = np.empty((n_s, n_k))
     util = np.empty((n_s, n_k))
     available = np.empty((n_s, n_k))
+    planned = np.empty((n_s, n_k))
     demand = np.asarray(demand, float)
     demand = np.full((n_s, 1), float(demand)) if demand.ndim == 0 else f(demand)
     alive = np.ones((n_s, n_k), bool) if inp.alive is None else f(inp.alive)
@@ -334,7 +335,7 @@ def run_bus(
         f(idle_all, float), f(p.n_acc * span, float), f(p.heat_capacity, float),
         f(p.rad_area_m2, float), f(p.emissivity, float),
         s.battery_wh, s.temperature_k,
-        battery, temperature, load, util, available,
+        battery, temperature, load, util, available, planned,
         *totals.values(), battery_min, temperature_max,
     )
     for name, value in totals.items():
@@ -350,6 +351,8 @@ def run_bus(
         "battery_wh": battery.T,
         "temperature_k": temperature.T,
         "compute_available": available.T,
+        # The same without fault outages: what a scheduler can know ahead (not recorded).
+        "compute_planned": planned.T,
         "utilisation": np.where(p.n_acc[:, None] > 0, util, 0.0).T,
     }
     no_bus = ~p.has_bus

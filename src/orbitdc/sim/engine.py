@@ -116,6 +116,8 @@ class RawRun:
     #: kelvin it is below its temperature limit.
     capacity: np.ndarray | None = None
     headroom: np.ndarray | None = None
+    #: The capacity without fault outages (which cannot be foreseen): what policies plan on.
+    planned: np.ndarray | None = None
     #: User round trips (ms) to the nearest compute: times (n,) and (n, regions).
     rtt: tuple[np.ndarray, np.ndarray] | None = None
     #: With inference workloads: round trips (ms, float16) from each region to every
@@ -306,13 +308,16 @@ class _Flight:
             if bus_series is not None:
                 avail = np.nan_to_num(bus_series["compute_available"][k].T, nan=0.0)
                 capacity = avail * params.n_acc[:, None]
+                planned = np.nan_to_num(bus_series["compute_planned"][k].T, nan=0.0) * (
+                    params.n_acc[:, None])
                 headroom = np.nan_to_num(
                     params.t_max_k[:, None] - bus_series["temperature_k"][k].T, nan=0.0
                 )
             else:
                 capacity = np.zeros((n_blk, k.size))
                 headroom = np.zeros((n_blk, k.size))
-            capacity = (capacity, headroom)
+                planned = capacity
+            capacity = (capacity, headroom, planned)
         clock.lap("record")
         return _BlockOut(
             crossings, start, beta_min, beta_max, errors, series, clock.stage_s, bus_state, faults,
@@ -520,6 +525,7 @@ def simulate_arrays(
     faults: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     capacity_parts: list[np.ndarray] = []
     headroom_parts: list[np.ndarray] = []
+    planned_parts: list[np.ndarray] = []
     network = None
     if network_active(scenario):
         _, r0, _ = propagate(fleet.satrecs, *[np.atleast_1d(x) for x in jd_pair(
@@ -574,6 +580,7 @@ def simulate_arrays(
             if outs[0].capacity is not None and outs[0].capacity[0].shape[1]:
                 capacity_parts.append(np.concatenate([o.capacity[0] for o in outs], axis=0))
                 headroom_parts.append(np.concatenate([o.capacity[1] for o in outs], axis=0))
+                planned_parts.append(np.concatenate([o.capacity[2] for o in outs], axis=0))
             if network is not None and outs[0].route is not None:
                 positions = np.concatenate([o.route[0] for o in outs], axis=0)  # (N, n, 3)
                 for j, t_route in enumerate(outs[0].route[1]):
@@ -648,6 +655,7 @@ def simulate_arrays(
         link_pairs=link_pairs,
         capacity=np.concatenate(capacity_parts, axis=1) if capacity_parts else None,
         headroom=np.concatenate(headroom_parts, axis=1) if headroom_parts else None,
+        planned=np.concatenate(planned_parts, axis=1) if planned_parts else None,
         schedule_times=(
             times[(np.arange(n_t) % scenario.schedule_every == 0) | (np.arange(n_t) == n_t - 1)]
             if capacity_parts else None

@@ -459,6 +459,9 @@ class Results:
         #: How the engine ran: ``stage_s`` (CPU seconds per stage), ``workers``, ``blocks``.
         #: Not part of the outputs, which must not depend on the machine.
         self.raw_stats: dict = {}
+        #: The jobs as scheduled (``jobs.parquet``), for runs with workloads made through
+        #: ``orbitdc.econ.pipeline.run_scenario``.
+        self.jobs_table: pa.Table | None = None
 
     @property
     def timeseries(self) -> pa.Table:
@@ -530,7 +533,8 @@ def _finish(scenario: Scenario, raw: RawRun, timeseries) -> Results:
     results.raw_stats = {
         "stage_s": raw.stage_s, "workers": raw.workers, "blocks": raw.blocks,
         "capacity": raw.capacity, "schedule_times": raw.schedule_times,
-        "headroom": raw.headroom, "rtt": raw.rtt, "sat_rtt": raw.sat_rtt,
+        "headroom": raw.headroom, "planned": raw.planned, "rtt": raw.rtt,
+        "sat_rtt": raw.sat_rtt,
         "fleet_index": raw.fleet.fleet_index,
     }
     return results

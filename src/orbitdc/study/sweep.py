@@ -1,5 +1,6 @@
-"""Design sweeps on ``dask.distributed``: every variant of a sweep is one task that runs the
-same ``simulate()`` as ``orbitdc run`` (and the cost model when the fleet has satellite types).
+"""Design sweeps on ``dask.distributed``: every variant of a sweep is one task that runs what
+``orbitdc run`` runs (``orbitdc.econ.pipeline.run_scenario``: the flight, the orchestrator in
+closed loop when there are workloads, and the cost model when the fleet has satellite types).
 
 By default a ``LocalCluster`` of worker processes on this machine's cores runs them;
 ``scheduler`` (or the ``ORBITDC_SCHEDULER`` environment variable) sends the same tasks to an
@@ -51,7 +52,18 @@ def variant_row(summary: dict, economics: dict | None) -> dict:
                     row[f"{key}.{sub}"] = float(v)
     types = summary.get("satellite_types", {})
     bus = summary.get("bus")
-    if bus is not None and types:
+    jobs = summary.get("jobs")
+    if jobs is not None:
+        # With workloads, what was delivered is the work they did.
+        row["delivered_accelerator_hours"] = float(jobs["goodput_accelerator_hours"])
+        row["jobs_finished"] = float(jobs["states"]["finished"])
+        row["jobs_utilisation"] = float(jobs["utilisation"])
+        row["work_lost_flops"] = float(jobs["work_lost_flops"])
+        for name, inf in jobs.get("inference", {}).items():
+            for key in ("served_fraction", "slo_attainment", "rtt_ms_p50"):
+                if inf.get(key) is not None:
+                    row[f"inference.{name}.{key}"] = float(inf[key])
+    elif bus is not None and types:
         accelerators = sum(t["satellites"] * t["accelerators"] for t in types.values())
         row["delivered_accelerator_hours"] = (
             accelerators * summary["duration_h"] * (bus["compute_available_mean"] or 0.0)
@@ -68,9 +80,8 @@ def variant_row(summary: dict, economics: dict | None) -> dict:
 
 def run_variant(data: dict, base_dir: str, source: str) -> dict:
     """Run one variant (in a worker). Returns ``{"status", "error", "figures", "sim_s"}``."""
-    from orbitdc.econ import cost_section
+    from orbitdc.econ.pipeline import run_scenario
     from orbitdc.model.scenario import parse_scenario
-    from orbitdc.sim import simulate
 
     t0 = time.perf_counter()
     try:
@@ -78,10 +89,10 @@ def run_variant(data: dict, base_dir: str, source: str) -> dict:
     except ScenarioError as exc:
         return {"status": "invalid", "error": str(exc), "figures": {}, "sim_s": 0.0}
     try:
-        # One process per variant: the sweep's parallelism is across variants.
-        results = simulate(scenario, workers=1)
-        economics = cost_section(scenario, results) if scenario.satellite else None
-        figures = variant_row(results.summary, economics)
+        # As `orbitdc run` does it (closed loop with workloads, economics), in one process:
+        # the sweep's parallelism is across variants.
+        results = run_scenario(scenario, None, workers=1)
+        figures = variant_row(results.summary, results.summary.get("economics"))
         status, error = "ok", None
     except ScenarioError as exc:
         return {"status": "invalid", "error": str(exc), "figures": {},
