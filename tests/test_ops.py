@@ -443,3 +443,32 @@ def test_inference_placement_refuses_runs_past_its_memory_budget(monkeypatch):
     })
     with pytest.raises(orbitdc.ScenarioError, match="user_region.*routing_step_s"):
         orbitdc.simulate(sc)
+
+
+@pytest.mark.parametrize("checkpoint_s", [0.0, 60.0, 600.0, 1800.0])
+def test_checkpoints_cost_their_full_time_whatever_the_step(checkpoint_s):
+    """4 h of work, a checkpoint every 0.5 h of progress: seven checkpoints before the end,
+    each stalling the job for checkpoint_s, even when that spans many scheduling steps."""
+    t = np.arange(0.0, 12 * 3600.0 + 1.0, 60.0)
+    job = Job(id=0, workload="w", kind="training", submit_s=0.0, accelerators=1,
+              work_flops=4 * 3600.0 * 1e15 * 0.4, checkpoint_interval_s=1800.0,
+              checkpoint_s=checkpoint_s)
+    res = schedule(t, np.ones((1, t.size)), [np.array([0])], [0.0], np.array([1e15]), [job],
+                   (np.empty(0), np.empty(0)), policy="first-fit", mfu=0.4)
+    (j,) = res.jobs
+    assert j.state == "finished" and j.checkpoints == 7
+    assert j.end_s == pytest.approx(4 * 3600.0 + 7 * checkpoint_s, abs=1e-6)
+
+
+def test_a_gang_runs_at_its_slowest_members_fractional_pace():
+    """Capacity 3.96 of 4 accelerators all along: the 4-accelerator job is placed and runs at
+    99 %, not refused and not at 3 of 4."""
+    t = np.arange(0.0, 3 * 3600.0 + 1.0, 60.0)
+    job = Job(id=0, workload="w", kind="training", submit_s=0.0, accelerators=4,
+              work_flops=4 * 3600.0 * 4e14, checkpoint_interval_s=None, checkpoint_s=0.0)
+    cap = np.full((1, t.size), 3.96)
+    res = schedule(t, cap, [np.array([0])], [0.0], np.array([1e15]), [job],
+                   (np.empty(0), np.empty(0)), policy="first-fit", mfu=0.4)
+    (j,) = res.jobs
+    assert j.state == "finished"
+    assert j.end_s == pytest.approx(3600.0 / 0.99, rel=1e-6)

@@ -9,6 +9,8 @@ Rules (deterministic; ties broken by job id, then satellite index):
 
 - A job is a **gang**: all its accelerators run or none. Members may span satellites of one
   group (a fleet whose links carry the job's bandwidth), else they sit on one satellite.
+- An accelerator that can run at all can take work (capacity 3.96 holds a 4-accelerator
+  gang, which runs at 99 %); whole accelerators down with a fault or failure cannot.
 - A running job progresses at ``accelerators x peak FLOP/s x mfu x pace``, where ``pace`` is
   the smallest share of its allocation that any member satellite can run this step (the gang
   runs at the pace of its slowest member); with no capacity, it stalls.
@@ -82,14 +84,17 @@ class Job:
     requeues: int = 0
     since_checkpoint_s: float = 0.0
     busy_acc_s: float = 0.0
+    #: Time still owed to a checkpoint being written or a move (the job makes no progress).
+    stall_s: float = 0.0
 
 
 @dataclass
 class ScheduleResult:
     jobs: list[Job]
-    busy_acc_s: float  # accelerator-seconds allocated to running jobs
+    busy_acc_s: float  # accelerator-seconds allocated to running jobs and serving inference
     available_acc_s: float  # accelerator-seconds the fleet could run
-    useful_acc_s: float  # work done (not lost) in accelerator-seconds at peak x mfu
+    useful_acc_s: float  # work done (not lost) in accelerator-seconds at peak x mfu, and
+    # inference served
     peak_allocation: np.ndarray  # (S,) most accelerators ever allocated on each satellite
     nameplate: np.ndarray  # (S,) accelerators each satellite has
     inference_served: np.ndarray | None = None  # (K-1, R) accelerators serving each region
@@ -289,7 +294,8 @@ def schedule(
     nobody can foresee (default: ``capacity``). Returns the jobs with their outcome."""
     rules = POLICY_CLASSES[policy] if isinstance(policy, str) else policy
     n_s, n_k = capacity.shape
-    nameplate = np.floor(capacity.max(axis=1) + 1e-9).astype(int) if n_k else np.zeros(n_s, int)
+    # Whole accelerators that can run at all (a throttled one still takes work, at its pace).
+    nameplate = np.ceil(capacity.max(axis=1) - 1e-6).astype(int) if n_k else np.zeros(n_s, int)
     step = float(np.median(np.diff(t_s))) if n_k > 1 else 1.0
     horizon = int(round(horizon_s / step))
     up_sat, up_t = upsets
@@ -324,7 +330,7 @@ def schedule(
     for k in range(n_k - 1):
         t0, t1 = t_s[k], t_s[k + 1]
         dt = t1 - t0
-        cap = np.floor(capacity[:, k] + 1e-9).astype(int)
+        cap = np.ceil(capacity[:, k] - 1e-6).astype(int)
         avail += float(capacity[:, k].sum()) * dt
         # Place queued jobs that have arrived, in order; power-aware tries the groups with the
         # best outlook first (ties: their order), first-fit takes them as they come.
@@ -394,6 +400,10 @@ def schedule(
             served[k] += got
             pieces += [(k, *p) for p in parts]
             allocation[:, k] += more
+        if n_r:
+            # Inference served is accelerator time used, and useful.
+            busy += float(served[k].sum()) * dt
+            useful += float(served[k].sum()) * dt
         # Advance running jobs.
         hits = up_sat[(up_t >= t0) & (up_t < t1)]
         hit = set(int(s) for s in hits)
@@ -416,7 +426,8 @@ def schedule(
                 continue
             sats = np.fromiter(j.placement, int)
             want = allocated[sats]
-            pace = float(np.min(np.clip(cap[sats] / np.maximum(want, 1), 0.0, 1.0)))
+            # The gang runs at its slowest member's share (fractional capacity counts).
+            pace = float(np.min(np.clip(capacity[sats, k] / np.maximum(want, 1), 0.0, 1.0)))
             rate = sum(n * flops_per_acc[s] for s, n in j.placement.items()) * mfu
             busy += j.accelerators * dt
             j.busy_acc_s += j.accelerators * dt
@@ -425,24 +436,26 @@ def schedule(
                 j.done_flops = j.saved_flops
                 j.since_checkpoint_s = 0.0
                 continue
-            run_s = max(dt * pace - moved.get(j.id, 0.0), 0.0)
-            if j.checkpoint_interval_s is not None and (
-                j.since_checkpoint_s + run_s >= j.checkpoint_interval_s
-            ):
-                # Checkpoint within this step: it costs checkpoint_s of progress.
-                run_s = max(run_s - j.checkpoint_s, 0.0)
+            # Time owed to checkpoints and moves is paid first, over as many steps as it takes.
+            j.stall_s += moved.get(j.id, 0.0)
+            avail_s = dt * pace
+            paid = min(j.stall_s, avail_s)
+            j.stall_s -= paid
+            run_s = avail_s - paid
+            gained = min(rate * run_s, j.work_flops - j.done_flops)
+            j.done_flops += gained
+            j.since_checkpoint_s += run_s
+            finished = j.done_flops >= j.work_flops * (1 - 1e-12)
+            if (not finished and j.checkpoint_interval_s is not None
+                    and j.since_checkpoint_s >= j.checkpoint_interval_s):
+                # A checkpoint of the state now; writing it stalls the job for checkpoint_s.
                 j.checkpoints += 1
                 j.since_checkpoint_s = 0.0
-                gained = min(rate * run_s, j.work_flops - j.done_flops)
-                j.done_flops += gained
                 j.saved_flops = j.done_flops
-            else:
-                gained = min(rate * run_s, j.work_flops - j.done_flops)
-                j.done_flops += gained
-                j.since_checkpoint_s += run_s
-            if j.done_flops >= j.work_flops * (1 - 1e-12):
-                frac = gained / max(rate * dt, 1e-300)
-                j.end_s = float(t0 + min(frac, 1.0) * dt)
+                j.stall_s += j.checkpoint_s
+            if finished:
+                used = paid + gained / max(rate, 1e-300)
+                j.end_s = float(t0 + min(used / max(pace, 1e-12), dt))
                 j.state = "finished"
                 for s, n in j.placement.items():
                     allocated[s] -= n
