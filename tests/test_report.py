@@ -113,6 +113,33 @@ def test_report_refuses_what_is_not_a_run(tmp_path, run_dir):
     result = CliRunner().invoke(app, ["report", str(old)])
     assert result.exit_code == 2
     assert "cannot report on" in result.output
+    # Before 1.0 a minor version may change the outputs.
+    summary["orbitdc_version"] = "0.0.1"
+    (old / "summary.json").write_text(json.dumps(summary))
+    assert CliRunner().invoke(app, ["report", str(old)]).exit_code == 2
+    # The right version, but missing what the report reads: refused, not a traceback.
+    summary["orbitdc_version"] = orbitdc.__version__
+    del summary["scenario"]
+    (old / "summary.json").write_text(json.dumps(summary))
+    result = CliRunner().invoke(app, ["report", str(old)])
+    assert result.exit_code == 2, result.output
+    assert "can report on" in result.output and "scenario" in result.output
+
+
+def test_running_jobs_are_drawn_to_the_end_of_the_run():
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from orbitdc.report.html import _jobs
+
+    start = dt.datetime(2026, 3, 20, tzinfo=dt.UTC)
+    jobs = pa.Table.from_pylist([
+        {"id": 0, "workload": "w", "state": "running", "started": start, "finished": None,
+         "placement": "s-0:4", "work_lost_flops": 0.0},
+    ])
+    fig = _jobs(jobs, start + dt.timedelta(hours=6))
+    assert fig.data[0].x[0] == pytest.approx(6 * 3600 * 1000.0)
 
 
 def test_results_render_in_notebooks():

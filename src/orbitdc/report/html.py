@@ -9,6 +9,7 @@ so. Each section appears only when the run has its data.
 
 from __future__ import annotations
 
+import datetime
 import html
 import json
 from functools import cache
@@ -70,7 +71,9 @@ def _load(run_dir: Path):
     if not isinstance(summary, dict):
         raise ReportError(f"{run_dir}: summary.json is not an orbitdc summary")
     version = str(summary.get("orbitdc_version", ""))
-    if version.split(".")[:1] != __version__.split(".")[:1] or "kpis" not in summary:
+    # Semantic versions: before 1.0 a minor release may change the outputs.
+    same = 2 if __version__.startswith("0.") else 1
+    if version.split(".")[:same] != __version__.split(".")[:same] or "kpis" not in summary:
         raise ReportError(
             f"{run_dir}: written by orbitdc {version or 'unknown'}, which this version "
             f"({__version__}) cannot report on; run it again"
@@ -96,12 +99,16 @@ def _natural(name: str):
     return (head, int(tail)) if tail.isdigit() else (name, -1)
 
 
-def _series(ts, name: str, columns: list[str]):
+def _series(ts, name: str, columns: list[str], window: bool = False):
+    """One satellite's columns, at most ``MAX_POINTS`` points: evenly thinned over the run, or
+    with ``window`` the first ``MAX_POINTS`` samples at full resolution (for paths on a map,
+    which thinning turns into zigzags)."""
     sub = ts.filter(pc.equal(ts.column("satellite"), name))
-    step = max(1, int(np.ceil(sub.num_rows / MAX_POINTS)))
-    out = {"time": sub.column("time").to_numpy()[::step]}
+    sel = slice(0, MAX_POINTS) if window else slice(None, None,
+                                                    max(1, -(-sub.num_rows // MAX_POINTS)))
+    out = {"time": sub.column("time").to_numpy()[sel]}
     for c in columns:
-        out[c] = sub.column(c).to_numpy(zero_copy_only=False)[::step]
+        out[c] = sub.column(c).to_numpy(zero_copy_only=False)[sel]
     return out
 
 
@@ -111,7 +118,7 @@ def _ground_tracks(ts, names, summary):
     fig.add_trace(go.Scattergl(x=lon, y=lat, mode="lines", line={"color": "#9aa", "width": 1},
                                name="coastline", hoverinfo="skip", showlegend=False))
     for name in names:
-        s = _series(ts, name, ["lon_deg", "lat_deg"])
+        s = _series(ts, name, ["lon_deg", "lat_deg"], window=True)
         x, y = s["lon_deg"], s["lat_deg"]
         jump = np.nonzero(np.abs(np.diff(x)) > 180.0)[0]
         x, y = np.insert(x, jump + 1, np.nan), np.insert(y, jump + 1, np.nan)
@@ -139,7 +146,7 @@ def _orbits_3d(ts, names):
                              colorscale=[[0, "#3b6ea5"], [1, "#3b6ea5"]], hoverinfo="skip",
                              name="Earth"))
     for name in names:
-        s = _series(ts, name, ["x_km", "y_km", "z_km"])
+        s = _series(ts, name, ["x_km", "y_km", "z_km"], window=True)
         fig.add_trace(go.Scatter3d(x=s["x_km"], y=s["y_km"], z=s["z_km"], mode="lines",
                                    name=name, line={"width": 3}))
     fig.update_layout(title="Orbits (TEME, km)", height=560,
@@ -211,7 +218,7 @@ def _contacts(events):
     return fig, total
 
 
-def _jobs(jobs):
+def _jobs(jobs, run_end):
     rows = [r for r in jobs.to_pylist() if r["started"] is not None][:MAX_BARS]
     colors = {"finished": "#2a9d8f", "running": "#e9c46a"}
     fig = go.Figure()
@@ -219,7 +226,7 @@ def _jobs(jobs):
         sub = [r for r in rows if r["state"] == state]
         if not sub:
             continue
-        end = [r["finished"] or r["started"] for r in sub]
+        end = [r["finished"] or run_end for r in sub]  # running: to the end of the run
         fig.add_trace(go.Bar(
             base=[r["started"] for r in sub],
             x=[max((e - r["started"]).total_seconds() * 1000.0, 1.0) for e, r in zip(end, sub)],
@@ -281,6 +288,16 @@ def _table(rows) -> str:
 def build_report(run_dir: str | Path) -> str:
     """The report of the run in ``run_dir`` as an HTML string. Raises :class:`ReportError`."""
     summary, ts, events = _load(Path(run_dir))
+    try:
+        return _build(Path(run_dir), summary, ts, events)
+    except (KeyError, TypeError, IndexError, ValueError) as exc:
+        raise ReportError(
+            f"{run_dir}: not a run this version ({__version__}) can report on: "
+            f"{type(exc).__name__} {exc} (missing or malformed); run it again"
+        ) from None
+
+
+def _build(run_dir: Path, summary, ts, events) -> str:
     names, recorded = _sample_names(ts)
     sections: list[tuple[str, str, go.Figure | None]] = []
     kpis = summary["kpis"]
@@ -296,6 +313,11 @@ def build_report(run_dir: str | Path) -> str:
         note = (f"<p class='note'>Per-satellite plots show {len(names)} of the "
                 f"{summary['satellites']} satellites ({recorded} recorded in the time series), "
                 f"at most {MAX_POINTS} points each; the figures in the tables cover all.</p>")
+    per_sat = ts.num_rows // max(recorded, 1)
+    if per_sat > MAX_POINTS:
+        note += (f"<p class='note'>The time series holds {per_sat:,} samples per satellite: "
+                 f"ground tracks and orbits show the first {MAX_POINTS:,} at full resolution, "
+                 f"timelines one sample in {-(-per_sat // MAX_POINTS)} over the whole run.</p>")
     kpi_rows = [(k.replace("_", " "), v if not isinstance(v, dict) else
                  ", ".join(f"{a}: {b}" for a, b in v.items())) for k, v in kpis.items()]
     sections.append(("Overview", _table(overview) + "<h3>Key figures</h3>" + _table(kpi_rows)
@@ -320,7 +342,8 @@ def build_report(run_dir: str | Path) -> str:
                 ("states", ", ".join(f"{k} {v}" for k, v in j["states"].items())),
                 ("goodput", f"{j['goodput_accelerator_hours']:,.1f} accelerator-hours"),
                 ("utilisation", j["utilisation"])]
-        sections.append(("Jobs", _table(rows), _jobs(pq.read_table(jobs_path))))
+        run_end = datetime.datetime.fromisoformat(summary["end"].replace("Z", "+00:00"))
+        sections.append(("Jobs", _table(rows), _jobs(pq.read_table(jobs_path), run_end)))
     net = summary.get("network")
     if net and net.get("user_rtt"):
         sections.append(("Latency", "", _latency(net)))
