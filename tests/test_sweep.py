@@ -241,3 +241,50 @@ def test_a_variant_with_workloads_is_what_orbitdc_run_gives(tmp_path):
     assert summary["economics"]["delivered_from"] == "workloads"
     for key, value in want.items():
         assert got["figures"][key] == pytest.approx(value, rel=1e-9, nan_ok=True), key
+
+
+def test_the_documented_sweep_file_is_valid(tmp_path):
+    import re
+
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "sweeps.md").read_text()
+    block = re.findall(r"```toml\n(.*?)```", text, re.DOTALL)[0]
+    (tmp_path / "doc.toml").write_text(block)
+    spec = load_sweep(tmp_path / "doc.toml")
+    assert len(spec.variants()) == 16 * 2
+
+
+def test_counts_take_whole_numbers_and_errors_name_the_path(tmp_path):
+    base = 'base = "preset:starlink"\n'
+    (tmp_path / "a.toml").write_text(
+        base + '[[axis]]\npath = "fleet.0.planes"\nvalues = [1, 2.5]\n')
+    with pytest.raises(orbitdc.ScenarioError, match="fleet.0.planes takes a whole number"):
+        load_sweep(tmp_path / "a.toml")
+    (tmp_path / "b.toml").write_text(
+        base + '[[axis]]\npath = "economics.launch_usd_per_kg"\nvalues = []\n')
+    with pytest.raises(orbitdc.ScenarioError, match="economics.launch_usd_per_kg: the axis is"):
+        load_sweep(tmp_path / "b.toml")
+    (tmp_path / "c.toml").write_text(
+        'base = "preset:starlink"\ndesign = "random"\nsamples = 4\n[[axis]]\n'
+        'path = "satellite.edge.accelerators"\n'
+        'distribution = { kind = "uniform", low = 2.0, high = 8.0 }\n')
+    spec = load_sweep(tmp_path / "c.toml")
+    counts = [spec.scenario_data(v)["satellite"]["edge"]["accelerators"]
+              for v in spec.variants()]
+    assert all(isinstance(c, int) and 2 <= c <= 8 for c in counts)
+
+
+def test_a_bad_scheduler_address_is_a_clear_error_and_leaves_nothing(tmp_path):
+    from typer.testing import CliRunner
+
+    from orbitdc.cli import app
+
+    (tmp_path / "s.toml").write_text(
+        'base = "preset:iss"\n[[axis]]\npath = "economics.launch_usd_per_kg"\n'
+        'values = [100.0, 200.0]\n')
+    result = CliRunner().invoke(app, ["sweep", str(tmp_path / "s.toml"), "--out",
+                                      str(tmp_path / "o"), "--scheduler", "notanaddress"])
+    assert result.exit_code == 2, result.output
+    assert "--scheduler notanaddress" in result.output
+    assert not (tmp_path / "o").exists()

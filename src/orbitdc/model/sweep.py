@@ -2,7 +2,7 @@
 
 ```toml
 base = "preset:suncatcher"        # or a scenario file, relative to the sweep file
-design = "grid"                   # grid (every combination), lhs (Latin hypercube), random
+design = "lhs"                    # grid (every combination), lhs (Latin hypercube), random
 samples = 16                      # variants for lhs / random
 repetitions = 2                   # Monte Carlo: each variant again with other seeds only
 seed = 7                          # seeds the design and the repetitions' seeds
@@ -190,8 +190,10 @@ class Sweep:
         for path, value in variant.params.items():
             current = _walk(self.base_data, path.split("."))
             if (isinstance(current, int) and not isinstance(current, bool)
-                    and isinstance(value, float) and value.is_integer()):
-                value = int(value)  # a range over a count gives 3.0: the scenario wants 3
+                    and isinstance(value, float)):
+                # A count: a range gives 3.0 (checked whole), a distribution any number,
+                # rounded to the nearest whole one.
+                value = int(round(value))
             _set(data, path, value)
         data["seed"] = variant.seed  # a "seed" axis sets it (see variants())
         return data
@@ -246,10 +248,18 @@ def parse_sweep(data: dict, *, source: str = "<sweep>", base_dir: Path | None = 
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
         problems = []
+        axes = data.get("axis") if isinstance(data.get("axis"), list) else []
         for e in exc.errors():
-            key = ".".join(str(x) for x in e["loc"] if not (isinstance(x, str) and
-                                                            x.startswith("function-")))
-            problems.append((key, e["msg"].removeprefix("Value error, ")))
+            loc = e["loc"]
+            key = ".".join(str(x) for x in loc if not (isinstance(x, str) and
+                                                       x.startswith("function-")))
+            msg = e["msg"].removeprefix("Value error, ")
+            # Name the parameter an axis sweeps, not only its position.
+            if len(loc) > 1 and loc[0] == "axis" and isinstance(loc[1], int) \
+                    and loc[1] < len(axes) and isinstance(axes[loc[1]], dict) \
+                    and isinstance(axes[loc[1]].get("path"), str):
+                msg = f"{axes[loc[1]]['path']}: {msg}"
+            problems.append((key, msg))
         raise ScenarioError(source, problems) from None
     base_dir = (base_dir or Path.cwd()).resolve()
     if spec.base.startswith("preset:"):
@@ -276,7 +286,15 @@ def parse_sweep(data: dict, *, source: str = "<sweep>", base_dir: Path | None = 
             problems.append((f"axis.{i}.path", f"{axis.path!r} is a table, not a value"))
             continue
         want = _kind(current) if current is not None else None
-        if values is not None and want is not None:
+        count = isinstance(current, int) and not isinstance(current, bool)
+        if values is not None and count:
+            bad = [v for v in values if isinstance(v, bool) or not isinstance(v, (int, float))
+                   or not float(v).is_integer()]
+            if bad:
+                problems.append((f"axis.{i}.{'values' if axis.values is not None else 'range'}",
+                                 f"{axis.path} takes a whole number; got "
+                                 f"{', '.join(repr(v) for v in bad[:3])}"))
+        elif values is not None and want is not None:
             bad = [v for v in values if _kind(v) != want]
             if bad:
                 problems.append((f"axis.{i}.values", f"{axis.path} takes a {want}; got "

@@ -17,6 +17,7 @@ import hashlib
 import json
 import math
 import os
+import shutil
 import time
 import traceback
 from collections.abc import Callable
@@ -110,7 +111,13 @@ def _client(scheduler: str | None, workers: int | None):
 
     address = scheduler or os.environ.get(SCHEDULER_ENV)
     if address:
-        return Client(address), None
+        try:
+            return Client(address, timeout="15s"), None
+        except (OSError, ValueError, TimeoutError) as exc:
+            raise SweepOutputError(
+                f"--scheduler {address}: no Dask scheduler answers there ({exc}); give its "
+                "address as tcp://HOST:PORT"
+            ) from None
     n = workers or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                        else os.cpu_count() or 1)
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
@@ -202,6 +209,7 @@ def run_sweep(
             )
     elif resume and out.exists() and any(out.iterdir()):
         raise SweepOutputError(f"{out}: is not a sweep folder (no sweep.json)")
+    created = not out.exists()
     try:
         parts.mkdir(parents=True, exist_ok=True)
         stamp.write_text(json.dumps({"fingerprint": fingerprint, "source": sweep.source}) + "\n",
@@ -216,7 +224,12 @@ def run_sweep(
         progress(len(done), total)
     if variants:
         t0 = time.perf_counter()
-        client, cluster = _client(scheduler, workers)
+        try:
+            client, cluster = _client(scheduler, workers)
+        except SweepOutputError:
+            if created:  # leave nothing behind: the same command works once fixed
+                shutil.rmtree(out, ignore_errors=True)
+            raise
         try:
             base_dir = str(sweep.base.base_dir)
             futures = {}
