@@ -645,3 +645,34 @@ def test_compiled_bus_kernel_matches_the_reference_functions(seed, n_s, n_k, dt_
     close(temp, temp_ref)
     close(extremes[0], bat_min)
     close(extremes[1], temp_max)
+
+
+def test_a_body_fixed_array_too_small_for_the_bus_is_refused():
+    """Checked as if it faced the Sun (an upper bound on what it gives): 300 W of array cannot
+    carry a 300 W bus with eclipses, tracking or not."""
+    from orbitdc.sim.design import validate_design
+
+    for tracking in (True, False):
+        sat = copy.deepcopy(BASE) | {"bus_load_w": 300.0,
+                                     "solar": {"rated_power_w": 300.0, "tracking": tracking}}
+        with pytest.raises(orbitdc.ScenarioError, match="solar array too small"):
+            validate_design(_scenario(sat, {"name": "s", "kind": "walker", "altitude_km": 550.0,
+                                            "inclination_deg": 53.0, "planes": 1,
+                                            "per_plane": 1, "phasing": 0,
+                                            "satellite": "sat"}))
+
+
+def test_eccentric_orbits_are_not_held_to_the_circular_eclipse_bound():
+    """A Molniya orbit (e = 0.72, 12 h) spends at most ~2 h in shadow (crossing 2 R at apogee
+    speed), not the perigee eclipse fraction of its whole period (~3.9 h): an 800 Wh battery
+    carries a 300 W bus. It also flies far above the trapped-proton table: a warning says so."""
+    from orbitdc.sim.design import validate_design
+
+    tle = ("MOLNIYA\n1 28163U 04005A   25274.50000000  .00000100  00000-0  10000-3 0  9999\n"
+           "2 28163  62.8000 250.0000 7200000 270.0000  10.0000  2.00600000 12342\n")
+    sat = copy.deepcopy(BASE) | {"accelerators": 0, "bus_load_w": 300.0,
+                                 "solar": {"rated_power_w": 2000.0},
+                                 "battery": {"capacity_wh": 800.0}}
+    warnings = validate_design(_scenario(sat, {"name": "m", "kind": "elements", "tle": tle,
+                                               "satellite": "sat"}, duration_h=12.0))
+    assert any("above the trapped-proton table" in w for w in warnings)

@@ -280,3 +280,16 @@ def test_user_regions_do_not_relay_traffic():
     dist = dijkstra(graph, directed=True, indices=[n, n + 1])
     assert np.isfinite(dist[0, 0]) and np.isfinite(dist[0, 1])  # X reaches A and B
     assert np.isinf(dist[1, 0]) and np.isfinite(dist[1, 1])  # Y reaches B only
+
+
+def test_links_never_reach_beyond_the_terminal():
+    """CubeLCT-class terminals reach a few hundred km: a shell whose neighbours are thousands of
+    km apart forms no links with them, whatever max_range_km says."""
+    sc = _scenario(network={"routing_step_s": 60.0,
+                            "isl": [{"fleet": "shell", "topology": "+grid",
+                                     "terminal": "tesat-cubelct", "max_range_km": 10000.0}]},
+                   fleet=[{"name": "shell", "kind": "walker", "altitude_km": 550.0,
+                           "inclination_deg": 53.0, "planes": 6, "per_plane": 6,
+                           "phasing": 1}], duration_h=0.5)
+    shell = orbitdc.simulate(sc).summary["network"]["isl"]["shell"]
+    assert shell["links_max"] == 0

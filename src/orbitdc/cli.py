@@ -645,6 +645,8 @@ def validate(
     """Check a scenario without running it."""
     sc = load_scenario(_scenario_path(scenario))
     design_warnings = validate_design(sc)
+    if sc.satellite:
+        cost_section(sc)  # what `orbitdc run` refuses, validate refuses too
     out.print(
         f"{scenario}: ok — {len(sc.satellite_names)} satellites in {len(sc.fleet)} fleet(s), "
         f"{len(sc.ground_station)} ground station(s), {sc.n_steps} steps of {sc.step_s:g} s",

@@ -32,6 +32,7 @@ from orbitdc.core.constants import (
 )
 from orbitdc.core.sun import eclipse_fraction_cylindrical, sun_position_km
 from orbitdc.core.time import epoch_jd, jd_pair
+from orbitdc.model.environment import trapped_proton_table
 from orbitdc.model.errors import ScenarioError
 from orbitdc.model.scenario import Scenario
 from orbitdc.sim.fleet import Fleet, build_fleet
@@ -51,10 +52,11 @@ class OrbitEnvelope:
     """Worst cases of one fleet's orbits over the run."""
 
     def __init__(self, longest_eclipse_s: float, eclipse_fraction_max: float,
-                 altitude_min_km: float):
+                 altitude_min_km: float, altitude_max_km: float = 0.0):
         self.longest_eclipse_s = longest_eclipse_s
         self.eclipse_fraction_max = eclipse_fraction_max
         self.altitude_min_km = altitude_min_km
+        self.altitude_max_km = altitude_max_km
 
 
 def orbit_envelopes(scenario: Scenario, fleet: Fleet) -> list[OrbitEnvelope]:
@@ -85,11 +87,22 @@ def orbit_envelopes(scenario: Scenario, fleet: Fleet) -> list[OrbitEnvelope]:
         altitude = a_km * (1.0 - ecc) - WGS84_RADIUS_KM  # perigee: the worst case
         period_s = 2.0 * np.pi / np.array([s.no_kozai for s in sats]) * 60.0
         frac = eclipse_fraction_cylindrical(altitude[:, None], beta)
+        longest = frac * period_s[:, None]
+        # An eccentric orbit spends far less than that fraction of its period in shadow: it
+        # crosses the shadow (2 R wide) at least at apogee speed, or, near perigee, at most as
+        # long as a circular orbit at perigee radius would.
+        mu = 398600.4418
+        r_p = a_km * (1.0 - ecc)
+        v_apo = np.sqrt(mu / a_km * (1.0 - ecc) / (1.0 + ecc))
+        circ_p = 2.0 * np.pi * np.sqrt(r_p**3 / mu)
+        bound = np.maximum((2.0 * WGS84_RADIUS_KM / v_apo)[:, None], frac * circ_p[:, None])
+        longest = np.where((ecc > 0.05)[:, None], np.minimum(longest, bound), longest)
         out.append(
             OrbitEnvelope(
-                longest_eclipse_s=float(np.max(frac * period_s[:, None])),
+                longest_eclipse_s=float(np.max(longest)),
                 eclipse_fraction_max=float(np.max(frac)),
                 altitude_min_km=float(np.min(altitude)),
+                altitude_max_km=float(np.max(a_km * (1.0 + ecc) - WGS84_RADIUS_KM)),
             )
         )
     return out
@@ -112,6 +125,15 @@ def check_design(scenario: Scenario, fleet: Fleet) -> list[str]:
             warnings.append(
                 f"satellite type {name}: the battery starts at {spec.battery.initial_soc:g}, "
                 f"below its reserve ({sat.min_soc:g}): compute waits until it recharges"
+            )
+        top = max(e.altitude_max_km for e in used)
+        table_top = float(trapped_proton_table().alt_km[-1])
+        if top > table_top + 1.0:
+            warnings.append(
+                f"satellite type {name}: it flies up to {top:,.0f} km, above the trapped-proton "
+                f"table's {table_top:,.0f} km (AP-8 MIN, inner belt): there the flux is held at "
+                f"its {table_top:,.0f} km value, so dose, upsets and the lifetime they imply "
+                "are rough"
             )
         longest_s = max(e.longest_eclipse_s for e in used)
         ecl_frac = max(e.eclipse_fraction_max for e in used)
@@ -164,28 +186,30 @@ def check_design(scenario: Scenario, fleet: Fleet) -> list[str]:
                         f"({longest_s / 60:.1f} min, {full_wh:.4g} Wh): compute will throttle "
                         "in eclipse"
                     )
-        if spec.solar.tracking:
-            years = spec.age_years + scenario.duration_s / (365.25 * 86400.0)
-            array_w = sat.rated_power_w * (1.0 - sat.cell.degradation_per_year) ** years
-            mean_w = array_w * (1.0 - ecl_frac) * (1.0 / 1.0167**2)  # aphelion flux
-            # Charging costs the round trip on the energy used in eclipse.
-            round_trip = sat.charge_efficiency * sat.discharge_efficiency
-            need_bus = spec.bus_load_w * ((1.0 - ecl_frac) + ecl_frac / round_trip)
-            if mean_w < need_bus:
-                problems.append((
-                    f"{key}.solar",
-                    f"solar array too small: its orbit-average output ({mean_w:.4g} W at "
-                    f"aphelion, end of run) cannot power the bus ({spec.bus_load_w:g} W)",
-                ))
-            elif mean_w < (spec.bus_load_w + sat.compute_load_w) * (
-                (1.0 - ecl_frac) + ecl_frac / round_trip
-            ):
-                warnings.append(
-                    f"satellite type {name}: the solar array's orbit-average output "
-                    f"({mean_w:.4g} W) is below full load "
-                    f"({spec.bus_load_w + sat.compute_load_w:g} W with charging losses): "
-                    "compute will throttle"
-                )
+        # Body-fixed arrays are checked as if they faced the Sun: an upper bound.
+        years = spec.age_years + scenario.duration_s / (365.25 * 86400.0)
+        array_w = sat.rated_power_w * (1.0 - sat.cell.degradation_per_year) ** years
+        mean_w = array_w * (1.0 - ecl_frac) * (1.0 / 1.0167**2)  # aphelion flux
+        # Charging costs the round trip on the energy used in eclipse.
+        round_trip = sat.charge_efficiency * sat.discharge_efficiency
+        need_bus = spec.bus_load_w * ((1.0 - ecl_frac) + ecl_frac / round_trip)
+        facing = "" if spec.solar.tracking else " even facing the Sun (it is body-fixed)"
+        if mean_w < need_bus:
+            problems.append((
+                f"{key}.solar",
+                f"solar array too small: its orbit-average output ({mean_w:.4g} W at "
+                f"aphelion, end of run{facing}) cannot power the bus "
+                f"({spec.bus_load_w:g} W)",
+            ))
+        elif mean_w < (spec.bus_load_w + sat.compute_load_w) * (
+            (1.0 - ecl_frac) + ecl_frac / round_trip
+        ):
+            warnings.append(
+                f"satellite type {name}: the solar array's orbit-average output "
+                f"({mean_w:.4g} W) is below full load "
+                f"({spec.bus_load_w + sat.compute_load_w:g} W with charging losses): "
+                "compute will throttle"
+            )
     if problems:
         raise ScenarioError(scenario.source, problems)
     return warnings
@@ -245,7 +269,7 @@ def check_network(scenario: Scenario, fleet: Fleet) -> list[str]:
     reach = []
     for i, f in enumerate(scenario.fleet):
         members = np.nonzero(fleet.fleet_index == i)[0]
-        sats = [fleet.satrec_list[j] for j in members[:: max(1, members.size // 64)]]
+        sats = [fleet.satrec_list[j] for j in members]  # all: element sets may mix orbits
         inc = np.array([s.inclo for s in sats])
         top = np.max(np.minimum(inc, np.pi - inc))
         alt = float(np.max(np.array([s.a for s in sats]) * (1 + np.array([s.ecco for s in sats])))

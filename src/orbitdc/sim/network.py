@@ -95,7 +95,9 @@ class NetworkModel:
             fi = next(i for i, f in enumerate(scenario.fleet) if f.name == cfg.fleet)
             members = np.nonzero(fleet.fleet_index == fi)[0]
             term = catalogue.get("terminal", cfg.terminal)
-            isl = _Isl(cfg.fleet, members, cfg.topology, cfg.max_range_km, cfg.k,
+            # A link forms within the entry's range and the terminal's reach, whichever is less.
+            isl = _Isl(cfg.fleet, members, cfg.topology, min(cfg.max_range_km, term.max_range_km),
+                       cfg.k,
                        term.data_rate_bps, term.max_range_km, term.ceiling_bps,
                        cfg.transceivers_per_link)
             if cfg.topology == "+grid":
