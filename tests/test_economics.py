@@ -251,3 +251,38 @@ def test_a_fleet_that_delivers_nothing_is_costed_without_crashing(tmp_path, chan
     del res
     result = CliRunner().invoke(app, ["report", str(tmp_path / "r")])
     assert result.exit_code == 0, result.output
+
+
+def test_a_free_ground_and_absurd_cadences_are_handled(tmp_path):
+    """A ground baseline that costs nothing is valid input: no ratio, no crash. A replacement
+    cadence of a fraction of a day is refused up front."""
+    (tmp_path / "z.toml").write_text(
+        'name = "z"\nstart = 2026-03-20T00:00:00Z\nduration_h = 1.0\nstep_s = 60.0\n'
+        '[satellite.sat]\naccelerator = "nvidia-h100-sxm"\naccelerators = 1\n'
+        'bus_load_w = 100.0\nsolar = { rated_power_w = 3000.0 }\n'
+        'battery = { capacity_wh = 3000.0 }\nradiator = { area_m2 = 6.0 }\n'
+        '[[fleet]]\nname = "s"\nkind = "sso"\naltitude_km = 550.0\nltan_h = 18.0\n'
+        'satellite = "sat"\n[economics]\naccelerator_usd = 0.0\n[economics.ground]\n'
+        'capex_usd_per_mw = 0.0\nbackup_usd_per_mw = 0.0\nelectricity_usd_per_kwh = 0.0\n'
+        'water_usd_per_m3 = 0.0\noperations_usd_per_mw_year = 0.0\n')
+    result = CliRunner().invoke(app, ["cost", str(tmp_path / "z.toml"), "--nameplate"])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "z.toml").read_text().replace(
+        "accelerator_usd = 0.0", "accelerator_usd = 0.0\nreplacement_years = 1e-7")
+    (tmp_path / "r.toml").write_text(text)
+    result = CliRunner().invoke(app, ["cost", str(tmp_path / "r.toml"), "--nameplate"])
+    assert result.exit_code == 2 and "replacement_years" in result.output
+
+
+def test_the_ground_does_not_pay_for_orbit_radiation_replacements():
+    """A dose-limited orbit replaces its chips early; the ground twin does not."""
+    from orbitdc.econ.tco import tco
+
+    sc = _scenario()
+    items = fleet_items(sc)
+    base = tco(items, sc.economics)
+    import dataclasses
+
+    dosed = tco([dataclasses.replace(items[0], dose_lifetime_years=1.0)], sc.economics)
+    assert dosed.orbit["accelerators"] > base.orbit["accelerators"]
+    assert dosed.ground["accelerators"] == pytest.approx(base.ground["accelerators"])

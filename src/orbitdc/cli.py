@@ -366,7 +366,7 @@ def _money(x) -> str:
     for unit, scale in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
         if abs(x) >= scale:
             return f"${x / scale:,.2f}{unit}"
-    return f"${x:,.2f}"
+    return f"${x:,.2f}" if abs(x) >= 1 or x == 0 else f"${x:.3g}"
 
 
 def _print_costs(sc, c: dict, simulated: bool) -> None:
@@ -410,8 +410,8 @@ def _print_costs(sc, c: dict, simulated: bool) -> None:
     tornado_table.add_column("low → ratio", justify="right")
     tornado_table.add_column("high → ratio", justify="right")
     for row in c["tornado"][:6]:
-        tornado_table.add_row(row["input"], f"{row['low']:.4g} → {row['ratio_at_low']:.3f}",
-                              f"{row['high']:.4g} → {row['ratio_at_high']:.3f}")
+        tornado_table.add_row(row["input"], f"{row['low']:.4g} → {_v(row['ratio_at_low'], '.3f')}",
+                              f"{row['high']:.4g} → {_v(row['ratio_at_high'], '.3f')}")
     out.print(tornado_table)
     for note in c["notes"]:
         err.print(f"[yellow]note:[/yellow] {escape(note)}", soft_wrap=True)

@@ -92,6 +92,8 @@ class TcoResult:
     def ratio(self) -> float:
         if not (math.isfinite(self.orbit_usd_per_hour) and math.isfinite(self.ground_usd_per_hour)):
             return math.nan
+        if self.ground_usd_per_hour <= 0.0:  # a free ground: no ratio to speak of
+            return math.nan if self.orbit_usd_per_hour <= 0.0 else math.inf
         return self.orbit_usd_per_hour / self.ground_usd_per_hour
 
 
@@ -133,6 +135,10 @@ def tco(items: list[FleetItem], econ: Economics, launch_usd_per_kg: float | None
     generations = max(1, math.ceil(life / replace - 1e-9))
     starts = [g * replace for g in range(generations)]
     gen_pv = sum(_pv_at(1.0, t, r) for t in starts)
+    # The ground's accelerators see no radiation: they follow the replacement cadence only.
+    ground_replace = econ.replacement_years or life
+    ground_gen_pv = sum(_pv_at(1.0, g * ground_replace, r)
+                        for g in range(max(1, math.ceil(life / ground_replace - 1e-9))))
 
     o = dict.fromkeys(
         ("accelerators", "bus_structure", "solar_array", "battery", "radiator", "integration",
@@ -189,7 +195,7 @@ def tco(items: list[FleetItem], econ: Economics, launch_usd_per_kg: float | None
         ground_use = used if used is not None else econ.utilisation
         ground_per_year = acc * HOURS_PER_YEAR * ground_use
         ground_hours += _pv_annual(ground_per_year, life, r)
-        g["accelerators"] += acc * acc_price * gen_pv
+        g["accelerators"] += acc * acc_price * ground_gen_pv
         load_w = sat.accelerator.power_idle_w + ground_use * (
             sat.accelerator.power_load_w - sat.accelerator.power_idle_w
         )
@@ -306,6 +312,8 @@ def tornado(items, econ):
                 v = min(v, 1.0)
             if path == "discount_rate":
                 v = min(v, 0.3)
+            if path == "ground.pue":  # no facility uses less than its IT load
+                v = max(v, 1.0)
             values.append(v)
         ratios = [tco(items, _with(econ, path, v)).ratio for v in values]
         rows.append((path, values[0], values[1], ratios[0], ratios[1]))

@@ -51,7 +51,7 @@ class Economics(Strict):
     ground_segment_usd_per_station_year: Usd = 250_000.0
     #: Hardware is replaced (relaunched) after this many years; default: never within the
     #: lifetime (or when the radiation dose limit comes first).
-    replacement_years: Annotated[float | None, Field(gt=0.0, le=50.0)] = None
+    replacement_years: Annotated[float | None, Field(ge=0.25, le=50.0)] = None
     #: Hard failures per accelerator-year in orbit, where nothing is repaired.
     failure_rate_per_year: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
     launch_co2_kg_per_kg: Annotated[float, Field(ge=0.0)] = 48.0

@@ -359,6 +359,12 @@ def _bus_fleet(scenario, raw, per_sat, duration_s, warnings) -> dict | None:
     if raw.bus is None:
         return None
     has = np.array([t is not None for t in raw.types])
+    if duration_s < 86400.0:
+        warnings.append(
+            f"dose per year and the lifetime it implies are extrapolated from "
+            f"{duration_s / 3600:.3g} h: passes through the South Atlantic Anomaly come in "
+            "bursts, so runs shorter than a day (better: several) make them uncertain"
+        )
 
     def total(key):
         return _num(np.nansum(per_sat[key][has]))
