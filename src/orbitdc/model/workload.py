@@ -14,7 +14,8 @@ checkpoint_interval_h = 0.5
 checkpoint_s = 30.0          # time a checkpoint takes (no progress meanwhile)
 
 [policy]
-name = "power-aware"         # first-fit | power-aware | thermal-aware
+name = "power-aware"         # first-fit | power-aware | thermal-aware | latency-aware,
+                             # or "module:attribute" for a policy of your own
 step_s = 60.0                # scheduling step, a multiple of step_s
 mfu = 0.4                    # model FLOPs utilisation: useful share of dense BF16 peak
 ```
@@ -22,15 +23,30 @@ mfu = 0.4                    # model FLOPs utilisation: useful share of dense BF
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from orbitdc.model._base import Name, Strict
 
-__all__ = ["POLICIES", "Policy", "Workload"]
+__all__ = ["POLICIES", "POLICY_REFERENCE", "Policy",
+           "Workload", "policy_name_problem"]
 
 POLICIES = ("first-fit", "power-aware", "thermal-aware", "latency-aware")
+
+_DOTTED = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
+#: A policy of the user's own: ``module:attribute`` (dotted module and attribute allowed),
+#: imported when the scenario is run (``orbitdc.ops.policies.resolve_policy``).
+POLICY_REFERENCE = re.compile(rf"^{_DOTTED}:{_DOTTED}$")
+
+
+def policy_name_problem(name: str) -> str | None:
+    """Why ``name`` is neither a shipped policy nor ``module:attribute`` (None when it is)."""
+    if name in POLICIES or POLICY_REFERENCE.match(name):
+        return None
+    return (f"unknown policy {name!r}; expected one of {', '.join(POLICIES)}, or "
+            "'module:attribute' for a policy of your own (e.g. 'mypolicies:Greedy')")
 
 
 class Workload(Strict):
@@ -109,8 +125,19 @@ class Workload(Strict):
 
 
 class Policy(Strict):
-    name: Literal["first-fit", "power-aware", "thermal-aware", "latency-aware"] = "first-fit"
+    #: A shipped policy (``POLICIES``) or ``module:attribute``: a class (instantiated with no
+    #: arguments) or an instance with ``name``, ``migrates``, ``inference_first`` and
+    #: ``score(view)``, imported at run time with the scenario's folder first on ``sys.path``.
+    name: str = "first-fit"
     step_s: Annotated[float | None, Field(gt=0.0)] = None
     mfu: Annotated[float, Field(gt=0.0, le=1.0)] = 0.4
     #: How far ahead the power-aware policy looks at a satellite's predicted capacity.
     horizon_s: Annotated[float, Field(gt=0.0, le=86_400.0)] = 3600.0
+
+    @field_validator("name")
+    @classmethod
+    def _known_or_reference(cls, name: str) -> str:
+        problem = policy_name_problem(name)
+        if problem is not None:
+            raise ValueError(problem)
+        return name
