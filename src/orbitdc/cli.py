@@ -28,8 +28,8 @@ from orbitdc.model import ScenarioError, load_scenario
 from orbitdc.model.catalogue import PART_KINDS, shipped_catalogue
 from orbitdc.model.presets import preset_description, preset_names, preset_path
 from orbitdc.model.sweep import load_sweep
-from orbitdc.model.workload import POLICIES
-from orbitdc.ops.run import fly
+from orbitdc.model.workload import POLICIES, policy_name_problem
+from orbitdc.ops.policies import resolve_policy, verdict
 from orbitdc.report import ReportError, write_report, write_sweep_report
 from orbitdc.sim import OutputError, Results
 from orbitdc.sim import simulate as orbitdc_simulate
@@ -122,6 +122,7 @@ def _progress_bar(description: str, total: int):
 
 def _run(scenario_arg: str, out_dir: Path, workers: int | None = None) -> Results:
     scenario = load_scenario(_scenario_path(scenario_arg))
+    resolve_policy(scenario.policy.name, scenario.source, base_dir=scenario.base_dir)  # fail early
     results = run_scenario(scenario, out_dir, workers=workers, progress_for=_progress_bar,
                            finish=lambda folder, _res: write_report(folder))
     _print_summary(results, out_dir)
@@ -454,66 +455,88 @@ def sweep(
     out.print(f"Report: [bold]{escape(str(report_path.absolute()))}[/bold]", soft_wrap=True)
 
 
+def _fly_policy(sc, policy_name: str, workers: int | None, progress) -> dict:
+    """Fly ``sc``'s jobs under one policy (one flight, decided step by step) and return the
+    summary's jobs section; ``progress(done, total)`` follows the flight."""
+    policy = resolve_policy(policy_name, "--policies", base_dir=sc.base_dir, key="")
+
+    @contextlib.contextmanager
+    def progress_for(_description, _total):
+        yield progress
+
+    section = run_scenario(sc, None, workers=workers, progress_for=progress_for,
+                           policy=policy).summary["jobs"]
+    section["policy"] = policy_name
+    return section
+
+
+#: The figures orbitdc compare shows: table label, name in the verdict line, how to read it
+#: from a jobs section, format, and whether more is better.
+_COMPARED = [
+    ("jobs finished", "jobs finished", lambda r: r["states"]["finished"], "d", True),
+    ("goodput (accelerator-hours)", "goodput", lambda r: r["goodput_accelerator_hours"], ",.1f",
+     True),
+    ("utilisation", "utilisation", lambda r: r["utilisation"], ".3f", True),
+    ("mean completion (h)", "completion", lambda r: r["completion_h_mean"], ".2f", False),
+    ("mean queueing (h)", "queueing", lambda r: r["queueing_h_mean"], ".2f", False),
+    ("work lost (EFLOP)", "work lost", lambda r: r["work_lost_flops"] / 1e18, ",.2f", False),
+    ("energy per EFLOP (kWh)", "energy per EFLOP", lambda r: r["energy_kwh_per_exaflop"], ",.1f",
+     False),
+]
+
+
 @app.command()
 @_user_errors
 def compare(
     scenario: Annotated[str, typer.Argument(help="Scenario TOML file, or preset:NAME.")],
     policies: Annotated[
-        str, typer.Option(help="Comma-separated policies: " + ", ".join(POLICIES) + ".")
+        str, typer.Option(help="Comma-separated policies: " + ", ".join(POLICIES)
+                          + ", or module:attribute (imported beside the scenario). The first "
+                          "is the base the others are compared with.")
     ] = ",".join(POLICIES),
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Also write the comparison to this file.")
     ] = None,
     csv_path: Annotated[
-        Path, typer.Option("--csv", help="Where to write the comparison table.")
-    ] = Path("compare.csv"),
+        Path | None, typer.Option("--csv", help="Also write the comparison table as CSV here.")
+    ] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
 ) -> None:
     """Run the same scenario's jobs under each policy and compare them: a table printed, with
-    each policy's change against the first, and written as CSV (and JSON with --json)."""
-    names = [p.strip() for p in policies.split(",") if p.strip()]
-    unknown = [p for p in names if p not in POLICIES]
-    if unknown or not names:
-        raise ScenarioError("--policies", [("", f"unknown policy {', '.join(unknown) or '(none)'}; "
-                                            f"known: {', '.join(POLICIES)}")])
+    each policy's change against the first, and a line per policy saying where it wins, ties
+    or loses against the first (CSV with --csv, JSON with --json)."""
+    names = list(dict.fromkeys(p.strip() for p in policies.split(",") if p.strip()))
+    bad = [problem for p in names if (problem := policy_name_problem(p)) is not None]
+    if bad or not names:
+        raise ScenarioError("--policies", [("", "; ".join(bad) or "no policy given; known: "
+                                            + ", ".join(POLICIES))])
     sc = load_scenario(_scenario_path(scenario))
     if not sc.workload:
         raise ScenarioError(sc.source, [("workload", "no [[workload]]: nothing to schedule")])
+    for name in names:  # a policy of one's own that cannot be had fails before any flight
+        resolve_policy(name, "--policies", base_dir=sc.base_dir, key="")
     rows = {}
     for name in names:
-        with _progress_bar(f"{sc.name}: {name} (closed loop, 2 passes)",
-                           2 * (sc.n_steps - 1)) as p:
-            offset = {"done": 0}
-
-            def sim(scn, demand, p=p, offset=offset):
-                res = orbitdc_simulate(scn, workers=workers, demand=demand,
-                                       progress=lambda d, t: p(offset["done"] + d, 2 * t))
-                offset["done"] += sc.n_steps - 1
-                return res
-
-            rows[name] = fly(sc, sim, name)[2]
+        with _progress_bar(f"{sc.name}: {name} (one flight)", sc.n_steps - 1) as p:
+            rows[name] = _fly_policy(sc, name, workers, p)
     base = names[0]
     table = Table(title=f"{sc.name}: policies compared (same orbits and faults; power and heat "
                   f"follow each policy's load; in brackets: the change against {base})")
     table.add_column("figure")
     for name in names:
-        table.add_column(name, justify="right")
-    figures = [("jobs finished", lambda r: r["states"]["finished"], "d"),
-               ("goodput (accelerator-hours)", lambda r: r["goodput_accelerator_hours"], ",.1f"),
-               ("utilisation", lambda r: r["utilisation"], ".3f"),
-               ("mean completion (h)", lambda r: r["completion_h_mean"], ".2f"),
-               ("mean queueing (h)", lambda r: r["queueing_h_mean"], ".2f"),
-               ("work lost (EFLOP)", lambda r: r["work_lost_flops"] / 1e18, ",.2f"),
-               ("energy per EFLOP (kWh)", lambda r: r["energy_kwh_per_exaflop"], ",.1f")]
+        table.add_column(escape(name), justify="right")
+    figures = list(_COMPARED)
     for w in sc.workload:
         if w.kind == "inference":
-            figures.append((f"{w.name}: within {w.latency_slo_ms:g} ms",
-                            lambda r, n=w.name: r["inference"][n]["slo_attainment"], ".3f"))
-            figures.append((f"{w.name}: round trip p50 (ms)",
-                            lambda r, n=w.name: r["inference"][n]["rtt_ms_p50"], ".1f"))
+            figures.append((f"{w.name}: within {w.latency_slo_ms:g} ms", f"{w.name} SLO attainment",
+                            lambda r, n=w.name: r["inference"][n]["slo_attainment"], ".3f", True))
+            figures.append((f"{w.name}: round trip p50 (ms)", f"{w.name} round trip",
+                            lambda r, n=w.name: r["inference"][n]["rtt_ms_p50"], ".1f", False))
     csv_rows = [["figure", *names, *[f"{n} - {base}" for n in names[1:]]]]
-    for label, fn, spec in figures:
+    values_of = {}
+    for label, short, fn, spec, _better in figures:
         values = [fn(rows[n]) for n in names]
+        values_of[short] = values
         cells = []
         for i, v in enumerate(values):
             text = _v(v, spec)
@@ -529,15 +552,20 @@ def compare(
                          *["" if v is None or values[0] is None else v - values[0]
                            for v in values[1:]]])
     out.print(table)
-    import csv
+    for i, name in enumerate(names[1:], start=1):
+        line = verdict(name, base, [(short, values_of[short][i], values_of[short][0], better)
+                                    for _label, short, _fn, _spec, better in figures])
+        out.print(escape(line), soft_wrap=True)
+    if csv_path is not None:
+        import csv
 
-    try:
-        with csv_path.open("w", newline="", encoding="utf-8") as f:
-            csv.writer(f).writerows(csv_rows)
-    except OSError as exc:
-        raise OutputError(f"{csv_path}: cannot write: {exc.strerror or exc}") from None
-    out.print(f"Comparison written to [bold]{escape(str(csv_path.absolute()))}[/bold]",
-              soft_wrap=True)
+        try:
+            with csv_path.open("w", newline="", encoding="utf-8") as f:
+                csv.writer(f).writerows(csv_rows)
+        except OSError as exc:
+            raise OutputError(f"{csv_path}: cannot write: {exc.strerror or exc}") from None
+        out.print(f"Comparison written to [bold]{escape(str(csv_path.absolute()))}[/bold]",
+                  soft_wrap=True)
     if json_path is not None:
         _write_json(json_path, rows, "Comparison")
 
@@ -644,6 +672,7 @@ def validate(
 ) -> None:
     """Check a scenario without running it."""
     sc = load_scenario(_scenario_path(scenario))
+    resolve_policy(sc.policy.name, sc.source, base_dir=sc.base_dir)  # imports a policy of one's own
     design_warnings = validate_design(sc)
     if sc.satellite:
         cost_section(sc)  # what `orbitdc run` refuses, validate refuses too

@@ -1,5 +1,6 @@
-"""The orchestrator applied to a run: jobs from ``[[workload]]``, capacity and upsets from the
-simulation, groups from the network; ``jobs.parquet`` and the summary's ``jobs`` section."""
+"""The orchestrator applied to a run: jobs from ``[[workload]]``, driving the flight step by
+step (``orbitdc.sim.engine.Flight``), groups from the network; ``jobs.parquet`` and the
+summary's ``jobs`` section."""
 
 from __future__ import annotations
 
@@ -7,44 +8,53 @@ import numpy as np
 import pyarrow as pa
 
 from orbitdc.model.scenario import Scenario
-from orbitdc.ops.scheduler import Job, schedule
+from orbitdc.ops.policies import resolve_policy
+from orbitdc.ops.scheduler import Job, Orchestrator, drive
 
-__all__ = ["ARRIVALS_STREAM", "FAILURES_STREAM", "JOBS_SCHEMA", "fly", "make_jobs",
-           "orchestrate", "schedule_run"]
+__all__ = ["ACCELERATORS_STREAM", "ARRIVALS_STREAM", "FAILURES_STREAM", "JOBS_SCHEMA",
+           "Operations", "make_jobs"]
 
 #: Random streams of the orchestrator, keyed with the scenario's seed (named, so that adding a
 #: stream never shifts another).
 ARRIVALS_STREAM = 0x10B5
 FAILURES_STREAM = 0xFA11
+ACCELERATORS_STREAM = 0xFA12
 
 TIME = pa.timestamp("us", tz="UTC")
 JOBS_SCHEMA = pa.schema([
     ("id", pa.int64()), ("workload", pa.string()), ("kind", pa.string()),
-    ("submitted", TIME), ("started", TIME), ("finished", TIME), ("state", pa.string()),
+    ("submitted", TIME), ("started", TIME), ("restarted", TIME), ("finished", TIME),
+    ("state", pa.string()),
     ("placement", pa.string()), ("accelerators", pa.int64()), ("work_flops", pa.float64()),
     ("work_done_flops", pa.float64()), ("work_lost_flops", pa.float64()),
-    ("checkpoints", pa.int64()), ("queued_s", pa.float64()), ("run_s", pa.float64()),
+    ("checkpoints", pa.int64()), ("requeues", pa.int64()), ("queued_s", pa.float64()),
+    ("run_s", pa.float64()),
 ])
 
 
+def _members(scenario: Scenario, w, fleet_index: np.ndarray) -> np.ndarray:
+    """The satellites of a data-driven workload: its ``fleets``, or those with accelerators."""
+    types = scenario.fleet_types()
+    wanted = set(w.fleets) or {f.name for f, t in zip(scenario.fleet, types)
+                               if t is not None and t.spec.accelerators > 0}
+    fleet_of = np.array([scenario.fleet[i].name for i in fleet_index])
+    return np.nonzero(np.isin(fleet_of, list(wanted)))[0]
+
+
 def make_jobs(scenario: Scenario, periods_s: np.ndarray | None = None,
-              fleet_index: np.ndarray | None = None, contacts=None) -> list[Job]:
-    """The jobs of every workload, with seeded Poisson arrivals where asked for; data-driven
-    batch gives one job per satellite and orbit (``periods_s``: each satellite's period)."""
+              fleet_index: np.ndarray | None = None) -> list[Job]:
+    """The jobs of every workload known at the start, with seeded Poisson arrivals where asked
+    for; data-driven batch gives one job per satellite and orbit (``periods_s``: each
+    satellite's period); data uplinked from the ground arrives with contacts (``_Uplink``)."""
     rng = np.random.default_rng([scenario.seed, ARRIVALS_STREAM])
     jobs: list[Job] = []
-    types = scenario.fleet_types()
     for w in scenario.workload:
         if w.kind == "inference":
             continue
         if w.data_driven:
-            wanted = set(w.fleets) or {f.name for f, t in zip(scenario.fleet, types)
-                                       if t is not None and t.spec.accelerators > 0}
-            fleet_of = np.array([scenario.fleet[i].name for i in fleet_index])
-            members = np.nonzero(np.isin(fleet_of, list(wanted)))[0]
+            members = _members(scenario, w, fleet_index)
             if w.gb_uplinked_per_day is not None:
-                jobs += _uplinked_jobs(scenario, w, members, contacts, len(jobs))
-                continue
+                continue  # arrives with contacts (_Uplink)
             for s in members:
                 for t in np.arange(periods_s[s], scenario.duration_s, periods_s[s]):
                     jobs.append(Job(
@@ -70,127 +80,172 @@ def make_jobs(scenario: Scenario, periods_s: np.ndarray | None = None,
     return jobs
 
 
-def _groups(scenario: Scenario, fleet_index: np.ndarray, network: dict | None):
-    """Satellites that may share a gang: each fleet with links (their worst capacity as the
-    bandwidth a gang gets), every other satellite on its own."""
+def _groups(scenario: Scenario, fleet_index: np.ndarray, network):
+    """Satellites that may share a gang: each fleet with links (the bandwidth its links give a
+    gang: the all-reduce bottleneck of its maximum spanning tree, or its weakest link, at the
+    first routing step), every other satellite on its own."""
     groups, bandwidth = [], []
     linked = {}
-    if network:
-        for name, isl in network.get("isl", {}).items():
-            linked[name] = isl.get("allreduce_bps_min", isl.get("capacity_min_bps", 0.0))
+    for isl in (network.isls if network is not None else []):
+        if isl.allreduce:
+            linked[isl.fleet] = float(isl.allreduce[0])
+        elif isl.capacity_min:
+            linked[isl.fleet] = float(isl.capacity_min[0])
     for i, f in enumerate(scenario.fleet):
         members = np.nonzero(fleet_index == i)[0]
-        if f.name in linked:
+        if f.name in linked and members.size > 1:
             groups.append(members)
-            bandwidth.append(float(linked[f.name]))
+            bandwidth.append(linked[f.name])
         else:
             groups += [np.array([m]) for m in members]
             bandwidth += [0.0] * members.size
     return groups, bandwidth
 
 
-def orchestrate(scenario: Scenario, results, policy: str | None = None):
-    """Schedule the scenario's jobs on what its run found. Returns ``(jobs table, section)``."""
-    table, section, _ = schedule_run(scenario, results, policy)
-    return table, section
+class Operations:
+    """The scenario's jobs flown in one flight: ``drive(flight)`` decides every step, then
+    ``table()`` and ``section(results)`` give ``jobs.parquet`` and the summary's ``jobs``."""
+
+    def __init__(self, scenario: Scenario, policy=None):
+        self.scenario = scenario
+        self.policy = resolve_policy(policy if policy is not None else scenario.policy.name,
+                                     str(scenario.source), base_dir=scenario.base_dir)
+        self.orchestrator: Orchestrator | None = None
+        self.result = None
+        self.rates = self.demand = None
+
+    def drive(self, flight) -> None:
+        sc = self.scenario
+        uplinked = [w for w in sc.workload if w.gb_uplinked_per_day is not None]
+        flight.track_contacts = bool(uplinked)
+        flight.view()  # the first chunk: events and routing known from here on
+        names = sc.satellite_names
+        fleet_index = flight.fleet.fleet_index
+        types = [sc.fleet_types()[i] for i in fleet_index]
+        flops = np.array([t_.accelerator.bf16_dense_flops if t_ else 0.0 for t_ in types])
+        n_acc = np.array([t_.spec.accelerators if t_ else 0 for t_ in types], np.int64)
+        periods = None
+        if any(w.data_driven and w.gb_per_orbit is not None for w in sc.workload):
+            periods = np.array([2.0 * np.pi / s.no_kozai * 60.0 for s in flight.fleet.satrec_list])
+        jobs = make_jobs(sc, periods, fleet_index)
+        groups, bandwidth = _groups(sc, fleet_index, flight.network)
+        inference = [w for w in sc.workload if w.kind == "inference"]
+        t = flight.schedule_times
+        per_acc = float(np.mean(flops[flops > 0])) if (flops > 0).any() else 1.0
+        demand = None
+        if inference:
+            self.rates = _request_rates(sc, inference, t)  # (W, K, R) requests/s
+            self.demand = sum(  # (K, R) accelerators
+                self.rates[i] * w.flops_per_request for i, w in enumerate(inference)
+            ) / (per_acc * sc.policy.mfu)
+            demand = self.demand.__getitem__
+        self.orchestrator = Orchestrator(
+            jobs, groups, bandwidth, n_acc, flops, self.policy, mfu=sc.policy.mfu,
+            t_end_s=float(t[-1]), inference_demand=demand,
+            n_regions=len(sc.user_region), failures=_hard_failures(sc, n_acc, float(t[-1])))
+        arrivals = None
+        if uplinked:
+            uplinks = [_Uplink(sc, w, _members(sc, w, fleet_index)) for w in uplinked]
+            next_id = [len(jobs)]
+
+            def arrivals():
+                contacts = flight.closed_contacts()
+                new = []
+                for u in uplinks:
+                    new += u.jobs(contacts, next_id[0] + len(new))
+                next_id[0] += len(new)
+                return new
+
+        drive(flight, self.orchestrator, arrivals)
+        self.result = self.orchestrator.result()
+        self.names = names
+        self.times = t
+
+    def table(self) -> pa.Table:
+        return _table(self.scenario, self.result, self.names)
+
+    def section(self, results) -> dict:
+        """The summary's ``jobs`` section; data-driven jobs finish when their results are
+        down (contacts from the run's events)."""
+        sc = self.scenario
+        res = self.result
+        if any(w.data_driven for w in sc.workload):
+            _downlink(res, _downlink_windows(sc, results))
+        state = res.state
+        finished = state == "finished"
+        started = ~np.isnan(res.first_start_s)
+        submit = np.array([j.submit_s for j in res.jobs], float)
+        done = float(res.done_flops.sum())
+        energy = results.summary.get("bus", {}).get("energy_used_kwh")
+        section = {
+            "policy": self.policy.name,
+            "jobs": len(res.jobs),
+            "not_yet_submitted": res.not_submitted,
+            "states": {s: int((state == s).sum())
+                       for s in ("finished", "running", "queued", "unschedulable")},
+            "goodput_accelerator_hours": round(res.useful_acc_s / 3600.0, 6),
+            "utilisation": round(res.busy_acc_s / res.available_acc_s, 6)
+            if res.available_acc_s else 0.0,
+            "work_done_flops": done,
+            "work_lost_flops": float(res.lost_flops.sum()),
+            "overhead_flops": float(res.overhead_flops.sum()),
+            "inference_flops": res.inference_flops,
+            "completion_h_mean": round(float(np.mean((res.end_s - submit)[finished]) / 3600), 6)
+            if finished.any() else None,
+            "queueing_h_mean": round(float(np.mean(res.queued_s[started]) / 3600), 6)
+            if started.any() else None,
+            "energy_kwh_per_exaflop": round(energy / (done / 1e18), 6) if energy and done
+            else None,
+            "unschedulable": [j.id for j, s in zip(res.jobs, state) if s == "unschedulable"],
+            "requeued_by_hard_failures": int(res.requeues.sum()),
+            "migrations": int(res.migrations.sum()),
+            "closed_loop": "one flight: decided step by step",
+        }
+        inference = [w for w in sc.workload if w.kind == "inference"]
+        if inference:
+            section["inference"] = _inference_section(
+                inference, self.rates, self.demand, res.inference_pieces, self.times)
+        return section
+
+    def used_share(self) -> np.ndarray:
+        """(S,) the mean share of each satellite's accelerators the jobs and inference used."""
+        return self.orchestrator.used_share(float(self.times[-1] - self.times[0]))
 
 
-def schedule_run(scenario: Scenario, results, policy: str | None = None):
-    """:func:`orchestrate`, also returning the demand it places: the share of each satellite's
-    accelerators allocated at each scheduling step (S, K), for the next closed-loop pass."""
-    raw = results.raw_stats
-    capacity, t = raw.get("capacity"), raw.get("schedule_times")
-    names = scenario.satellite_names
-    types = [scenario.fleet_types()[i] for i in raw["fleet_index"]]
-    flops = np.array([t_.accelerator.bf16_dense_flops if t_ else 0.0 for t_ in types])
-    periods = None
-    if any(w.data_driven for w in scenario.workload):
-        from orbitdc.sim.fleet import build_fleet
+class _Uplink:
+    """Data from the ground for a batch workload: it reaches the ground at a steady
+    ``gb_uplinked_per_day`` and waits there; each contact of a member satellite uplinks what
+    waits, up to the station's uplink rate over the contact, and a job on that satellite
+    starts when the contact ends (contacts are the ephemeris: known ahead)."""
 
-        periods = np.array([2.0 * np.pi / s.no_kozai * 60.0
-                            for s in build_fleet(scenario).satrec_list])
-    contacts = _contact_table(scenario, results) if periods is not None else None
-    jobs = make_jobs(scenario, periods, raw["fleet_index"], contacts)
-    policy = policy or scenario.policy.name
-    ev = results.events
-    kind = np.asarray(ev.column("kind").to_pylist(), dtype=object)
-    faults = ev.filter(pa.array(kind == "fault"))
-    index = {n: i for i, n in enumerate(names)}
-    up_sat = np.array([index[n] for n in faults.column("satellite").to_pylist()], int)
-    start_us = int(round(scenario.start.timestamp() * 1e6))
-    up_t = (faults.column("start").cast(pa.int64()).to_numpy() - start_us) / 1e6
-    groups, bandwidth = _groups(scenario, raw["fleet_index"], results.summary.get("network"))
-    inference = [w for w in scenario.workload if w.kind == "inference"]
-    per_acc = float(np.mean(flops[flops > 0])) if (flops > 0).any() else 1.0
-    demand = rates = None
-    if inference:
-        rates = _request_rates(scenario, inference, t)  # (W, K, R) requests/s
-        demand = sum(  # (K, R) accelerators
-            rates[i] * w.flops_per_request for i, w in enumerate(inference)
-        ) / (per_acc * scenario.policy.mfu)
-    res = schedule(t, capacity, groups, bandwidth, flops, jobs, (up_sat, up_t),
-                   policy=policy, mfu=scenario.policy.mfu, horizon_s=scenario.policy.horizon_s,
-                   headroom=raw.get("headroom"), planned=raw.get("planned"),
-                   inference_demand=demand[:-1] if demand is not None else None,
-                   failures=_hard_failures(scenario, capacity, t),
-                   downlink=_downlink_windows(scenario, results) if periods is not None else None,
-                   inference_rtt=_rtt_lookup(raw, t))
-    table = _table(scenario, res.jobs, names)
-    n_acc = np.array([t_.spec.accelerators if t_ else 0 for t_ in types], float)
-    placed = np.where(n_acc[:, None] > 0, res.allocation / np.maximum(n_acc, 1.0)[:, None], 0.0)
-    finished = [j for j in res.jobs if j.state == "finished"]
-    states = {s: sum(j.state == s for j in res.jobs)
-              for s in ("finished", "running", "queued", "unschedulable")}
-    done = sum(j.done_flops for j in res.jobs)
-    energy = results.summary.get("bus", {}).get("energy_used_kwh")
-    section = {
-        "policy": policy,
-        "jobs": len(res.jobs),
-        "states": states,
-        "goodput_accelerator_hours": round(res.useful_acc_s / 3600.0, 6),
-        "utilisation": round(res.busy_acc_s / res.available_acc_s, 6)
-        if res.available_acc_s else 0.0,
-        "work_done_flops": done,
-        "work_lost_flops": sum(j.lost_flops for j in res.jobs),
-        "completion_h_mean": round(float(np.mean([(j.end_s - j.submit_s) / 3600 for j in finished])), 6)
-        if finished else None,
-        "queueing_h_mean": round(float(np.mean([(j.start_s - j.submit_s) / 3600 for j in res.jobs
-                                                if j.start_s is not None])), 6)
-        if any(j.start_s is not None for j in res.jobs) else None,
-        "energy_kwh_per_exaflop": round(energy / (done / 1e18), 6) if energy and done else None,
-        "unschedulable": [j.id for j in res.jobs if j.state == "unschedulable"],
-        "requeued_by_hard_failures": sum(j.requeues for j in res.jobs),
-        "migrations": sum(j.migrations for j in res.jobs),
-    }
-    if inference:
-        section["inference"] = _inference_section(inference, rates, demand,
-                                                  res.inference_pieces, t)
-    return table, section, placed
+    def __init__(self, scenario: Scenario, w, members: np.ndarray):
+        self.w = w
+        self.members = members
+        self.rate_gb_per_s = w.gb_uplinked_per_day / 86400.0
+        self.uplink_bps = np.array([g.uplink_bps for g in scenario.ground_station], float)
+        self.taken_gb = 0.0
 
-
-def _uplinked_jobs(scenario: Scenario, w, members, contacts, first_id: int) -> list[Job]:
-    """Data from the ground: the run's total (gb_uplinked_per_day x days) shared by the members'
-    contacts in proportion to their length, each capped by what its station can uplink in it;
-    a job on the satellite as each contact ends."""
-    sats, starts, ends, uplink, _ = contacts
-    keep = np.isin(sats, members)
-    sats, starts, ends, uplink = sats[keep], starts[keep], ends[keep], uplink[keep]
-    total_gb = w.gb_uplinked_per_day * scenario.duration_s / 86400.0
-    dur = ends - starts
-    if dur.sum() <= 0:
-        return []
-    gb = np.minimum(total_gb * dur / dur.sum(), uplink * dur / 8e9)
-    jobs = []
-    for s, end, size in sorted(zip(sats, ends, gb), key=lambda x: (x[1], x[0])):
-        if size <= 0:
-            continue
-        jobs.append(Job(
-            id=first_id + len(jobs), workload=w.name, kind=w.kind, submit_s=float(end),
-            accelerators=w.accelerators, work_flops=float(size * w.flops_per_gb),
-            checkpoint_interval_s=None, checkpoint_s=0.0, pinned=int(s),
-            result_bytes=float(size * w.result_fraction * 1e9),
-        ))
-    return jobs
+    def jobs(self, contacts, first_id: int) -> list[Job]:
+        sats, stations, starts, ends = contacts
+        keep = np.isin(sats, self.members)
+        order = np.lexsort((sats[keep], ends[keep]))
+        sats, stations = sats[keep][order], stations[keep][order]
+        starts, ends = starts[keep][order], ends[keep][order]
+        out = []
+        for s, g, a, b in zip(sats, stations, starts, ends):  # contacts: a few per orbit
+            waiting = self.rate_gb_per_s * b - self.taken_gb
+            size = min(waiting, self.uplink_bps[g] * (b - a) / 8e9)
+            if size <= 0:
+                continue
+            self.taken_gb += size
+            w = self.w
+            out.append(Job(
+                id=first_id + len(out), workload=w.name, kind=w.kind, submit_s=float(b),
+                accelerators=w.accelerators, work_flops=float(size * w.flops_per_gb),
+                checkpoint_interval_s=None, checkpoint_s=0.0, pinned=int(s),
+                result_bytes=float(size * w.result_fraction * 1e9),
+            ))
+        return out
 
 
 def _contact_table(scenario: Scenario, results):
@@ -222,21 +277,27 @@ def _downlink_windows(scenario: Scenario, results) -> dict:
     return out
 
 
-def _hard_failures(scenario: Scenario, capacity, t):
+def _hard_failures(scenario: Scenario, n_acc: np.ndarray, t_end_s: float):
     """Accelerators that fail for good, at the cost model's ``failure_rate_per_year``: each
-    accelerator's lifetime is exponential, drawn from the scenario's seed."""
+    accelerator's lifetime is exponential, drawn from the scenario's seed. Returns
+    ``(satellite, time_s, accelerator)`` arrays (the accelerator's index on its satellite at
+    the time, among those still working)."""
     rate = scenario.economics.failure_rate_per_year / (365.25 * 86400.0)
-    if rate <= 0 or capacity is None:
+    total = int(n_acc.sum())
+    if rate <= 0 or total == 0:
         return None
     rng = np.random.default_rng([scenario.seed, FAILURES_STREAM])
-    nameplate = np.floor(capacity.max(axis=1) + 1e-9).astype(int)
-    sats, times = [], []
-    for s, n in enumerate(nameplate):
-        life = rng.exponential(1.0 / rate, size=n)
-        hit = life[life < t[-1]]
-        sats += [s] * hit.size
-        times += list(hit)
-    return np.array(sats, int), np.array(times, float)
+    life = rng.exponential(1.0 / rate, size=total)
+    sat = np.repeat(np.arange(n_acc.size), n_acc)
+    hit = life < t_end_s
+    sat, when = sat[hit], life[hit]
+    order = np.lexsort((when, sat))
+    sat, when = sat[order], when[order]
+    # The k-th failure on a satellite takes one of its n - k working accelerators.
+    nth = np.arange(sat.size) - np.searchsorted(sat, sat, side="left")
+    pick = np.random.default_rng([scenario.seed, ACCELERATORS_STREAM]).random(sat.size)
+    acc = np.floor(pick * (n_acc[sat] - nth)).astype(np.int64)
+    return sat, when, acc
 
 
 def _request_rates(scenario: Scenario, inference, t) -> np.ndarray:
@@ -249,16 +310,6 @@ def _request_rates(scenario: Scenario, inference, t) -> np.ndarray:
     local = (utc_h[:, None] + np.array([u.lon_deg for u in regions])[None, :] / 15.0) % 24.0
     profile = 0.6 + 0.4 * np.cos(2.0 * np.pi * (local - 20.0) / 24.0)
     return np.stack([w.requests_per_s * share[None, :] * profile for w in inference])
-
-
-def _rtt_lookup(raw: dict, t: np.ndarray):
-    """``k -> (R, S)`` round trips (ms) from each user region to each satellite at scheduling
-    step ``k``: those of the routing step in force then. None without a routed network."""
-    sat_rtt, rtt = raw.get("sat_rtt"), raw.get("rtt")
-    if sat_rtt is None or rtt is None:
-        return None
-    idx = np.clip(np.searchsorted(rtt[0], t, side="right") - 1, 0, sat_rtt.shape[0] - 1)
-    return lambda k: sat_rtt[idx[k]].astype(float)
 
 
 def _inference_section(inference, rates, demand, pieces, t) -> dict:
@@ -296,27 +347,30 @@ def _inference_section(inference, rates, demand, pieces, t) -> dict:
     return out
 
 
-def _table(scenario, jobs, names) -> pa.Table:
+def _table(scenario, res, names) -> pa.Table:
     start_us = int(round(scenario.start.timestamp() * 1e6))
 
     def ts(seconds):
-        return None if seconds is None else start_us + int(round(seconds * 1e6))
+        return [None if not np.isfinite(x) else start_us + int(round(x * 1e6)) for x in seconds]
 
+    jobs = res.jobs
+    ended = np.where(np.isfinite(res.end_s), res.end_s, np.nan)
     rows = {
         "id": [j.id for j in jobs], "workload": [j.workload for j in jobs],
-        "kind": [j.kind for j in jobs], "submitted": [ts(j.submit_s) for j in jobs],
-        "started": [ts(j.start_s) for j in jobs], "finished": [ts(j.end_s) for j in jobs],
-        "state": [j.state for j in jobs],
-        "placement": [",".join(f"{names[s]}:{n}" for s, n in sorted(j.placement.items()))
-                      for j in jobs],
+        "kind": [j.kind for j in jobs], "submitted": ts([j.submit_s for j in jobs]),
+        "started": ts(res.first_start_s), "restarted": ts(
+            np.where(res.requeues > 0, res.last_start_s, np.nan)),
+        "finished": ts(res.end_s), "state": list(res.state),
+        "placement": [",".join(f"{names[s]}:{n}" for s, n in sorted(p.items()))
+                      for p in res.placement],
         "accelerators": [j.accelerators for j in jobs],
         "work_flops": [j.work_flops for j in jobs],
-        "work_done_flops": [j.done_flops for j in jobs],
-        "work_lost_flops": [j.lost_flops for j in jobs],
-        "checkpoints": [j.checkpoints for j in jobs],
-        "queued_s": [None if j.start_s is None else j.start_s - j.submit_s for j in jobs],
-        "run_s": [None if j.start_s is None else (j.end_s or 0.0) - j.start_s
-                  if j.end_s is not None else None for j in jobs],
+        "work_done_flops": list(res.done_flops), "work_lost_flops": list(res.lost_flops),
+        "checkpoints": list(res.checkpoints), "requeues": list(res.requeues),
+        "queued_s": [None if np.isnan(a) else float(q)
+                     for a, q in zip(res.first_start_s, res.queued_s)],
+        "run_s": [None if np.isnan(e) else float(e - a)
+                  for a, e in zip(res.first_start_s, ended)],
     }
     arrays = []
     for f in JOBS_SCHEMA:
@@ -327,22 +381,24 @@ def _table(scenario, jobs, names) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=JOBS_SCHEMA)
 
 
-def fly(scenario: Scenario, simulate, policy: str | None = None, passes: int = 2):
-    """Fly a scenario with workloads in closed loop: the first pass flies the bus at full
-    demand, the scheduler plans on what it allows, and each later pass flies the plan made on
-    the pass before. ``simulate(scenario, demand)`` runs the engine (in memory or to a
-    folder). Returns ``(results, jobs table, section)``: the last pass and the plan it flew,
-    so that the jobs, the time series and the energy describe one schedule (its progress is
-    computed on the capacity of the pass it was planned on)."""
-    passes = max(2, passes)
-    demand = table = section = None
-    for _ in range(passes):
-        results = simulate(scenario, demand)
-        if _ < passes - 1:
-            table, section, demand = schedule_run(scenario, results, policy)
-    energy = results.summary.get("bus", {}).get("energy_used_kwh")
-    done = section["work_done_flops"]
-    section["energy_kwh_per_exaflop"] = round(energy / (done / 1e18), 6) if energy and done \
-        else None
-    section["closed_loop_passes"] = passes
-    return results, table, section
+def _downlink(res, downlink) -> None:
+    """Finish data-driven jobs when their results are down: contact time after the compute
+    ends, window by window, until the result bytes have passed at the station's rate. Jobs
+    whose results are still aboard at the end are ``running``."""
+    for i, j in enumerate(res.jobs):  # data-driven jobs finished in compute only
+        if res.state[i] != "finished" or j.pinned is None or j.result_bytes <= 0:
+            continue
+        starts, ends, rate = downlink.get(j.pinned, (np.empty(0), np.empty(0), 0.0))
+        need_s = j.result_bytes * 8.0 / rate if rate > 0 else np.inf
+        # Contact time after the compute ends, cumulated: the first window where it suffices.
+        begin = np.maximum(starts, res.end_s[i])
+        have = np.cumsum(np.maximum(ends - begin, 0.0))
+        w = int(np.searchsorted(have, need_s - 1e-9))
+        if w >= have.size:
+            res.state[i] = "running"  # computed, results still aboard
+            res.end_s[i] = np.nan
+        else:
+            before = have[w - 1] if w else 0.0
+            res.end_s[i] = float(begin[w] + need_s - before)
+
+

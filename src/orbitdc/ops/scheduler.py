@@ -1,49 +1,49 @@
-"""The orchestrator: jobs on the fleet's accelerators, step by step.
+"""The orchestrator: jobs on the fleet's accelerators, decided step by step in one flight.
 
-Given, at every scheduling step, how many accelerators each satellite can run
-(``capacity[s, k] = accelerators x compute_available`` from the bus model) and when upsets
-happen, the scheduler places queued jobs with a policy and advances running ones. It works on
-arrays and plain records, not on orbits: the physics is already in the capacity.
+At each scheduling step the orchestrator sees the fleet as an operator would
+(:class:`orbitdc.sim.engine.FleetView`: accelerators that can run now, state of charge,
+temperature headroom, the outlook over the policy's horizon from the ephemeris, round trips
+to users) and decides: it places queued jobs, moves gangs (power-aware), serves inference,
+and asks the bus to run the share of each satellite's accelerators it placed. The bus flies
+that step under that demand and reports the share that ran; the jobs advance on exactly
+that. One flight, no replay: the jobs, the time series and the energy are the same run.
 
-Rules (deterministic; ties broken by job id, then satellite index):
+Rules (deterministic; ties broken by job order (arrival, then id), then satellite index):
 
 - A job is a **gang**: all its accelerators run or none. Members may span satellites of one
   group (a fleet whose links carry the job's bandwidth), else they sit on one satellite.
 - An accelerator that can run at all can take work (capacity 3.96 holds a 4-accelerator
   gang, which runs at 99 %); whole accelerators down with a fault or failure cannot.
-- A running job progresses at ``accelerators x peak FLOP/s x mfu x pace``, where ``pace`` is
-  the smallest share of its allocation that any member satellite can run this step (the gang
-  runs at the pace of its slowest member); with no capacity, it stalls.
+- A running gang runs at the pace of its slowest member: the share of what it was given that
+  the satellite could run. The members that could run faster wait at the barrier, and the
+  bus is flown again at what the gang really ran (so their idle time draws idle power); a
+  job finishing within a step runs only until it finishes.
 - Every ``checkpoint_interval`` of running time it stops for ``checkpoint_s`` to checkpoint.
-- An upset on a member satellite rolls the job back to its last checkpoint; the work since is
-  recorded as lost. A hard failure removes an accelerator for good; a gang that no longer fits
-  goes back to the queue from its last checkpoint.
-- A job that could never fit (more accelerators than any group has) is ``unschedulable``.
+- An upset hits **one accelerator**: the job holding it (accelerators on a satellite are
+  held in job order, inference after the gangs) rolls back to its last checkpoint, the work
+  since recorded as lost; the satellite's other jobs go on. A hard failure removes an
+  accelerator for good; the gang holding it goes back to the queue from its last checkpoint
+  (keeping its first start; its last restart and the time it waited are recorded).
+- A job that could never fit (more accelerators than any group has) is ``unschedulable``; a
+  job that arrives after the run's end is not in the table (the summary counts it).
 - At the end every job is in exactly one state: ``finished``, ``running``, ``queued`` or
   ``unschedulable``.
 
-The loop with the bus is closed by passes (``orbitdc.ops.run.fly``): the first capacity comes
-from the bus at full demand, the scheduler plans on it, and the next pass flies the bus at
-the allocations of that plan (idle accelerators draw nothing); the plan reported is the one
-flown. Within a pass the schedule does not react to its own effect on batteries and
-temperatures; two passes are the default.
-
-Policies (``POLICIES``): ``first-fit`` takes satellites in index order; ``power-aware`` ranks
-them by their predicted capacity over the next ``horizon_s`` (eclipses and battery are
-deterministic, so an operator knows them ahead; the outages of random upsets and failures are
-not, so the prediction leaves them out), prefers those that will keep running, and
-moves running gangs (through a checkpoint, at its cost) when their members' outlook is
-clearly worse than free satellites';
-``thermal-aware`` prefers the satellites furthest below their temperature limit now;
-``latency-aware`` serves inference before placing any gang, each user region from the
-satellites with the shortest round trip to it (first-fit for the gangs).
+Policies follow :class:`SchedulingPolicy`: ``score(view)`` ranks satellites (None: index
+order); groups are tried best member first. ``first-fit`` takes satellites in index order;
+``power-aware`` ranks by the outlook (battery now and sunlight ahead: a rested satellite has
+charge) and moves running gangs, through a checkpoint, when their members' outlook is clearly
+worse than free satellites'; ``thermal-aware`` prefers the satellites furthest below their
+temperature limit now; ``latency-aware`` serves inference before placing any gang, each user
+region from the satellites with the shortest round trip to it.
 
 Inference is a demand in accelerators per user region and step (requests x work per request /
 (peak x mfu)), served from the capacity the gangs leave, in satellite index order (latency-
-aware: before the gangs, nearest first). Its latency is the network's round trip from the
-region to the satellite that serves it (user -> compute -> user over the routed links, at
-the routing step in force), so where it is placed decides whether it meets its objective; a
-satellite a region cannot reach does not serve it.
+aware: before the gangs, nearest first), at the round trip from its region to the satellite
+that serves it; a satellite a region cannot reach does not serve it.
+
+Everything per step is arrays over satellites and jobs: placement runs in a compiled kernel
+(:mod:`orbitdc.ops.placement`), progress, checkpoints and rollbacks are numpy over jobs.
 """
 
 from __future__ import annotations
@@ -53,11 +53,24 @@ from typing import Protocol
 
 import numpy as np
 
-__all__ = ["POLICY_CLASSES", "Job", "ScheduleResult", "SchedulingPolicy", "schedule"]
+from orbitdc.ops import placement
+
+__all__ = ["POLICY_CLASSES", "Job", "Orchestrator", "ScheduleResult", "SchedulingPolicy",
+           "schedule"]
+
+QUEUED, RUNNING, FINISHED, UNSCHEDULABLE = 0, 1, 2, 3
+STATE_NAMES = np.array(["queued", "running", "finished", "unschedulable"], dtype=object)
+
+#: A gang moves only to satellites whose outlook beats its current members' by this much.
+MIGRATE_GAIN = 0.2
+#: How often a step is flown again while gangs wait for their slowest member.
+SETTLE_PASSES = 4
 
 
 @dataclass
 class Job:
+    """A job as a workload submits it (input of :class:`Orchestrator`)."""
+
     id: int
     workload: str
     kind: str
@@ -71,58 +84,49 @@ class Job:
     #: results it must downlink before it is finished.
     pinned: int | None = None
     result_bytes: float = 0.0
-    # outcome
-    state: str = "queued"
-    start_s: float | None = None
-    end_s: float | None = None
-    placement: dict[int, int] = field(default_factory=dict)  # satellite -> accelerators
-    done_flops: float = 0.0
-    saved_flops: float = 0.0
-    lost_flops: float = 0.0
-    checkpoints: int = 0
-    migrations: int = 0
-    requeues: int = 0
-    since_checkpoint_s: float = 0.0
-    busy_acc_s: float = 0.0
-    #: Time still owed to a checkpoint being written or a move (the job makes no progress).
-    stall_s: float = 0.0
 
 
 @dataclass
 class ScheduleResult:
+    """The jobs' outcome, arrays (J,) in queue order (``jobs``: the input records)."""
+
     jobs: list[Job]
-    busy_acc_s: float  # accelerator-seconds allocated to running jobs and serving inference
+    state: np.ndarray  # str
+    first_start_s: np.ndarray  # nan: never started
+    last_start_s: np.ndarray  # the latest (re)start
+    end_s: np.ndarray  # nan: not finished
+    queued_s: np.ndarray  # time spent waiting in the queue
+    done_flops: np.ndarray
+    lost_flops: np.ndarray
+    overhead_flops: np.ndarray  # checkpoint and move time, at the gang's rate
+    checkpoints: np.ndarray
+    migrations: np.ndarray
+    requeues: np.ndarray
+    placement: list[dict[int, int]]  # where each job ran last: satellite -> accelerators
+    busy_acc_s: float  # accelerator-seconds allocated to running jobs and inference
     available_acc_s: float  # accelerator-seconds the fleet could run
-    useful_acc_s: float  # work done (not lost) in accelerator-seconds at peak x mfu, and
-    # inference served
-    peak_allocation: np.ndarray  # (S,) most accelerators ever allocated on each satellite
-    nameplate: np.ndarray  # (S,) accelerators each satellite has
-    inference_served: np.ndarray | None = None  # (K-1, R) accelerators serving each region
-    allocation: np.ndarray | None = None  # (S, K) accelerators allocated at each step
+    useful_acc_s: float  # work done (not lost) and inference served, accelerator-seconds
+    inference_flops: float  # work of the inference served
     #: Where inference was served: arrays (step, region, satellite, round trip ms,
     #: accelerators), one row per region and satellite that served it at that step.
     inference_pieces: tuple[np.ndarray, ...] | None = None
-
-
-def _outlook(capacity: np.ndarray, k: int, horizon: int) -> np.ndarray:
-    """Each satellite's mean share of its own capacity over the next ``horizon`` steps."""
-    ahead = capacity[:, k: k + max(1, horizon)]
-    return np.round(np.mean(ahead, axis=1) / np.maximum(capacity.max(axis=1), 1e-9), 6)
+    inference_served: np.ndarray | None = None  # (K-1, R) accelerators serving each region
+    not_submitted: int = 0  # jobs whose arrival falls after the run's end
 
 
 class SchedulingPolicy(Protocol):
-    """What a policy decides; the scheduler does the rest (queue order, gangs, accounting).
+    """What a policy decides; the orchestrator does the rest (queue order, gangs, accounting).
 
-    ``score(k, capacity, headroom, horizon)`` ranks satellites at step ``k`` (higher first,
-    ties by index; None keeps index order); ``migrates``: move running gangs to clearly better
-    satellites through a checkpoint; ``inference_first``: serve inference before gangs."""
+    ``score(view)`` ranks satellites at the step ``view`` shows (an
+    :class:`orbitdc.sim.engine.FleetView`; higher first, ties by index; None keeps index
+    order); ``migrates``: move running gangs to clearly better satellites through a
+    checkpoint; ``inference_first``: serve inference before gangs."""
 
     name: str
     migrates: bool
     inference_first: bool
 
-    def score(self, k: int, capacity: np.ndarray, headroom: np.ndarray | None,
-              horizon: int) -> np.ndarray | None: ...
+    def score(self, view) -> np.ndarray | None: ...
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,7 @@ class FirstFit:
     migrates: bool = False
     inference_first: bool = False
 
-    def score(self, k, capacity, headroom, horizon):
+    def score(self, view):
         return None
 
 
@@ -141,8 +145,8 @@ class PowerAware:
     migrates: bool = True
     inference_first: bool = False
 
-    def score(self, k, capacity, headroom, horizon):
-        return _outlook(capacity, k, horizon)
+    def score(self, view):
+        return np.round(view.outlook, 6)
 
 
 @dataclass(frozen=True)
@@ -151,11 +155,9 @@ class ThermalAware:
     migrates: bool = False
     inference_first: bool = False
 
-    def score(self, k, capacity, headroom, horizon):
-        if headroom is None:
-            return None
+    def score(self, view):
         # Coolest first, among satellites that can run now.
-        return np.where(capacity[:, k] > 0, np.round(headroom[:, k], 3), -np.inf)
+        return np.where(view.capacity > 0, np.round(np.nan_to_num(view.headroom_k), 3), -np.inf)
 
 
 @dataclass(frozen=True)
@@ -164,21 +166,13 @@ class LatencyAware:
     migrates: bool = False
     inference_first: bool = True
 
-    def score(self, k, capacity, headroom, horizon):
+    def score(self, view):
         return None
 
 
-#: The shipped policies by name (``[policy] name``); ``schedule`` also takes any object that
-#: follows :class:`SchedulingPolicy`.
+#: The shipped policies by name (``[policy] name``); the orchestrator also takes any object
+#: that follows :class:`SchedulingPolicy`.
 POLICY_CLASSES = {p.name: p for p in (FirstFit(), PowerAware(), ThermalAware(), LatencyAware())}
-
-
-def _rank(policy, score: np.ndarray | None, members: np.ndarray):
-    """Satellites of ``members`` in the order the policy tries them (best score first, then
-    by index)."""
-    if score is not None:
-        return members[np.lexsort((members, -score[members]))]
-    return members
 
 
 def _serve(need: np.ndarray, free: np.ndarray, rtt: np.ndarray, nearest: bool):
@@ -191,7 +185,7 @@ def _serve(need: np.ndarray, free: np.ndarray, rtt: np.ndarray, nearest: bool):
     taken = np.zeros_like(free)
     served = np.zeros(need.size)
     pieces = []
-    for r in range(need.size):
+    for r in range(need.size):  # regions: a handful
         if need[r] <= 0:
             continue
         ok = np.nonzero(np.isfinite(rtt[r]) & (free > 0))[0]
@@ -210,269 +204,467 @@ def _serve(need: np.ndarray, free: np.ndarray, rtt: np.ndarray, nearest: bool):
     return taken, served, pieces
 
 
-def _downlink(jobs, downlink) -> None:
-    """Finish data-driven jobs when their results are down: contact time after the compute
-    ends, window by window, until the result bytes have passed at the station's rate. Jobs
-    whose results are still aboard at the end are ``running``."""
-    for j in jobs:
-        if j.state != "finished" or j.pinned is None or j.result_bytes <= 0:
-            continue
-        starts, ends, rate = downlink.get(j.pinned, (np.empty(0), np.empty(0), 0.0))
-        need_s = j.result_bytes * 8.0 / rate if rate > 0 else np.inf
-        t = j.end_s
-        for a, b in zip(starts, ends):
-            if b <= t:
-                continue
-            begin = max(a, t)
-            if b - begin >= need_s:
-                t = begin + need_s
-                need_s = 0.0
-                break
-            need_s -= b - begin
-            t = b
-        if need_s > 0:
-            j.state = "running"  # computed, results still aboard
-            j.end_s = None
+class Orchestrator:
+    """Decides each scheduling step of a flight and advances the jobs on what ran.
+
+    ``groups``: satellites that may share a gang (arrays of indices, disjoint, covering the
+    fleet), with the bandwidth their links give (``group_bandwidth``); ``n_acc`` (S,)
+    accelerators each satellite has; ``flops_per_acc`` (S,) their dense peak.
+    ``inference_demand(k)``: accelerators wanted by each region at step ``k`` (R,) (None: no
+    inference). ``failures``: (satellite, time, accelerator) arrays of hard failures."""
+
+    def __init__(self, jobs: list[Job], groups: list[np.ndarray], group_bandwidth: list[float],
+                 n_acc: np.ndarray, flops_per_acc: np.ndarray, policy, *, mfu: float = 0.4,
+                 t_end_s: float = np.inf, inference_demand=None, n_regions: int = 0,
+                 failures: tuple[np.ndarray, ...] | None = None):
+        self.policy = policy
+        self.mfu = float(mfu)
+        n_s = int(np.asarray(n_acc).size)
+        self.n_s = n_s
+        self.n_acc = np.asarray(n_acc, np.int64)
+        self.flops = np.asarray(flops_per_acc, float)
+        # Groups as contiguous ranges of one array of members (in group order).
+        sizes = np.array([len(g) for g in groups], np.int64)
+        self.members = (np.concatenate([np.asarray(g, np.int64) for g in groups])
+                        if groups else np.empty(0, np.int64))
+        self.group_start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self.group_bw = np.where(sizes > 1, np.asarray(group_bandwidth, float), -1.0)
+        self.group_of = np.empty(n_s, np.int64)
+        self.group_of[self.members] = np.repeat(np.arange(sizes.size), sizes)
+        self.t_end_s = float(t_end_s)
+        self.not_submitted = 0
+        self.jobs: list[Job] = []
+        i64, f64 = np.int64, float
+        for name, dtype in (("submit", f64), ("acc", i64), ("work", f64), ("bw", f64),
+                            ("pinned", i64), ("interval", f64), ("ckpt_s", f64),
+                            ("state", i64), ("done", f64), ("saved", f64), ("lost", f64),
+                            ("overhead", f64), ("since", f64), ("stall", f64),
+                            ("queued_s", f64), ("first_start", f64), ("last_start", f64),
+                            ("end", f64), ("waiting_since", f64), ("checkpoints", i64),
+                            ("migrations", i64), ("requeues", i64)):
+            setattr(self, name, np.empty(0, dtype))
+        self.last_placement: list[dict[int, int]] = []
+        # Running placements: rows (job, satellite, accelerators), sorted by job.
+        self.p_job = np.empty(0, np.int64)
+        self.p_sat = np.empty(0, np.int64)
+        self.p_n = np.empty(0, np.int64)
+        self.used_acc_s = np.zeros(n_s)
+        self.add(jobs)
+        self.failed = np.zeros(n_s, np.int64)
+        if failures is not None and len(failures[0]):
+            order = np.argsort(failures[1], kind="stable")
+            self.f_sat = np.asarray(failures[0], np.int64)[order]
+            self.f_t = np.asarray(failures[1], float)[order]
+            self.f_acc = np.asarray(failures[2], np.int64)[order]
         else:
-            j.end_s = float(t)
+            self.f_sat = self.f_acc = np.empty(0, np.int64)
+            self.f_t = np.empty(0)
+        self.inference_demand = inference_demand
+        self.n_regions = n_regions
+        self.served: list[np.ndarray] = []
+        self.pieces: list[tuple] = []
+        self.busy = self.avail = self.useful = self.inference_flops = 0.0
+        self._step: dict | None = None
 
+    # --- jobs ---------------------------------------------------------------------------------
+    def add(self, jobs: list[Job]) -> None:
+        """Submit ``jobs`` (queued from their arrival; those arriving after the run's end are
+        only counted). Jobs are kept in the order they are added; the queue is served by
+        (arrival, id)."""
+        jobs = sorted(jobs, key=lambda j: (j.submit_s, j.id))
+        late = np.array([j.submit_s >= self.t_end_s for j in jobs], bool)
+        self.not_submitted += int(late.sum())
+        jobs = [j for j, x in zip(jobs, late) if not x]
+        if not jobs:
+            return
+        n = len(jobs)
+        new = {
+            "submit": np.array([j.submit_s for j in jobs], float),
+            "acc": np.array([j.accelerators for j in jobs], np.int64),
+            "work": np.array([j.work_flops for j in jobs], float),
+            "bw": np.array([j.bandwidth_bps for j in jobs], float),
+            "pinned": np.array([-1 if j.pinned is None else j.pinned for j in jobs], np.int64),
+            "interval": np.array([np.inf if j.checkpoint_interval_s is None
+                                  else j.checkpoint_interval_s for j in jobs], float),
+            "ckpt_s": np.array([j.checkpoint_s for j in jobs], float),
+        }
+        new["state"] = np.where(self._fits(new["acc"], new["bw"], new["pinned"]), QUEUED,
+                                UNSCHEDULABLE).astype(np.int64)
+        new["waiting_since"] = new["submit"].copy()
+        for name in ("done", "saved", "lost", "overhead", "since", "stall", "queued_s"):
+            new[name] = np.zeros(n)
+        for name in ("first_start", "last_start", "end"):
+            new[name] = np.full(n, np.nan)
+        for name in ("checkpoints", "migrations", "requeues"):
+            new[name] = np.zeros(n, np.int64)
+        for name, value in new.items():
+            setattr(self, name, np.concatenate([getattr(self, name), value]))
+        self.jobs += jobs
+        self.last_placement += [{} for _ in jobs]
 
-#: A gang moves only to satellites whose outlook beats its current members' by this much.
-MIGRATE_GAIN = 0.2
+    def _fits(self, acc, bw, pinned) -> np.ndarray:
+        """Whether each job fits the fleet's nameplate in some group."""
+        n = self.n_acc
+        single = int(n.max()) if n.size else 0
+        ok = acc <= single
+        for g in np.nonzero(self.group_bw >= 0)[0]:  # linked groups: one per linked fleet
+            total = int(n[self.members[self.group_start[g]:self.group_start[g + 1]]].sum())
+            ok |= (bw <= self.group_bw[g]) & (acc <= total)
+        pin = pinned >= 0
+        ok[pin] = acc[pin] <= n[pinned[pin]]
+        return ok
 
-
-def _plan(job, groups, bandwidth, order, free, policy, score) -> dict[int, int]:
-    """Where the policy would put ``job`` with ``free`` accelerators: {satellite: count}."""
-    if job.pinned is not None:
-        s = job.pinned
-        return {int(s): job.accelerators} if free[s] >= job.accelerators else {}
-    for gi in order:
-        g, bw = groups[gi], bandwidth[gi]
-        ranked = _rank(policy, score, g)
-        if len(g) == 1 or bw < job.bandwidth_bps:
-            for s in ranked:
-                if free[s] >= job.accelerators:
-                    return {int(s): job.accelerators}
-            continue
-        plan: dict[int, int] = {}
-        need = job.accelerators
-        for s in ranked:
-            take = int(min(free[s], need))
-            if take > 0:
-                plan[int(s)] = take
-                need -= take
-            if need == 0:
-                return plan
-    return {}
-
-
-def schedule(
-    t_s: np.ndarray,
-    capacity: np.ndarray,
-    groups: list[np.ndarray],
-    group_bandwidth: list[float],
-    flops_per_acc: np.ndarray,
-    jobs: list[Job],
-    upsets: tuple[np.ndarray, np.ndarray],
-    policy: str | SchedulingPolicy = "first-fit",
-    mfu: float = 0.4,
-    horizon_s: float = 3600.0,
-    headroom: np.ndarray | None = None,
-    inference_demand: np.ndarray | None = None,
-    failures: tuple[np.ndarray, np.ndarray] | None = None,
-    downlink: dict[int, tuple[np.ndarray, np.ndarray, float]] | None = None,
-    inference_rtt=None,
-    planned: np.ndarray | None = None,
-) -> ScheduleResult:
-    """Run the jobs over the steps ``t_s`` (K,) with ``capacity`` (S, K) accelerators per
-    satellite. ``groups``: satellites that may share a gang, with the bandwidth their links
-    give; ``upsets``: (satellite, time) arrays. ``inference_demand``: accelerators of
-    inference wanted by each user region at each step (K-1, R) (or (K-1,): one region);
-    ``inference_rtt(k)``: the round trip (R, S) ms from each region to each satellite at step
-    ``k`` (None: every satellite reachable, latency not tracked). ``planned`` (S, K): the
-    capacity policies look ahead on, without the outages of random upsets and failures that
-    nobody can foresee (default: ``capacity``). Returns the jobs with their outcome."""
-    rules = POLICY_CLASSES[policy] if isinstance(policy, str) else policy
-    n_s, n_k = capacity.shape
-    # Whole accelerators that can run at all (a throttled one still takes work, at its pace).
-    nameplate = np.ceil(capacity.max(axis=1) - 1e-6).astype(int) if n_k else np.zeros(n_s, int)
-    step = float(np.median(np.diff(t_s))) if n_k > 1 else 1.0
-    horizon = int(round(horizon_s / step))
-    up_sat, up_t = upsets
-    order = np.argsort(up_t, kind="stable")
-    up_sat, up_t = np.asarray(up_sat)[order], np.asarray(up_t)[order]
-    jobs = sorted(jobs, key=lambda j: (j.submit_s, j.id))
-    for j in jobs:
-        fits = any(nameplate[g].sum() >= j.accelerators and (
-            len(g) == 1 or bw >= j.bandwidth_bps or j.accelerators <= nameplate[g].max())
-            for g, bw in zip(groups, group_bandwidth))
-        if not fits:
-            j.state = "unschedulable"
-    capacity = np.array(capacity, float, copy=True)
-    lookahead = capacity if planned is None else np.asarray(planned, float)
-    failed = np.zeros(n_s, int)
-    f_sat, f_t = (np.asarray(failures[0], int), np.asarray(failures[1], float)) if failures \
-        else (np.empty(0, int), np.empty(0))
-    if f_sat.size:  # lost for good: fewer accelerators from the failure on
-        for s_, t_ in zip(f_sat, f_t):
-            capacity[s_, t_s > t_] = np.maximum(capacity[s_, t_s > t_] - 1.0, 0.0)
-    allocated = np.zeros(n_s, int)
-    peak = np.zeros(n_s, int)
-    if inference_demand is not None:
-        inference_demand = np.asarray(inference_demand, float)
-        if inference_demand.ndim == 1:
-            inference_demand = inference_demand[:, None]
-    n_r = inference_demand.shape[1] if inference_demand is not None else 0
-    served = np.zeros((max(n_k - 1, 0), n_r))
-    pieces: list[tuple] = []
-    allocation = np.zeros((n_s, n_k))
-    busy = avail = useful = 0.0
-    for k in range(n_k - 1):
-        t0, t1 = t_s[k], t_s[k + 1]
-        dt = t1 - t0
-        cap = np.ceil(capacity[:, k] - 1e-6).astype(int)
-        avail += float(capacity[:, k].sum()) * dt
-        # Place queued jobs that have arrived, in order; power-aware tries the groups with the
-        # best outlook first (ties: their order), first-fit takes them as they come.
-        outlook = rules.score(k, lookahead, headroom, horizon)
-        group_order = list(range(len(groups)))
-        if outlook is not None:
-            group_order.sort(key=lambda i: (-float(outlook[groups[i]].max()), i))
-        # Latency-aware: inference takes its accelerators first, each region from the
-        # satellites nearest to it; gangs get what is left (whole accelerators).
-        need = inference_demand[k] if inference_demand is not None else np.zeros(0)
-        rtt_k = None
+    # --- one step ----------------------------------------------------------------------------
+    def decide(self, view, t1: float) -> np.ndarray:
+        """The demand (S,) (share of each satellite's accelerators) for the step from
+        ``view.t_s`` to ``t1``: queued jobs placed, gangs moved, inference served."""
+        t0 = float(view.t_s)
+        rules = self.policy
+        n_s = self.n_s
+        # Whole accelerators that can run at all (a throttled one still takes work).
+        cap = np.ceil(np.asarray(view.capacity, float) - 1e-6).astype(np.int64)
+        cap = np.clip(np.minimum(cap, self.n_acc - self.failed), 0, None)
+        self.avail += float(np.minimum(view.capacity, self.n_acc - self.failed).clip(0).sum()) * (
+            t1 - t0)
+        score = rules.score(view)
+        seq, gstart, gbw = self._sequence(score)
+        # Inference first (latency-aware): each region from its nearest satellites.
+        need = (np.asarray(self.inference_demand(view.k), float)
+                if self.inference_demand is not None else np.zeros(0))
+        rtt = None
         if need.sum() > 0:
-            rtt_k = inference_rtt(k) if inference_rtt is not None else np.zeros((n_r, n_s))
+            rtt = view.rtt_ms if view.rtt_ms is not None else np.zeros((need.size, n_s))
         infer = np.zeros(n_s)
-        reserved = np.zeros(n_s, int)
-        if rules.inference_first and rtt_k is not None:
-            infer, got, parts = _serve(need, np.maximum(capacity[:, k] - allocated, 0.0), rtt_k,
+        served = np.zeros(need.size)
+        allocated = self._allocated()
+        if rules.inference_first and rtt is not None:
+            infer, got, parts = _serve(need, np.maximum(view.capacity - allocated, 0.0), rtt,
                                        nearest=True)
-            served[k] += got
-            pieces += [(k, *p) for p in parts]
-            reserved = np.ceil(infer - 1e-9).astype(int)
-        for j in jobs:
-            if j.state != "queued" or j.submit_s > t0:
-                continue
-            free = np.maximum(cap - allocated - reserved, 0)
-            plan = _plan(j, groups, group_bandwidth, group_order, free, policy, outlook)
-            if plan:
-                j.placement = plan
-                j.state = "running"
-                j.start_s = float(t0)
-                for s, n in plan.items():
-                    allocated[s] += n
-                peak = np.maximum(peak, allocated)
-        # Power-aware: move a running gang, through a checkpoint, to satellites whose outlook
-        # is clearly better (ahead of an eclipse or an empty battery).
-        moved: dict[int, float] = {}
-        if rules.migrates and outlook is not None:
-            for j in jobs:
-                if j.state != "running":
-                    continue
-                current = min(float(outlook[s]) for s in j.placement)
-                if current >= 1.0 - 1e-9:
-                    continue
-                for s, n in j.placement.items():
-                    allocated[s] -= n
-                free = np.maximum(cap - allocated - reserved, 0)
-                plan = _plan(j, groups, group_bandwidth, group_order, free, policy, outlook)
-                if plan and plan != j.placement and (
-                    min(float(outlook[s]) for s in plan) >= current + MIGRATE_GAIN
-                ):
-                    j.placement = plan
-                    j.migrations += 1
-                    j.checkpoints += 1
-                    j.saved_flops = j.done_flops
-                    j.since_checkpoint_s = 0.0
-                    moved[j.id] = j.checkpoint_s
-                for s, n in j.placement.items():
-                    allocated[s] += n
-                peak = np.maximum(peak, allocated)
-        allocation[:, k] = allocated + infer
-        if rtt_k is not None and (need - served[k]).max() > 1e-12:
-            # Inference not served yet takes what the gangs left: latency-aware still nearest
-            # first, the other policies in satellite index order.
-            more, got, parts = _serve(need - served[k],
-                                      np.maximum(capacity[:, k] - allocated - infer, 0.0),
-                                      rtt_k, nearest=rules.inference_first)
-            served[k] += got
-            pieces += [(k, *p) for p in parts]
-            allocation[:, k] += more
-        if n_r:
-            # Inference served is accelerator time used, and useful.
-            busy += float(served[k].sum()) * dt
-            useful += float(served[k].sum()) * dt
-        # Advance running jobs.
-        hits = up_sat[(up_t >= t0) & (up_t < t1)]
-        hit = set(int(s) for s in hits)
-        # Hard failures in this step: gangs that no longer fit go back to the queue.
-        for s in f_sat[(f_t >= t0) & (f_t < t1)]:
-            failed[s] += 1
-            left = max(int(nameplate[s]) - int(failed[s]), 0)
-            for j in jobs:
-                if j.state == "running" and allocated[s] > left and s in j.placement:
-                    for m, n in j.placement.items():
-                        allocated[m] -= n
-                    j.lost_flops += j.done_flops - j.saved_flops
-                    j.done_flops = j.saved_flops
-                    j.since_checkpoint_s = 0.0
-                    j.placement = {}
-                    j.state = "queued"
-                    j.requeues += 1
-        for j in jobs:
-            if j.state != "running":
-                continue
-            sats = np.fromiter(j.placement, int)
-            want = allocated[sats]
-            # The gang runs at its slowest member's share (fractional capacity counts).
-            pace = float(np.min(np.clip(capacity[sats, k] / np.maximum(want, 1), 0.0, 1.0)))
-            rate = sum(n * flops_per_acc[s] for s, n in j.placement.items()) * mfu
-            busy += j.accelerators * dt
-            j.busy_acc_s += j.accelerators * dt
-            if hit.intersection(j.placement):
-                j.lost_flops += j.done_flops - j.saved_flops
-                j.done_flops = j.saved_flops
-                j.since_checkpoint_s = 0.0
-                continue
-            # Time owed to checkpoints and moves is paid first, over as many steps as it takes.
-            j.stall_s += moved.get(j.id, 0.0)
-            avail_s = dt * pace
-            paid = min(j.stall_s, avail_s)
-            j.stall_s -= paid
-            run_s = avail_s - paid
-            gained = min(rate * run_s, j.work_flops - j.done_flops)
-            j.done_flops += gained
-            j.since_checkpoint_s += run_s
-            finished = j.done_flops >= j.work_flops * (1 - 1e-12)
-            if (not finished and j.checkpoint_interval_s is not None
-                    and j.since_checkpoint_s >= j.checkpoint_interval_s):
-                # A checkpoint of the state now; writing it stalls the job for checkpoint_s.
-                j.checkpoints += 1
-                j.since_checkpoint_s = 0.0
-                j.saved_flops = j.done_flops
-                j.stall_s += j.checkpoint_s
-            if finished:
-                used = paid + gained / max(rate, 1e-300)
-                j.end_s = float(t0 + min(used / max(pace, 1e-12), dt))
-                j.state = "finished"
-                for s, n in j.placement.items():
-                    allocated[s] -= n
-    if downlink is not None:
-        _downlink(jobs, downlink)
-    for j in jobs:
-        if j.placement:
-            per_acc = float(np.mean([flops_per_acc[s] for s in j.placement]))
-            useful += j.done_flops / max(mfu * per_acc, 1e-300)
-    if n_k:
-        allocation[:, -1] = allocation[:, -2] if n_k > 1 else 0.0
-    result = ScheduleResult(jobs, busy, avail, useful, peak, nameplate,
-                            served if inference_demand is not None else None, allocation)
+            served += got
+            self.pieces += [(view.k, *p) for p in parts]
+        reserved = np.ceil(infer - 1e-9).astype(np.int64)
+        # Queued jobs that have arrived, in queue order.
+        queue = np.nonzero((self.state == QUEUED) & (self.submit <= t0))[0]
+        queue = queue[np.argsort(self.submit[queue], kind="stable")]
+        if queue.size:
+            free = np.maximum(cap - allocated - reserved, 0).astype(np.int64)
+            job, sat, n = placement.place(free, seq, gstart, gbw, self.acc[queue],
+                                          self.bw[queue], self.pinned[queue])
+            if job.size:
+                placed = np.unique(queue[job])
+                self.state[placed] = RUNNING
+                self.first_start[placed] = np.where(np.isnan(self.first_start[placed]), t0,
+                                                    self.first_start[placed])
+                self.last_start[placed] = t0
+                self.queued_s[placed] += t0 - self.waiting_since[placed]
+                self._set_rows(np.concatenate([self.p_job, queue[job]]),
+                               np.concatenate([self.p_sat, sat]),
+                               np.concatenate([self.p_n, n]))
+        # Power-aware: move running gangs, through a checkpoint, to clearly better satellites.
+        moved = np.zeros(self.acc.size, bool)
+        if rules.migrates and score is not None and self.p_job.size:
+            outlook = np.asarray(view.outlook, float)
+            jobs, first = np.unique(self.p_job, return_index=True)
+            worst = np.minimum.reduceat(outlook[self.p_sat], first)
+            cand = jobs[(worst < 1.0 - 1e-9) & (self.pinned[jobs] < 0)]
+            if cand.size:
+                free = np.maximum(cap - self._allocated() - reserved, 0).astype(np.int64)
+                keep = ~np.isin(self.p_job, cand)
+                rows = np.nonzero(~keep)[0]
+                ptr = np.concatenate([[0], np.cumsum(np.bincount(
+                    np.searchsorted(cand, self.p_job[rows]), minlength=cand.size))])
+                # Each candidate's accelerators go back into free inside the kernel, in turn.
+                n_ptr, n_sat, n_n, did = placement.plan_moves(
+                    free, seq, gstart, gbw, outlook, MIGRATE_GAIN, self.acc[cand],
+                    self.bw[cand], ptr.astype(np.int64), self.p_sat[rows], self.p_n[rows])
+                new_job = np.repeat(cand, np.diff(n_ptr))
+                self._set_rows(np.concatenate([self.p_job[keep], new_job]),
+                               np.concatenate([self.p_sat[keep], n_sat]),
+                               np.concatenate([self.p_n[keep], n_n]))
+                mv = cand[did]
+                moved[mv] = True
+                self.migrations[mv] += 1
+                self.checkpoints[mv] += 1
+                self.saved[mv] = self.done[mv]
+                self.since[mv] = 0.0
+                self.stall[mv] += self.ckpt_s[mv]
+        allocated = self._allocated()
+        if rtt is not None and (need - served).max() > 1e-12:
+            # Inference not served yet takes what the gangs left.
+            more, got, parts = _serve(need - served,
+                                      np.maximum(view.capacity - allocated - infer, 0.0), rtt,
+                                      nearest=rules.inference_first)
+            served += got
+            infer = infer + more
+            self.pieces += [(view.k, *p) for p in parts]
+        if self.inference_demand is not None:
+            self.served.append(served)
+        ask = allocated + infer
+        self._step = {"t0": t0, "t1": t1, "allocated": allocated, "infer": infer, "ask": ask}
+        return np.where(self.n_acc > 0, ask / np.maximum(self.n_acc, 1), 0.0)
+
+    def settle(self, ran: np.ndarray) -> np.ndarray | None:
+        """Given the share of accelerators that ran on each satellite (S,), each gang's pace
+        (its slowest member's) and how long it runs (until it finishes): the demand the bus
+        should fly instead where that is less than what ran, or None when it agrees."""
+        st = self._step
+        dt = st["t1"] - st["t0"]
+        ask = st["ask"]
+        # The share of what each satellite was asked that it ran.
+        f = np.where(ask > 0, np.clip(ran * self.n_acc / np.maximum(ask, 1e-300), 0.0, 1.0), 0.0)
+        jobs, first = (np.unique(self.p_job, return_index=True) if self.p_job.size
+                       else (np.empty(0, np.int64), np.empty(0, np.int64)))
+        pace = np.minimum.reduceat(f[self.p_sat], first) if jobs.size else np.empty(0)
+        rate = (np.add.reduceat(self.p_n * self.flops[self.p_sat], first) * self.mfu
+                if jobs.size else np.empty(0))
+        # Time each job runs in the step: until its stall is paid and its work is done.
+        need_s = self.stall[jobs] + (self.work[jobs] - self.done[jobs]) / np.maximum(rate, 1e-300)
+        span = np.minimum(dt * pace, need_s)  # accelerator-share seconds at its pace
+        eff = np.where(dt > 0, span / dt, 0.0)  # mean share of its allocation it runs
+        use = np.bincount(self.p_sat, self.p_n * eff[np.searchsorted(jobs, self.p_job)]
+                          if jobs.size else None, minlength=self.n_s) + st["infer"] * f
+        st.update(jobs=jobs, pace=pace, rate=rate, span=span, f=f)
+        share = np.where(self.n_acc > 0, use / np.maximum(self.n_acc, 1), 0.0)
+        if np.all(share >= ran - 1e-9):
+            return None
+        return share
+
+    def advance(self, ran: np.ndarray, faults: tuple[np.ndarray, ...]) -> None:
+        """Advance the step on what ran (as :meth:`settle` last saw it): progress,
+        checkpoints, finishes, then the upsets ``faults`` (satellite, time, accelerator) and
+        the hard failures of the step."""
+        st = self._step
+        t0, t1 = st["t0"], st["t1"]
+        dt = t1 - t0
+        jobs, span, rate = st["jobs"], st["span"], st["rate"]
+        infer_run = st["infer"] * st["f"]
+        if jobs.size:
+            eff = (st["span"] / dt if dt > 0 else np.zeros(jobs.size))
+            self.used_acc_s += np.bincount(
+                self.p_sat, (self.p_n * eff[np.searchsorted(jobs, self.p_job)]) * dt,
+                minlength=self.n_s)
+        self.used_acc_s += infer_run * dt
+        served_flops = float((infer_run * self.flops).sum()) * self.mfu * dt
+        self.inference_flops += served_flops
+        self.busy += float(infer_run.sum()) * dt
+        self.useful += float(infer_run.sum()) * dt
+        if jobs.size:
+            self.busy += float((self.acc[jobs] * span).sum())
+            paid = np.minimum(self.stall[jobs], span)
+            self.stall[jobs] -= paid
+            self.overhead[jobs] += paid * rate
+            run_s = span - paid
+            gained = np.minimum(rate * run_s, self.work[jobs] - self.done[jobs])
+            self.done[jobs] += gained
+            self.since[jobs] += run_s
+            finished = self.done[jobs] >= self.work[jobs] * (1 - 1e-12)
+            ck = (~finished) & (self.since[jobs] >= self.interval[jobs])
+            c = jobs[ck]
+            self.checkpoints[c] += 1
+            self.since[c] = 0.0
+            self.saved[c] = self.done[c]
+            self.stall[c] += self.ckpt_s[c]
+            fin = jobs[finished]
+            pace = st["pace"][finished]
+            self.end[fin] = t0 + np.minimum(span[finished] / np.maximum(pace, 1e-12), dt)
+            self.state[fin] = FINISHED
+            self._remember(fin)
+            self._set_rows(*(a[~np.isin(self.p_job, fin)] for a in
+                             (self.p_job, self.p_sat, self.p_n)))
+        # Upsets: the job holding the accelerator hit rolls back to its last checkpoint.
+        f_sat, _, f_acc = faults
+        if len(f_sat):
+            hit = self._holder(np.asarray(f_sat, np.int64), np.asarray(f_acc, np.int64))
+            hit = np.unique(hit[hit >= 0])
+            self.lost[hit] += self.done[hit] - self.saved[hit]
+            self.done[hit] = self.saved[hit]
+            self.since[hit] = 0.0
+        # Hard failures: an accelerator lost for good; its gang goes back to the queue.
+        now = (self.f_t >= t0) & (self.f_t < t1)
+        if now.any():
+            s, a = self.f_sat[now], self.f_acc[now]
+            hit = self._holder(s, a)
+            np.add.at(self.failed, s, 1)
+            hit = np.unique(hit[hit >= 0])
+            if hit.size:
+                self._remember(hit)
+                self.lost[hit] += self.done[hit] - self.saved[hit]
+                self.done[hit] = self.saved[hit]
+                self.since[hit] = 0.0
+                self.stall[hit] = 0.0
+                self.state[hit] = QUEUED
+                self.requeues[hit] += 1
+                self.waiting_since[hit] = t1
+                self._set_rows(*(a_[~np.isin(self.p_job, hit)] for a_ in
+                                 (self.p_job, self.p_sat, self.p_n)))
+        self._step = None
+
+    # --- bookkeeping -------------------------------------------------------------------------
+    def _allocated(self) -> np.ndarray:
+        return np.bincount(self.p_sat, self.p_n, minlength=self.n_s).astype(np.int64)
+
+    def _set_rows(self, job, sat, n) -> None:
+        order = np.argsort(job, kind="stable")
+        self.p_job, self.p_sat, self.p_n = job[order], sat[order], n[order]
+
+    def _remember(self, jobs: np.ndarray) -> None:
+        """Keep where ``jobs`` ran (for the table) before their rows go."""
+        rows = np.nonzero(np.isin(self.p_job, jobs))[0]
+        for j in np.unique(self.p_job[rows]):  # jobs leaving the fleet this step
+            m = rows[self.p_job[rows] == j]
+            self.last_placement[int(j)] = {int(s): int(c) for s, c in
+                                           zip(self.p_sat[m], self.p_n[m])}
+
+    def _holder(self, sat: np.ndarray, acc: np.ndarray) -> np.ndarray:
+        """The job holding accelerator ``acc`` of satellite ``sat`` (-1: idle or
+        inference): a satellite's accelerators are held in job order from index 0."""
+        if not self.p_job.size:
+            return np.full(sat.size, -1, np.int64)
+        order = np.lexsort((self.p_job, self.p_sat))
+        ps, pj, pn = self.p_sat[order], self.p_job[order], self.p_n[order]
+        end = np.cumsum(pn)
+        seg0 = np.searchsorted(ps, ps, side="left")
+        before = end - pn - (end[seg0] - pn[seg0])  # slots held before this row on its sat
+        # Rows of satellite s: [lo, hi); the holder is the row whose slots cover acc.
+        lo = np.searchsorted(ps, sat, side="left")
+        hi = np.searchsorted(ps, sat, side="right")
+        key = ps.astype(float) * (1 << 32) + before
+        i = np.searchsorted(key, sat.astype(float) * (1 << 32) + acc, side="right") - 1
+        ok = (i >= lo) & (i < hi)
+        i = np.clip(i, 0, max(ps.size - 1, 0))
+        ok &= acc < before[i] + pn[i]
+        return np.where(ok, pj[i], -1)
+
+    def _sequence(self, score: np.ndarray | None):
+        """Satellites in the order the policy tries them: groups by their best member's
+        score (ties: group order), members best first (ties: index)."""
+        if score is None:
+            return self.members, self.group_start, self.group_bw
+        score = np.asarray(score, float)
+        sizes = np.diff(self.group_start)
+        best = np.maximum.reduceat(score[self.members], self.group_start[:-1])
+        g_rank = np.empty(sizes.size, np.int64)
+        g_rank[np.lexsort((np.arange(sizes.size), -best))] = np.arange(sizes.size)
+        order = np.lexsort((self.members, -score[self.members], g_rank[self.group_of[self.members]]))
+        by_rank = np.argsort(g_rank)
+        start = np.concatenate([[0], np.cumsum(sizes[by_rank])]).astype(np.int64)
+        return self.members[order], start, self.group_bw[by_rank]
+
+    def used_share(self, duration_s: float) -> np.ndarray:
+        """(S,) the mean share of each satellite's accelerators that ran jobs or inference."""
+        return np.where(self.n_acc > 0, self.used_acc_s / np.maximum(
+            self.n_acc * duration_s, 1e-300), 0.0)
+
+    def result(self) -> ScheduleResult:
+        """The outcome once the flight is over."""
+        running = np.unique(self.p_job)
+        self._remember(running)
+        per_acc = np.array([np.mean([self.flops[s] for s in p]) if p else 1.0
+                            for p in self.last_placement])
+        useful = self.useful + float(np.sum(self.done / np.maximum(self.mfu * per_acc, 1e-300)))
+        pieces = None
+        if self.inference_demand is not None:
+            p = self.pieces
+            cols = [np.concatenate([np.full(len(x[2]), x[i]) if i < 2 else x[i] for x in p])
+                    if p else np.empty(0) for i in range(5)]
+            pieces = (cols[0].astype(int), cols[1].astype(int), cols[2].astype(int),
+                      cols[3].astype(float), cols[4].astype(float))
+        return ScheduleResult(
+            jobs=self.jobs, state=STATE_NAMES[self.state], first_start_s=self.first_start,
+            last_start_s=self.last_start, end_s=self.end, queued_s=self.queued_s,
+            done_flops=self.done, lost_flops=self.lost, overhead_flops=self.overhead,
+            checkpoints=self.checkpoints, migrations=self.migrations, requeues=self.requeues,
+            placement=self.last_placement, busy_acc_s=self.busy, available_acc_s=self.avail,
+            useful_acc_s=useful, inference_flops=self.inference_flops, inference_pieces=pieces,
+            inference_served=np.array(self.served) if self.inference_demand is not None
+            else None, not_submitted=self.not_submitted,
+        )
+
+
+def drive(flight, orchestrator: Orchestrator, arrivals=None) -> None:
+    """Decide, fly, settle, commit: the whole loop, step by step until the flight ends.
+    ``arrivals()``, if given, returns jobs to submit before each decision."""
+    view = flight.view()
+    times = flight.schedule_times
+    while not flight.done:
+        if arrivals is not None:
+            orchestrator.add(arrivals())
+        demand = orchestrator.decide(view, float(times[flight.k + 1]))
+        ran, faults = flight.fly(demand)
+        for _ in range(SETTLE_PASSES):
+            lower = orchestrator.settle(ran)
+            if lower is None:
+                break
+            ran, faults = flight.fly(lower)
+        else:
+            orchestrator.settle(ran)
+        orchestrator.advance(ran, faults)
+        view = flight.commit()
+
+
+class _FixedFlight:
+    """A flight whose capacity is given (S, K) and does not answer to the load: for
+    :func:`schedule`, the orchestrator's unit tests and the scheduling bench."""
+
+    def __init__(self, t_s, capacity, n_acc, upsets, headroom=None, outlook=None, rtt=None):
+        self.schedule_times = np.asarray(t_s, float)
+        self.capacity = np.asarray(capacity, float)
+        self.n_acc = np.asarray(n_acc, float)
+        self.up_sat, self.up_t = (np.asarray(upsets[0], np.int64), np.asarray(upsets[1], float))
+        self.up_acc = np.asarray(upsets[2], np.int64) if len(upsets) > 2 else np.zeros(
+            self.up_sat.size, np.int64)
+        self.headroom, self.outlook, self.rtt = headroom, outlook, rtt
+        self.k = 0
+
+    @property
+    def done(self):
+        return self.k >= self.schedule_times.size - 1
+
+    def view(self):
+        from types import SimpleNamespace
+
+        k, n_s = self.k, self.capacity.shape[0]
+        outlook = (self.outlook(k) if callable(self.outlook) else
+                   self.capacity[:, k] / np.maximum(self.n_acc, 1e-9))
+        return SimpleNamespace(
+            k=k, t_s=float(self.schedule_times[k]), capacity=self.capacity[:, k],
+            soc=np.full(n_s, np.nan), outlook=outlook,
+            headroom_k=self.headroom[:, k] if self.headroom is not None else np.zeros(n_s),
+            rtt_ms=self.rtt(k) if self.rtt is not None else None)
+
+    def fly(self, demand):
+        k = self.k
+        t0, t1 = self.schedule_times[k], self.schedule_times[k + 1]
+        limit = np.where(self.n_acc > 0, self.capacity[:, k] / np.maximum(self.n_acc, 1), 0.0)
+        hit = (self.up_t >= t0) & (self.up_t < t1)
+        return (np.minimum(demand, limit),
+                (self.up_sat[hit], self.up_t[hit], self.up_acc[hit]))
+
+    def commit(self):
+        self.k += 1
+        return None if self.done else self.view()
+
+
+def schedule(t_s, capacity, groups, group_bandwidth, flops_per_acc, jobs, upsets,
+             policy="first-fit", mfu=0.4, n_acc=None, failures=None, inference_demand=None,
+             inference_rtt=None, headroom=None, outlook=None) -> ScheduleResult:
+    """Run ``jobs`` over steps ``t_s`` (K,) on a fleet whose accelerators that can run are
+    given, ``capacity`` (S, K), whatever the load (no bus): the orchestrator on its own.
+    ``upsets``: (satellite, time[, accelerator]) arrays; ``inference_demand`` (K-1, R)."""
+    capacity = np.asarray(capacity, float)
+    if n_acc is None:
+        n_acc = np.ceil(capacity.max(axis=1) - 1e-6) if capacity.size else np.zeros(0)
+    rules = POLICY_CLASSES[policy] if isinstance(policy, str) else policy
+    demand = None
+    n_r = 0
     if inference_demand is not None:
-        cols = [np.concatenate([np.full(len(p[2]), p[i]) if i < 2 else p[i] for p in pieces])
-                if pieces else np.empty(0) for i in range(5)]
-        result.inference_pieces = (cols[0].astype(int), cols[1].astype(int),
-                                   cols[2].astype(int), cols[3].astype(float),
-                                   cols[4].astype(float))
-    return result
+        d = np.asarray(inference_demand, float)
+        d = d[:, None] if d.ndim == 1 else d
+        n_r = d.shape[1]
+        demand = lambda k: d[k]  # noqa: E731
+    orch = Orchestrator(jobs, groups, group_bandwidth, np.asarray(n_acc, np.int64),
+                        np.asarray(flops_per_acc, float), rules, mfu=mfu,
+                        t_end_s=float(np.asarray(t_s)[-1]), inference_demand=demand,
+                        n_regions=n_r, failures=failures)
+    drive(_FixedFlight(t_s, capacity, n_acc, upsets, headroom, outlook, inference_rtt), orch)
+    return orch.result()

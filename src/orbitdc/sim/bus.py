@@ -31,7 +31,10 @@ from orbitdc.core.buskernel import bus_steps
 from orbitdc.core.constants import STEFAN_BOLTZMANN_W_PER_M2_K4
 from orbitdc.model.satellite import ResolvedSatellite
 
-__all__ = ["BusParams", "BusState", "run_bus", "uniform_stream"]
+__all__ = ["ACCELERATOR_STREAM", "BusChunk", "BusParams", "BusState", "run_bus", "uniform_stream"]
+
+#: Keys the draw of which accelerator an upset hits apart from the upset times' stream.
+ACCELERATOR_STREAM = 0xACC
 
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
@@ -211,13 +214,14 @@ class BusInputs:
 
 def _upsets(rate: np.ndarray, t: np.ndarray, state: BusState, seed: int, sat_index):
     """Upsets of the chunk by time rescaling. ``rate`` (S, K) upsets/s per satellite at the
-    samples; the hazard is integrated by trapezoids. Returns ``(rows, times)`` (block rows)."""
+    samples; the hazard is integrated by trapezoids. Returns ``(rows, times, counts)``
+    (block rows; each upset's number in its satellite's stream)."""
     dt = np.diff(t)
     steps = 0.5 * (rate[:, :-1] + rate[:, 1:]) * dt[None, :]
     cum = state.hazard[:, None] + np.concatenate(
         [np.zeros((rate.shape[0], 1)), np.cumsum(steps, axis=1)], axis=1
     )  # (S, K) hazard since the last upset, at the samples
-    rows_out, times_out = [], []
+    rows_out, times_out, count_out = [], [], []
     offset = np.zeros(rate.shape[0])  # hazard used by this chunk's earlier upsets
     while True:
         hit = np.nonzero(cum[:, -1] - offset >= state.threshold)[0]
@@ -232,12 +236,13 @@ def _upsets(rate: np.ndarray, t: np.ndarray, state: BusState, seed: int, sat_ind
         times_out.append(t[k - 1] + frac * dt[k - 1])
         offset[hit] = level
         state.upsets[hit] += 1
+        count_out.append(state.upsets[hit].copy())
         state.threshold[hit] = -np.log(uniform_stream(seed, sat_index[hit], state.upsets[hit]))
     state.hazard = cum[:, -1] - offset
     state.hazard_total = state.hazard_total + (cum[:, -1] - cum[:, 0])
     if rows_out:
-        return np.concatenate(rows_out), np.concatenate(times_out)
-    return np.empty(0, np.int64), np.empty(0)
+        return np.concatenate(rows_out), np.concatenate(times_out), np.concatenate(count_out)
+    return np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64)
 
 
 def _down_counts(n_s: int, t: np.ndarray, rows, start, end) -> np.ndarray:
@@ -250,115 +255,187 @@ def _down_counts(n_s: int, t: np.ndarray, rows, start, end) -> np.ndarray:
     return np.cumsum(diff, axis=1)[:, :-1]
 
 
+class BusChunk:
+    """The bus over one chunk of a block, prepared so that it can be flown step by step.
+
+    What does not depend on the bus state (generation, environment heat, dose, upsets and the
+    accelerators they take down) is computed for the whole chunk when it is made; the battery
+    and temperature recurrence is then flown over consecutive ranges of samples with
+    :meth:`fly`, each under its own demand, as the orchestrator decides them. Flying the whole
+    chunk at once under one demand is what :func:`run_bus` does.
+
+    Upsets hit one accelerator each: ``faults`` holds ``(satellite, start_s, end_s,
+    accelerator)`` with global satellite indices and the accelerator's index on its satellite
+    (drawn uniformly from the same counter-based stream as the upset times, keyed apart).
+    """
+
+    def __init__(self, params: BusParams, state: BusState, inp: BusInputs, seed: int,
+                 first_index: int):
+        p = params
+        s = state
+        n_s, n_k = inp.lit.shape
+        self.params = p
+        self.n_s, self.n_k = n_s, n_k
+        t = inp.t_s
+        self.t = t
+        self.dt = np.ascontiguousarray(np.diff(t), float)
+        sat_index = np.arange(first_index, first_index + n_s)
+        # Degradation moves by ~1e-6 per hour: taken at the chunk's middle.
+        years = p.age_years + 0.5 * (t[0] + t[-1]) / (365.25 * 86400.0)
+        array_w = p.array_w_per_flux * (1.0 - p.degradation) ** years
+        generated = (inp.solar_flux[None, :] * array_w[:, None]) * inp.lit
+        if not np.all(p.pointing == power.TRACKING):
+            generated *= inp.incidence
+        self.generated = generated
+        self.lit = inp.lit
+        # Generation in full sunlight, for forecasts: the chunk's mean flux on the array (for
+        # fixed arrays, at their mean incidence over the chunk's sunlit samples).
+        sunlit = inp.lit > 0.5
+        incidence = 1.0
+        if not np.all(p.pointing == power.TRACKING):
+            incidence = np.where(sunlit.any(axis=1), (inp.incidence * sunlit).sum(axis=1)
+                                 / np.maximum(sunlit.sum(axis=1), 1), 0.0)
+        self.full_sun_w = float(np.mean(inp.solar_flux)) * array_w * incidence
+        env_heat = thermal.environment_heat_w(
+            p.rad_area_m2[:, None], p.absorptivity[:, None], p.emissivity[:, None],
+            p.sun_view[:, None], p.earth_view[:, None], inp.solar_flux[None, :], inp.lit,
+            inp.cos_sun_zenith, inp.radius_km,
+        )
+        self.gen_step = np.ascontiguousarray(0.5 * (generated[:, :-1] + generated[:, 1:]))
+        self.env_step = np.ascontiguousarray(0.5 * (env_heat[:, :-1] + env_heat[:, 1:]))
+
+        # Radiation: dose and upsets do not depend on the bus state, so the whole chunk at once.
+        dose_rate = radiation.dose_rate_rad_per_s(
+            inp.proton_flux, inp.gcr_flux, p.shielding_mm[:, None]
+        )
+        dt_rad = np.diff(inp.rad_t_s)
+        s.dose_rad = s.dose_rad + np.sum(
+            0.5 * (dose_rate[:, :-1] + dose_rate[:, 1:]) * dt_rad, axis=1
+        )
+        upset_rate = p.n_acc[:, None] * p.sigma_cm2[:, None] * (inp.proton_flux + inp.gcr_flux)
+        new_rows, new_start, new_count = _upsets(upset_rate, inp.rad_t_s, s, seed, sat_index)
+        new_end = new_start + p.recovery_s[new_rows]
+        new_acc = np.floor(
+            uniform_stream(seed ^ ACCELERATOR_STREAM, sat_index[new_rows], new_count)
+            * p.n_acc[new_rows]
+        ).astype(np.int64)
+        open_rows = np.concatenate([s.open_fault_rows, new_rows])
+        open_end = np.concatenate([s.open_fault_end, new_end])
+        open_start = np.concatenate([np.full(s.open_fault_rows.size, -np.inf), new_start])
+        down = _down_counts(n_s, t, open_rows, open_start, open_end)
+        still = open_end > t[-1]
+        s.open_fault_rows, s.open_fault_end = open_rows[still], open_end[still]
+        self.fault_share = np.ascontiguousarray(np.where(
+            p.n_acc[:, None] > 0, np.maximum(1.0 - down / np.maximum(p.n_acc, 1)[:, None], 0.0),
+            0.0,
+        ))
+        self.faults = (sat_index[new_rows], new_start, new_end, new_acc)
+
+        k_rad = p.emissivity * STEFAN_BOLTZMANN_W_PER_M2_K4 * p.rad_area_m2
+        self.span = p.n_acc * (p.acc_load_w - p.acc_idle_w)
+        self.idle_all = p.n_acc * p.acc_idle_w
+        reject_w = (k_rad * p.t_max_k**4)[:, None] - self.env_step - (
+            p.bus_w + self.idle_all)[:, None]
+        self.u_heat_hot = np.ascontiguousarray(
+            np.clip(reject_w / np.maximum(self.span, 1e-300)[:, None], 0.0, 1.0))
+        self.alive = (np.ones((n_s, n_k), bool) if inp.alive is None
+                      else np.ascontiguousarray(inp.alive))
+        # The chunk's series, written range by range (sample k: the state at t_k and the step
+        # that starts there).
+        self.battery = np.empty((n_s, n_k))
+        self.temperature = np.empty((n_s, n_k))
+        self.load = np.empty((n_s, n_k))
+        self.util = np.empty((n_s, n_k))
+        self.available = np.empty((n_s, n_k))
+        self.planned = np.empty((n_s, n_k))
+
+    def fly(self, state: BusState, j0: int, j1: int, demand) -> BusState:
+        """Fly samples ``j0 .. j1`` (chunk indices, ``j1 > j0``) from ``state`` under
+        ``demand`` (the share of accelerators asked to run: a number, (S,) or (S, j1 - j0)).
+        Returns the state at ``j1`` with the totals advanced; ``state`` is not changed, so a
+        range may be flown again under another demand before the next one is."""
+        p = self.params
+        f = np.ascontiguousarray
+        n_s = self.n_s
+        demand = np.asarray(demand, float)
+        if demand.ndim == 0:
+            demand = np.full((n_s, 1), float(demand))
+        elif demand.ndim == 1:
+            demand = demand[:, None]
+        demand = f(demand)
+        out = BusState(**{k: (np.array(v, float) if k in _KERNEL_STATE else v)
+                          for k, v in state.__dict__.items()})
+        battery_min = np.empty(n_s)
+        temperature_max = np.empty(n_s)
+        sl = slice(j0, j1 + 1)
+        bus_steps(
+            self.dt[j0:j1], self.gen_step[:, j0:j1], self.env_step[:, j0:j1],
+            self.fault_share[:, j0:j1], self.u_heat_hot[:, j0:j1], demand, self.alive[:, sl],
+            f(p.bus_w, float), f(p.t_max_k, float), f(p.n_acc, float), f(p.capacity_wh, float),
+            f(p.min_soc, float), f(p.charge_eff, float), f(p.discharge_eff, float),
+            f(self.idle_all, float), f(self.span, float), f(p.heat_capacity, float),
+            f(p.rad_area_m2, float), f(p.emissivity, float),
+            out.battery_wh, out.temperature_k,
+            self.battery[:, sl], self.temperature[:, sl], self.load[:, sl], self.util[:, sl],
+            self.available[:, sl], self.planned[:, sl],
+            *(getattr(out, name) for name in _KERNEL_TOTALS), battery_min, temperature_max,
+        )
+        capacity = np.where(p.capacity_wh > 0, p.capacity_wh, np.nan)
+        out.soc_min = np.fmin(state.soc_min, battery_min / capacity)
+        out.temperature_max_k = np.fmax(state.temperature_max_k, temperature_max)
+        return out
+
+    def lit_now(self, t_s: float) -> np.ndarray:
+        """(S,) the sunlit share (1 - shadow) at the chunk's sample nearest ``t_s``."""
+        return self.lit[:, int(np.argmin(np.abs(self.t - t_s)))]
+
+    def mean_utilisation(self, j0: int, j1: int) -> np.ndarray:
+        """(S,) the share of accelerators that ran, averaged over samples ``j0 .. j1``."""
+        dt = self.dt[j0:j1]
+        return self.util[:, j0:j1] @ dt / dt.sum()
+
+    def series(self) -> dict[str, np.ndarray]:
+        """Time-major (K, S) views of the chunk as flown: ``power_in_w``, ``load_w``,
+        ``battery_wh``, ``temperature_k``, ``compute_available`` (the share that could run
+        after fault, heat and power limits), ``compute_planned`` (the same without fault
+        outages) and ``utilisation`` (the share that ran)."""
+        p = self.params
+        series = {
+            "power_in_w": self.generated.T,
+            "load_w": self.load.T,
+            "battery_wh": self.battery.T,
+            "temperature_k": self.temperature.T,
+            "compute_available": self.available.T,
+            "compute_planned": self.planned.T,
+            "utilisation": np.where(p.n_acc[:, None] > 0, self.util, 0.0).T,
+        }
+        no_bus = ~p.has_bus
+        if no_bus.any():
+            series["power_in_w"] = series["power_in_w"].copy()
+            for v in series.values():
+                v[:, no_bus] = np.nan
+        return series
+
+
+#: The state the kernel advances in place (copied before each flight of a range).
+_KERNEL_TOTALS = ("generated_wh", "used_wh", "curtailed_wh", "losses_wh", "unserved_wh",
+                  "throttled_power_s", "throttled_heat_s", "available_s")
+_KERNEL_STATE = ("battery_wh", "temperature_k", *_KERNEL_TOTALS)
+
+
 def run_bus(
     params: BusParams, state: BusState, inp: BusInputs, seed: int, first_index: int,
     demand: np.ndarray | float = 1.0,
 ):
-    """Step the bus through the chunk. ``demand``: the share of each satellite's accelerators
-    asked to run, satellite-major (S, K) or one number (1: all of them, the default when no
-    scheduler drives the bus). Returns ``(state, series, faults)``: ``series`` holds time-major
-    (K, S) arrays (views of satellite-major ones) ``power_in_w``, ``load_w``, ``battery_wh``, ``temperature_k``,
-    ``compute_available`` (the share that could run after fault, heat and power limits) and
-    ``utilisation`` (the share that ran) (sample k shows the state at t_k and the step that
-    starts there; the last sample repeats the last step's); ``faults`` is ``(satellite,
-    start_s, end_s)`` arrays with global satellite indices."""
-    p = params
-    s = state
-    n_s, n_k = inp.lit.shape
-    t = inp.t_s
-    dt = np.diff(t)
-    sat_index = np.arange(first_index, first_index + n_s)
-    # Degradation moves by ~1e-6 per hour: taken at the chunk's middle.
-    years = p.age_years + 0.5 * (t[0] + t[-1]) / (365.25 * 86400.0)
-    array_w = p.array_w_per_flux * (1.0 - p.degradation) ** years
-    generated = (inp.solar_flux[None, :] * array_w[:, None]) * inp.lit
-    if not np.all(p.pointing == power.TRACKING):
-        generated *= inp.incidence
-    env_heat = thermal.environment_heat_w(
-        p.rad_area_m2[:, None], p.absorptivity[:, None], p.emissivity[:, None],
-        p.sun_view[:, None], p.earth_view[:, None], inp.solar_flux[None, :], inp.lit,
-        inp.cos_sun_zenith, inp.radius_km,
-    )
-    gen_step = 0.5 * (generated[:, :-1] + generated[:, 1:])  # (S, K-1)
-    env_step = 0.5 * (env_heat[:, :-1] + env_heat[:, 1:])
-
-    # Radiation: dose and upsets do not depend on the bus state, so the whole chunk at once.
-    dose_rate = radiation.dose_rate_rad_per_s(
-        inp.proton_flux, inp.gcr_flux, p.shielding_mm[:, None]
-    )
-    dt_rad = np.diff(inp.rad_t_s)
-    s.dose_rad = s.dose_rad + np.sum(
-        0.5 * (dose_rate[:, :-1] + dose_rate[:, 1:]) * dt_rad, axis=1
-    )
-    upset_rate = p.n_acc[:, None] * p.sigma_cm2[:, None] * (inp.proton_flux + inp.gcr_flux)
-    new_rows, new_start = _upsets(upset_rate, inp.rad_t_s, s, seed, sat_index)
-    new_end = new_start + p.recovery_s[new_rows]
-    open_rows = np.concatenate([s.open_fault_rows, new_rows])
-    open_end = np.concatenate([s.open_fault_end, new_end])
-    open_start = np.concatenate([np.full(s.open_fault_rows.size, -np.inf), new_start])
-    down = _down_counts(n_s, t, open_rows, open_start, open_end)
-    still = open_end > t[-1]
-    s.open_fault_rows, s.open_fault_end = open_rows[still], open_end[still]
-    fault_share = np.where(
-        p.n_acc[:, None] > 0, np.maximum(1.0 - down / np.maximum(p.n_acc, 1)[:, None], 0.0), 0.0
-    )
-
-    k_rad = p.emissivity * STEFAN_BOLTZMANN_W_PER_M2_K4 * p.rad_area_m2
-    span = p.acc_load_w - p.acc_idle_w
-    idle_all = p.n_acc * p.acc_idle_w
-    reject_w = (k_rad * p.t_max_k**4)[:, None] - env_step - (p.bus_w + idle_all)[:, None]
-    u_heat_hot = np.clip(reject_w / np.maximum(p.n_acc * span, 1e-300)[:, None], 0.0, 1.0)
-
-    # The compiled step loop runs satellite by satellite through the chunk's steps.
-    f = np.ascontiguousarray
-    battery = np.empty((n_s, n_k))
-    temperature = np.empty((n_s, n_k))
-    load = np.empty((n_s, n_k))
-    util = np.empty((n_s, n_k))
-    available = np.empty((n_s, n_k))
-    planned = np.empty((n_s, n_k))
+    """Step the bus through the chunk under one ``demand`` (the share of each satellite's
+    accelerators asked to run: satellite-major (S, K) or one number; 1: all of them).
+    Returns ``(state, series, faults)``: ``series`` as :meth:`BusChunk.series` (sample k
+    shows the state at t_k and the step that starts there; the last sample repeats the last
+    step's); ``faults`` is ``(satellite, start_s, end_s, accelerator)`` arrays with global
+    satellite indices."""
+    chunk = BusChunk(params, state, inp, seed, first_index)
     demand = np.asarray(demand, float)
-    demand = np.full((n_s, 1), float(demand)) if demand.ndim == 0 else f(demand)
-    alive = np.ones((n_s, n_k), bool) if inp.alive is None else f(inp.alive)
-    s.battery_wh = np.array(s.battery_wh, float)
-    s.temperature_k = np.array(s.temperature_k, float)
-    totals = {name: np.array(getattr(s, name), float) for name in (
-        "generated_wh", "used_wh", "curtailed_wh", "losses_wh", "unserved_wh",
-        "throttled_power_s", "throttled_heat_s", "available_s",
-    )}
-    battery_min = np.empty(n_s)
-    temperature_max = np.empty(n_s)
-    bus_steps(
-        f(dt, float), f(gen_step), f(env_step), f(fault_share), f(u_heat_hot), demand, alive,
-        f(p.bus_w, float), f(p.t_max_k, float), f(p.n_acc, float), f(p.capacity_wh, float),
-        f(p.min_soc, float), f(p.charge_eff, float), f(p.discharge_eff, float),
-        f(idle_all, float), f(p.n_acc * span, float), f(p.heat_capacity, float),
-        f(p.rad_area_m2, float), f(p.emissivity, float),
-        s.battery_wh, s.temperature_k,
-        battery, temperature, load, util, available, planned,
-        *totals.values(), battery_min, temperature_max,
-    )
-    for name, value in totals.items():
-        setattr(s, name, value)
-    capacity = np.where(p.capacity_wh > 0, p.capacity_wh, np.nan)
-    s.soc_min = np.fmin(s.soc_min, battery_min / capacity)
-    s.temperature_max_k = np.fmax(s.temperature_max_k, temperature_max)
-
-    # Time-major (K, S) views.
-    series = {
-        "power_in_w": generated.T,
-        "load_w": load.T,
-        "battery_wh": battery.T,
-        "temperature_k": temperature.T,
-        "compute_available": available.T,
-        # The same without fault outages: what a scheduler can know ahead (not recorded).
-        "compute_planned": planned.T,
-        "utilisation": np.where(p.n_acc[:, None] > 0, util, 0.0).T,
-    }
-    no_bus = ~p.has_bus
-    if no_bus.any():
-        series["power_in_w"] = series["power_in_w"].copy()
-        for v in series.values():
-            v[:, no_bus] = np.nan
-    faults = (sat_index[new_rows], new_start, new_end)
-    return s, series, faults
+    if demand.ndim == 2 and demand.shape[1] > 1:
+        demand = demand[:, :-1]
+    state = chunk.fly(state, 0, chunk.n_k - 1, demand)
+    return state, chunk.series(), chunk.faults

@@ -20,6 +20,7 @@ steps product, the dominant cost of a large constellation, into a few per cent o
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import sys
@@ -40,7 +41,7 @@ from orbitdc.core.sun import beta_angle_rad, occulted_fraction, shadow_angles, s
 from orbitdc.core.time import epoch_jd, gmst_rad, jd_pair
 from orbitdc.model.environment import trapped_proton_table
 from orbitdc.model.scenario import Scenario
-from orbitdc.sim.bus import BusInputs, BusParams, BusState, run_bus
+from orbitdc.sim.bus import BusChunk, BusInputs, BusParams, BusState
 from orbitdc.sim.design import validate_fleet
 from orbitdc.sim.fleet import Fleet, Stations, build_fleet, build_stations
 from orbitdc.sim.linkevents import link_windows
@@ -49,6 +50,8 @@ from orbitdc.sim.network import NetworkModel, network_active
 __all__ = [
     "CHUNK_SAT_STEPS",
     "EVENT_TOLERANCE_S",
+    "Flight",
+    "FleetView",
     "RawRun",
     "default_workers",
     "simulate_arrays",
@@ -112,18 +115,8 @@ class RawRun:
     network: dict | None = None
     #: Satellite pairs (P, 2) of the "link" windows, whose rows index them.
     link_pairs: np.ndarray | None = None
-    #: Accelerators each satellite can run (S, K) at the scheduling times (K,), and how many
-    #: kelvin it is below its temperature limit.
-    capacity: np.ndarray | None = None
-    headroom: np.ndarray | None = None
-    #: The capacity without fault outages (which cannot be foreseen): what policies plan on.
-    planned: np.ndarray | None = None
     #: User round trips (ms) to the nearest compute: times (n,) and (n, regions).
     rtt: tuple[np.ndarray, np.ndarray] | None = None
-    #: With inference workloads: round trips (ms, float16) from each region to every
-    #: satellite, (n, regions, satellites), at the same times.
-    sat_rtt: np.ndarray | None = None
-    schedule_times: np.ndarray | None = None
 
 
 @dataclass
@@ -142,9 +135,6 @@ class _BlockOut:
     faults: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     #: ECEF positions (S, n, 3) at the chunk's routing samples, and their times (n,).
     route: tuple[np.ndarray, np.ndarray] | None = None
-    #: Accelerators each satellite can run, and kelvin below its limit, (S, n) each, at the
-    #: chunk's scheduling samples.
-    capacity: tuple[np.ndarray, np.ndarray] | None = None
 
 
 class _Clock:
@@ -179,22 +169,45 @@ class _Flight:
         self.seed = scenario.seed
         self.routing_every = scenario.routing_every if network_active(scenario) else 0
         self.schedule_every = scenario.schedule_every if scenario.workload else 0
-        #: The scheduler's demand (S, scheduling steps), share of accelerators; None: all.
-        self.demand: np.ndarray | None = None
         self.coarse_every = coarse_every(scenario.step_s)
         self.proton_table = trapped_proton_table()
         self.last = self.times.size - 1
         fleet_types = scenario.fleet_types()
         types = [fleet_types[i] for i in fleet.fleet_index]
         self.bus_params = [BusParams.build(types[a:b]) for a, b in self.bounds]
-        self.bus_initial = [
+        #: Each block's bus state, kept where the block is flown (a worker process).
+        self.bus_state = [
             BusState.initial(types[a:b], self.bus_params[i], self.seed, a)
             if self.bus_params[i].has_bus.any() else None
             for i, (a, b) in enumerate(self.bounds)
         ]
+        n_b = len(self.bounds)
+        self._chunks: list[dict | None] = [None] * n_b
+        self._trial: list[BusState | None] = [None] * n_b
+        # The ephemeris an operator plans on: the latest umbra of each satellite and its period.
+        self._ecl_entry = [np.full(b - a, np.nan) for a, b in self.bounds]
+        self._ecl_dur = [np.zeros(b - a) for a, b in self.bounds]
+        periods = np.array([2.0 * np.pi / s.no_kozai * 60.0 for s in fleet.satrec_list])
+        self._period = [periods[a:b] for a, b in self.bounds]
 
-    def run_block(self, b: int, c0: int, c1: int, bus_state: BusState | None = None) -> _BlockOut:
-        self._c0 = c0
+    def run_block(self, b: int, c0: int, c1: int) -> _BlockOut:
+        """One chunk of one block flown at full demand (no scheduler)."""
+        out = self.begin(b, c0, c1)
+        if self._chunks[b]["bus"] is not None:
+            self.fly(b, 0, c1 - c0, 1.0)
+            self.accept(b, c1 - c0, probe=False)
+        rest = self.end(b)
+        rest.crossings, rest.start, rest.route = out.crossings, out.start, out.route
+        rest.beta_min, rest.beta_max, rest.errors = out.beta_min, out.beta_max, out.errors
+        for k, v in out.stage_s.items():
+            rest.stage_s[k] = rest.stage_s.get(k, 0.0) + v
+        return rest
+
+    def begin(self, b: int, c0: int, c1: int) -> _BlockOut:
+        """Start chunk ``[c0, c1]`` of block ``b``: propagate, find its shadow and contact
+        events, prepare its bus (whatever does not depend on the load). Returns the events
+        and routing positions; the bus is flown with :meth:`fly` and the chunk closed with
+        :meth:`end`."""
         clock = _Clock()
         s0 = self.bounds[b][0]
         t = self.times[c0 : c1 + 1]
@@ -267,20 +280,133 @@ class _Flight:
             rows, times, rising = crossings[kind]
             crossings[kind] = (rows + s0, times, rising)
 
-        bus_series = faults = None
         params = self.bus_params[b]
-        if bus_state is not None:
-            bus_state, bus_series, faults = self._bus(
-                params, bus_state, s0, t, r, v, sun, gmst_rad(jd, fr), (sep, sun_r, earth_r), r2
-            )
+        chunk = None
+        if self.bus_state[b] is not None:
+            chunk = self._bus_chunk(params, self.bus_state[b], s0, t, r, v, sun,
+                                    gmst_rad(jd, fr), (sep, sun_r, earth_r), r2)
             clock.lap("bus")
+        if chunk is not None and self.schedule_every:
+            self._update_eclipse_anchor(b, *crossings["umbra"], s0)
 
         # Beta moves by degrees per day: its extremes are taken on the screening grid.
         coarse = _coarse_index(t.size, self.coarse_every)
         beta = beta_angle_rad(r[:, coarse], v[:, coarse], sun[None, coarse, :])
         beta_min = np.min(np.where(np.isnan(beta), np.inf, beta), axis=1)
         beta_max = np.max(np.where(np.isnan(beta), -np.inf, beta), axis=1)
+        route = None
+        if self.routing_every:
+            stop = c1 + 1 if c1 == self.last else c1
+            k = np.nonzero(np.arange(c0, stop) % self.routing_every == 0)[0]
+            if k.size:
+                route = (teme_to_ecef(r[:, k], gmst_rad(jd[k], fr[k])), t[k])
+        self._chunks[b] = {"bus": chunk, "c0": c0, "c1": c1, "t": t, "r": r, "v": v,
+                           "sun": sun, "gmst": gmst_rad(jd, fr),
+                           "angles": (sep, sun_r, earth_r)}
+        clock.lap("record")
+        return _BlockOut(crossings, start, beta_min, beta_max, errors, None, clock.stage_s,
+                         route=route)
 
+    def fly(self, b: int, j0: int, j1: int, demand) -> np.ndarray | None:
+        """Fly block ``b``'s bus over chunk samples ``j0 .. j1`` under ``demand`` (share of
+        each satellite's accelerators: a number or (S_b,)), tentatively: flying the same range
+        again replaces it, :meth:`accept` keeps it. Returns the share of accelerators that
+        ran, averaged over the range (S_b,)."""
+        chunk = self._chunks[b]["bus"]
+        if chunk is None:
+            return None
+        self._trial[b] = chunk.fly(self.bus_state[b], j0, j1, demand)
+        t = self._chunks[b]["t"]
+        f_sat, f_start, _, f_acc = chunk.faults
+        now = (f_start >= t[j0]) & (f_start < t[j1])
+        return chunk.mean_utilisation(j0, j1), (f_sat[now], f_start[now], f_acc[now])
+
+    def accept(self, b: int, j: int, probe: bool = True, horizon_s: float = 3600.0):
+        """Keep the flight up to chunk sample ``j``; with ``probe``, return what an operator
+        sees of block ``b`` there (:meth:`view`)."""
+        if self._trial[b] is not None:
+            self.bus_state[b] = self._trial[b]
+            self._trial[b] = None
+        if not probe:
+            return None
+        return self.view(b, j, horizon_s)
+
+    def view(self, b: int, j: int, horizon_s: float) -> dict[str, np.ndarray] | None:
+        """The operator's view of block ``b`` at chunk sample ``j`` (the bus state there)."""
+        ctx = self._chunks[b]
+        chunk = ctx["bus"]
+        if chunk is None:
+            return None
+        p = self.bus_params[b]
+        state = self.bus_state[b]
+        t = ctx["t"]
+        t_now = float(t[j])
+        if j < t.size - 1:
+            # What could run now: one step at full demand from the state now (not kept).
+            chunk.fly(state, j, j + 1, 1.0)
+            capacity = chunk.available[:, j] * p.n_acc
+        else:
+            capacity = chunk.available[:, j] * p.n_acc
+        cap = np.where(p.capacity_wh > 0, p.capacity_wh, np.nan)
+        return {
+            "capacity": capacity,
+            "soc": state.battery_wh / cap,
+            "headroom_k": p.t_max_k - state.temperature_k,
+            "outlook": self._outlook(b, chunk, state, t_now, horizon_s),
+        }
+
+    def _outlook(self, b, chunk, state, t_now: float, horizon_s: float) -> np.ndarray:
+        """Each satellite's predicted share of its accelerators over the next ``horizon_s``,
+        from what an operator knows: the sunlight ahead from the ephemeris (eclipses repeat
+        every period from the latest one found; without one, the satellite's sunlight now
+        persists), what the array carries in sunlight, and what the battery above its reserve
+        now carries through the shadow ahead. Heat and random faults are left out."""
+        p = self.bus_params[b]
+        entry, dur, period = self._ecl_entry[b], self._ecl_dur[b], self._period[b]
+        known = np.isfinite(entry)
+
+        def eclipsed(t):  # eclipse time from the anchor to t (periodic)
+            x = t - np.where(known, entry, 0.0)
+            n = np.floor(x / period)
+            return n * dur + np.clip(x - n * period, 0.0, dur)
+
+        shadow = np.where(known, eclipsed(t_now + horizon_s) - eclipsed(t_now),
+                          horizon_s * (1.0 - chunk.lit_now(t_now)))
+        shadow = np.clip(shadow, 0.0, horizon_s)
+        span = np.maximum(chunk.span, 1e-300)
+        # In sunlight the array carries the load; in shadow, the battery above its reserve
+        # now (charge gained before the shadow is left out: a cautious forecast).
+        u_sun = np.clip((chunk.full_sun_w - p.bus_w - chunk.idle_all) / span, 0.0, 1.0)
+        stored_j = np.maximum(state.battery_wh - p.min_soc * p.capacity_wh, 0.0) * (
+            p.discharge_eff * 3600.0)
+        u_dark = np.clip((stored_j / np.maximum(shadow, 1e-9) - p.bus_w - chunk.idle_all)
+                         / span, 0.0, 1.0)
+        share = ((horizon_s - shadow) * u_sun + shadow * u_dark) / horizon_s
+        return np.where(p.n_acc > 0, share, 0.0)
+
+    def _update_eclipse_anchor(self, b, rows, times, rising, s0):
+        """The latest complete umbra (entry, then exit) of each satellite in this chunk."""
+        if rows.size < 2:
+            return
+        pair = rising[:-1] & ~rising[1:] & (rows[:-1] == rows[1:])
+        i = np.nonzero(pair)[0]
+        if not i.size:
+            return
+        sat = rows[i] - s0
+        # The last pair of each satellite wins (rows are sorted by satellite, then time).
+        last = np.r_[sat[1:] != sat[:-1], True]
+        self._ecl_entry[b][sat[last]] = times[i[last]]
+        self._ecl_dur[b][sat[last]] = times[i[last] + 1] - times[i[last]]
+
+    def end(self, b: int) -> _BlockOut:
+        """Close block ``b``'s chunk: its recorded time series and the faults it drew."""
+        clock = _Clock()
+        ctx = self._chunks[b]
+        c0, c1, t = ctx["c0"], ctx["c1"], ctx["t"]
+        s0 = self.bounds[b][0]
+        chunk = ctx["bus"]
+        bus_series = chunk.series() if chunk is not None else None
+        faults = chunk.faults if chunk is not None else None
         series = None
         rec = self.recorded[b]
         if rec.size:
@@ -290,42 +416,19 @@ class _Flight:
             keep = np.nonzero(np.arange(c0, stop) % self.every == 0)[0]
             if keep.size:
                 series = _timeseries_columns(
-                    rec, s0, keep, t, r, v, sun, gmst_rad(jd, fr), (sep, sun_r, earth_r),
-                    bus_series,
+                    rec, s0, keep, t, ctx["r"], ctx["v"], ctx["sun"], ctx["gmst"],
+                    ctx["angles"], bus_series,
                 )
-        route = None
-        if self.routing_every:
-            stop = c1 + 1 if c1 == self.last else c1
-            k = np.nonzero(np.arange(c0, stop) % self.routing_every == 0)[0]
-            if k.size:
-                route = (teme_to_ecef(r[:, k], gmst_rad(jd[k], fr[k])), t[k])
-        capacity = None
-        if self.schedule_every:
-            stop = c1 + 1 if c1 == self.last else c1
-            g = np.arange(c0, stop)
-            k = np.nonzero((g % self.schedule_every == 0) | (g == self.last))[0]
-            n_blk = r.shape[0]
-            if bus_series is not None:
-                avail = np.nan_to_num(bus_series["compute_available"][k].T, nan=0.0)
-                capacity = avail * params.n_acc[:, None]
-                planned = np.nan_to_num(bus_series["compute_planned"][k].T, nan=0.0) * (
-                    params.n_acc[:, None])
-                headroom = np.nan_to_num(
-                    params.t_max_k[:, None] - bus_series["temperature_k"][k].T, nan=0.0
-                )
-            else:
-                capacity = np.zeros((n_blk, k.size))
-                headroom = np.zeros((n_blk, k.size))
-                planned = capacity
-            capacity = (capacity, headroom, planned)
+        self._chunks[b] = None
         clock.lap("record")
-        return _BlockOut(
-            crossings, start, beta_min, beta_max, errors, series, clock.stage_s, bus_state, faults,
-            route, capacity,
-        )
+        return _BlockOut({}, None, np.empty(0), np.empty(0), {}, series, clock.stage_s,
+                         faults=faults)
 
-    def _bus(self, params, state, s0, t, r, v, sun, gmst, angles, r2):
-        """The environment the bus needs over the chunk, then the bus itself."""
+    def bus_final(self, b: int) -> BusState | None:
+        return self.bus_state[b]
+
+    def _bus_chunk(self, params, state, s0, t, r, v, sun, gmst, angles, r2) -> BusChunk:
+        """The environment the bus needs over the chunk, and the bus prepared on it."""
         radius = np.sqrt(r2)
         sun_dist = np.sqrt(np.einsum("kj,kj->k", sun, sun))
         sun_unit = sun / sun_dist[:, None]
@@ -358,13 +461,7 @@ class _Flight:
             bad_c = np.isnan(radius_c)
             inputs.proton_flux[bad_c] = 0.0
             inputs.gcr_flux[bad_c] = 0.0
-        demand = 1.0
-        if self.demand is not None:
-            # Each step takes the scheduler's demand of the scheduling step it falls in.
-            g = np.minimum(np.arange(self._c0, self._c0 + t.size) // self.schedule_every,
-                           self.demand.shape[1] - 1)
-            demand = self.demand[s0: s0 + r.shape[0]][:, g]
-        return run_bus(params, state, inputs, self.seed, s0, demand)
+        return BusChunk(params, state, inputs, self.seed, s0)
 
     def _margin(self, r_ecef: np.ndarray, st: np.ndarray) -> np.ndarray:
         """``sin(elevation) - sin(min elevation)`` of positions (N, 3) from stations (N,)."""
@@ -462,13 +559,462 @@ def sample_times(scenario: Scenario) -> np.ndarray:
     return np.minimum(np.arange(n) * scenario.step_s, scenario.duration_s)
 
 
-#: The flight forked workers inherit (set just before the pool starts).
-_FLIGHT: _Flight | None = None
+class _Local:
+    """Blocks flown in this process."""
+
+    def __init__(self, flight: _Flight):
+        self.flight = flight
+
+    def call(self, method: str, calls: dict[int, tuple]) -> dict[int, object]:
+        fn = getattr(self.flight, method)
+        return {b: fn(b, *args) for b, args in calls.items()}
+
+    def close(self) -> None:
+        pass
 
 
-def _run_block(args) -> _BlockOut:
-    assert _FLIGHT is not None
-    return _FLIGHT.run_block(*args)
+def _serve(conn, flight: _Flight) -> None:  # pragma: no cover - runs in the forked workers
+    while True:
+        msg = conn.recv()
+        if msg is None:
+            break
+        method, calls = msg
+        try:
+            fn = getattr(flight, method)
+            conn.send(("ok", {b: fn(b, *args) for b, args in calls.items()}))
+        except BaseException as exc:  # noqa: BLE001 - sent back to be raised in the parent
+            import traceback
+
+            conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+
+
+class _Forked:
+    """Blocks flown in forked worker processes that keep their blocks' state between calls
+    (block ``b`` lives on worker ``b % workers``): what crosses the pipes each scheduling step
+    is the decision and the operator's view, arrays over the block's satellites."""
+
+    def __init__(self, flight: _Flight, workers: int):
+        ctx = multiprocessing.get_context("fork")
+        self.conns, self.procs = [], []
+        for _ in range(workers):
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=_serve, args=(child, flight), daemon=True)
+            proc.start()
+            child.close()
+            self.conns.append(parent)
+            self.procs.append(proc)
+
+    def call(self, method: str, calls: dict[int, tuple]) -> dict[int, object]:
+        n = len(self.conns)
+        per: dict[int, dict] = defaultdict(dict)
+        for b, args in calls.items():
+            per[b % n][b] = args
+        for w, part in per.items():
+            self.conns[w].send((method, part))
+        out: dict[int, object] = {}
+        failure = None
+        for w in per:
+            try:
+                status, value = self.conns[w].recv()
+            except EOFError:
+                status, value = "error", f"worker process {w} died"
+            if status == "ok":
+                out.update(value)
+            else:
+                failure = value
+        if failure is not None:
+            raise RuntimeError(f"a worker failed: {failure}")
+        return out
+
+    def close(self) -> None:
+        for c in self.conns:
+            try:
+                c.send(None)
+            except (BrokenPipeError, OSError):
+                pass
+        for p in self.procs:
+            p.join(timeout=5)
+            if p.is_alive():
+                p.terminate()
+                p.join()
+
+
+@dataclass
+class FleetView:
+    """What an operator sees of the fleet at a scheduling step, arrays (S,) over satellites:
+    ``capacity`` (accelerators that can run now, after fault, heat and power limits),
+    ``soc`` (state of charge, NaN without a battery), ``headroom_k`` (kelvin below the
+    temperature limit), ``outlook`` (predicted share of the accelerators that can run over
+    the policy horizon at full load: battery now and sunlight ahead from the ephemeris, no
+    random faults). ``t_s``: seconds from the start; ``k``: the scheduling step; ``rtt_ms`` (regions, S): round trips from each user
+    region to each satellite at the routing step in force (None without a routed network)."""
+
+    k: int
+    t_s: float
+    capacity: np.ndarray
+    soc: np.ndarray
+    headroom_k: np.ndarray
+    outlook: np.ndarray
+    rtt_ms: np.ndarray | None = None
+
+
+class Flight:
+    """The fleet flown one scheduling step at a time: ``view()`` is what an operator sees
+    now; ``fly(demand)`` flies the next step under ``demand`` (the share of each satellite's
+    accelerators asked to run, (S,)) and returns the share that ran, averaged over the step;
+    it may be called again to fly the same step under another demand; ``commit()`` keeps
+    the last one and moves on. ``finish()`` returns the run. Nothing before the current step
+    is kept but running totals, the recorded time series (given to ``sink``) and events.
+
+    ``decide, fly, commit`` is the whole loop (``orbitdc.ops`` drives it); without a
+    scheduler, :meth:`run` flies every chunk at full demand."""
+
+    def __init__(self, scenario: Scenario, *, sink: Sink | None = None,
+                 progress: Progress | None = None, chunk: int | None = None,
+                 workers: int | None = None, block_size: int | None = None):
+        self._wall0 = time.perf_counter()
+        self._clock = _Clock()
+        self.scenario = scenario
+        fleet = build_fleet(scenario)
+        self.fleet = fleet
+        self.design_warnings = validate_fleet(scenario, fleet)
+        stations = build_stations(scenario)
+        self.stations = stations
+        self.times = times = sample_times(scenario)
+        n_t, n_s = times.size, fleet.size
+        if workers is None:
+            workers = default_workers() if n_s * n_t >= PARALLEL_MIN_SAT_STEPS else 1
+        workers = max(1, min(int(workers), n_s))
+        if block_size is None:
+            block_size = -(-n_s // workers)
+        block_size = max(1, min(int(block_size), n_s))
+        flight = _Flight(scenario, fleet, stations, block_size)
+        self._flight = flight
+        self.n_blocks = len(flight.bounds)
+        if chunk is None:
+            chunk = int(max(2, min(MAX_CHUNK_STEPS, CHUNK_SAT_STEPS // block_size)))
+        # Chunks end on the coarse grid and on scheduling steps.
+        every = coarse_every(scenario.step_s)
+        if flight.schedule_every:
+            every = every * flight.schedule_every // math.gcd(every, flight.schedule_every)
+        self.chunk = -(-int(chunk) // every) * every
+        self.sink, self.progress = sink, progress
+        self.horizon_s = float(scenario.policy.horizon_s)
+        e = flight.schedule_every or n_t
+        idx = np.arange(0, n_t, e)
+        if idx[-1] != n_t - 1:
+            idx = np.append(idx, n_t - 1)
+        #: Samples at which the scheduler decides (the last one ends the run).
+        self.decision_samples = idx
+        self.schedule_times = times[idx]
+        self.k = 0
+        self._crossings: dict[str, list] = defaultdict(list)
+        self._start: dict[str, list] = defaultdict(list)
+        self._beta_min = np.full(n_s, np.inf)
+        self._beta_max = np.full(n_s, -np.inf)
+        self._errors: dict[int, tuple[int, float]] = {}
+        self._stage_s: dict[str, float] = defaultdict(float)
+        self._faults: list[tuple[np.ndarray, ...]] = []
+        self.network = None
+        if network_active(scenario):
+            _, r0, _ = propagate(fleet.satrecs, *[np.atleast_1d(x) for x in jd_pair(
+                epoch_jd(scenario.start), np.zeros(1))])
+            self.network = NetworkModel(
+                scenario, fleet, stations,
+                teme_to_ecef(r0[:, 0], gmst_rad(*jd_pair(epoch_jd(scenario.start),
+                                                          np.zeros(1)))),
+            )
+        self.workers = workers
+        has_bus = any(state is not None for state in flight.bus_state)
+        self.has_bus = has_bus
+        if workers > 1:
+            # Compiled kernels: loaded once here, not once per worker.
+            if has_bus:
+                buskernel.warm_up()
+            if stations.size:
+                visibility.warm_up()
+            ev.warm_up()
+            self._blocks = _Forked(flight, workers)
+        else:
+            self._blocks = _Local(flight)
+        self._c0 = self._c1 = 0
+        #: Set to collect contact windows as chunks find them (:meth:`closed_contacts`).
+        self.track_contacts = False
+        self._open_contact: np.ndarray | None = None
+        self._closed_contacts: list[tuple[np.ndarray, ...]] = []
+        self._flown: dict[int, tuple] = {}
+        self._view: FleetView | None = None
+        self._closed = False
+        self._clock.lap("setup")
+
+    # --- the scheduler's loop -------------------------------------------------------------
+    @property
+    def done(self) -> bool:
+        return self.k >= self.decision_samples.size - 1
+
+    def view(self) -> FleetView:
+        """What an operator sees at the current scheduling step."""
+        if self._view is None:
+            self._begin_chunk_at(int(self.decision_samples[self.k]))
+            parts = self._blocks.call("view", {
+                b: (int(self.decision_samples[self.k]) - self._c0, self.horizon_s)
+                for b in range(self.n_blocks)})
+            self._view = self._assemble(parts)
+        return self._view
+
+    def fly(self, demand: np.ndarray):
+        """Fly the current scheduling step under ``demand`` (S,) (0..1). Returns ``(ran,
+        faults)``: (S,) the share of each satellite's accelerators that ran, averaged over
+        the step (0 where a satellite has none), and the upsets that began in the step,
+        ``(satellite, time_s, accelerator)`` arrays. Tentative until :meth:`commit`: flying
+        again replaces it (blocks whose demand did not change are not flown again)."""
+        self.view()
+        g0, g1 = int(self.decision_samples[self.k]), int(self.decision_samples[self.k + 1])
+        demand = np.clip(np.asarray(demand, float), 0.0, 1.0)
+        calls = {}
+        for b, (a, z) in enumerate(self._flight.bounds):
+            last = self._flown.get(b)
+            if last is not None and last[0] == self.k and np.array_equal(last[1], demand[a:z]):
+                continue
+            calls[b] = (g0 - self._c0, g1 - self._c0, demand[a:z])
+        out = self._blocks.call("fly", calls) if calls else {}
+        for b, res in out.items():
+            a, z = self._flight.bounds[b]
+            self._flown[b] = (self.k, demand[a:z].copy(), res)
+        self._clock.lap("bus (scheduled)")
+        empty = (np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64))
+        results = [self._flown[b][2] or (np.zeros(z - a), empty)
+                   for b, (a, z) in enumerate(self._flight.bounds)]
+        ran = np.concatenate([r[0] for r in results])
+        faults = tuple(np.concatenate([r[1][i] for r in results]) for i in range(3))
+        return ran, faults
+
+    def commit(self) -> FleetView | None:
+        """Keep the step last flown and move to the next: returns its view (None at the end)."""
+        g1 = int(self.decision_samples[self.k + 1])
+        self.k += 1
+        if self.done or g1 >= self._c1:
+            self._blocks.call("accept", {b: (g1 - self._c0, False)
+                                         for b in range(self.n_blocks)})
+            self._end_chunk()
+            self._view = None
+            if self.done:
+                return None
+            return self.view()
+        parts = self._blocks.call("accept", {b: (g1 - self._c0, True, self.horizon_s)
+                                             for b in range(self.n_blocks)})
+        self._view = self._assemble(parts)
+        return self._view
+
+    # --- without a scheduler ----------------------------------------------------------------
+    def run(self) -> RawRun:
+        """Fly every chunk at full demand (no scheduler), then :meth:`finish`."""
+        n_t = self.times.size
+        c0 = 0
+        while True:
+            c1 = min(c0 + self.chunk, n_t - 1)
+            outs = self._blocks.call("run_block", {b: (c0, c1) for b in range(self.n_blocks)})
+            self._clock.lap("blocks (wall)")
+            self._c0, self._c1 = c0, c1
+            self._merge_begin(outs)
+            self._merge_end(outs)
+            if c1 >= n_t - 1:
+                break
+            c0 = c1
+        self.k = self.decision_samples.size - 1
+        return self.finish()
+
+    # --- chunks ------------------------------------------------------------------------------
+    def _begin_chunk_at(self, g: int) -> None:
+        if self._c1 > g or (self._c1 == g and g == self.times.size - 1 and self._c0 < g):
+            return
+        c0 = g
+        c1 = min(c0 + self.chunk, self.times.size - 1)
+        outs = self._blocks.call("begin", {b: (c0, c1) for b in range(self.n_blocks)})
+        self._clock.lap("blocks (wall)")
+        self._c0, self._c1 = c0, c1
+        self._merge_begin(outs)
+
+    def _end_chunk(self) -> None:
+        outs = self._blocks.call("end", {b: () for b in range(self.n_blocks)})
+        self._clock.lap("blocks (wall)")
+        self._merge_end(outs)
+
+    def _merge_begin(self, outs: dict) -> None:
+        for b in range(self.n_blocks):
+            out = outs[b]
+            a, z = self._flight.bounds[b]
+            for kind, found in out.crossings.items():
+                self._crossings[kind].append(found)
+            if out.start is not None:
+                for kind, state in out.start.items():
+                    self._start[kind].append(state)
+            self._beta_min[a:z] = np.fmin(self._beta_min[a:z], out.beta_min)
+            self._beta_max[a:z] = np.fmax(self._beta_max[a:z], out.beta_max)
+            for s, e in out.errors.items():
+                self._errors.setdefault(s, e)
+            for stage, sec in out.stage_s.items():
+                self._stage_s[stage] += sec
+        if self.track_contacts and self.stations.size:
+            self._pair_contacts(outs)
+        if self.network is not None and outs[0].route is not None:
+            self.network.forget_sat_rtt()  # keep only the one in force now
+            positions = np.concatenate([outs[b].route[0] for b in range(self.n_blocks)], axis=0)
+            for j, t_route in enumerate(outs[0].route[1]):
+                self.network.step(float(t_route), positions[:, j])
+            self._clock.lap("network")
+
+    def _pair_contacts(self, outs: dict) -> None:
+        """Contact windows that close in this chunk (the ephemeris: known when the chunk
+        begins), from the chunk's crossings and the contacts still open before it."""
+        n_g = self.stations.size
+        if self._open_contact is None:
+            self._open_contact = np.full(self.fleet.size * n_g, np.nan)
+            first = np.concatenate([outs[b].start["contact"] for b in range(self.n_blocks)])
+            self._open_contact[first] = float(self.times[0])
+        rows, times, rising = _sorted([outs[b].crossings["contact"]
+                                       for b in range(self.n_blocks)])
+        # Crossings alternate per pair: a falling one closes the window opened before it.
+        start = np.where(rising, times, np.nan)
+        prev_same = np.r_[False, rows[1:] == rows[:-1]]
+        opened = np.where(prev_same, np.r_[np.nan, start[:-1]], self._open_contact[rows])
+        close = ~rising & np.isfinite(opened)
+        self._closed_contacts.append((rows[close] // n_g, rows[close] % n_g, opened[close],
+                                      times[close]))
+        last = np.r_[rows[1:] != rows[:-1], True] if rows.size else np.zeros(0, bool)
+        self._open_contact[rows[last]] = np.where(rising[last], times[last], np.nan)
+
+    def closed_contacts(self) -> tuple[np.ndarray, ...]:
+        """Contact windows found since the last call, ``(satellite, station, start_s,
+        end_s)`` (with ``track_contacts`` set before the first view)."""
+        parts, self._closed_contacts = self._closed_contacts, []
+        if not parts:
+            return (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0), np.empty(0))
+        return tuple(np.concatenate([p[i] for p in parts]) for i in range(4))
+
+    def _merge_end(self, outs: dict) -> None:
+        series = []
+        for b in range(self.n_blocks):
+            out = outs[b]
+            if out.series is not None:
+                series.append(out.series)
+            if out.faults is not None and out.faults[0].size:
+                self._faults.append(out.faults)
+            for stage, sec in out.stage_s.items():
+                self._stage_s[stage] += sec
+        if self.sink is not None and series:
+            self.sink(_merge_series(series))
+        self._clock.lap("merge")
+        if self.progress is not None:
+            self.progress(int(self._c1), self.times.size - 1)
+
+    def _assemble(self, parts: dict) -> FleetView:
+        n_s = self.fleet.size
+        t_now = float(self.schedule_times[self.k])
+        full = {}
+        for key in ("capacity", "soc", "headroom_k", "outlook"):
+            full[key] = np.concatenate([
+                parts[b][key] if parts[b] is not None else
+                np.full(z - a, np.nan if key == "soc" else 0.0)
+                for b, (a, z) in enumerate(self._flight.bounds)]) if n_s else np.zeros(0)
+        rtt = None
+        if self.network is not None and self.network.sat_rtt_ms:
+            net = self.network
+            i = int(np.clip(np.searchsorted(net.sat_rtt_t, t_now, side="right") - 1, 0,
+                            len(net.sat_rtt_ms) - 1))
+            rtt = np.asarray(net.sat_rtt_ms[i], float)
+        return FleetView(self.k, t_now, full["capacity"], full["soc"], full["headroom_k"],
+                         full["outlook"], rtt)
+
+    # --- the end -----------------------------------------------------------------------------
+    def finish(self) -> RawRun:
+        """Close the flight: events paired into windows, the bus's totals, the network's
+        summary."""
+        try:
+            states = self._blocks.call("bus_final", {b: () for b in range(self.n_blocks)})
+        finally:
+            self.close()
+        scenario, times, fleet = self.scenario, self.times, self.fleet
+        n_s, n_g = fleet.size, self.stations.size
+        crossings, start = self._crossings, self._start
+        t0, t1 = float(times[0]), float(times[-1])
+        pen = _sorted(crossings["penumbra"])
+        umb = _sorted(crossings["umbra"])
+        start_pen = np.concatenate(start["penumbra"])
+        start_umb = np.concatenate(start["umbra"])
+        windows = {"umbra": ev.windows_from_crossings(*umb, start_umb, t0, t1)}
+        p_rows, p_times, p_rising, p_start = ev.combine_states(
+            *pen, start_pen, *umb, start_umb, n_s
+        )
+        windows["penumbra"] = ev.windows_from_crossings(p_rows, p_times, p_rising, p_start,
+                                                        t0, t1)
+        if n_g:
+            start_con = np.concatenate(start["contact"])
+            windows["contact"] = ev.windows_from_crossings(
+                *_sorted(crossings["contact"]), start_con, t0, t1
+            )
+        bus = None
+        flight = self._flight
+        if self.has_bus:
+            parts = []
+            for i in range(self.n_blocks):
+                state = states[i]
+                if state is None:
+                    a, z = flight.bounds[i]
+                    state = BusState.initial([None] * (z - a), flight.bus_params[i],
+                                             flight.seed, a)
+                parts.append(state)
+            bus = BusState.concat(parts)
+            faults = self._faults
+            f_sat, f_start, f_end, f_acc = (
+                (np.concatenate([f[i] for f in faults]) for i in range(4))
+                if faults else (np.empty(0, np.int64), np.empty(0), np.empty(0),
+                                np.empty(0, np.int64))
+            )
+            order = np.lexsort((f_start, f_sat))
+            f_sat, f_start, f_end = f_sat[order], f_start[order], f_end[order]
+            windows["fault"] = (
+                f_sat, f_start, np.minimum(f_end, t1), np.zeros(f_sat.size, bool), f_end > t1
+            )
+        link_pairs = None
+        if any(isl.record_links for isl in scenario.network.isl):
+            found = link_windows(scenario, fleet, times, EVENT_TOLERANCE_S)
+            if found is not None:
+                link_pairs, windows["link"] = found
+        self._clock.lap("windows")
+        stage_s = dict(self._stage_s)
+        stage_s.update({f"main: {k}": v for k, v in self._clock.stage_s.items()})
+        stage_s["wall"] = time.perf_counter() - self._wall0
+        network = self.network
+        return RawRun(
+            fleet=fleet,
+            stations=self.stations,
+            times_s=times,
+            windows=windows,
+            beta_min_rad=self._beta_min,
+            beta_max_rad=self._beta_max,
+            sgp4_errors=self._errors,
+            stage_s=stage_s,
+            workers=self.workers,
+            blocks=self.n_blocks,
+            bus=bus,
+            types=[scenario.fleet_types()[i] for i in fleet.fleet_index],
+            design_warnings=self.design_warnings,
+            link_pairs=link_pairs,
+            rtt=(
+                (np.asarray(network.times), np.vstack(network.rtt_ms))
+                if network is not None and network.rtt_ms else None
+            ),
+            network=(
+                network.summary(scenario.routing_every * scenario.step_s)
+                if network is not None else None
+            ),
+        )
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._blocks.close()
 
 
 def simulate_arrays(
@@ -479,199 +1025,24 @@ def simulate_arrays(
     chunk: int | None = None,
     workers: int | None = None,
     block_size: int | None = None,
-    demand: np.ndarray | None = None,
+    drive: Callable[[Flight], object] | None = None,
 ) -> RawRun:
-    """Run the scenario. ``sink`` receives time-series columns for the recorded satellites and
-    steps, one dict of arrays per chunk, in time-major order; ``progress(done, total)`` counts
-    steps. ``workers`` processes (default :func:`default_workers`, one for small runs) share
-    the blocks of ``block_size`` satellites; ``chunk`` sets the steps per chunk. None of these
-    change the results. ``demand`` (S, scheduling steps): the share of each satellite's
-    accelerators the scheduler runs (default: all of them)."""
-    global _FLIGHT
-    wall0 = time.perf_counter()
-    clock = _Clock()
-    fleet = build_fleet(scenario)
-    design_warnings = validate_fleet(scenario, fleet)
-    stations = build_stations(scenario)
-    times = sample_times(scenario)
-    n_t = times.size
-    n_s = fleet.size
-    n_g = stations.size
-    if workers is None:
-        workers = default_workers() if n_s * n_t >= PARALLEL_MIN_SAT_STEPS else 1
-    workers = max(1, min(int(workers), n_s))
-    if block_size is None:
-        block_size = -(-n_s // workers)
-    block_size = max(1, min(int(block_size), n_s))
-    flight = _Flight(scenario, fleet, stations, block_size)
-    if demand is not None:
-        if not flight.schedule_every:
-            raise ValueError("a demand needs a scenario with workloads (its scheduling steps)")
-        flight.demand = np.clip(np.asarray(demand, float), 0.0, 1.0)
-    n_blocks = len(flight.bounds)
-    if chunk is None:
-        chunk = int(max(2, min(MAX_CHUNK_STEPS, CHUNK_SAT_STEPS // block_size)))
-    every = coarse_every(scenario.step_s)
-    chunk = -(-int(chunk) // every) * every  # chunks end on the coarse grid
-    clock.lap("setup")
-
-    crossings: dict[str, list] = defaultdict(list)
-    start: dict[str, list] = defaultdict(list)
-    beta_min = np.full(n_s, np.inf)
-    beta_max = np.full(n_s, -np.inf)
-    errors: dict[int, tuple[int, float]] = {}
-    stage_s: dict[str, float] = defaultdict(float)
-    bus_states = list(flight.bus_initial)
-    faults: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    capacity_parts: list[np.ndarray] = []
-    headroom_parts: list[np.ndarray] = []
-    planned_parts: list[np.ndarray] = []
-    network = None
-    if network_active(scenario):
-        _, r0, _ = propagate(fleet.satrecs, *[np.atleast_1d(x) for x in jd_pair(
-            epoch_jd(scenario.start), np.zeros(1))])
-        network = NetworkModel(
-            scenario, fleet, stations,
-            teme_to_ecef(r0[:, 0], gmst_rad(*jd_pair(epoch_jd(scenario.start), np.zeros(1)))),
-        )
-
-    pool = None
-    if workers > 1:
-        # Compiled kernels: loaded once here, not once per worker.
-        if any(state is not None for state in bus_states):
-            buskernel.warm_up()
-        if stations.size:
-            visibility.warm_up()
-        ev.warm_up()
-        _FLIGHT = flight
-        pool = multiprocessing.get_context("fork").Pool(workers)
+    """Run the scenario: ``drive(flight)`` flies it step by step (the orchestrator, which
+    decides each step's demand), or without it every accelerator is asked to run. ``sink``
+    receives time-series columns for the recorded satellites and steps, one dict of arrays
+    per chunk, in time-major order; ``progress(done, total)`` counts steps. ``workers``
+    processes (default :func:`default_workers`, one for small runs) share the blocks of
+    ``block_size`` satellites; ``chunk`` sets the steps per chunk. None of these change the
+    results."""
+    flight = Flight(scenario, sink=sink, progress=progress, chunk=chunk, workers=workers,
+                    block_size=block_size)
     try:
-        c0 = 0
-        while True:
-            c1 = min(c0 + chunk, n_t - 1)
-            tasks = [(b, c0, c1, bus_states[b]) for b in range(n_blocks)]
-            if pool is not None:
-                outs = pool.map(_run_block, tasks, chunksize=1)
-            else:
-                outs = [flight.run_block(*task) for task in tasks]
-            clock.lap("blocks (wall)")
-            series = []
-            for b, out in enumerate(outs):
-                a, z = flight.bounds[b]
-                for kind, found in out.crossings.items():
-                    crossings[kind].append(found)
-                if out.start is not None:
-                    for kind, state in out.start.items():
-                        start[kind].append(state)
-                beta_min[a:z] = np.fmin(beta_min[a:z], out.beta_min)
-                beta_max[a:z] = np.fmax(beta_max[a:z], out.beta_max)
-                for s, e in out.errors.items():
-                    errors.setdefault(s, e)
-                for stage, sec in out.stage_s.items():
-                    stage_s[stage] += sec
-                if out.series is not None:
-                    series.append(out.series)
-                bus_states[b] = out.bus_state
-                if out.faults is not None and out.faults[0].size:
-                    faults.append(out.faults)
-            if sink is not None and series:
-                sink(_merge_series(series))
-            clock.lap("merge")
-            if outs[0].capacity is not None and outs[0].capacity[0].shape[1]:
-                capacity_parts.append(np.concatenate([o.capacity[0] for o in outs], axis=0))
-                headroom_parts.append(np.concatenate([o.capacity[1] for o in outs], axis=0))
-                planned_parts.append(np.concatenate([o.capacity[2] for o in outs], axis=0))
-            if network is not None and outs[0].route is not None:
-                positions = np.concatenate([o.route[0] for o in outs], axis=0)  # (N, n, 3)
-                for j, t_route in enumerate(outs[0].route[1]):
-                    network.step(float(t_route), positions[:, j])
-                clock.lap("network")
-            if progress is not None:
-                progress(int(c1), n_t - 1)
-            if c1 >= n_t - 1:
-                break
-            c0 = c1
+        if drive is None:
+            return flight.run()
+        drive(flight)
+        return flight.finish()
     finally:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
-            _FLIGHT = None
-
-    t0, t1 = float(times[0]), float(times[-1])
-    pen = _sorted(crossings["penumbra"])
-    umb = _sorted(crossings["umbra"])
-    start_pen = np.concatenate(start["penumbra"])
-    start_umb = np.concatenate(start["umbra"])
-    windows = {"umbra": ev.windows_from_crossings(*umb, start_umb, t0, t1)}
-    p_rows, p_times, p_rising, p_start = ev.combine_states(
-        *pen, start_pen, *umb, start_umb, n_s
-    )
-    windows["penumbra"] = ev.windows_from_crossings(p_rows, p_times, p_rising, p_start, t0, t1)
-    if n_g:
-        start_con = np.concatenate(start["contact"])
-        windows["contact"] = ev.windows_from_crossings(
-            *_sorted(crossings["contact"]), start_con, t0, t1
-        )
-    bus = None
-    if any(state is not None for state in bus_states):
-        parts = []
-        for i, state in enumerate(bus_states):
-            if state is None:
-                a, z = flight.bounds[i]
-                state = BusState.initial([None] * (z - a), flight.bus_params[i], flight.seed, a)
-            parts.append(state)
-        bus = BusState.concat(parts)
-        f_sat, f_start, f_end = (
-            (np.concatenate([f[i] for f in faults]) for i in range(3))
-            if faults else (np.empty(0, np.int64), np.empty(0), np.empty(0))
-        )
-        order = np.lexsort((f_start, f_sat))
-        f_sat, f_start, f_end = f_sat[order], f_start[order], f_end[order]
-        windows["fault"] = (
-            f_sat, f_start, np.minimum(f_end, t1), np.zeros(f_sat.size, bool), f_end > t1
-        )
-    link_pairs = None
-    if any(isl.record_links for isl in scenario.network.isl):
-        found = link_windows(scenario, fleet, times, EVENT_TOLERANCE_S)
-        if found is not None:
-            link_pairs, windows["link"] = found
-    clock.lap("windows")
-    stage_s.update({f"main: {k}": v for k, v in clock.stage_s.items()})
-    stage_s["wall"] = time.perf_counter() - wall0
-    return RawRun(
-        fleet=fleet,
-        stations=stations,
-        times_s=times,
-        windows=windows,
-        beta_min_rad=beta_min,
-        beta_max_rad=beta_max,
-        sgp4_errors=errors,
-        stage_s=dict(stage_s),
-        workers=workers,
-        blocks=n_blocks,
-        bus=bus,
-        types=[scenario.fleet_types()[i] for i in fleet.fleet_index],
-        design_warnings=design_warnings,
-        link_pairs=link_pairs,
-        capacity=np.concatenate(capacity_parts, axis=1) if capacity_parts else None,
-        headroom=np.concatenate(headroom_parts, axis=1) if headroom_parts else None,
-        planned=np.concatenate(planned_parts, axis=1) if planned_parts else None,
-        schedule_times=(
-            times[(np.arange(n_t) % scenario.schedule_every == 0) | (np.arange(n_t) == n_t - 1)]
-            if capacity_parts else None
-        ),
-        rtt=(
-            (np.asarray(network.times), np.vstack(network.rtt_ms))
-            if network is not None and network.rtt_ms else None
-        ),
-        sat_rtt=(
-            np.stack(network.sat_rtt_ms) if network is not None and network.sat_rtt_ms else None
-        ),
-        network=(
-            network.summary(scenario.routing_every * scenario.step_s)
-            if network is not None else None
-        ),
-    )
+        flight.close()
 
 
 def _sorted(parts):

@@ -116,6 +116,7 @@ class NetworkModel:
         self.keep_sat_rtt = bool(self.regions) and any(
             w.kind == "inference" for w in scenario.workload)
         self.sat_rtt_ms: list[np.ndarray] = []
+        self.sat_rtt_t: list[float] = []
 
     # --- one routing step -------------------------------------------------------------------
     def step(self, t_s: float, r: np.ndarray) -> None:
@@ -129,6 +130,7 @@ class NetworkModel:
             dist = dijkstra(graph, directed=True, indices=np.arange(n + g, n + g + u))
             sat_rtt = 2.0 * dist[:, :n] * 1000.0
             self.sat_rtt_ms.append(sat_rtt.astype(np.float16))
+            self.sat_rtt_t.append(t_s)
             self.rtt_ms.append(sat_rtt[:, self.compute].min(axis=1))
         elif u:
             dist = dijkstra(graph, directed=True, indices=self.compute, min_only=True)
@@ -139,6 +141,12 @@ class NetworkModel:
             isl.allreduce.append(self._allreduce(isl, rows, cols, cap))
             isl.to_ground.append(self._to_ground(isl, rows, cols, cap, total))
         self.times.append(t_s)
+
+    def forget_sat_rtt(self) -> None:
+        """Drop the region-to-satellite round trips of all routing steps but the last (the
+        one in force until the next): the engine keeps a chunk's worth, not the run's."""
+        del self.sat_rtt_ms[:-1]
+        del self.sat_rtt_t[:-1]
 
     def latency_graph(self, r: np.ndarray) -> csr_matrix:
         """The directed latency graph (s) at satellite ECEF positions ``r``: see

@@ -538,9 +538,6 @@ def _finish(scenario: Scenario, raw: RawRun, timeseries) -> Results:
     )
     results.raw_stats = {
         "stage_s": raw.stage_s, "workers": raw.workers, "blocks": raw.blocks,
-        "capacity": raw.capacity, "schedule_times": raw.schedule_times,
-        "headroom": raw.headroom, "planned": raw.planned, "rtt": raw.rtt,
-        "sat_rtt": raw.sat_rtt,
         "fleet_index": raw.fleet.fleet_index,
     }
     return results
@@ -548,11 +545,12 @@ def _finish(scenario: Scenario, raw: RawRun, timeseries) -> Results:
 
 def simulate(
     scenario: Scenario, *, progress: Progress | None = None, workers: int | None = None,
-    demand=None,
+    drive=None,
 ) -> Results:
     """Fly ``scenario`` and return its :class:`Results`, time series in memory. ``workers``:
     processes to use (default: the machine's CPUs for large runs; results do not depend on
-    it)."""
+    it). ``drive(flight)``: flies the :class:`~orbitdc.sim.engine.Flight` step by step (the
+    orchestrator); without it every accelerator runs."""
     names = np.asarray(scenario.satellite_names, dtype=object)
     batches: list[pa.RecordBatch] = []
     raw = simulate_arrays(
@@ -560,7 +558,7 @@ def simulate(
         sink=lambda cols: batches.append(_timeseries_batch(scenario, names, cols)),
         progress=progress,
         workers=workers,
-        demand=demand,
+        drive=drive,
     )
     return _finish(scenario, raw, pa.Table.from_batches(batches, schema=TIMESERIES_SCHEMA))
 
@@ -573,7 +571,7 @@ def run_to_directory(
     workers: int | None = None,
     extend: Callable[[Results], dict] | None = None,
     finish: Callable[[Path, Results], None] | None = None,
-    demand=None,
+    drive=None,
 ) -> Results:
     """Fly ``scenario`` and write its outputs to ``out_dir``, streaming the time series.
 
@@ -596,7 +594,7 @@ def run_to_directory(
                 sink=lambda cols: writer.write_batch(_timeseries_batch(scenario, names, cols)),
                 progress=progress,
                 workers=workers,
-                demand=demand,
+                drive=drive,
             )
         results = _finish(scenario, raw, path)
         if extend is not None:

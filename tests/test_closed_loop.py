@@ -1,0 +1,175 @@
+"""One flight: the jobs, the time series and the energy are the same run.
+
+The work the jobs report (done + lost + checkpoint and move time + inference served, at each
+gang's peak x mfu) must equal what the bus's time series says ran (utilisation x
+accelerators x peak x mfu x step), to 0.1 %, on a formation, a shell and a fleet with
+batteries too small for its load (where power throttles and gangs wait for their slowest
+member). Also: a policy sees a rested satellite's charge, and memory does not grow with the
+run's length."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+import orbitdc
+from orbitdc.econ.pipeline import run_scenario
+
+START = dt.datetime(2026, 6, 21, tzinfo=dt.UTC)
+SAT = {"accelerator": "nvidia-h100-sxm", "accelerators": 4, "bus_load_w": 300.0,
+       "solar": {"rated_power_w": 6000.0}, "battery": {"capacity_wh": 2000.0},
+       "radiator": {"area_m2": 10.0}}
+
+
+def _scenario(fleet, sat=SAT, hours=6.0, workload=None, policy="first-fit", network=None):
+    data = {
+        "name": "loop", "start": START, "duration_h": hours, "step_s": 30.0, "seed": 3,
+        "satellite": {"sat": sat}, "fleet": fleet,
+        "workload": workload or [
+            {"name": "train", "kind": "training", "jobs": 6, "arrival": "poisson",
+             "rate_per_h": 3.0, "flops": 3e19, "accelerators": 4,
+             "checkpoint_interval_h": 0.5, "checkpoint_s": 60.0},
+            {"name": "small", "kind": "training", "jobs": 8, "arrival": "poisson",
+             "rate_per_h": 4.0, "flops": 5e18, "accelerators": 1},
+        ],
+        "policy": {"name": policy},
+        "output": {"every_s": 30.0, "satellites": "all"},
+    }
+    if network:
+        data["network"] = network
+    return orbitdc.parse_scenario(data)
+
+
+def _ran_flops(sc, res) -> float:
+    """What the time series says ran: utilisation x accelerators x peak x mfu x step."""
+    ts = res.timeseries
+    u = ts.column("utilisation").to_numpy(zero_copy_only=False)
+    index = {n: i for i, n in enumerate(sc.satellite_names)}
+    sat = np.array([index[n] for n in ts.column("satellite").to_pylist()])
+    t = ts.column("time").cast("int64").to_numpy() / 1e6
+    types = [sc.fleet_types()[i] for i, f in enumerate(sc.fleet) for _ in range(f.count)]
+    n_acc = np.array([ty.spec.accelerators for ty in types], float)
+    peak = np.array([ty.accelerator.bf16_dense_flops for ty in types])
+    times = np.unique(t)
+    step = np.r_[np.diff(times), 0.0]  # the last sample starts no step
+    dt_s = step[np.searchsorted(times, t)]
+    return float(np.sum(u * n_acc[sat] * peak[sat] * dt_s)) * sc.policy.mfu
+
+
+SCENARIOS = {
+    "formation": lambda p: _scenario(
+        [{"name": "ring", "kind": "cluster", "altitude_km": 650.0, "ltan_h": 18.0,
+          "count": 6, "radius_km": 1.0, "satellite": "sat"}], policy=p,
+        network={"isl": [{"fleet": "ring", "topology": "range", "max_range_km": 5.0}]}),
+    "shell": lambda p: _scenario(
+        [{"name": "shell", "kind": "walker", "altitude_km": 550.0, "inclination_deg": 53.0,
+          "planes": 2, "per_plane": 3, "phasing": 1, "satellite": "sat"}], policy=p),
+    "small batteries": lambda p: _scenario(
+        [{"name": "noon", "kind": "sso", "altitude_km": 550.0, "ltan_h": 12.0, "count": 3,
+          "satellite": "sat"}],
+        sat=SAT | {"battery": {"capacity_wh": 400.0}}, policy=p),
+}
+
+
+@pytest.mark.parametrize("policy", ["first-fit", "power-aware"])
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_jobs_and_time_series_are_one_flight(name, policy):
+    sc = SCENARIOS[name](policy)
+    res = run_scenario(sc, None, workers=1)
+    jobs = res.summary["jobs"]
+    reported = (jobs["work_done_flops"] + jobs["work_lost_flops"] + jobs["overhead_flops"]
+                + jobs["inference_flops"])
+    ran = _ran_flops(sc, res)
+    assert ran > 1e19, "the case must run real work"
+    assert reported == pytest.approx(ran, rel=1e-3)
+    # Work asked of finished jobs is what they did.
+    table = res.jobs_table
+    state = np.array(table.column("state").to_pylist())
+    done = table.column("work_done_flops").to_numpy()
+    asked = table.column("work_flops").to_numpy()
+    assert np.allclose(done[state == "finished"], asked[state == "finished"], rtol=1e-9)
+
+
+def test_small_batteries_throttle_so_the_check_has_teeth():
+    """The small-battery case is power-limited: time throttled by power, and a gang's pace
+    set by the bus (else the identity above would hold trivially at full pace)."""
+    sc = SCENARIOS["small batteries"]("first-fit")
+    res = run_scenario(sc, None, workers=1)
+    assert res.summary["bus"]["hours_throttled_power"] > 0.1
+
+
+def test_parallel_blocks_fly_the_same_flight():
+    """Two worker processes with their blocks' state give the same run as one process."""
+    sc = SCENARIOS["shell"]("power-aware")
+    one = run_scenario(sc, None, workers=1)
+    two = run_scenario(sc, None, workers=2)
+    assert one.jobs_table.equals(two.jobs_table)
+    assert one.summary["jobs"] == two.summary["jobs"]
+    assert one.timeseries.equals(two.timeseries)
+
+
+def test_a_rested_satellite_has_charge_and_the_outlook_knows():
+    """The operator's view follows the flight: the same satellites flown at rest have more
+    charge through their eclipses than flown at full load, and an outlook at least as good,
+    clearly better where the extra charge is above the battery's reserve."""
+    from orbitdc.sim.engine import Flight
+
+    sc = _scenario([{"name": "noon", "kind": "sso", "altitude_km": 550.0, "ltan_h": 12.0,
+                     "count": 3, "satellite": "sat"}], hours=2.0, policy="power-aware")
+    seen = {}
+    for demand in (0.0, 1.0):
+        flight = Flight(sc, workers=1)
+        views = [flight.view()]
+        while not flight.done:
+            flight.fly(np.full(3, demand))
+            view = flight.commit()
+            if view is not None:
+                views.append(view)
+        seen[demand] = (np.array([v.soc for v in views]), np.array([v.outlook for v in views]))
+        flight.close()
+    (soc_rest, out_rest), (soc_busy, out_busy) = seen[0.0], seen[1.0]
+    assert np.all(soc_rest >= soc_busy - 1e-12)
+    assert np.all(out_rest >= out_busy - 1e-12)
+    assert (soc_rest > soc_busy + 0.05).any()
+    assert (out_rest > out_busy + 0.05).any()
+
+
+MEMORY = """
+import resource, sys, datetime as dt
+import orbitdc
+from orbitdc.econ.pipeline import run_scenario
+sat = {"accelerator": "nvidia-h100-sxm", "accelerators": 4, "bus_load_w": 300.0,
+       "solar": {"rated_power_w": 6000.0}, "battery": {"capacity_wh": 2000.0},
+       "radiator": {"area_m2": 10.0}}
+sc = orbitdc.parse_scenario({
+    "name": "mem", "start": dt.datetime(2026, 3, 20, tzinfo=dt.UTC),
+    "duration_h": float(sys.argv[1]), "step_s": 60.0, "satellite": {"sat": sat},
+    "fleet": [{"name": "shell", "kind": "walker", "altitude_km": 550.0,
+               "inclination_deg": 53.0, "planes": 30, "per_plane": 30, "phasing": 1,
+               "satellite": "sat"}],
+    "workload": [{"name": "train", "kind": "training", "jobs": 400, "arrival": "poisson",
+                  "rate_per_h": 4.0, "flops": 1e20, "accelerators": 4,
+                  "checkpoint_interval_h": 1.0, "checkpoint_s": 30.0}],
+    "output": {"satellites": ["shell-0"]},
+})
+run_scenario(sc, sys.argv[2], workers=1)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+@pytest.mark.slow
+def test_memory_is_bounded_by_the_chunk_not_the_run(tmp_path):
+    """900 satellites with workloads for 1 and for 7 days: the week peaks under 1.2 x the
+    day (a satellites x steps float array of the week alone would be 73 MB on top)."""
+    import subprocess
+    import sys
+
+    peaks = {}
+    for hours in (24.0, 168.0):
+        out = subprocess.run([sys.executable, "-c", MEMORY, str(hours),
+                              str(tmp_path / f"run{hours:g}")],
+                             capture_output=True, text=True, check=True, timeout=600)
+        peaks[hours] = int(out.stdout.strip().splitlines()[-1])
+    assert peaks[168.0] < 1.2 * peaks[24.0], peaks
