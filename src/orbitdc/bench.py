@@ -58,6 +58,9 @@ class BenchResult:
     #: Seconds per routing step (links, routes, flows) of a 72 x 22 +grid shell with 100 user
     #: regions: the network issue's yardstick.
     network_step_s: float = 0.0
+    #: One scheduling step for 1,000,000 satellites and 10,000 jobs (the scheduler's
+    #: yardstick): seconds per phase (:func:`scheduling_step_seconds`).
+    scheduling_step: dict[str, float] = field(default_factory=dict)
     machine: dict[str, str] = field(default_factory=dict)
     command: str = ""
     version: str = __version__
@@ -150,6 +153,61 @@ def _peak_rss_mib() -> float:
     return max(own, children) * 1024.0 / scale / 1024.0
 
 
+def scheduling_step_seconds(satellites: int = 1_000_000, jobs: int = 10_000,
+                            policy: str = "power-aware", seed: int = 7) -> dict[str, float]:
+    """Wall time of one scheduling step of the orchestrator for ``satellites`` satellites of
+    4 accelerators (one 10,000-satellite linked group, the rest on their own) and ``jobs``
+    jobs of 1-8 accelerators, half running, half queued on a nearly full fleet: the decision
+    (placement, moves), settling on what ran (the bus's answer stood in by a throttled share
+    on a tenth of the fleet) and the advance (progress, checkpoints, upsets), after a step
+    that placed the running half. Returns seconds per phase and in all."""
+    from types import SimpleNamespace
+
+    from orbitdc.ops.placement import warm_up
+    from orbitdc.ops.policies import resolve_policy
+    from orbitdc.ops.scheduler import Job, Orchestrator
+
+    rng = np.random.default_rng(seed)
+    n_acc = np.full(satellites, 4, np.int64)
+    linked = min(10_000, satellites)
+    groups = [np.arange(linked)] + [np.array([s]) for s in range(linked, satellites)]
+    bandwidth = [1e12] + [0.0] * (satellites - linked)
+    size = rng.integers(1, 9, jobs)
+    work = rng.uniform(1e18, 1e20, jobs)
+    job_list = [Job(i, "w", "training", 0.0 if i < jobs // 2 else 60.0, int(size[i]),
+                    float(work[i]), 1800.0, 30.0, 1e9) for i in range(jobs)]
+    orch = Orchestrator(job_list, groups, bandwidth, n_acc, np.full(satellites, 1e15),
+                        resolve_policy(policy), t_end_s=86_400.0)
+    warm_up()
+
+    def view(k, capacity):
+        return SimpleNamespace(k=k, t_s=60.0 * k, capacity=capacity,
+                               soc=rng.uniform(0.3, 1.0, satellites),
+                               headroom_k=rng.uniform(0, 50, satellites),
+                               outlook=rng.uniform(0.5, 1.0, satellites), rtt_ms=None)
+
+    # Step 0: the first half goes in; the fleet is then nearly full with background capacity.
+    capacity = np.full(satellites, 4.0)
+    capacity[rng.random(satellites) < 0.97] = 0.0  # most satellites busy elsewhere: full
+    orch.decide(view(0, capacity), 60.0)
+    orch.settle(np.where(n_acc > 0, 1.0, 0.0))
+    orch.advance(np.ones(satellites), (np.empty(0, np.int64),) * 3)
+    ran = np.ones(satellites)
+    ran[rng.random(satellites) < 0.1] = 0.8
+    faults = (rng.integers(0, satellites, 50), np.full(50, 90.0), rng.integers(0, 4, 50))
+    t = [time.perf_counter()]
+    demand = orch.decide(view(1, capacity), 120.0)
+    t.append(time.perf_counter())
+    orch.settle(np.minimum(ran, demand))
+    t.append(time.perf_counter())
+    orch.advance(np.minimum(ran, demand), faults)
+    t.append(time.perf_counter())
+    running = int((orch.state == 1).sum())
+    return {"decide_s": t[1] - t[0], "settle_s": t[2] - t[1], "advance_s": t[3] - t[2],
+            "step_s": t[3] - t[0], "running": running,
+            "queued": int((orch.state == 0).sum())}
+
+
 def network_step_seconds(steps: int = 10, regions: int = 100) -> float:
     """Mean wall time of one routing step for a 72 x 22 Walker shell at 550 km / 53 deg with
     +grid laser links, ``regions`` user regions and 50 stations, over ``steps`` steps."""
@@ -223,6 +281,7 @@ def run_bench(
         peak_rss_mib=round(_peak_rss_mib(), 1),
         stages_cpu_s=stages,
         network_step_s=network_step_seconds(),
+        scheduling_step=scheduling_step_seconds(),
         machine={
             "python": platform.python_version(),
             "numpy": np.__version__,

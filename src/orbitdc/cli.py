@@ -288,6 +288,9 @@ def bench(
     table.add_row("peak memory", f"{result.peak_rss_mib:,.0f} MiB")
     table.add_row("routing step, 72x22 +grid, 100 regions",
                   f"{result.network_step_s * 1000:,.1f} ms")
+    sched = result.scheduling_step
+    table.add_row(f"scheduling step, 1,000,000 satellites, {sched['running']:,} running + "
+                  f"{sched['queued']:,} queued", f"{sched['step_s'] * 1000:,.1f} ms")
     out.print(table)
     stages = Table(title="stages (CPU seconds, summed over workers)")
     stages.add_column("stage")

@@ -53,6 +53,7 @@ from typing import Protocol
 
 import numpy as np
 
+from orbitdc.core._jit import kernel
 from orbitdc.ops import placement
 
 __all__ = ["POLICY_CLASSES", "Job", "Orchestrator", "ScheduleResult", "SchedulingPolicy",
@@ -229,8 +230,7 @@ class Orchestrator:
                         if groups else np.empty(0, np.int64))
         self.group_start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         self.group_bw = np.where(sizes > 1, np.asarray(group_bandwidth, float), -1.0)
-        self.group_of = np.empty(n_s, np.int64)
-        self.group_of[self.members] = np.repeat(np.arange(sizes.size), sizes)
+        self.linked = np.nonzero(sizes > 1)[0]
         self.t_end_s = float(t_end_s)
         self.not_submitted = 0
         self.jobs: list[Job] = []
@@ -327,7 +327,6 @@ class Orchestrator:
         self.avail += float(np.minimum(view.capacity, self.n_acc - self.failed).clip(0).sum()) * (
             t1 - t0)
         score = rules.score(view)
-        seq, gstart, gbw = self._sequence(score)
         # Inference first (latency-aware): each region from its nearest satellites.
         need = (np.asarray(self.inference_demand(view.k), float)
                 if self.inference_demand is not None else np.zeros(0))
@@ -348,6 +347,7 @@ class Orchestrator:
         queue = queue[np.argsort(self.submit[queue], kind="stable")]
         if queue.size:
             free = np.maximum(cap - allocated - reserved, 0).astype(np.int64)
+            seq, gstart, gbw = self._sequence(score, free > 0)
             job, sat, n = placement.place(free, seq, gstart, gbw, self.acc[queue],
                                           self.bw[queue], self.pinned[queue])
             if job.size:
@@ -368,9 +368,13 @@ class Orchestrator:
             worst = np.minimum.reduceat(outlook[self.p_sat], first)
             cand = jobs[(worst < 1.0 - 1e-9) & (self.pinned[jobs] < 0)]
             if cand.size:
-                free = np.maximum(cap - self._allocated() - reserved, 0).astype(np.int64)
+                # Unclamped: a candidate's own accelerators return to its satellites' count.
+                free = (cap - self._allocated() - reserved).astype(np.int64)
                 keep = ~np.isin(self.p_job, cand)
                 rows = np.nonzero(~keep)[0]
+                mask = free > 0
+                mask[self.p_sat[rows]] = True
+                seq, gstart, gbw = self._sequence(score, mask)
                 ptr = np.concatenate([[0], np.cumsum(np.bincount(
                     np.searchsorted(cand, self.p_job[rows]), minlength=cand.size))])
                 # Each candidate's accelerators go back into free inside the kernel, in turn.
@@ -535,20 +539,39 @@ class Orchestrator:
         ok &= acc < before[i] + pn[i]
         return np.where(ok, pj[i], -1)
 
-    def _sequence(self, score: np.ndarray | None):
-        """Satellites in the order the policy tries them: groups by their best member's
-        score (ties: group order), members best first (ties: index)."""
+    def _sequence(self, score: np.ndarray | None, keep: np.ndarray):
+        """The satellites of ``keep`` (S,) bool in the order the policy tries them: groups
+        by their best member's score (over all members; ties: group order), members best
+        first (ties: index). Satellites left out (nothing free) could take nothing, so the
+        placement is the same as over the whole fleet; only fewer are sorted."""
+        pos = np.nonzero(keep[self.members])[0]
+        gid = np.searchsorted(self.group_start, pos, side="right") - 1
+        kept, first = np.unique(gid, return_index=True)
+        sizes = np.diff(np.r_[first, pos.size]).astype(np.int64)
+        within = self.members[pos]
+        local = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         if score is None:
-            return self.members, self.group_start, self.group_bw
+            return within, local, self.group_bw[kept]
         score = np.asarray(score, float)
-        sizes = np.diff(self.group_start)
-        best = np.maximum.reduceat(score[self.members], self.group_start[:-1])
-        g_rank = np.empty(sizes.size, np.int64)
-        g_rank[np.lexsort((np.arange(sizes.size), -best))] = np.arange(sizes.size)
-        order = np.lexsort((self.members, -score[self.members], g_rank[self.group_of[self.members]]))
-        by_rank = np.argsort(g_rank)
+        best = score[within[first]]
+        for g in self.linked:  # linked groups: one per linked fleet
+            i = int(np.searchsorted(kept, g))
+            if i >= kept.size or kept[i] != g:
+                continue
+            seg = within[local[i]:local[i + 1]]
+            within[local[i]:local[i + 1]] = seg[np.argsort(-score[seg], kind="stable")]
+            best[i] = score[self.members[self.group_start[g]:self.group_start[g + 1]]].max()
+        # Groups by best score (to the policy's rounding, 1e-6), ties by group order: one
+        # unique integer key, so any sort gives the same order.
+        q = np.round((1.0 - np.clip(np.nan_to_num(best, nan=-1e9), -1e9, 1e9)) * 1e6)
+        q = (q - q.min()).astype(np.int64) if q.size else q.astype(np.int64)
+        width = max(int(kept.size).bit_length(), 1)
+        if q.size and int(q.max()).bit_length() + width < 63:
+            by_rank = np.argsort((q << width) | np.arange(kept.size), kind="quicksort")
+        else:
+            by_rank = np.argsort(-best, kind="stable")
         start = np.concatenate([[0], np.cumsum(sizes[by_rank])]).astype(np.int64)
-        return self.members[order], start, self.group_bw[by_rank]
+        return _gather(within, local, by_rank), start, self.group_bw[kept][by_rank]
 
     def used_share(self, duration_s: float) -> np.ndarray:
         """(S,) the mean share of each satellite's accelerators that ran jobs or inference."""
@@ -579,6 +602,18 @@ class Orchestrator:
             inference_served=np.array(self.served) if self.inference_demand is not None
             else None, not_submitted=self.not_submitted,
         )
+
+
+@kernel
+def _gather(within, group_start, by_rank):
+    """The members of the groups in the order ``by_rank``, concatenated."""
+    out = np.empty(within.size, np.int64)
+    i = 0
+    for g in by_rank:
+        for p in range(group_start[g], group_start[g + 1]):
+            out[i] = within[p]
+            i += 1
+    return out
 
 
 def drive(flight, orchestrator: Orchestrator, arrivals=None) -> None:
