@@ -74,8 +74,9 @@ class Workload(Strict):
     #: its satellite, of ``flops_per_gb`` per GB; its results (``result_fraction`` of the data)
     #: must be downlinked through a ground contact before the job is finished.
     gb_per_orbit: Annotated[float | None, Field(gt=0.0)] = None
-    #: Or data uplinked from the ground: this much a day, carried by the fleets' contacts in
-    #: proportion to their length (at most the station's uplink rate), a job after each.
+    #: Or data uplinked from the ground: it reaches the ground at this rate and waits; each
+    #: contact of a member uplinks what waits (at most the station's uplink rate over the
+    #: contact), a job on that satellite as the contact ends.
     gb_uplinked_per_day: Annotated[float | None, Field(gt=0.0)] = None
     flops_per_gb: Annotated[float | None, Field(gt=0.0)] = None
     result_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.01

@@ -404,52 +404,72 @@ class Orchestrator:
         if self.inference_demand is not None:
             self.served.append(served)
         ask = allocated + infer
-        self._step = {"t0": t0, "t1": t1, "allocated": allocated, "infer": infer, "ask": ask}
-        return np.where(self.n_acc > 0, ask / np.maximum(self.n_acc, 1), 0.0)
+        demand = np.where(self.n_acc > 0, ask / np.maximum(self.n_acc, 1), 0.0)
+        self._step = {"t0": t0, "t1": t1, "infer": infer, "flown": demand}
+        return demand
 
     def settle(self, ran: np.ndarray) -> np.ndarray | None:
-        """Given the share of accelerators that ran on each satellite (S,), each gang's pace
-        (its slowest member's) and how long it runs (until it finishes): the demand the bus
-        should fly instead where that is less than what ran, or None when it agrees."""
+        """Given the share of accelerators that ran on each satellite (S,) under the demand
+        last flown: each gang's pace (its slowest member's) and how long it runs (until it
+        finishes). Returns the demand the bus should fly instead where the jobs use less
+        than what ran (members waiting for a slower one, jobs finishing within the step), or
+        None when the flight agrees with the jobs. The first flight sets each satellite's
+        share of what it was asked; a flight again at a lower demand can only lower paces
+        further (where even that was not all served)."""
         st = self._step
         dt = st["t1"] - st["t0"]
-        ask = st["ask"]
-        # The share of what each satellite was asked that it ran.
-        f = np.where(ask > 0, np.clip(ran * self.n_acc / np.maximum(ask, 1e-300), 0.0, 1.0), 0.0)
-        jobs, first = (np.unique(self.p_job, return_index=True) if self.p_job.size
-                       else (np.empty(0, np.int64), np.empty(0, np.int64)))
-        pace = np.minimum.reduceat(f[self.p_sat], first) if jobs.size else np.empty(0)
-        rate = (np.add.reduceat(self.p_n * self.flops[self.p_sat], first) * self.mfu
-                if jobs.size else np.empty(0))
-        # Time each job runs in the step: until its stall is paid and its work is done.
-        need_s = self.stall[jobs] + (self.work[jobs] - self.done[jobs]) / np.maximum(rate, 1e-300)
-        span = np.minimum(dt * pace, need_s)  # accelerator-share seconds at its pace
-        eff = np.where(dt > 0, span / dt, 0.0)  # mean share of its allocation it runs
-        use = np.bincount(self.p_sat, self.p_n * eff[np.searchsorted(jobs, self.p_job)]
-                          if jobs.size else None, minlength=self.n_s) + st["infer"] * f
-        st.update(jobs=jobs, pace=pace, rate=rate, span=span, f=f)
+        flown = st["flown"]
+        # The share of the demand flown that ran, per satellite.
+        g = np.where(flown > 0, np.clip(ran / np.maximum(flown, 1e-300), 0.0, 1.0), 1.0)
+        if "pace" not in st:
+            jobs, first = (np.unique(self.p_job, return_index=True) if self.p_job.size
+                           else (np.empty(0, np.int64), np.empty(0, np.int64)))
+            rate = (np.add.reduceat(self.p_n * self.flops[self.p_sat], first) * self.mfu
+                    if jobs.size else np.empty(0))
+            # Time each job needs: its stall paid, then its work done.
+            need_s = self.stall[jobs] + (self.work[jobs] - self.done[jobs]) / np.maximum(
+                rate, 1e-300)
+            st.update(jobs=jobs, first=first, rate=rate, need_s=need_s,
+                      pace=np.ones(jobs.size), f=np.ones(self.n_s),
+                      row_job=np.searchsorted(jobs, self.p_job))
+        jobs = st["jobs"]
+        if jobs.size:
+            st["pace"] = st["pace"] * np.minimum.reduceat(g[self.p_sat], st["first"])
+        st["f"] = st["f"] * g
+        span = np.minimum(dt * st["pace"], st["need_s"])  # its accelerators' share-seconds
+        st["span"] = span
+        eff = span / dt if dt > 0 else np.zeros(jobs.size)  # mean share of its allocation
+        use = np.bincount(self.p_sat, self.p_n * eff[st["row_job"]] if jobs.size else None,
+                          minlength=self.n_s) + st["infer"] * st["f"]
         share = np.where(self.n_acc > 0, use / np.maximum(self.n_acc, 1), 0.0)
         if np.all(share >= ran - 1e-9):
             return None
+        st["flown"] = share
         return share
 
     def advance(self, ran: np.ndarray, faults: tuple[np.ndarray, ...]) -> None:
         """Advance the step on what ran (as :meth:`settle` last saw it): progress,
-        checkpoints, finishes, then the upsets ``faults`` (satellite, time, accelerator) and
-        the hard failures of the step."""
+        checkpoints and finishes, the upsets ``faults`` (satellite, time, accelerator) and
+        the hard failures of the step. A job hit in a step neither checkpoints nor finishes
+        in it: it rolls back to the checkpoint it had before the step (steps are the
+        granularity: the work of the whole step is lost with the rest since that
+        checkpoint)."""
         st = self._step
         t0, t1 = st["t0"], st["t1"]
         dt = t1 - t0
         jobs, span, rate = st["jobs"], st["span"], st["rate"]
+        f_sat, _, f_acc = faults
+        upset = self._holder(np.asarray(f_sat, np.int64), np.asarray(f_acc, np.int64))
+        now = (self.f_t >= t0) & (self.f_t < t1)
+        failed = self._holder(self.f_sat[now], self.f_acc[now])
+        hit = np.unique(np.concatenate([upset[upset >= 0], failed[failed >= 0]]))
         infer_run = st["infer"] * st["f"]
         if jobs.size:
-            eff = (st["span"] / dt if dt > 0 else np.zeros(jobs.size))
-            self.used_acc_s += np.bincount(
-                self.p_sat, (self.p_n * eff[np.searchsorted(jobs, self.p_job)]) * dt,
-                minlength=self.n_s)
+            eff = span / dt if dt > 0 else np.zeros(jobs.size)
+            self.used_acc_s += np.bincount(self.p_sat, self.p_n * eff[st["row_job"]] * dt,
+                                           minlength=self.n_s)
         self.used_acc_s += infer_run * dt
-        served_flops = float((infer_run * self.flops).sum()) * self.mfu * dt
-        self.inference_flops += served_flops
+        self.inference_flops += float((infer_run * self.flops).sum()) * self.mfu * dt
         self.busy += float(infer_run.sum()) * dt
         self.useful += float(infer_run.sum()) * dt
         if jobs.size:
@@ -461,8 +481,9 @@ class Orchestrator:
             gained = np.minimum(rate * run_s, self.work[jobs] - self.done[jobs])
             self.done[jobs] += gained
             self.since[jobs] += run_s
-            finished = self.done[jobs] >= self.work[jobs] * (1 - 1e-12)
-            ck = (~finished) & (self.since[jobs] >= self.interval[jobs])
+            was_hit = np.isin(jobs, hit)
+            finished = (self.done[jobs] >= self.work[jobs] * (1 - 1e-12)) & ~was_hit
+            ck = ~finished & ~was_hit & (self.since[jobs] >= self.interval[jobs])
             c = jobs[ck]
             self.checkpoints[c] += 1
             self.since[c] = 0.0
@@ -476,30 +497,21 @@ class Orchestrator:
             self._set_rows(*(a[~np.isin(self.p_job, fin)] for a in
                              (self.p_job, self.p_sat, self.p_n)))
         # Upsets: the job holding the accelerator hit rolls back to its last checkpoint.
-        f_sat, _, f_acc = faults
-        if len(f_sat):
-            hit = self._holder(np.asarray(f_sat, np.int64), np.asarray(f_acc, np.int64))
-            hit = np.unique(hit[hit >= 0])
+        if hit.size:
             self.lost[hit] += self.done[hit] - self.saved[hit]
             self.done[hit] = self.saved[hit]
             self.since[hit] = 0.0
         # Hard failures: an accelerator lost for good; its gang goes back to the queue.
-        now = (self.f_t >= t0) & (self.f_t < t1)
         if now.any():
-            s, a = self.f_sat[now], self.f_acc[now]
-            hit = self._holder(s, a)
-            np.add.at(self.failed, s, 1)
-            hit = np.unique(hit[hit >= 0])
-            if hit.size:
-                self._remember(hit)
-                self.lost[hit] += self.done[hit] - self.saved[hit]
-                self.done[hit] = self.saved[hit]
-                self.since[hit] = 0.0
-                self.stall[hit] = 0.0
-                self.state[hit] = QUEUED
-                self.requeues[hit] += 1
-                self.waiting_since[hit] = t1
-                self._set_rows(*(a_[~np.isin(self.p_job, hit)] for a_ in
+            np.add.at(self.failed, self.f_sat[now], 1)
+            gone = np.unique(failed[failed >= 0])
+            if gone.size:
+                self._remember(gone)
+                self.stall[gone] = 0.0
+                self.state[gone] = QUEUED
+                self.requeues[gone] += 1
+                self.waiting_since[gone] = t1
+                self._set_rows(*(a_[~np.isin(self.p_job, gone)] for a_ in
                                  (self.p_job, self.p_sat, self.p_n)))
         self._step = None
 
