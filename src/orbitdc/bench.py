@@ -61,6 +61,9 @@ class BenchResult:
     #: One scheduling step for 1,000,000 satellites and 10,000 jobs (the scheduler's
     #: yardstick): seconds per phase (:func:`scheduling_step_seconds`).
     scheduling_step: dict[str, float] = field(default_factory=dict)
+    #: The Starlink-like preset for 2 h with its workloads and without: what scheduling
+    #: costs on top of the same flight (:func:`workload_overhead`).
+    workload_overhead: dict[str, float] = field(default_factory=dict)
     machine: dict[str, str] = field(default_factory=dict)
     command: str = ""
     version: str = __version__
@@ -208,6 +211,29 @@ def scheduling_step_seconds(satellites: int = 1_000_000, jobs: int = 10_000,
             "queued": int((orch.state == 0).sum())}
 
 
+def workload_overhead(preset: str = "starlink", hours: float = 2.0,
+                      workers: int | None = None) -> dict[str, float]:
+    """What scheduling costs: the preset flown for ``hours`` with its workloads (the
+    orchestrator deciding every step) and without them, one after the other in this run.
+    Returns both wall times, the ratio and the scheduling steps flown."""
+    from orbitdc.econ.pipeline import run_scenario
+    from orbitdc.model.presets import preset_path
+    from orbitdc.model.scenario import load_scenario
+
+    scenario = load_scenario(preset_path(preset))
+    scenario = scenario.model_copy(update={"duration_h": min(hours, scenario.duration_h)})
+    bare = scenario.model_copy(update={"workload": []})
+    run_scenario(bare.model_copy(update={"duration_h": 0.1}), None, workers=workers)  # warm
+    times = {}
+    for label, sc in (("without_s", bare), ("with_s", scenario)):
+        t0 = time.perf_counter()
+        run_scenario(sc, None, workers=workers)
+        times[label] = time.perf_counter() - t0
+    times["ratio"] = times["with_s"] / times["without_s"]
+    times["scheduling_steps"] = scenario.n_steps // scenario.schedule_every
+    return times
+
+
 def network_step_seconds(steps: int = 10, regions: int = 100) -> float:
     """Mean wall time of one routing step for a 72 x 22 Walker shell at 550 km / 53 deg with
     +grid laser links, ``regions`` user regions and 50 stations, over ``steps`` steps."""
@@ -282,6 +308,7 @@ def run_bench(
         stages_cpu_s=stages,
         network_step_s=network_step_seconds(),
         scheduling_step=scheduling_step_seconds(),
+        workload_overhead=workload_overhead(workers=workers),
         machine={
             "python": platform.python_version(),
             "numpy": np.__version__,

@@ -291,6 +291,9 @@ def bench(
     sched = result.scheduling_step
     table.add_row(f"scheduling step, 1,000,000 satellites, {sched['running']:,} running + "
                   f"{sched['queued']:,} queued", f"{sched['step_s'] * 1000:,.1f} ms")
+    over = result.workload_overhead
+    table.add_row("Starlink-like preset, 2 h: with workloads / without",
+                  f"{over['ratio']:.2f} ({over['with_s']:.1f} s / {over['without_s']:.1f} s)")
     out.print(table)
     stages = Table(title="stages (CPU seconds, summed over workers)")
     stages.add_column("stage")

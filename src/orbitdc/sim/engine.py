@@ -817,7 +817,7 @@ class Flight:
             self._clock.lap("blocks (wall)")
             self._c0, self._c1 = c0, c1
             self._merge_begin(outs)
-            self._merge_end(outs)
+            self._merge_end(outs, stages=False)  # run_block's stages are counted once
             if c1 >= n_t - 1:
                 break
             c0 = c1
@@ -892,7 +892,7 @@ class Flight:
             return (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0), np.empty(0))
         return tuple(np.concatenate([p[i] for p in parts]) for i in range(4))
 
-    def _merge_end(self, outs: dict) -> None:
+    def _merge_end(self, outs: dict, stages: bool = True) -> None:
         series = []
         for b in range(self.n_blocks):
             out = outs[b]
@@ -900,7 +900,7 @@ class Flight:
                 series.append(out.series)
             if out.faults is not None and out.faults[0].size:
                 self._faults.append(out.faults)
-            for stage, sec in out.stage_s.items():
+            for stage, sec in (out.stage_s.items() if stages else ()):
                 self._stage_s[stage] += sec
         if self.sink is not None and series:
             self.sink(_merge_series(series))
