@@ -182,27 +182,51 @@ def _serve(need: np.ndarray, free: np.ndarray, rtt: np.ndarray, nearest: bool):
     ``rtt`` (R, S) first when ``nearest`` (ties by index), else in satellite index order.
     Satellites a region cannot reach (infinite round trip) do not serve it. Returns ``(taken
     (S,), served (R,), pieces)``, ``pieces`` a list of (region, satellites, rtt, amounts)."""
-    free = free.astype(float).copy()
-    taken = np.zeros_like(free)
-    served = np.zeros(need.size)
+    need = np.ascontiguousarray(need, float)
+    rtt = np.ascontiguousarray(rtt, float)
+    taken, served, p_region, p_sat, p_amount = _serve_kernel(
+        need, np.ascontiguousarray(free, float), rtt, bool(nearest))
     pieces = []
-    for r in range(need.size):  # regions: a handful
-        if need[r] <= 0:
-            continue
-        ok = np.nonzero(np.isfinite(rtt[r]) & (free > 0))[0]
-        if nearest:
-            ok = ok[np.lexsort((ok, rtt[r, ok]))]
-        have = free[ok]
-        before = np.cumsum(have) - have
-        take = np.clip(need[r] - before, 0.0, have)
-        used = take > 0
-        sats, amounts = ok[used], take[used]
-        free[sats] -= amounts
-        taken[sats] += amounts
-        served[r] = float(amounts.sum())
-        if sats.size:
-            pieces.append((r, sats, rtt[r, sats], amounts))
+    if p_region.size:
+        cut = np.flatnonzero(np.diff(p_region)) + 1
+        for r, sats, amounts in zip(p_region[np.r_[0, cut]], np.split(p_sat, cut),
+                                    np.split(p_amount, cut)):  # regions that were served
+            pieces.append((int(r), sats, rtt[r, sats], amounts))
     return taken, served, pieces
+
+
+@kernel
+def _serve_kernel(need, free, rtt, nearest):
+    """:func:`_serve` compiled: the regions in order, each from its satellites in order
+    (nearest first, ties by index; or by index), taking what each has free."""
+    n_r, n_s = rtt.shape
+    free = free.copy()
+    taken = np.zeros(n_s)
+    served = np.zeros(n_r)
+    p_region = np.empty(n_r * n_s, np.int64)
+    p_sat = np.empty(n_r * n_s, np.int64)
+    p_amount = np.empty(n_r * n_s)
+    n_p = 0
+    for r in range(n_r):
+        want = need[r]
+        if not want > 0:
+            continue
+        order = np.argsort(rtt[r], kind="mergesort") if nearest else np.arange(n_s)
+        for s in order:
+            if want <= 0:
+                break
+            if not np.isfinite(rtt[r, s]) or not free[s] > 0:
+                continue
+            take = min(want, free[s])
+            free[s] -= take
+            taken[s] += take
+            served[r] += take
+            want -= take
+            p_region[n_p] = r
+            p_sat[n_p] = s
+            p_amount[n_p] = take
+            n_p += 1
+    return taken, served, p_region[:n_p], p_sat[:n_p], p_amount[:n_p]
 
 
 class Orchestrator:
@@ -459,9 +483,11 @@ class Orchestrator:
         dt = t1 - t0
         jobs, span, rate = st["jobs"], st["span"], st["rate"]
         f_sat, _, f_acc = faults
-        upset = self._holder(np.asarray(f_sat, np.int64), np.asarray(f_acc, np.int64))
+        none = np.empty(0, np.int64)
+        upset = (self._holder(np.asarray(f_sat, np.int64), np.asarray(f_acc, np.int64))
+                 if len(f_sat) else none)
         now = (self.f_t >= t0) & (self.f_t < t1)
-        failed = self._holder(self.f_sat[now], self.f_acc[now])
+        failed = self._holder(self.f_sat[now], self.f_acc[now]) if now.any() else none
         hit = np.unique(np.concatenate([upset[upset >= 0], failed[failed >= 0]]))
         infer_run = st["infer"] * st["f"]
         if jobs.size:

@@ -307,11 +307,17 @@ class _Flight:
         return _BlockOut(crossings, start, beta_min, beta_max, errors, None, clock.stage_s,
                          route=route)
 
-    def fly(self, b: int, j0: int, j1: int, demand) -> np.ndarray | None:
+    def fly(self, b: int, j0: int, j1: int, demand, accept_first: bool = False,
+            horizon_s: float | None = None):
         """Fly block ``b``'s bus over chunk samples ``j0 .. j1`` under ``demand`` (share of
         each satellite's accelerators: a number or (S_b,)), tentatively: flying the same range
-        again replaces it, :meth:`accept` keeps it. Returns the share of accelerators that
-        ran, averaged over the range (S_b,)."""
+        again replaces it, :meth:`accept` keeps it (``accept_first``: keep the flight before
+        this range first). Returns the share of accelerators that ran, averaged over the
+        range (S_b,), the upsets that began in it (satellite, time, accelerator), and, with
+        ``horizon_s``, the view at ``j1`` should this flight be kept (None at the chunk's
+        end): one message a step where the flight is kept as first flown."""
+        if accept_first:
+            self.accept(b, j0, probe=False)
         chunk = self._chunks[b]["bus"]
         if chunk is None:
             return None
@@ -319,7 +325,10 @@ class _Flight:
         t = self._chunks[b]["t"]
         f_sat, f_start, _, f_acc = chunk.faults
         now = (f_start >= t[j0]) & (f_start < t[j1])
-        return chunk.mean_utilisation(j0, j1), (f_sat[now], f_start[now], f_acc[now])
+        ahead = None
+        if horizon_s is not None and j1 < t.size - 1:
+            ahead = self.view(b, j1, horizon_s, self._trial[b])
+        return chunk.mean_utilisation(j0, j1), (f_sat[now], f_start[now], f_acc[now]), ahead
 
     def accept(self, b: int, j: int, probe: bool = True, horizon_s: float = 3600.0):
         """Keep the flight up to chunk sample ``j``; with ``probe``, return what an operator
@@ -331,14 +340,16 @@ class _Flight:
             return None
         return self.view(b, j, horizon_s)
 
-    def view(self, b: int, j: int, horizon_s: float) -> dict[str, np.ndarray] | None:
-        """The operator's view of block ``b`` at chunk sample ``j`` (the bus state there)."""
+    def view(self, b: int, j: int, horizon_s: float,
+             state: BusState | None = None) -> dict[str, np.ndarray] | None:
+        """The operator's view of block ``b`` at chunk sample ``j``, where its bus state is
+        ``state`` (default: the flight kept so far)."""
         ctx = self._chunks[b]
         chunk = ctx["bus"]
         if chunk is None:
             return None
         p = self.bus_params[b]
-        state = self.bus_state[b]
+        state = self.bus_state[b] if state is None else state
         t = ctx["t"]
         t_now = float(t[j])
         if j < t.size - 1:
@@ -743,6 +754,7 @@ class Flight:
         self._open_contact: np.ndarray | None = None
         self._closed_contacts: list[tuple[np.ndarray, ...]] = []
         self._flown: dict[int, tuple] = {}
+        self._unaccepted: set[int] = set()
         self._view: FleetView | None = None
         self._closed = False
         self._clock.lap("setup")
@@ -771,38 +783,45 @@ class Flight:
         self.view()
         g0, g1 = int(self.decision_samples[self.k]), int(self.decision_samples[self.k + 1])
         demand = np.clip(np.asarray(demand, float), 0.0, 1.0)
+        ahead = self.horizon_s if g1 < self._c1 else None
         calls = {}
         for b, (a, z) in enumerate(self._flight.bounds):
             last = self._flown.get(b)
             if last is not None and last[0] == self.k and np.array_equal(last[1], demand[a:z]):
                 continue
-            calls[b] = (g0 - self._c0, g1 - self._c0, demand[a:z])
+            calls[b] = (g0 - self._c0, g1 - self._c0, demand[a:z], b in self._unaccepted,
+                        ahead)
+            self._unaccepted.discard(b)
         out = self._blocks.call("fly", calls) if calls else {}
         for b, res in out.items():
             a, z = self._flight.bounds[b]
             self._flown[b] = (self.k, demand[a:z].copy(), res)
         self._clock.lap("bus (scheduled)")
         empty = (np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64))
-        results = [self._flown[b][2] or (np.zeros(z - a), empty)
+        results = [self._flown[b][2] or (np.zeros(z - a), empty, None)
                    for b, (a, z) in enumerate(self._flight.bounds)]
         ran = np.concatenate([r[0] for r in results])
         faults = tuple(np.concatenate([r[1][i] for r in results]) for i in range(3))
         return ran, faults
 
     def commit(self) -> FleetView | None:
-        """Keep the step last flown and move to the next: returns its view (None at the end)."""
+        """Keep the step last flown and move to the next: returns its view (None at the end).
+        Within a chunk nothing crosses to the workers: each block sent its view with its
+        flight, and is told the step was kept with its next one."""
         g1 = int(self.decision_samples[self.k + 1])
         self.k += 1
         if self.done or g1 >= self._c1:
             self._blocks.call("accept", {b: (g1 - self._c0, False)
                                          for b in range(self.n_blocks)})
+            self._unaccepted.clear()
             self._end_chunk()
             self._view = None
             if self.done:
                 return None
             return self.view()
-        parts = self._blocks.call("accept", {b: (g1 - self._c0, True, self.horizon_s)
-                                             for b in range(self.n_blocks)})
+        self._unaccepted = set(range(self.n_blocks))
+        parts = {b: (self._flown[b][2][2] if self._flown.get(b) and self._flown[b][2]
+                     else None) for b in range(self.n_blocks)}
         self._view = self._assemble(parts)
         return self._view
 
