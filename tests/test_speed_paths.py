@@ -129,6 +129,13 @@ def test_bench_command_reports_rates_and_writes_json(tmp_path):
     assert {"propagate", "shadow", "contacts", "wall"} <= set(data["stages_cpu_s"])
     assert data["command"].startswith("orbitdc bench")
     assert 0 < data["network_step_s"] < 5.0
+    # One scheduling step for a million satellites and 10,000 jobs: the 0.5 s.
+    sched = data["scheduling_step"]
+    assert sched["running"] + sched["queued"] == 10_000 and sched["running"] > 1000
+    assert 0 < sched["step_s"] < 0.5
+    over = data["workload_overhead"]
+    assert over["with_s"] > 0 and over["without_s"] > 0 and over["scheduling_steps"] == 120
+    assert "scheduling step" in result.output
 
 
 def test_bench_rejects_nonsense_sizes():
