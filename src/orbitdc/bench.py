@@ -173,8 +173,8 @@ def scheduling_step_seconds(satellites: int = 1_000_000, jobs: int = 10_000,
     rng = np.random.default_rng(seed)
     n_acc = np.full(satellites, 4, np.int64)
     linked = min(10_000, satellites)
-    groups = [np.arange(linked)] + [np.array([s]) for s in range(linked, satellites)]
-    bandwidth = [1e12] + [0.0] * (satellites - linked)
+    groups = (np.arange(satellites), np.r_[linked, np.ones(satellites - linked, np.int64)])
+    bandwidth = np.r_[1e12, np.zeros(satellites - linked)]
     size = rng.integers(1, 9, jobs)
     work = rng.uniform(1e18, 1e20, jobs)
     job_list = [Job(i, "w", "training", 0.0 if i < jobs // 2 else 60.0, int(size[i]),

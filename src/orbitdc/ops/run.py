@@ -81,25 +81,27 @@ def make_jobs(scenario: Scenario, periods_s: np.ndarray | None = None,
 
 
 def _groups(scenario: Scenario, fleet_index: np.ndarray, network):
-    """Satellites that may share a gang: each fleet with links (the bandwidth its links give a
-    gang: the all-reduce bottleneck of its maximum spanning tree, or its weakest link, at the
-    first routing step), every other satellite on its own."""
-    groups, bandwidth = [], []
+    """Satellites that may share a gang, as ``((members, sizes), bandwidth)``: each fleet
+    with links is one group (the bandwidth its links give a gang: the all-reduce bottleneck
+    of its maximum spanning tree, or its weakest link, at the first routing step), every
+    other satellite a group of its own (bandwidth 0)."""
     linked = {}
     for isl in (network.isls if network is not None else []):
         if isl.allreduce:
             linked[isl.fleet] = float(isl.allreduce[0])
         elif isl.capacity_min:
             linked[isl.fleet] = float(isl.capacity_min[0])
-    for i, f in enumerate(scenario.fleet):
-        members = np.nonzero(fleet_index == i)[0]
-        if f.name in linked and members.size > 1:
-            groups.append(members)
-            bandwidth.append(linked[f.name])
+    members, sizes, bandwidth = [], [], []
+    for i, f in enumerate(scenario.fleet):  # fleets: a handful
+        m = np.nonzero(fleet_index == i)[0]
+        members.append(m)
+        if f.name in linked and m.size > 1:
+            sizes.append(np.array([m.size]))
+            bandwidth.append(np.array([linked[f.name]]))
         else:
-            groups += [np.array([m]) for m in members]
-            bandwidth += [0.0] * members.size
-    return groups, bandwidth
+            sizes.append(np.ones(m.size, np.int64))
+            bandwidth.append(np.zeros(m.size))
+    return ((np.concatenate(members), np.concatenate(sizes)), np.concatenate(bandwidth))
 
 
 class Operations:

@@ -233,7 +233,8 @@ class Orchestrator:
     """Decides each scheduling step of a flight and advances the jobs on what ran.
 
     ``groups``: satellites that may share a gang (arrays of indices, disjoint, covering the
-    fleet), with the bandwidth their links give (``group_bandwidth``); ``n_acc`` (S,)
+    fleet; or ``(members, sizes)``: them concatenated and their sizes), with the bandwidth
+    their links give (``group_bandwidth``, (G,)); ``n_acc`` (S,)
     accelerators each satellite has; ``flops_per_acc`` (S,) their dense peak.
     ``inference_demand(k)``: accelerators wanted by each region at step ``k`` (R,) (None: no
     inference). ``failures``: (satellite, time, accelerator) arrays of hard failures."""
@@ -248,10 +249,15 @@ class Orchestrator:
         self.n_s = n_s
         self.n_acc = np.asarray(n_acc, np.int64)
         self.flops = np.asarray(flops_per_acc, float)
-        # Groups as contiguous ranges of one array of members (in group order).
-        sizes = np.array([len(g) for g in groups], np.int64)
-        self.members = (np.concatenate([np.asarray(g, np.int64) for g in groups])
-                        if groups else np.empty(0, np.int64))
+        # Groups as contiguous ranges of one array of members (in group order); ``groups``
+        # may be given so already, as ``(members, sizes)``.
+        if isinstance(groups, tuple):
+            members, sizes = (np.asarray(x, np.int64) for x in groups)
+        else:
+            sizes = np.array([len(g) for g in groups], np.int64)
+            members = (np.concatenate([np.asarray(g, np.int64) for g in groups])
+                       if groups else np.empty(0, np.int64))
+        self.members = members
         self.group_start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         self.group_bw = np.where(sizes > 1, np.asarray(group_bandwidth, float), -1.0)
         self.linked = np.nonzero(sizes > 1)[0]
