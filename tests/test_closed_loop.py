@@ -173,3 +173,28 @@ def test_memory_is_bounded_by_the_chunk_not_the_run(tmp_path):
                              capture_output=True, text=True, check=True, timeout=600)
         peaks[hours] = int(out.stdout.strip().splitlines()[-1])
     assert peaks[168.0] < 1.2 * peaks[24.0], peaks
+
+
+@pytest.mark.parametrize("policy", ["power-aware", "first-fit"])
+def test_chunks_and_blocks_do_not_change_the_flight(policy):
+    """Chunks of 16 steps on two workers and of 2,048 on one: the same jobs, the same
+    decisions (the outlook's umbras are followed across chunks), the same bus."""
+    from orbitdc.ops.run import Operations
+    from orbitdc.sim import engine
+
+    sc = SCENARIOS["small batteries"](policy)
+    runs = []
+    for workers, chunk in ((1, 2048), (2, 16)):
+        ops = Operations(sc)
+        raw = engine.simulate_arrays(sc, workers=workers, chunk=chunk, block_size=2,
+                                     drive=ops.drive)
+        runs.append((ops.result, raw))
+    (a, raw_a), (b, raw_b) = runs
+    assert raw_b.blocks == 2 and raw_a.blocks == 2
+    for name in ("state", "first_start_s", "end_s", "done_flops", "lost_flops",
+                 "checkpoints", "migrations"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), name
+    assert a.placement == b.placement
+    assert np.array_equal(raw_a.bus.battery_wh, raw_b.bus.battery_wh)
+    assert np.array_equal(raw_a.bus.used_wh, raw_b.bus.used_wh)

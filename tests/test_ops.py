@@ -583,18 +583,18 @@ def test_closed_loop_runs_the_bus_at_the_scheduled_load():
 
 
 @pytest.mark.parametrize("preset", ["suncatcher", "starlink"])
-def test_power_aware_is_no_worse_than_first_fit_on_the_presets(preset):
-    """The comparison orbitdc compare prints: power-aware finishes at least as many jobs,
-    delivers at least the goodput and loses no more work than first-fit. (The presets'
-    batteries carry full load through their eclipses: little for power-aware to win.)"""
+def test_policies_on_the_presets_fly_the_same_orbits_and_faults(preset):
+    """What orbitdc compare compares: each policy in its own flight, over the same orbits and
+    the same upsets (radiation does not depend on the load), the same jobs submitted. Which
+    policy wins is reported (docs/validation.md), not asserted."""
     sc = orbitdc.load_scenario(orbitdc.preset_path(preset))
-    runs = {p: run_scenario(sc, None, policy=p).summary["jobs"]
-            for p in ("first-fit", "power-aware")}
-    naive, aware = runs["first-fit"], runs["power-aware"]
-    assert naive["states"]["finished"] > 0 and naive["work_lost_flops"] > 0  # upsets bite
-    assert aware["states"]["finished"] >= naive["states"]["finished"]
-    assert aware["goodput_accelerator_hours"] >= naive["goodput_accelerator_hours"] - 1e-6
-    assert aware["work_lost_flops"] <= naive["work_lost_flops"]
+    runs = {p: run_scenario(sc, None, policy=p) for p in ("first-fit", "power-aware")}
+    naive, aware = (runs[p].summary for p in ("first-fit", "power-aware"))
+    assert naive["kpis"]["upsets"] == aware["kpis"]["upsets"] > 0
+    assert naive["jobs"]["jobs"] == aware["jobs"]["jobs"]
+    assert naive["jobs"]["states"]["finished"] > 0 and aware["jobs"]["states"]["finished"] > 0
+    assert naive["jobs"]["work_lost_flops"] > 0  # the upsets bite
+    assert runs["first-fit"].events.equals(runs["power-aware"].events)
 
 
 def test_policies_are_pluggable():
@@ -795,3 +795,32 @@ def test_a_job_finishing_within_a_step_ends_when_its_work_is_done(case):
         expected = 3600.0 / 0.99
     assert res.state[0] == "finished"
     assert res.end_s[0] == pytest.approx(expected, rel=1e-6)
+
+
+def test_a_job_done_before_an_upset_in_its_step_keeps_its_work():
+    """10 s of work in a 60 s step and an upset on its accelerator at 50 s: the job had
+    finished and let the accelerator go; nothing is lost."""
+    t = np.arange(0.0, 601.0, 60.0)
+    rate = 1e14 * 0.4
+    job = Job(0, "w", "training", 0.0, 1, rate * 10.0, None, 0.0)
+    res = schedule(t, np.ones((1, t.size)), [np.array([0])], [0.0], np.array([1e14]), [job],
+                   (np.array([0]), np.array([50.0]), np.array([0])), mfu=0.4)
+    assert res.state.tolist() == ["finished"]
+    assert res.end_s[0] == pytest.approx(10.0)
+    assert res.lost_flops[0] == 0.0
+
+
+@pytest.mark.parametrize("policy", ["first-fit", "latency-aware"])
+def test_inference_is_not_served_by_accelerators_failed_for_good(policy):
+    """All four accelerators of the satellite fail in the first step: from the next step on
+    nothing serves inference, and the busy time never exceeds what could run."""
+    t = np.arange(0.0, 601.0, 60.0)
+    fail = (np.zeros(4, np.int64), np.array([10.0, 20.0, 30.0, 40.0]), np.zeros(4, np.int64))
+    none = (np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64))
+    res = schedule(t, np.full((1, t.size), 4.0), [np.array([0])], [0.0], np.array([1e15]), [],
+                   none, policy=policy, n_acc=np.array([4]), failures=fail,
+                   inference_demand=np.full((t.size - 1, 1), 4.0),
+                   inference_rtt=lambda k: np.array([[10.0]]))
+    assert res.inference_served[0, 0] == pytest.approx(4.0)
+    assert np.all(res.inference_served[1:, 0] == 0.0)
+    assert res.busy_acc_s <= res.available_acc_s + 1e-9

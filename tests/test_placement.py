@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from orbitdc.ops import placement
 
-# --- the reference: the scheduler's _plan and its migration loop, as plain loops and dicts ----
+# --- the reference: the placement rules and the migration loop, as plain loops and dicts ----
 
 
 def ref_plan(acc, bw, pinned, groups, spans, free):

@@ -4,9 +4,11 @@ beside the scenario, bad references are exit code 2 naming ``policy.name``; and 
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -219,3 +221,28 @@ def test_the_documented_policy_loads_and_scores(tmp_path):
         assert np.argmax(policy.score(view)) == 1
     finally:
         sys.modules.pop(name, None)
+
+
+def test_a_run_flies_a_users_policy_from_beside_the_scenario(tmp_path, module_name):
+    """orbitdc run with a policy of the user's own that ranks the last satellite first: the
+    job runs there (first-fit would take the first), and the summary names the policy."""
+    path = _write(tmp_path, module_name, f"{module_name}:LastFirst")
+    with (tmp_path / f"{module_name}.py").open("a", encoding="utf-8") as f:
+        f.write(textwrap.dedent('''
+
+            class LastFirst:
+                name = "last-first"
+                migrates = False
+                inference_first = False
+
+                def score(self, view):
+                    return np.arange(len(view.capacity), dtype=float)
+            '''))
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["run", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["jobs"]["policy"] == "last-first"
+    assert summary["jobs"]["states"]["finished"] == 1
+    table = pq.read_table(out / "jobs.parquet")
+    assert table.column("placement").to_pylist() == ["s-1:2"]

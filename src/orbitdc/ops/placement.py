@@ -1,6 +1,6 @@
 """Placing queued gangs on the fleet's free accelerators, compiled.
 
-The rules are those of the scheduler's ``_plan`` (:mod:`orbitdc.ops.scheduler`), on arrays:
+The orchestrator's placement rules (:mod:`orbitdc.ops.scheduler`), on arrays:
 
 - the policy's order is one sequence ``seq`` of satellites: its groups in the order it tries
   them, each group's members in its rank order, concatenated; ``group_start`` (G+1,) marks
@@ -218,7 +218,7 @@ def _build(free, seq, group_start, group_span_bps):
     ``mend`` (M,) where the linked groups (more than one satellite) begin and end in ``seq``,
     in order; ``tot`` (2 gsize,) int64 and ``span`` (2 gsize,) float64 max-trees over them of
     their total free accelerators and of the bandwidth their links give (NaN as +inf: any job
-    may span them, as ``span < job_bw`` is false in ``_plan``)."""
+    may span them, as ``span < job_bw`` is false for NaN)."""
     n_s = free.size
     n_l = seq.size
     n_g = group_span_bps.size
@@ -317,7 +317,7 @@ def _plan_one(acc, bw, pinned, free, seq, tree, size, mstart, mend, tot, span, g
             out_n[0] = acc
             return 1
         return 0
-    bw_eff = -np.inf if bw != bw else bw  # NaN: every linked group may carry it, as in _plan
+    bw_eff = -np.inf if bw != bw else bw  # NaN: every linked group may carry it
     p = _first_at_least(tree, size, 0, acc)
     if p >= seq.size:
         p = -1

@@ -90,7 +90,7 @@ def resolve_policy(spec, source: str = "<policy>", *, base_dir: str | Path | Non
         lacks = _check(spec, type(spec).__name__)
         if lacks:
             raise _problem(source, f"not a scheduling policy: {lacks}", key)
-        return spec
+        return spec if hasattr(spec, "name") else _Named(spec, type(spec).__name__)
     spec = spec.strip()
     if spec in POLICIES:
         from orbitdc.ops.scheduler import POLICY_CLASSES  # lazily: the scheduler imports us

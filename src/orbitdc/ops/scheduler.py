@@ -64,8 +64,9 @@ STATE_NAMES = np.array(["queued", "running", "finished", "unschedulable"], dtype
 
 #: A gang moves only to satellites whose outlook beats its current members' by this much.
 MIGRATE_GAIN = 0.2
-#: How often a step is flown again while gangs wait for their slowest member.
-SETTLE_PASSES = 4
+#: Most flights of one step while gangs wait for their slowest member (it settles in one or
+#: two: each flight can only lower what the others wait for).
+SETTLE_PASSES = 16
 
 
 @dataclass
@@ -120,8 +121,10 @@ class SchedulingPolicy(Protocol):
 
     ``score(view)`` ranks satellites at the step ``view`` shows (an
     :class:`orbitdc.sim.engine.FleetView`; higher first, ties by index; None keeps index
-    order); ``migrates``: move running gangs to clearly better satellites through a
-    checkpoint; ``inference_first``: serve inference before gangs."""
+    order); ``migrates``: move running gangs through a checkpoint to satellites whose
+    outlook (``view.outlook``, whatever ``score`` ranks by) is clearly better, taking them in
+    the order ``score`` gives (no moves when it returns None); ``inference_first``: serve
+    inference before gangs."""
 
     name: str
     migrates: bool
@@ -351,11 +354,12 @@ class Orchestrator:
         t0 = float(view.t_s)
         rules = self.policy
         n_s = self.n_s
-        # Whole accelerators that can run at all (a throttled one still takes work).
-        cap = np.ceil(np.asarray(view.capacity, float) - 1e-6).astype(np.int64)
-        cap = np.clip(np.minimum(cap, self.n_acc - self.failed), 0, None)
-        self.avail += float(np.minimum(view.capacity, self.n_acc - self.failed).clip(0).sum()) * (
-            t1 - t0)
+        # What can run now, less the accelerators failed for good (the bus does not know of
+        # them); whole accelerators that can run at all (a throttled one still takes work).
+        can = np.clip(np.minimum(np.asarray(view.capacity, float), self.n_acc - self.failed),
+                      0.0, None)
+        cap = np.ceil(can - 1e-6).astype(np.int64)
+        self.avail += float(can.sum()) * (t1 - t0)
         score = rules.score(view)
         # Inference first (latency-aware): each region from its nearest satellites.
         need = (np.asarray(self.inference_demand(view.k), float)
@@ -365,12 +369,12 @@ class Orchestrator:
             rtt = view.rtt_ms if view.rtt_ms is not None else np.zeros((need.size, n_s))
         infer = np.zeros(n_s)
         served = np.zeros(need.size)
+        pieces: list[tuple] = []
         allocated = self._allocated()
         if rules.inference_first and rtt is not None:
-            infer, got, parts = _serve(need, np.maximum(view.capacity - allocated, 0.0), rtt,
-                                       nearest=True)
+            infer, got, parts = _serve(need, np.maximum(can - allocated, 0.0), rtt, nearest=True)
             served += got
-            self.pieces += [(view.k, *p) for p in parts]
+            pieces += parts
         reserved = np.ceil(infer - 1e-9).astype(np.int64)
         # Queued jobs that have arrived, in queue order.
         queue = np.nonzero((self.state == QUEUED) & (self.submit <= t0))[0]
@@ -425,17 +429,15 @@ class Orchestrator:
         allocated = self._allocated()
         if rtt is not None and (need - served).max() > 1e-12:
             # Inference not served yet takes what the gangs left.
-            more, got, parts = _serve(need - served,
-                                      np.maximum(view.capacity - allocated - infer, 0.0), rtt,
-                                      nearest=rules.inference_first)
+            more, got, parts = _serve(need - served, np.maximum(can - allocated - infer, 0.0),
+                                      rtt, nearest=rules.inference_first)
             served += got
             infer = infer + more
-            self.pieces += [(view.k, *p) for p in parts]
-        if self.inference_demand is not None:
-            self.served.append(served)
+            pieces += parts
         ask = allocated + infer
         demand = np.where(self.n_acc > 0, ask / np.maximum(self.n_acc, 1), 0.0)
-        self._step = {"t0": t0, "t1": t1, "infer": infer, "flown": demand}
+        self._step = {"t0": t0, "t1": t1, "k": view.k, "infer": infer, "flown": demand,
+                      "pieces": pieces, "n_regions": need.size}
         return demand
 
     def settle(self, ran: np.ndarray) -> np.ndarray | None:
@@ -488,14 +490,42 @@ class Orchestrator:
         t0, t1 = st["t0"], st["t1"]
         dt = t1 - t0
         jobs, span, rate = st["jobs"], st["span"], st["rate"]
-        f_sat, _, f_acc = faults
+        f_sat, f_t, f_acc = faults
         none = np.empty(0, np.int64)
         upset = (self._holder(np.asarray(f_sat, np.int64), np.asarray(f_acc, np.int64))
                  if len(f_sat) else none)
         now = (self.f_t >= t0) & (self.f_t < t1)
         failed = self._holder(self.f_sat[now], self.f_acc[now]) if now.any() else none
-        hit = np.unique(np.concatenate([upset[upset >= 0], failed[failed >= 0]]))
+        # A job that finishes in the step before the fault no longer holds the accelerator.
+        if jobs.size:
+            done_by = t0 + np.where(
+                self.done[jobs] + np.minimum(rate * np.maximum(span - self.stall[jobs], 0.0),
+                                             self.work[jobs] - self.done[jobs])
+                >= self.work[jobs] * (1 - 1e-12),
+                np.minimum(span / np.maximum(st["pace"], 1e-12), dt), np.inf)
+        else:
+            done_by = np.empty(0)
+
+        def still_held(holder, when):
+            keep = holder >= 0
+            i = np.searchsorted(jobs, holder[keep])
+            ok = np.zeros(holder.size, bool)
+            ok[keep] = when[keep] < done_by[np.clip(i, 0, max(jobs.size - 1, 0))] \
+                if jobs.size else True
+            return holder[ok]
+
+        failed_held = still_held(failed, self.f_t[now])
+        hit = np.unique(np.concatenate([still_held(upset, np.asarray(f_t, float)),
+                                        failed_held]))
         infer_run = st["infer"] * st["f"]
+        if self.inference_demand is not None:
+            # Inference as it ran: each piece at the share of its satellite the bus carried.
+            served = np.zeros(st["n_regions"])
+            for r, sats, rtt, amounts in st["pieces"]:  # regions served this step
+                ran_amounts = amounts * st["f"][sats]
+                served[r] += ran_amounts.sum()
+                self.pieces.append((st["k"], r, sats, rtt, ran_amounts))
+            self.served.append(served)
         if jobs.size:
             eff = span / dt if dt > 0 else np.zeros(jobs.size)
             self.used_acc_s += np.bincount(self.p_sat, self.p_n * eff[st["row_job"]] * dt,
@@ -536,7 +566,7 @@ class Orchestrator:
         # Hard failures: an accelerator lost for good; its gang goes back to the queue.
         if now.any():
             np.add.at(self.failed, self.f_sat[now], 1)
-            gone = np.unique(failed[failed >= 0])
+            gone = np.unique(failed_held)
             if gone.size:
                 self._remember(gone)
                 self.stall[gone] = 0.0
@@ -605,15 +635,9 @@ class Orchestrator:
             seg = within[local[i]:local[i + 1]]
             within[local[i]:local[i + 1]] = seg[np.argsort(-score[seg], kind="stable")]
             best[i] = score[self.members[self.group_start[g]:self.group_start[g + 1]]].max()
-        # Groups by best score (to the policy's rounding, 1e-6), ties by group order: one
-        # unique integer key, so any sort gives the same order.
-        q = np.round((1.0 - np.clip(np.nan_to_num(best, nan=-1e9), -1e9, 1e9)) * 1e6)
-        q = (q - q.min()).astype(np.int64) if q.size else q.astype(np.int64)
-        width = max(int(kept.size).bit_length(), 1)
-        if q.size and int(q.max()).bit_length() + width < 63:
-            by_rank = np.argsort((q << width) | np.arange(kept.size), kind="quicksort")
-        else:
-            by_rank = np.argsort(-best, kind="stable")
+        # Groups by best score, ties by group order: a stable sort on the scores as ordered
+        # integers (IEEE bits; exact for every float, NaN last).
+        by_rank = np.argsort(_descending_key(best), kind="stable")
         start = np.concatenate([[0], np.cumsum(sizes[by_rank])]).astype(np.int64)
         return _gather(within, local, by_rank), start, self.group_bw[kept][by_rank]
 
@@ -626,6 +650,10 @@ class Orchestrator:
         """The outcome once the flight is over."""
         running = np.unique(self.p_job)
         self._remember(running)
+        # A gang requeued and still waiting at the end has waited until the end.
+        waiting = (self.state == QUEUED) & ~np.isnan(self.first_start)
+        self.queued_s[waiting] += self.t_end_s - self.waiting_since[waiting]
+        self.waiting_since[waiting] = self.t_end_s
         per_acc = np.array([np.mean([self.flops[s] for s in p]) if p else 1.0
                             for p in self.last_placement])
         useful = self.useful + float(np.sum(self.done / np.maximum(self.mfu * per_acc, 1e-300)))
@@ -646,6 +674,14 @@ class Orchestrator:
             inference_served=np.array(self.served) if self.inference_demand is not None
             else None, not_submitted=self.not_submitted,
         )
+
+
+def _descending_key(x: np.ndarray) -> np.ndarray:
+    """Integers whose ascending order is ``x``'s descending order (NaN after everything)."""
+    x = np.where(np.isnan(x), -np.inf, np.asarray(x, float)) + 0.0  # -0.0 == 0.0
+    bits = x.view(np.int64)
+    up = np.where(bits < 0, bits ^ np.int64(2**63 - 1), bits)  # ascending as signed ints
+    return ~up
 
 
 @kernel

@@ -280,22 +280,21 @@ class BusChunk:
         self.t = t
         self.dt = np.ascontiguousarray(np.diff(t), float)
         sat_index = np.arange(first_index, first_index + n_s)
-        # Degradation moves by ~1e-6 per hour: taken at the chunk's middle.
-        years = p.age_years + 0.5 * (t[0] + t[-1]) / (365.25 * 86400.0)
-        array_w = p.array_w_per_flux * (1.0 - p.degradation) ** years
-        generated = (inp.solar_flux[None, :] * array_w[:, None]) * inp.lit
+        # The array's output per W/m^2 at each sample, degraded for its age then (per sample,
+        # so that no result depends on where chunks begin).
+        years = p.age_years[:, None] + t[None, :] / (365.25 * 86400.0)
+        array_w = p.array_w_per_flux[:, None] * np.exp(np.log1p(-p.degradation)[:, None] * years)
+        generated = (inp.solar_flux[None, :] * array_w) * inp.lit
         if not np.all(p.pointing == power.TRACKING):
             generated *= inp.incidence
         self.generated = generated
         self.lit = inp.lit
-        # Generation in full sunlight, for forecasts: the chunk's mean flux on the array (for
-        # fixed arrays, at their mean incidence over the chunk's sunlit samples).
-        sunlit = inp.lit > 0.5
-        incidence = 1.0
-        if not np.all(p.pointing == power.TRACKING):
-            incidence = np.where(sunlit.any(axis=1), (inp.incidence * sunlit).sum(axis=1)
-                                 / np.maximum(sunlit.sum(axis=1), 1), 0.0)
-        self.full_sun_w = float(np.mean(inp.solar_flux)) * array_w * incidence
+        self.solar_flux = inp.solar_flux
+        # Generation in full sunlight per W/m^2 of flux, for forecasts: a fixed array is taken
+        # at the mean cosine over the half-orbit that faces the Sun, 2/pi (an approximation,
+        # the same whatever the chunk).
+        self.full_sun_w_per_flux = array_w * np.where(p.pointing == power.TRACKING, 1.0,
+                                                      2.0 / np.pi)[:, None]
         env_heat = thermal.environment_heat_w(
             p.rad_area_m2[:, None], p.absorptivity[:, None], p.emissivity[:, None],
             p.sun_view[:, None], p.earth_view[:, None], inp.solar_flux[None, :], inp.lit,
@@ -385,9 +384,13 @@ class BusChunk:
         out.temperature_max_k = np.fmax(state.temperature_max_k, temperature_max)
         return out
 
-    def lit_now(self, t_s: float) -> np.ndarray:
-        """(S,) the sunlit share (1 - shadow) at the chunk's sample nearest ``t_s``."""
-        return self.lit[:, int(np.argmin(np.abs(self.t - t_s)))]
+    def lit_now(self, j: int) -> np.ndarray:
+        """(S,) the sunlit share (1 - shadow) at chunk sample ``j``."""
+        return self.lit[:, j]
+
+    def full_sun_w(self, j: int) -> np.ndarray:
+        """(S,) what the array would give in full sunlight at chunk sample ``j``."""
+        return self.full_sun_w_per_flux[:, j] * self.solar_flux[j]
 
     def mean_utilisation(self, j0: int, j1: int) -> np.ndarray:
         """(S,) the share of accelerators that ran, averaged over samples ``j0 .. j1``."""

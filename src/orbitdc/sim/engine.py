@@ -119,6 +119,9 @@ class RawRun:
     rtt: tuple[np.ndarray, np.ndarray] | None = None
 
 
+_NO_PAIRS = (np.empty(0, np.int64), np.empty(0), np.empty(0))
+
+
 @dataclass
 class _BlockOut:
     """What one block returns for one chunk. Rows are global (satellite, or
@@ -187,6 +190,8 @@ class _Flight:
         # The ephemeris an operator plans on: the latest umbra of each satellite and its period.
         self._ecl_entry = [np.full(b - a, np.nan) for a, b in self.bounds]
         self._ecl_dur = [np.zeros(b - a) for a, b in self.bounds]
+        self._ecl_open = [np.full(b - a, np.nan) for a, b in self.bounds]
+        self._ecl_pairs = [_NO_PAIRS] * n_b
         periods = np.array([2.0 * np.pi / s.no_kozai * 60.0 for s in fleet.satrec_list])
         self._period = [periods[a:b] for a, b in self.bounds]
 
@@ -363,31 +368,40 @@ class _Flight:
             "capacity": capacity,
             "soc": state.battery_wh / cap,
             "headroom_k": p.t_max_k - state.temperature_k,
-            "outlook": self._outlook(b, chunk, state, t_now, horizon_s),
+            "outlook": self._outlook(b, chunk, state, j, t_now, horizon_s),
         }
 
-    def _outlook(self, b, chunk, state, t_now: float, horizon_s: float) -> np.ndarray:
+    def _outlook(self, b, chunk, state, j: int, t_now: float, horizon_s: float) -> np.ndarray:
         """Each satellite's predicted share of its accelerators over the next ``horizon_s``,
-        from what an operator knows: the sunlight ahead from the ephemeris (eclipses repeat
-        every period from the latest one found; without one, the satellite's sunlight now
-        persists), what the array carries in sunlight, and what the battery above its reserve
-        now carries through the shadow ahead. Heat and random faults are left out."""
+        from what an operator knows: the sunlight ahead from the ephemeris (umbras repeat
+        every period from the latest one that has ended; without one, the satellite's
+        sunlight now persists), what the array carries in sunlight, and what the battery
+        above its reserve now carries through the shadow ahead. Heat and random faults are
+        left out. It does not depend on how the run is cut into chunks or blocks."""
         p = self.bus_params[b]
-        entry, dur, period = self._ecl_entry[b], self._ecl_dur[b], self._period[b]
+        entry, dur = self._ecl_entry[b].copy(), self._ecl_dur[b].copy()
+        sat, p_entry, p_exit = self._ecl_pairs[b]
+        ended = p_exit <= t_now
+        if ended.any():  # this chunk's umbras that have ended: the latest of each satellite
+            s_, e_, x_ = sat[ended], p_entry[ended], p_exit[ended]
+            last = np.r_[s_[1:] != s_[:-1], True]
+            entry[s_[last]] = e_[last]
+            dur[s_[last]] = x_[last] - e_[last]
+        period = self._period[b]
         known = np.isfinite(entry)
 
-        def eclipsed(t):  # eclipse time from the anchor to t (periodic)
+        def eclipsed(t):  # umbra time from the anchor to t (periodic)
             x = t - np.where(known, entry, 0.0)
             n = np.floor(x / period)
             return n * dur + np.clip(x - n * period, 0.0, dur)
 
         shadow = np.where(known, eclipsed(t_now + horizon_s) - eclipsed(t_now),
-                          horizon_s * (1.0 - chunk.lit_now(t_now)))
+                          horizon_s * (1.0 - chunk.lit_now(j)))
         shadow = np.clip(shadow, 0.0, horizon_s)
         span = np.maximum(chunk.span, 1e-300)
         # In sunlight the array carries the load; in shadow, the battery above its reserve
         # now (charge gained before the shadow is left out: a cautious forecast).
-        u_sun = np.clip((chunk.full_sun_w - p.bus_w - chunk.idle_all) / span, 0.0, 1.0)
+        u_sun = np.clip((chunk.full_sun_w(j) - p.bus_w - chunk.idle_all) / span, 0.0, 1.0)
         stored_j = np.maximum(state.battery_wh - p.min_soc * p.capacity_wh, 0.0) * (
             p.discharge_eff * 3600.0)
         u_dark = np.clip((stored_j / np.maximum(shadow, 1e-9) - p.bus_w - chunk.idle_all)
@@ -396,18 +410,30 @@ class _Flight:
         return np.where(p.n_acc > 0, share, 0.0)
 
     def _update_eclipse_anchor(self, b, rows, times, rising, s0):
-        """The latest complete umbra (entry, then exit) of each satellite in this chunk."""
-        if rows.size < 2:
-            return
-        pair = rising[:-1] & ~rising[1:] & (rows[:-1] == rows[1:])
-        i = np.nonzero(pair)[0]
-        if not i.size:
-            return
-        sat = rows[i] - s0
-        # The last pair of each satellite wins (rows are sorted by satellite, then time).
-        last = np.r_[sat[1:] != sat[:-1], True]
-        self._ecl_entry[b][sat[last]] = times[i[last]]
-        self._ecl_dur[b][sat[last]] = times[i[last] + 1] - times[i[last]]
+        """The umbras (entry, exit) that end in this chunk, entered in it or before it, and
+        which satellites are in an umbra entered at a known time at its end."""
+        order = np.lexsort((times, rows))
+        rows, times, rising = rows[order] - s0, times[order], rising[order]
+        open_entry = self._ecl_open[b]
+        prev_same = np.r_[False, rows[1:] == rows[:-1]] if rows.size else np.zeros(0, bool)
+        prev_time = np.r_[np.nan, times[:-1]] if rows.size else np.zeros(0)
+        prev_rising = np.r_[False, rising[:-1]] if rows.size else np.zeros(0, bool)
+        entered = np.where(prev_same, np.where(prev_rising, prev_time, np.nan),
+                           open_entry[rows] if rows.size else np.zeros(0))
+        pair = ~rising & np.isfinite(entered)
+        self._ecl_pairs[b] = (rows[pair], entered[pair], times[pair])
+        if rows.size:
+            last = np.r_[rows[1:] != rows[:-1], True]
+            open_entry[rows[last]] = np.where(rising[last], times[last], np.nan)
+
+    def _carry_eclipse_anchor(self, b) -> None:
+        """At a chunk's end: the latest umbra of each satellite becomes its anchor."""
+        sat, entry, exit_ = self._ecl_pairs[b]
+        if sat.size:
+            last = np.r_[sat[1:] != sat[:-1], True]
+            self._ecl_entry[b][sat[last]] = entry[last]
+            self._ecl_dur[b][sat[last]] = exit_[last] - entry[last]
+        self._ecl_pairs[b] = _NO_PAIRS
 
     def end(self, b: int) -> _BlockOut:
         """Close block ``b``'s chunk: its recorded time series and the faults it drew."""
@@ -431,6 +457,8 @@ class _Flight:
                     ctx["angles"], bus_series,
                 )
         self._chunks[b] = None
+        if chunk is not None and self.schedule_every:
+            self._carry_eclipse_anchor(b)
         clock.lap("record")
         return _BlockOut({}, None, np.empty(0), np.empty(0), {}, series, clock.stage_s,
                          faults=faults)
