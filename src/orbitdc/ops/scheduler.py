@@ -587,11 +587,14 @@ class Orchestrator:
 
     def _remember(self, jobs: np.ndarray) -> None:
         """Keep where ``jobs`` ran (for the table) before their rows go."""
-        rows = np.nonzero(np.isin(self.p_job, jobs))[0]
-        for j in np.unique(self.p_job[rows]):  # jobs leaving the fleet this step
-            m = rows[self.p_job[rows] == j]
-            self.last_placement[int(j)] = {int(s): int(c) for s, c in
-                                           zip(self.p_sat[m], self.p_n[m])}
+        rows = np.nonzero(np.isin(self.p_job, jobs))[0]  # sorted by job
+        if not rows.size:
+            return
+        job, sat, n = self.p_job[rows], self.p_sat[rows].tolist(), self.p_n[rows].tolist()
+        cut = (np.flatnonzero(np.diff(job)) + 1).tolist()
+        for j, a, b in zip(job[np.array([0, *cut], np.int64)].tolist(), [0, *cut],
+                           [*cut, len(sat)]):
+            self.last_placement[j] = dict(zip(sat[a:b], n[a:b]))  # the table's records
 
     def _holder(self, sat: np.ndarray, acc: np.ndarray) -> np.ndarray:
         """The job holding accelerator ``acc`` of satellite ``sat`` (-1: idle or
