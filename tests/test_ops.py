@@ -743,6 +743,19 @@ def test_inference_placement_refuses_runs_past_its_memory_budget(monkeypatch):
         run_scenario(sc, None)
     with pytest.raises(orbitdc.ScenarioError, match="user_region.*routing_step_s"):
         orbitdc.simulate(sc)
+    # What the engine keeps is bounded by its chunk, not the run's length: a budget of a
+    # chunk's routing steps (2,051 here, with one step of slack) takes a 1,000-hour run
+    # (60,001 of them).
+    from orbitdc.sim import engine
+    from orbitdc.sim.fleet import build_fleet
+
+    assert design.SAT_RTT_CHUNK_SAMPLES == engine.MAX_CHUNK_STEPS + 1
+    monkeypatch.setattr(design, "SAT_RTT_BUDGET_BYTES", 2 * 16 * 2051)
+    long = sc.model_copy(update={"duration_h": 1000.0})
+    design.validate_fleet(long, build_fleet(long))
+    monkeypatch.setattr(design, "SAT_RTT_BUDGET_BYTES", 2 * 16 * 2050)
+    with pytest.raises(orbitdc.ScenarioError, match="routing steps a chunk holds"):
+        design.validate_fleet(long, build_fleet(long))
 
 
 @pytest.mark.parametrize("checkpoint_s", [0.0, 60.0, 600.0, 1800.0])

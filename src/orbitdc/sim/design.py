@@ -42,6 +42,9 @@ __all__ = ["OrbitEnvelope", "check_design", "check_network", "orbit_envelopes",
 
 #: Most memory the per-satellite round trips of inference placement may take (see sim.network).
 SAT_RTT_BUDGET_BYTES = 1 << 30
+#: Most samples in one chunk of the engine (``engine.MAX_CHUNK_STEPS``, which a test holds
+#: equal): the round trips are kept for the routing steps of one chunk.
+SAT_RTT_CHUNK_SAMPLES = 2049
 #: Satellites per fleet whose orbit planes are sampled for the envelope.
 _SAMPLE = 64
 #: Largest solar flux of the year (perihelion, 0.9833 AU).
@@ -236,16 +239,21 @@ def validate_fleet(scenario: Scenario, fleet: Fleet) -> list[str]:
             " s): the time series holds only its first sample"
         )
     if scenario.user_region and any(w.kind == "inference" for w in scenario.workload):
-        steps = -(-scenario.n_steps // scenario.routing_every)
+        # The engine keeps them for the routing steps of one chunk (at most
+        # SAT_RTT_CHUNK_SAMPLES samples) and the one in force before it.
+        # (chunks end on the screening grid and on scheduling steps: at most this much more)
+        slack = max(1, int(60.0 // scenario.step_s)) * scenario.schedule_every
+        samples = min(scenario.n_steps, SAT_RTT_CHUNK_SAMPLES + slack)
+        steps = -(-samples // scenario.routing_every) + 1
         need = 2 * len(scenario.user_region) * fleet.size * steps
         if need > SAT_RTT_BUDGET_BYTES:
             problems.append((
                 "user_region",
                 f"placing inference needs the round trip from each of the "
                 f"{len(scenario.user_region)} user regions to each of the {fleet.size} "
-                f"satellites at each of {steps} routing steps ({need / 2**30:.1f} GiB, more "
-                f"than {SAT_RTT_BUDGET_BYTES / 2**30:g}); use fewer user regions, a longer "
-                "network.routing_step_s or a shorter run",
+                f"satellites at each of the {steps} routing steps a chunk holds "
+                f"({need / 2**30:.1f} GiB, more than {SAT_RTT_BUDGET_BYTES / 2**30:g}); use "
+                "fewer user regions or a longer network.routing_step_s",
             ))
     if problems:
         raise ScenarioError(scenario.source, problems)
