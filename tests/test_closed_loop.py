@@ -2,8 +2,8 @@
 
 The work the jobs report (done + lost + checkpoint and move time + inference served, at each
 gang's peak x mfu) must equal what the bus's time series says ran (utilisation x
-accelerators x peak x mfu x step), to 0.1 %, on a formation, a shell and a fleet with
-batteries too small for its load (where power throttles and gangs wait for their slowest
+accelerators x peak x mfu x step), to 0.1 %, on a formation, a shell, a shell serving
+inference and a fleet with batteries too small for its load (where power throttles and gangs wait for their slowest
 member). Also: a policy sees a rested satellite's charge, and memory does not grow with the
 run's length."""
 
@@ -23,7 +23,8 @@ SAT = {"accelerator": "nvidia-h100-sxm", "accelerators": 4, "bus_load_w": 300.0,
        "radiator": {"area_m2": 10.0}}
 
 
-def _scenario(fleet, sat=SAT, hours=6.0, workload=None, policy="first-fit", network=None):
+def _scenario(fleet, sat=SAT, hours=6.0, workload=None, policy="first-fit", network=None,
+              regions=None):
     data = {
         "name": "loop", "start": START, "duration_h": hours, "step_s": 30.0, "seed": 3,
         "satellite": {"sat": sat}, "fleet": fleet,
@@ -39,6 +40,8 @@ def _scenario(fleet, sat=SAT, hours=6.0, workload=None, policy="first-fit", netw
     }
     if network:
         data["network"] = network
+    if regions:
+        data["user_region"] = regions
     return orbitdc.parse_scenario(data)
 
 
@@ -66,6 +69,17 @@ SCENARIOS = {
     "shell": lambda p: _scenario(
         [{"name": "shell", "kind": "walker", "altitude_km": 550.0, "inclination_deg": 53.0,
           "planes": 2, "per_plane": 3, "phasing": 1, "satellite": "sat"}], policy=p),
+    "shell with inference": lambda p: _scenario(
+        [{"name": "shell", "kind": "walker", "altitude_km": 550.0, "inclination_deg": 53.0,
+          "planes": 4, "per_plane": 4, "phasing": 1, "satellite": "sat"}], policy=p,
+        sat=SAT | {"battery": {"capacity_wh": 600.0}}, hours=3.0,
+        network={"isl": [{"fleet": "shell", "topology": "+grid"}]},
+        workload=[{"name": "chat", "kind": "inference", "requests_per_s": 400.0,
+                   "flops_per_request": 2e13, "latency_slo_ms": 40.0},
+                  {"name": "train", "kind": "training", "jobs": 10, "arrival": "poisson",
+                   "rate_per_h": 4.0, "flops": 2e19, "accelerators": 4}],
+        regions=[{"name": "London", "lat_deg": 51.5, "lon_deg": -0.13},
+                 {"name": "Tokyo", "lat_deg": 35.7, "lon_deg": 139.7}]),
     "small batteries": lambda p: _scenario(
         [{"name": "noon", "kind": "sso", "altitude_km": 550.0, "ltan_h": 12.0, "count": 3,
           "satellite": "sat"}],
@@ -83,6 +97,8 @@ def test_jobs_and_time_series_are_one_flight(name, policy):
                 + jobs["inference_flops"])
     ran = _ran_flops(sc, res)
     assert ran > 1e19, "the case must run real work"
+    if "inference" in name:
+        assert jobs["inference_flops"] > 0.02 * ran  # inference is a real share of it
     assert reported == pytest.approx(ran, rel=1e-3)
     # Work asked of finished jobs is what they did.
     table = res.jobs_table
