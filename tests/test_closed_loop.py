@@ -3,9 +3,9 @@
 The work the jobs report (done + lost + checkpoint and move time + inference served, at each
 gang's peak x mfu) must equal what the bus's time series says ran (utilisation x
 accelerators x peak x mfu x step), to 0.1 %, on a formation, a shell, a shell serving
-inference and a fleet with batteries too small for its load (where power throttles and gangs wait for their slowest
-member). Also: a policy sees a rested satellite's charge, and memory does not grow with the
-run's length."""
+inference and a fleet with batteries too small for its load (where power throttles and gangs
+wait for their slowest member). Also: a policy sees a rested satellite's charge, chunks and
+blocks do not change the flight, and memory does not grow with the run's length."""
 
 from __future__ import annotations
 
