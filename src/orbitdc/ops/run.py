@@ -144,7 +144,7 @@ class Operations:
         self.orchestrator = Orchestrator(
             jobs, groups, bandwidth, n_acc, flops, self.policy, mfu=sc.policy.mfu,
             t_end_s=float(t[-1]), inference_demand=demand,
-            n_regions=len(sc.user_region), failures=_hard_failures(sc, n_acc, float(t[-1])))
+            failures=_hard_failures(sc, n_acc, float(t[-1])))
         arrivals = None
         if uplinked:
             uplinks = [_Uplink(sc, w, _members(sc, w, fleet_index)) for w in uplinked]

@@ -244,7 +244,7 @@ class Orchestrator:
 
     def __init__(self, jobs: list[Job], groups: list[np.ndarray], group_bandwidth: list[float],
                  n_acc: np.ndarray, flops_per_acc: np.ndarray, policy, *, mfu: float = 0.4,
-                 t_end_s: float = np.inf, inference_demand=None, n_regions: int = 0,
+                 t_end_s: float = np.inf, inference_demand=None,
                  failures: tuple[np.ndarray, ...] | None = None):
         self.policy = policy
         self.mfu = float(mfu)
@@ -293,7 +293,6 @@ class Orchestrator:
             self.f_sat = self.f_acc = np.empty(0, np.int64)
             self.f_t = np.empty(0)
         self.inference_demand = inference_demand
-        self.n_regions = n_regions
         self.served: list[np.ndarray] = []
         self.pieces: list[tuple] = []
         self.busy = self.avail = self.useful = self.inference_flops = 0.0
@@ -774,15 +773,13 @@ def schedule(t_s, capacity, groups, group_bandwidth, flops_per_acc, jobs, upsets
         n_acc = np.ceil(capacity.max(axis=1) - 1e-6) if capacity.size else np.zeros(0)
     rules = POLICY_CLASSES[policy] if isinstance(policy, str) else policy
     demand = None
-    n_r = 0
     if inference_demand is not None:
         d = np.asarray(inference_demand, float)
         d = d[:, None] if d.ndim == 1 else d
-        n_r = d.shape[1]
         demand = lambda k: d[k]  # noqa: E731
     orch = Orchestrator(jobs, groups, group_bandwidth, np.asarray(n_acc, np.int64),
                         np.asarray(flops_per_acc, float), rules, mfu=mfu,
                         t_end_s=float(np.asarray(t_s)[-1]), inference_demand=demand,
-                        n_regions=n_r, failures=failures)
+                        failures=failures)
     drive(_FixedFlight(t_s, capacity, n_acc, upsets, headroom, outlook, inference_rtt), orch)
     return orch.result()

@@ -200,7 +200,7 @@ class _Flight:
         out = self.begin(b, c0, c1)
         if self._chunks[b]["bus"] is not None:
             self.fly(b, 0, c1 - c0, 1.0)
-            self.accept(b, c1 - c0, probe=False)
+            self.accept(b)
         rest = self.end(b)
         rest.crossings, rest.start, rest.route = out.crossings, out.start, out.route
         rest.beta_min, rest.beta_max, rest.errors = out.beta_min, out.beta_max, out.errors
@@ -322,7 +322,7 @@ class _Flight:
         ``horizon_s``, the view at ``j1`` should this flight be kept (None at the chunk's
         end): one message a step where the flight is kept as first flown."""
         if accept_first:
-            self.accept(b, j0, probe=False)
+            self.accept(b)
         chunk = self._chunks[b]["bus"]
         if chunk is None:
             return None
@@ -335,15 +335,11 @@ class _Flight:
             ahead = self.view(b, j1, horizon_s, self._trial[b])
         return chunk.mean_utilisation(j0, j1), (f_sat[now], f_start[now], f_acc[now]), ahead
 
-    def accept(self, b: int, j: int, probe: bool = True, horizon_s: float = 3600.0):
-        """Keep the flight up to chunk sample ``j``; with ``probe``, return what an operator
-        sees of block ``b`` there (:meth:`view`)."""
+    def accept(self, b: int) -> None:
+        """Keep block ``b``'s flight last flown (the next range starts from it)."""
         if self._trial[b] is not None:
             self.bus_state[b] = self._trial[b]
             self._trial[b] = None
-        if not probe:
-            return None
-        return self.view(b, j, horizon_s)
 
     def view(self, b: int, j: int, horizon_s: float,
              state: BusState | None = None) -> dict[str, np.ndarray] | None:
@@ -839,8 +835,7 @@ class Flight:
         g1 = int(self.decision_samples[self.k + 1])
         self.k += 1
         if self.done or g1 >= self._c1:
-            self._blocks.call("accept", {b: (g1 - self._c0, False)
-                                         for b in range(self.n_blocks)})
+            self._blocks.call("accept", {b: () for b in range(self.n_blocks)})
             self._unaccepted.clear()
             self._end_chunk()
             self._view = None
