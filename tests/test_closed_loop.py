@@ -168,6 +168,8 @@ sc = orbitdc.parse_scenario({
     "workload": [{"name": "train", "kind": "training", "jobs": 400, "arrival": "poisson",
                   "rate_per_h": 4.0, "flops": 1e20, "accelerators": 4,
                   "checkpoint_interval_h": 1.0, "checkpoint_s": 30.0}],
+    "ground_station": [{"name": f"gs-{i:02d}", "lat_deg": -60.0 + 6.0 * i,
+                        "lon_deg": 37.0 * i % 360 - 180.0} for i in range(20)],
     "output": {"satellites": ["shell-0"]},
 })
 run_scenario(sc, sys.argv[2], workers=1)
@@ -177,8 +179,9 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 @pytest.mark.slow
 def test_memory_is_bounded_by_the_chunk_not_the_run(tmp_path):
-    """900 satellites with workloads for 1 and for 7 days: the week peaks under 1.2 x the
-    day (a satellites x steps float array of the week alone would be 73 MB on top)."""
+    """900 satellites with workloads and 20 stations for 1 and for 7 days: the week peaks
+    under 1.2 x the day (a satellites x steps float array of the week alone would be 73 MB
+    on top; its ~930,000 event windows are written as they end)."""
     import subprocess
     import sys
 

@@ -16,6 +16,8 @@ import orbitdc
 from orbitdc.sim import engine
 from orbitdc.sim.results import simulate
 
+from conftest import fly_with_events
+
 SCENARIO = {
     "name": "mixed",
     "start": "2026-03-20T00:00:00Z",
@@ -115,14 +117,21 @@ def test_rerun_replaces_an_earlier_run(tmp_path):
 
 def test_chunking_does_not_change_results():
     scenario = _scenario()
-    whole = engine.simulate_arrays(scenario, chunk=10_000)
-    small = engine.simulate_arrays(scenario, chunk=7)
-    for kind in whole.windows:
-        w, s = whole.windows[kind], small.windows[kind]
+    _, whole, whole_order = fly_with_events(scenario, chunk=10_000)
+    _, small, small_order = fly_with_events(scenario, chunk=7)
+    assert set(whole) == set(small) == {"contact", "penumbra", "umbra"}
+    for kind in whole:
+        w, s = whole[kind], small[kind]
         assert len(w[0]) == len(s[0]) > 0, kind
         np.testing.assert_array_equal(w[0], s[0])
-        np.testing.assert_allclose(w[1], s[1], atol=2e-3)  # seconds
-        np.testing.assert_allclose(w[2], s[2], atol=2e-3)
+        np.testing.assert_array_equal(w[1], s[1])
+        np.testing.assert_allclose(w[2], s[2], atol=2e-3)  # seconds
+        np.testing.assert_allclose(w[3], s[3], atol=2e-3)
+        np.testing.assert_array_equal(w[4], s[4])
+        np.testing.assert_array_equal(w[5], s[5])
+    # Written as they end: in the same order whatever the chunks.
+    assert np.all(np.diff(whole_order[:, 3]) >= 0)
+    np.testing.assert_array_equal(whole_order[:, :3], small_order[:, :3])
 
 
 def test_output_selection_and_interval():
@@ -192,3 +201,41 @@ def test_a_design_without_a_battery_runs_and_says_so(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "no battery" in proc.stdout
     assert json.loads((out / "summary.json").read_text())["bus"]["soc_min"] is None
+
+
+def _union_s(start, end):
+    """Length of the union of intervals (plain Python)."""
+    total, hi = 0.0, -np.inf
+    for a, b in sorted(zip(start, end)):
+        if a > hi:
+            total, hi = total + (b - a), b
+        elif b > hi:
+            total, hi = total + (b - hi), b
+    return total
+
+
+def test_totals_kept_as_the_run_goes_match_its_written_windows():
+    """The summary's figures are accumulated chunk by chunk (station coverage from a count of
+    satellites in view); recomputed here from the windows written, they agree."""
+    res = simulate(_scenario(), workers=1)
+    ev = res.events.to_pydict()
+    dur = np.asarray(ev["duration_s"])
+    kind = np.asarray(ev["kind"], dtype=object)
+    sat = np.asarray(ev["satellite"], dtype=object)
+    target = np.asarray(ev["target"], dtype=object)
+    t0 = res.events.column("start").cast("int64").to_numpy() / 1e6
+    t1 = res.events.column("end").cast("int64").to_numpy() / 1e6
+    for name, st in res.summary["fleet"]["stations"].items():
+        m = (kind == "contact") & (target == name)
+        assert st["passes"] == m.sum() > 0
+        assert st["contact_min_total"] == pytest.approx(dur[m].sum() / 60.0, abs=1e-6)
+        assert st["coverage_min"] == pytest.approx(_union_s(t0[m], t1[m]) / 60.0, abs=1e-5)
+        assert st["coverage_min"] < st["contact_min_total"]  # satellites overlap here
+    table = res.satellites.to_pydict()
+    for i, name in enumerate(table["satellite"]):
+        um = (kind == "umbra") & (sat == name)
+        assert table["eclipses"][i] == um.sum()
+        assert table["umbra_min"][i] == pytest.approx(dur[um].sum() / 60.0, rel=1e-9)
+        pm = (kind == "penumbra") & (sat == name)
+        assert table["penumbra_min"][i] == pytest.approx(dur[pm].sum() / 60.0, rel=1e-9)
+    assert res.event_rows == res.events.num_rows

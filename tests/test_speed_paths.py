@@ -17,6 +17,8 @@ from orbitdc.core.time import epoch_jd, gmst_rad, jd_pair
 from orbitdc.sim import engine
 from orbitdc.sim.fleet import build_fleet, build_stations
 
+from conftest import fly_with_events
+
 
 @pytest.fixture(scope="module")
 def scenario():
@@ -33,22 +35,26 @@ def scenario():
 
 
 def _assert_same(a, b, atol=2e-3):
-    for kind in a.windows:
-        wa, wb = a.windows[kind], b.windows[kind]
+    (raw_a, wa_all, _), (raw_b, wb_all, _) = a, b
+    assert set(wa_all) == set(wb_all)
+    for kind in wa_all:
+        wa, wb = wa_all[kind], wb_all[kind]
         assert len(wa[0]) == len(wb[0]) > 0, kind
         np.testing.assert_array_equal(wa[0], wb[0])
-        np.testing.assert_allclose(wa[1], wb[1], atol=atol)  # seconds
-        np.testing.assert_allclose(wa[2], wb[2], atol=atol)
-        np.testing.assert_array_equal(wa[3], wb[3])
+        np.testing.assert_array_equal(wa[1], wb[1])
+        np.testing.assert_allclose(wa[2], wb[2], atol=atol)  # seconds
+        np.testing.assert_allclose(wa[3], wb[3], atol=atol)
         np.testing.assert_array_equal(wa[4], wb[4])
-    np.testing.assert_allclose(a.beta_min_rad, b.beta_min_rad, atol=1e-3)
+        np.testing.assert_array_equal(wa[5], wb[5])
+    np.testing.assert_allclose(raw_a.beta_min_rad, raw_b.beta_min_rad, atol=1e-3)
 
 
 def test_workers_blocks_and_chunks_do_not_change_results(scenario):
-    one = engine.simulate_arrays(scenario, workers=1, chunk=10_000)
-    assert one.blocks == 1
-    parallel = engine.simulate_arrays(scenario, workers=2, block_size=7, chunk=13)
-    assert parallel.workers == 2 and parallel.blocks == 6
+    one = fly_with_events(scenario, workers=1, chunk=10_000)
+    assert one[0].blocks == 1
+    parallel = fly_with_events(scenario, workers=2, block_size=7, chunk=13)
+    assert parallel[0].workers == 2 and parallel[0].blocks == 6
+    assert "fault" in one[1]
     _assert_same(one, parallel)
 
 
@@ -93,12 +99,11 @@ def _brute_force_contacts(scenario, dt_s=1.0):
 
 
 def test_contact_screen_misses_no_pass(scenario):
-    raw = engine.simulate_arrays(scenario)
-    n_g = raw.stations.size
-    rows, start, end, _, _ = raw.windows["contact"]
+    _, windows, _ = fly_with_events(scenario)
+    sat, station, start, end, _, _ = windows["contact"]
     ours = {}
-    for row, a, b in zip(rows, start, end):
-        ours.setdefault((int(row) // n_g, int(row) % n_g), []).append((a, b))
+    for s_, g, a, b in zip(sat, station, start, end):
+        ours.setdefault((int(s_), int(g)), []).append((a, b))
     reference = _brute_force_contacts(scenario)
     total = 0
     for key, passes in reference.items():

@@ -20,7 +20,8 @@ import numpy as np
 
 from orbitdc.core._jit import kernel
 
-__all__ = ["combine_states", "find_crossings", "hermite", "warm_up", "windows_from_crossings"]
+__all__ = ["OpenWindows", "combine_states", "find_crossings", "hermite", "warm_up",
+           "windows_from_crossings"]
 
 #: Golden-section ratio used for the extremum search.
 _INV_PHI = (np.sqrt(5.0) - 1.0) / 2.0
@@ -246,6 +247,61 @@ def find_crossings(
     return rows[order].astype(np.int64), times[order], rising[order]
 
 
+class OpenWindows:
+    """Windows still open between chunks of a run, sparse: ``rows`` (sorted), their
+    ``start`` times, and whether each was open at the run's start (``clipped``).
+
+    :meth:`advance` takes one chunk's crossings and returns the windows they close; what they
+    open stays here for the next chunk; :meth:`close` ends the run. Memory is what is open now,
+    not what the run has found."""
+
+    def __init__(self, rows=None, start=None, clipped=None):
+        self.rows = np.empty(0, np.int64) if rows is None else np.asarray(rows, np.int64)
+        self.start = np.empty(0) if start is None else np.asarray(start, float)
+        self.clipped = (np.zeros(self.rows.size, bool) if clipped is None
+                        else np.asarray(clipped, bool))
+
+    @classmethod
+    def at_start(cls, inside: np.ndarray, t_start: float) -> OpenWindows:
+        """The windows open at the run's start ``t_start``: rows where ``inside`` (M,)."""
+        rows = np.nonzero(np.asarray(inside, bool))[0]
+        return cls(rows, np.full(rows.size, float(t_start)), np.ones(rows.size, bool))
+
+    def advance(self, rows: np.ndarray, times: np.ndarray, rising: np.ndarray):
+        """Pair one chunk's crossings (sorted by row then time, alternating within a row, as
+        ``find_crossings`` returns them) with the windows open before them. Returns the
+        windows they close, ``(row, start, end, clipped_start)`` sorted by row then start."""
+        n_open = self.rows.size
+        rows_all = np.concatenate([self.rows, np.asarray(rows, np.int64)])
+        times_all = np.concatenate([self.start, times])
+        rising_all = np.concatenate([np.ones(n_open, bool), np.asarray(rising, bool)])
+        virtual = np.concatenate([np.ones(n_open, bool), np.zeros(rows_all.size - n_open, bool)])
+        clipped = np.concatenate([self.clipped, np.zeros(rows_all.size - n_open, bool)])
+        # An open window sorts before the crossings of its row in the chunk.
+        order = np.lexsort((times_all, ~virtual, rows_all))
+        rows_all, times_all, rising_all, clipped = (
+            rows_all[order], times_all[order], rising_all[order], clipped[order])
+        starts = np.nonzero(rising_all)[0]
+        # The crossing after each start closes it, if it is in the same row and falling.
+        nxt = starts + 1
+        has_next = nxt < rows_all.size
+        closes = np.zeros(starts.size, bool)
+        closes[has_next] = (rows_all[nxt[has_next]] == rows_all[starts[has_next]]) & ~rising_all[
+            nxt[has_next]
+        ]
+        still = starts[~closes]
+        self.rows, self.start, self.clipped = rows_all[still], times_all[still], clipped[still]
+        done = starts[closes]
+        return rows_all[done], times_all[done], times_all[nxt[closes]], clipped[done]
+
+    def close(self, t_end: float):
+        """End the run at ``t_end``: the windows still open, ``(row, start, end,
+        clipped_start)`` (all clipped at their end), and nothing is left open."""
+        out = (self.rows, self.start, np.full(self.rows.size, float(t_end)), self.clipped)
+        self.__init__()
+        return out
+
+
 def windows_from_crossings(
     rows: np.ndarray,
     times: np.ndarray,
@@ -262,37 +318,14 @@ def windows_from_crossings(
 
     Returns ``(row, start, end, clipped_start, clipped_end)`` arrays sorted by row then start.
     """
-    inside_at_start = np.asarray(inside_at_start, bool)
-    open_rows = np.nonzero(inside_at_start)[0]
-    # Virtual rising crossings at t_start for series already inside.
-    rows_all = np.concatenate([open_rows, rows]).astype(np.int64)
-    times_all = np.concatenate([np.full(open_rows.size, t_start), times])
-    rising_all = np.concatenate([np.ones(open_rows.size, bool), rising])
-    virtual = np.concatenate([np.ones(open_rows.size, bool), np.zeros(rows.size, bool)])
-    order = np.lexsort((~virtual, times_all, rows_all))
-    rows_all, times_all, rising_all, virtual = (
-        rows_all[order],
-        times_all[order],
-        rising_all[order],
-        virtual[order],
-    )
-    starts = np.nonzero(rising_all)[0]
-    # The crossing after each start closes it, if it is in the same row and falling.
-    nxt = starts + 1
-    has_next = nxt < rows_all.size
-    closes = np.zeros(starts.size, bool)
-    closes[has_next] = (rows_all[nxt[has_next]] == rows_all[starts[has_next]]) & ~rising_all[
-        nxt[has_next]
-    ]
-    end = np.full(starts.size, float(t_end))
-    end[closes] = times_all[nxt[closes]]
-    return (
-        rows_all[starts],
-        times_all[starts],
-        end,
-        virtual[starts],
-        ~closes,
-    )
+    open_ = OpenWindows.at_start(inside_at_start, t_start)
+    closed = open_.advance(rows, times, rising)
+    last = open_.close(t_end)
+    parts = [np.concatenate([a, b]) for a, b in zip(closed, last)]
+    clipped_end = np.concatenate([np.zeros(closed[0].size, bool), np.ones(last[0].size, bool)])
+    order = np.lexsort((parts[1], parts[0]))
+    return (parts[0][order], parts[1][order], parts[2][order], parts[3][order],
+            clipped_end[order])
 
 
 def combine_states(

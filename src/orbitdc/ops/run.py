@@ -252,9 +252,7 @@ class _Uplink:
 
 def _contact_table(scenario: Scenario, results):
     """Every contact: (satellite, start s, end s, station uplink b/s, station downlink b/s)."""
-    ev = results.events
-    kind = np.asarray(ev.column("kind").to_pylist(), dtype=object)
-    c = ev.filter(pa.array(kind == "contact"))
+    c = results.events_of("contact")
     names = {n: i for i, n in enumerate(scenario.satellite_names)}
     up = {g.name: g.uplink_bps for g in scenario.ground_station}
     down = {g.name: g.downlink_bps for g in scenario.ground_station}

@@ -43,12 +43,14 @@ from orbitdc.model.environment import trapped_proton_table
 from orbitdc.model.scenario import Scenario
 from orbitdc.sim.bus import BusChunk, BusInputs, BusParams, BusState
 from orbitdc.sim.design import validate_fleet
+from orbitdc.sim.eventlog import EVENT_KINDS, EventLog, EventSink, EventTotals, link_rows
 from orbitdc.sim.fleet import Fleet, Stations, build_fleet, build_stations
 from orbitdc.sim.linkevents import link_windows
 from orbitdc.sim.network import NetworkModel, network_active
 
 __all__ = [
     "CHUNK_SAT_STEPS",
+    "EVENT_KINDS",
     "EVENT_TOLERANCE_S",
     "Flight",
     "FleetView",
@@ -97,7 +99,8 @@ class RawRun:
     fleet: Fleet
     stations: Stations
     times_s: np.ndarray
-    windows: dict[str, tuple[np.ndarray, ...]]  # kind -> (row, start, end, clip0, clip1)
+    #: Totals of the event windows (written to the event sink as they were found).
+    events: EventTotals
     beta_min_rad: np.ndarray
     beta_max_rad: np.ndarray
     sgp4_errors: dict[int, tuple[int, float]]  # satellite -> (code, first time)
@@ -113,8 +116,6 @@ class RawRun:
     design_warnings: list[str] = field(default_factory=list)
     #: The network section of the summary (None without a [network] or user regions).
     network: dict | None = None
-    #: Satellite pairs (P, 2) of the "link" windows, whose rows index them.
-    link_pairs: np.ndarray | None = None
     #: User round trips (ms) to the nearest compute: times (n,) and (n, regions).
     rtt: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -706,7 +707,8 @@ class Flight:
 
     def __init__(self, scenario: Scenario, *, sink: Sink | None = None,
                  progress: Progress | None = None, chunk: int | None = None,
-                 workers: int | None = None, block_size: int | None = None):
+                 workers: int | None = None, block_size: int | None = None,
+                 events: EventSink | None = None):
         self._wall0 = time.perf_counter()
         self._clock = _Clock()
         self.scenario = scenario
@@ -743,13 +745,18 @@ class Flight:
         self.decision_samples = idx
         self.schedule_times = times[idx]
         self.k = 0
-        self._crossings: dict[str, list] = defaultdict(list)
-        self._start: dict[str, list] = defaultdict(list)
+        links = None
+        if any(isl.record_links for isl in scenario.network.isl):
+            # Recorded links (small formations) are found first, written as they end.
+            found = link_windows(scenario, fleet, times, EVENT_TOLERANCE_S)
+            if found is not None:
+                links = link_rows(found[0], stations.size, found[1])
+        self._events = EventLog(fleet.size, stations.names, float(times[0]), float(times[-1]),
+                                sink=events, links=links)
         self._beta_min = np.full(n_s, np.inf)
         self._beta_max = np.full(n_s, -np.inf)
         self._errors: dict[int, tuple[int, float]] = {}
         self._stage_s: dict[str, float] = defaultdict(float)
-        self._faults: list[tuple[np.ndarray, ...]] = []
         self.network = None
         if network_active(scenario):
             _, r0, _ = propagate(fleet.satrecs, *[np.atleast_1d(x) for x in jd_pair(
@@ -775,7 +782,6 @@ class Flight:
         self._c0 = self._c1 = 0
         #: Set to collect contact windows as chunks find them (:meth:`closed_contacts`).
         self.track_contacts = False
-        self._open_contact: np.ndarray | None = None
         self._closed_contacts: list[tuple[np.ndarray, ...]] = []
         self._flown: dict[int, tuple] = {}
         self._unaccepted: set[int] = set()
@@ -886,45 +892,28 @@ class Flight:
         for b in range(self.n_blocks):
             out = outs[b]
             a, z = self._flight.bounds[b]
-            for kind, found in out.crossings.items():
-                self._crossings[kind].append(found)
-            if out.start is not None:
-                for kind, state in out.start.items():
-                    self._start[kind].append(state)
             self._beta_min[a:z] = np.fmin(self._beta_min[a:z], out.beta_min)
             self._beta_max[a:z] = np.fmax(self._beta_max[a:z], out.beta_max)
             for s, e in out.errors.items():
                 self._errors.setdefault(s, e)
             for stage, sec in out.stage_s.items():
                 self._stage_s[stage] += sec
+        if outs[0].start is not None:
+            self._events.start({kind: np.concatenate([outs[b].start[kind]
+                                                      for b in range(self.n_blocks)])
+                                for kind in outs[0].start})
+        contacts = self._events.crossings(
+            {kind: _sorted([outs[b].crossings[kind] for b in range(self.n_blocks)])
+             for kind in outs[0].crossings}, float(self.times[self._c1]))
         if self.track_contacts and self.stations.size:
-            self._pair_contacts(outs)
+            self._closed_contacts.append(contacts)
+        self._clock.lap("events")
         if self.network is not None and outs[0].route is not None:
             self.network.forget_sat_rtt()  # keep only the one in force now
             positions = np.concatenate([outs[b].route[0] for b in range(self.n_blocks)], axis=0)
             for j, t_route in enumerate(outs[0].route[1]):
                 self.network.step(float(t_route), positions[:, j])
             self._clock.lap("network")
-
-    def _pair_contacts(self, outs: dict) -> None:
-        """Contact windows that close in this chunk (the ephemeris: known when the chunk
-        begins), from the chunk's crossings and the contacts still open before it."""
-        n_g = self.stations.size
-        if self._open_contact is None:
-            self._open_contact = np.full(self.fleet.size * n_g, np.nan)
-            first = np.concatenate([outs[b].start["contact"] for b in range(self.n_blocks)])
-            self._open_contact[first] = float(self.times[0])
-        rows, times, rising = _sorted([outs[b].crossings["contact"]
-                                       for b in range(self.n_blocks)])
-        # Crossings alternate per pair: a falling one closes the window opened before it.
-        start = np.where(rising, times, np.nan)
-        prev_same = np.r_[False, rows[1:] == rows[:-1]]
-        opened = np.where(prev_same, np.r_[np.nan, start[:-1]], self._open_contact[rows])
-        close = ~rising & np.isfinite(opened)
-        self._closed_contacts.append((rows[close] // n_g, rows[close] % n_g, opened[close],
-                                      times[close]))
-        last = np.r_[rows[1:] != rows[:-1], True] if rows.size else np.zeros(0, bool)
-        self._open_contact[rows[last]] = np.where(rising[last], times[last], np.nan)
 
     def closed_contacts(self) -> tuple[np.ndarray, ...]:
         """Contact windows found since the last call, ``(satellite, station, start_s,
@@ -941,11 +930,12 @@ class Flight:
             if out.series is not None:
                 series.append(out.series)
             if out.faults is not None and out.faults[0].size:
-                self._faults.append(out.faults)
+                self._events.faults(*out.faults[:3])
             for stage, sec in (out.stage_s.items() if stages else ()):
                 self._stage_s[stage] += sec
         if self.sink is not None and series:
             self.sink(_merge_series(series))
+        self._events.flush(float(self.times[self._c1]))
         self._clock.lap("merge")
         if self.progress is not None:
             self.progress(int(self._c1), self.times.size - 1)
@@ -970,31 +960,14 @@ class Flight:
 
     # --- the end -----------------------------------------------------------------------------
     def finish(self) -> RawRun:
-        """Close the flight: events paired into windows, the bus's totals, the network's
-        summary."""
+        """Close the flight: the windows still open end with the run (the last events are
+        written), the bus's totals, the network's summary."""
         try:
             states = self._blocks.call("bus_final", {b: () for b in range(self.n_blocks)})
         finally:
             self.close()
         scenario, times, fleet = self.scenario, self.times, self.fleet
-        n_s, n_g = fleet.size, self.stations.size
-        crossings, start = self._crossings, self._start
-        t0, t1 = float(times[0]), float(times[-1])
-        pen = _sorted(crossings["penumbra"])
-        umb = _sorted(crossings["umbra"])
-        start_pen = np.concatenate(start["penumbra"])
-        start_umb = np.concatenate(start["umbra"])
-        windows = {"umbra": ev.windows_from_crossings(*umb, start_umb, t0, t1)}
-        p_rows, p_times, p_rising, p_start = ev.combine_states(
-            *pen, start_pen, *umb, start_umb, n_s
-        )
-        windows["penumbra"] = ev.windows_from_crossings(p_rows, p_times, p_rising, p_start,
-                                                        t0, t1)
-        if n_g:
-            start_con = np.concatenate(start["contact"])
-            windows["contact"] = ev.windows_from_crossings(
-                *_sorted(crossings["contact"]), start_con, t0, t1
-            )
+        totals = self._events.close()
         bus = None
         flight = self._flight
         if self.has_bus:
@@ -1007,23 +980,7 @@ class Flight:
                                              flight.seed, a)
                 parts.append(state)
             bus = BusState.concat(parts)
-            faults = self._faults
-            f_sat, f_start, f_end, f_acc = (
-                (np.concatenate([f[i] for f in faults]) for i in range(4))
-                if faults else (np.empty(0, np.int64), np.empty(0), np.empty(0),
-                                np.empty(0, np.int64))
-            )
-            order = np.lexsort((f_start, f_sat))
-            f_sat, f_start, f_end = f_sat[order], f_start[order], f_end[order]
-            windows["fault"] = (
-                f_sat, f_start, np.minimum(f_end, t1), np.zeros(f_sat.size, bool), f_end > t1
-            )
-        link_pairs = None
-        if any(isl.record_links for isl in scenario.network.isl):
-            found = link_windows(scenario, fleet, times, EVENT_TOLERANCE_S)
-            if found is not None:
-                link_pairs, windows["link"] = found
-        self._clock.lap("windows")
+        self._clock.lap("events")
         stage_s = dict(self._stage_s)
         stage_s.update({f"main: {k}": v for k, v in self._clock.stage_s.items()})
         stage_s["wall"] = time.perf_counter() - self._wall0
@@ -1032,7 +989,7 @@ class Flight:
             fleet=fleet,
             stations=self.stations,
             times_s=times,
-            windows=windows,
+            events=totals,
             beta_min_rad=self._beta_min,
             beta_max_rad=self._beta_max,
             sgp4_errors=self._errors,
@@ -1042,7 +999,6 @@ class Flight:
             bus=bus,
             types=[scenario.fleet_types()[i] for i in fleet.fleet_index],
             design_warnings=self.design_warnings,
-            link_pairs=link_pairs,
             rtt=(
                 (np.asarray(network.times), np.vstack(network.rtt_ms))
                 if network is not None and network.rtt_ms else None
@@ -1068,16 +1024,21 @@ def simulate_arrays(
     workers: int | None = None,
     block_size: int | None = None,
     drive: Callable[[Flight], object] | None = None,
+    events: EventSink | None = None,
 ) -> RawRun:
     """Run the scenario: ``drive(flight)`` flies it step by step (the orchestrator, which
     decides each step's demand), or without it every accelerator is asked to run. ``sink``
     receives time-series columns for the recorded satellites and steps, one dict of arrays
-    per chunk, in time-major order; ``progress(done, total)`` counts steps. ``workers``
+    per chunk, in time-major order; ``events`` receives the event windows as they end
+    (columns ``satellite_index, kind`` (a code into ``EVENT_KINDS``), ``target_index`` (-1:
+    none; below the stations' count: a station; above: a satellite, less the stations'
+    count), ``start_s, end_s, clipped_start, clipped_end``), ordered by end, then satellite,
+    kind and target; ``progress(done, total)`` counts steps. ``workers``
     processes (default :func:`default_workers`, one for small runs) share the blocks of
     ``block_size`` satellites; ``chunk`` sets the steps per chunk. None of these change the
     results."""
     flight = Flight(scenario, sink=sink, progress=progress, chunk=chunk, workers=workers,
-                    block_size=block_size)
+                    block_size=block_size, events=events)
     try:
         if drive is None:
             return flight.run()

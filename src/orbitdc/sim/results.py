@@ -13,12 +13,13 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from orbitdc._version import __version__
 from orbitdc.core.time import to_datetime64
 from orbitdc.model.scenario import Scenario
-from orbitdc.sim.engine import Progress, RawRun, simulate_arrays
+from orbitdc.sim.engine import EVENT_KINDS, Progress, RawRun, simulate_arrays
 
 __all__ = ["SUMMARY_PER_SATELLITE_LIMIT", "OutputError", "Results", "run_to_directory", "simulate"]
 
@@ -83,65 +84,35 @@ def _dictionary_strings(codes: np.ndarray, values: list[str]) -> pa.Array:
     return pa.DictionaryArray.from_arrays(indices, pa.array(values, pa.string())).cast(pa.string())
 
 
-def _events_table(scenario: Scenario, raw: RawRun) -> pa.Table:
-    """One row per window, ordered by start, satellite, kind and target (names' order)."""
-    kinds = sorted(raw.windows)
-    n_g = max(raw.stations.size, 1)
-    station_rank = np.argsort(np.argsort(np.asarray(raw.stations.names, dtype=object)))
-    parts = []
-    for code, kind in enumerate(kinds):
-        rows, start, end, c0, c1 = raw.windows[kind]
-        if kind == "contact":
-            sat, target = rows // n_g, rows % n_g
-        elif kind == "link":
-            sat = raw.link_pairs[rows, 0]
-            target = raw.stations.size + raw.link_pairs[rows, 1]
-        else:
-            sat, target = rows, np.full(rows.size, -1)
-        parts.append((sat, np.full(rows.size, code), target, start, end, c0, c1))
-    if not parts:
-        parts = [tuple(np.empty(0, t) for t in (int, int, int, float, float, bool, bool))]
-    sat, kind, target, start, end, c0, c1 = (np.concatenate(p) for p in zip(*parts))
-    # Targets: stations by name, then satellites (link peers) by index.
-    target_rank = np.where(
-        target < 0, -1,
-        np.where(target < raw.stations.size,
-                 station_rank[np.clip(target, 0, max(raw.stations.size - 1, 0))]
-                 if raw.stations.size else target,
-                 target),
-    )
-    order = np.lexsort((target_rank, kind, sat, start))
-    return pa.Table.from_arrays(
+def _events_batch(scenario: Scenario, targets: list[str], cols: dict) -> pa.RecordBatch:
+    """Event windows from the engine's columns (see ``simulate_arrays``)."""
+    return pa.RecordBatch.from_arrays(
         [
-            _dictionary_strings(sat[order], list(raw.fleet.names)),
-            _dictionary_strings(kind[order], kinds),
-            _dictionary_strings(target[order], list(raw.stations.names) + list(raw.fleet.names)),
-            pa.array(to_datetime64(scenario.start, start[order]), type=TIME),
-            pa.array(to_datetime64(scenario.start, end[order]), type=TIME),
-            pa.array(end[order] - start[order], type=pa.float64()),
-            pa.array(c0[order], type=pa.bool_()),
-            pa.array(c1[order], type=pa.bool_()),
+            _dictionary_strings(cols["satellite_index"], list(scenario.satellite_names)),
+            _dictionary_strings(cols["kind"], list(EVENT_KINDS)),
+            _dictionary_strings(cols["target_index"], targets),
+            pa.array(to_datetime64(scenario.start, cols["start_s"]), type=TIME),
+            pa.array(to_datetime64(scenario.start, cols["end_s"]), type=TIME),
+            pa.array(cols["end_s"] - cols["start_s"], type=pa.float64()),
+            pa.array(cols["clipped_start"], type=pa.bool_()),
+            pa.array(cols["clipped_end"], type=pa.bool_()),
         ],
         schema=EVENTS_SCHEMA,
     )
+
+
+def _event_targets(scenario: Scenario) -> list[str]:
+    """What ``target_index`` names: the stations, then the satellites (link peers)."""
+    return [g.name for g in scenario.ground_station] + list(scenario.satellite_names)
 
 
 def _per_satellite(raw: RawRun, duration_s: float) -> dict[str, np.ndarray]:
     """Per-satellite figures from the event windows (exact to the event tolerance)."""
     n_s = raw.fleet.size
     n_g = raw.stations.size
-
-    def sums(kind, n_rows):
-        rows, start, end, _, _ = raw.windows.get(kind, (np.empty(0, int),) + (np.empty(0),) * 4)
-        dur = end - start
-        total = np.bincount(rows, weights=dur, minlength=n_rows)
-        count = np.bincount(rows, minlength=n_rows)
-        longest = np.zeros(n_rows)
-        np.maximum.at(longest, rows, dur)
-        return total, count, longest
-
-    umbra_s, eclipses, longest = sums("umbra", n_s)
-    penumbra_s, _, _ = sums("penumbra", n_s)
+    ev = raw.events
+    umbra_s, eclipses, longest, penumbra_s = (ev.umbra_s, ev.eclipses, ev.longest_umbra_s,
+                                              ev.penumbra_s)
     # The occulted fraction rises symmetrically across a penumbra, so its mean there is 1/2.
     # Over the time each satellite flew: a decayed one's figures stop with it.
     flown_s = np.full(n_s, duration_s)
@@ -160,9 +131,7 @@ def _per_satellite(raw: RawRun, duration_s: float) -> dict[str, np.ndarray]:
     if raw.bus is not None:
         out.update(_bus_per_satellite(raw, duration_s))
     if n_g:
-        contact_s, passes, _ = sums("contact", n_s * n_g)
-        contact_s = contact_s.reshape(n_s, n_g)
-        passes = passes.reshape(n_s, n_g)
+        contact_s, passes = ev.contact_s, ev.passes
         for g, name in enumerate(raw.stations.names):
             out[f"contact_min.{name}"] = contact_s[:, g] / 60.0
             out[f"passes.{name}"] = passes[:, g]
@@ -182,8 +151,7 @@ def _bus_per_satellite(raw: RawRun, duration_s: float) -> dict[str, np.ndarray]:
     tolerance_rad = per_type(lambda t: t.accelerator.tid_tolerance_krad * 1000.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         lifetime = np.where(dose_per_year > 0, tolerance_rad / dose_per_year, np.inf)
-    fault_rows = raw.windows.get("fault", (np.empty(0, int),))[0]
-    upsets = np.bincount(fault_rows, minlength=raw.fleet.size).astype(float)
+    upsets = raw.events.upsets.astype(float)
 
     def bus(a):
         return np.where(has, a, np.nan)
@@ -212,16 +180,6 @@ def _bus_per_satellite(raw: RawRun, duration_s: float) -> dict[str, np.ndarray]:
     }
 
 
-def _union_minutes(start: np.ndarray, end: np.ndarray) -> float:
-    """Length of the union of intervals, in minutes."""
-    if start.size == 0:
-        return 0.0
-    order = np.argsort(start, kind="stable")
-    s, e = start[order], np.maximum.accumulate(end[order])
-    gaps = np.maximum(s[1:] - e[:-1], 0.0)
-    return float((e[-1] - s[0] - gaps.sum()) / 60.0)
-
-
 def _num(x: Any) -> Any:
     if isinstance(x, (np.integer,)):
         return int(x)
@@ -239,29 +197,23 @@ def _summary(scenario: Scenario, raw: RawRun, per_sat: dict[str, np.ndarray]) ->
     longest = per_sat["longest_eclipse_min"]
     worst = int(np.argmax(longest)) if n_s else 0
     stations: dict[str, dict] = {}
-    if "contact" in raw.windows:
-        rows, start, end, _, _ = raw.windows["contact"]
-        n_g = raw.stations.size
+    if raw.stations.size:
+        ev = raw.events
         for g, name in enumerate(raw.stations.names):
-            mask = rows % n_g == g
             gs = scenario.ground_station[g]
+            # Time with at least one satellite in contact (the union of the windows).
+            covered_s = float(ev.coverage_s[g])
             stations[name] = {
                 "lat_deg": gs.lat_deg,
                 "lon_deg": gs.lon_deg,
-                "contact_min_total": _num(np.sum(end[mask] - start[mask]) / 60.0),
-                "coverage_min": _num(_union_minutes(start[mask], end[mask])),
-                "coverage_fraction": _num(
-                    _union_minutes(start[mask], end[mask]) * 60.0 / duration_s
-                ),
-                "passes": int(mask.sum()),
+                "contact_min_total": _num(np.sum(ev.contact_s[:, g]) / 60.0),
+                "coverage_min": _num(covered_s / 60.0),
+                "coverage_fraction": _num(covered_s / duration_s),
+                "passes": int(ev.passes[:, g].sum()),
                 "downlink_gigabytes_per_day": _num(
-                    _union_minutes(start[mask], end[mask]) * 60.0
-                    * scenario.ground_station[g].downlink_bps / 8e9 / (duration_s / 86400.0)
-                ),
+                    covered_s * gs.downlink_bps / 8e9 / (duration_s / 86400.0)),
                 "uplink_gigabytes_per_day": _num(
-                    _union_minutes(start[mask], end[mask]) * 60.0
-                    * scenario.ground_station[g].uplink_bps / 8e9 / (duration_s / 86400.0)
-                ),
+                    covered_s * gs.uplink_bps / 8e9 / (duration_s / 86400.0)),
             }
     fleet = {
         "satellites": n_s,
@@ -445,23 +397,27 @@ def _bus_fleet(scenario, raw, per_sat, duration_s, warnings) -> dict | None:
 class Results:
     """What a run produced: ``summary`` (dict) and tables as ``pyarrow.Table``.
 
-    ``timeseries`` is held in memory for runs made with :func:`simulate`; a run written to a
-    folder reads it back from ``timeseries.parquet`` when asked.
+    ``timeseries`` and ``events`` are held in memory for runs made with :func:`simulate`; a
+    run written to a folder reads them back from its Parquet files when asked
+    (:meth:`events_of` reads one kind only). Events are ordered by their end, then satellite,
+    kind and target: each was written once it had ended.
     """
 
     def __init__(
         self,
         scenario: Scenario,
         summary: dict,
-        events: pa.Table,
+        events: pa.Table | Path,
         satellites: pa.Table,
         timeseries: pa.Table | Path,
+        event_rows: int | None = None,
     ):
         self.scenario = scenario
         self.summary = summary
-        self.events = events
+        self._events = events
         self.satellites = satellites
         self._timeseries = timeseries
+        self.event_rows = events.num_rows if event_rows is None else int(event_rows)
         #: How the engine ran: ``stage_s`` (CPU seconds per stage), ``workers``, ``blocks``.
         #: Not part of the outputs, which must not depend on the machine.
         self.raw_stats: dict = {}
@@ -475,12 +431,24 @@ class Results:
             self._timeseries = pq.read_table(self._timeseries)
         return self._timeseries
 
+    @property
+    def events(self) -> pa.Table:
+        if isinstance(self._events, Path):
+            self._events = pq.read_table(self._events)
+        return self._events
+
+    def events_of(self, kind: str) -> pa.Table:
+        """The event windows of one ``kind`` (read alone from a written run's file)."""
+        if isinstance(self._events, Path):
+            return pq.read_table(self._events, filters=[("kind", "==", kind)])
+        return self._events.filter(pc.equal(self._events.column("kind"), kind))
+
     def __repr__(self) -> str:
         k = self.summary["kpis"]
         return (
             f"<Results {self.summary['scenario']!r}: {self.summary['satellites']} satellites, "
             f"{self.summary['duration_h']:g} h, sunlit {k['sunlit_fraction_mean']:.3f}, "
-            f"{k['eclipses']} eclipses, {self.events.num_rows} events>"
+            f"{k['eclipses']} eclipses, {self.event_rows} events>"
         )
 
     def _repr_html_(self) -> str:
@@ -499,7 +467,7 @@ class Results:
             f"{s['start']}"
         )
         return (f"<div><b>orbitdc results</b> — {head}<table>{rows}</table>"
-                f"<small>{self.events.num_rows} events; tables: timeseries, events, "
+                f"<small>{self.event_rows} events; tables: timeseries, events, "
                 "satellites</small></div>")
 
     def write(self, out_dir: str | Path) -> Path:
@@ -512,13 +480,14 @@ class Results:
         return _atomic_directory(Path(out_dir), fill)
 
     def _write_rest(self, folder: Path) -> None:
-        pq.write_table(self.events, folder / "events.parquet")
+        if not isinstance(self._events, Path):  # a written run's were written as found
+            pq.write_table(self._events, folder / "events.parquet")
         pq.write_table(self.satellites, folder / "satellites.parquet")
         text = json.dumps(self.summary, indent=2, sort_keys=False, allow_nan=False)
         (folder / "summary.json").write_text(text + "\n", encoding="utf-8")
 
 
-def _finish(scenario: Scenario, raw: RawRun, timeseries) -> Results:
+def _finish(scenario: Scenario, raw: RawRun, timeseries, events) -> Results:
     per_sat = _per_satellite(raw, float(raw.times_s[-1] - raw.times_s[0]))
     satellites = pa.table(
         {"satellite": pa.array(raw.fleet.names, pa.string())}
@@ -532,9 +501,10 @@ def _finish(scenario: Scenario, raw: RawRun, timeseries) -> Results:
     results = Results(
         scenario=scenario,
         summary=_summary(scenario, raw, per_sat),
-        events=_events_table(scenario, raw),
+        events=events,
         satellites=satellites,
         timeseries=timeseries,
+        event_rows=raw.events.rows,
     )
     results.raw_stats = {
         "stage_s": raw.stage_s, "workers": raw.workers, "blocks": raw.blocks,
@@ -552,15 +522,19 @@ def simulate(
     it). ``drive(flight)``: flies the :class:`~orbitdc.sim.engine.Flight` step by step (the
     orchestrator); without it every accelerator runs."""
     names = np.asarray(scenario.satellite_names, dtype=object)
+    targets = _event_targets(scenario)
     batches: list[pa.RecordBatch] = []
+    events: list[pa.RecordBatch] = []
     raw = simulate_arrays(
         scenario,
         sink=lambda cols: batches.append(_timeseries_batch(scenario, names, cols)),
+        events=lambda cols: events.append(_events_batch(scenario, targets, cols)),
         progress=progress,
         workers=workers,
         drive=drive,
     )
-    return _finish(scenario, raw, pa.Table.from_batches(batches, schema=TIMESERIES_SCHEMA))
+    return _finish(scenario, raw, pa.Table.from_batches(batches, schema=TIMESERIES_SCHEMA),
+                   pa.Table.from_batches(events, schema=EVENTS_SCHEMA))
 
 
 def run_to_directory(
@@ -584,19 +558,23 @@ def run_to_directory(
     ``out_dir`` is replaced only if it is empty or holds an earlier orbitdc run.
     """
     names = np.asarray(scenario.satellite_names, dtype=object)
+    targets = _event_targets(scenario)
     holder: dict[str, Results] = {}
 
     def fill(tmp: Path) -> None:
-        path = tmp / "timeseries.parquet"
-        with pq.ParquetWriter(path, TIMESERIES_SCHEMA) as writer:
+        path, events = tmp / "timeseries.parquet", tmp / "events.parquet"
+        with (pq.ParquetWriter(path, TIMESERIES_SCHEMA) as writer,
+              pq.ParquetWriter(events, EVENTS_SCHEMA) as event_writer):
             raw = simulate_arrays(
                 scenario,
                 sink=lambda cols: writer.write_batch(_timeseries_batch(scenario, names, cols)),
+                events=lambda cols: event_writer.write_batch(
+                    _events_batch(scenario, targets, cols)),
                 progress=progress,
                 workers=workers,
                 drive=drive,
             )
-        results = _finish(scenario, raw, path)
+        results = _finish(scenario, raw, path, events)
         if extend is not None:
             results.summary.update(extend(results))
         results._write_rest(tmp)
@@ -607,6 +585,8 @@ def run_to_directory(
     final = _atomic_directory(Path(out_dir), fill)
     results = holder["results"]
     results._timeseries = final / "timeseries.parquet"
+    if isinstance(results._events, Path):
+        results._events = final / "events.parquet"
     return results
 
 
