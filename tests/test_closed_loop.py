@@ -108,6 +108,41 @@ def test_jobs_and_time_series_are_one_flight(name, policy):
     assert np.allclose(done[state == "finished"], asked[state == "finished"], rtol=1e-9)
 
 
+class RestBeforeShadow:
+    """A user's policy that preempts: gangs with a member whose outlook is poor stop (through
+    a checkpoint) and wait for better satellites; the best outlook first."""
+
+    name = "rest-before-shadow"
+    migrates = False
+    inference_first = False
+
+    def score(self, view):
+        return np.round(view.outlook, 6)
+
+    def preempt(self, view, running):
+        first = np.r_[0, np.flatnonzero(np.diff(running.row_job)) + 1]
+        worst = np.minimum.reduceat(view.outlook[running.row_satellite], first)
+        return worst < 0.6
+
+
+@pytest.mark.parametrize("name", ["small batteries", "shell with inference"])
+def test_a_preempting_policy_is_one_flight_too(name):
+    """Gangs stopped by the policy, requeued and placed again: the jobs still account for
+    everything the time series ran."""
+    sc = SCENARIOS[name]("first-fit")
+    res = run_scenario(sc, None, workers=1, policy=RestBeforeShadow())
+    jobs = res.summary["jobs"]
+    assert jobs["policy"] == "rest-before-shadow"
+    assert jobs["preemptions"] > 0
+    reported = (jobs["work_done_flops"] + jobs["work_lost_flops"] + jobs["overhead_flops"]
+                + jobs["inference_flops"])
+    assert reported == pytest.approx(_ran_flops(sc, res), rel=1e-3)
+    table = res.jobs_table.to_pydict()
+    stopped = [i for i, n in enumerate(table["preemptions"]) if n > 0]
+    assert all(table["checkpoints"][i] >= table["preemptions"][i] for i in stopped)
+    assert any(table["restarted"][i] is not None for i in stopped)
+
+
 def test_small_batteries_throttle_so_the_check_has_teeth():
     """The small-battery case is power-limited: time throttled by power, and a gang's pace
     set by the bus (else the identity above would hold trivially at full pace)."""
@@ -217,3 +252,41 @@ def test_chunks_and_blocks_do_not_change_the_flight(policy):
     assert a.placement == b.placement
     assert np.array_equal(raw_a.bus.battery_wh, raw_b.bus.battery_wh)
     assert np.array_equal(raw_a.bus.used_wh, raw_b.bus.used_wh)
+
+
+def test_the_view_shows_link_state_contacts_and_laser_links():
+    """At each step the view says which satellites see a ground station now (the run's own
+    contact windows, found ahead from the ephemeris, agree) and how many laser links each
+    has up (a +grid shell: up to four each, where range and grazing height allow)."""
+    from orbitdc.sim.engine import Flight
+
+    sc = _scenario(
+        [{"name": "shell", "kind": "walker", "altitude_km": 550.0, "inclination_deg": 53.0,
+          "planes": 4, "per_plane": 10, "phasing": 1, "satellite": "sat"}], hours=3.0,
+        network={"isl": [{"fleet": "shell", "topology": "+grid"}]})
+    sc = sc.model_copy(update={"ground_station": orbitdc.parse_scenario({
+        "name": "gs", "start": START, "duration_h": 1.0, "step_s": 60.0,
+        "fleet": [{"name": "x", "kind": "sso", "altitude_km": 550.0, "ltan_h": 10.0}],
+        "ground_station": [{"name": "Wallops", "lat_deg": 37.9, "lon_deg": -75.5},
+                           {"name": "Hartebeesthoek", "lat_deg": -25.9, "lon_deg": 27.7}],
+    }).ground_station})
+    parts = []
+    flight = Flight(sc, workers=1, chunk=40, events=parts.append)
+    seen = []
+    view = flight.view()
+    while view is not None:
+        seen.append((view.t_s, view.contact.copy(), view.links.copy()))
+        flight.fly(np.ones(40))
+        view = flight.commit()
+    flight.finish()
+    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    contact = cols["kind"] == 0
+    sat, a, b = (cols[k][contact] for k in ("satellite_index", "start_s", "end_s"))
+    assert sat.size > 5
+    for t, got, links in seen:
+        want = np.zeros(40, bool)
+        want[sat[(a <= t) & (t < b)]] = True
+        np.testing.assert_array_equal(got, want)
+        # +grid: at most four terminals; each link counted at both ends.
+        assert links.max() <= 4 and links.sum() % 2 == 0 and links.mean() > 2.0
+    assert any(v[1].any() for v in seen) and not all(v[1].all() for v in seen)

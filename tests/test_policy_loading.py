@@ -219,6 +219,15 @@ def test_the_documented_policy_loads_and_scores(tmp_path):
                                headroom_k=np.array([10.0, 20.0]), outlook=np.array([1.0, 3.0]),
                                t_s=0.0, k=0)
         assert np.argmax(policy.score(view)) == 1
+        from orbitdc.ops.scheduler import RunningJobs
+
+        view.outlook = np.array([0.05, 0.9])
+        running = RunningJobs(  # gang 0 on both satellites, gang 1 on the second alone
+            ids=np.array([7, 9]), accelerators=np.array([2, 1]), submitted_s=np.zeros(2),
+            started_s=np.zeros(2), progress=np.zeros(2), since_checkpoint_s=np.zeros(2),
+            row_job=np.array([0, 0, 1]), row_satellite=np.array([0, 1, 1]),
+            row_accelerators=np.array([1, 1, 1]))
+        assert policy.preempt(view, running).tolist() == [True, False]
     finally:
         sys.modules.pop(name, None)
 
@@ -246,3 +255,74 @@ def test_a_run_flies_a_users_policy_from_beside_the_scenario(tmp_path, module_na
     assert summary["jobs"]["states"]["finished"] == 1
     table = pq.read_table(out / "jobs.parquet")
     assert table.column("placement").to_pylist() == ["s-1:2"]
+
+
+PREEMPTING = '''
+
+class StopAtThree:
+    """Stops every running gang at the fourth step (t = 180 s)."""
+    name = "stop-at-three"
+    migrates = False
+    inference_first = False
+
+    def score(self, view):
+        return None
+
+    def preempt(self, view, running):
+        return np.full(running.ids.size, view.k == 3)
+
+
+class WrongShape(StopAtThree):
+    def preempt(self, view, running):
+        return np.ones(running.ids.size + 1, bool)
+
+
+class Raises(StopAtThree):
+    def preempt(self, view, running):
+        return 1 / 0
+'''
+
+
+def _write_preempting(tmp_path, module_name, attr):
+    path = _write(tmp_path, module_name, f"{module_name}:{attr}")
+    text = path.read_text()
+    path.write_text(text.replace('accelerators = 2\n', 'accelerators = 2\ncheckpoint_s = 30.0\n'))
+    with (tmp_path / f"{module_name}.py").open("a", encoding="utf-8") as f:
+        f.write(textwrap.dedent(PREEMPTING))
+    return path
+
+
+def test_a_policy_can_preempt_a_gang_which_checkpoints_and_waits_a_step(tmp_path, module_name):
+    """The gang (2 accelerators, 1e18 FLOP: ~21 min at 40 % of an H100's peak) is stopped at
+    180 s: it saves a checkpoint, waits out that step in the queue, restarts at 240 s where it
+    stopped, pays the checkpoint's 30 s, and finishes 90 s later than it would have."""
+    path = _write_preempting(tmp_path, module_name, "StopAtThree")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["run", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    jobs = json.loads((out / "summary.json").read_text())["jobs"]
+    assert jobs["policy"] == "stop-at-three" and jobs["preemptions"] == 1
+    row = pq.read_table(out / "jobs.parquet").to_pylist()[0]
+    assert row["preemptions"] == 1 and row["checkpoints"] == 1 and row["state"] == "finished"
+    assert (row["restarted"] - row["started"]).total_seconds() == pytest.approx(240.0)
+    assert row["queued_s"] == pytest.approx(60.0)
+    rate = 2 * 0.4 * orbitdc.load_scenario(path).catalogue.get(
+        "accelerator", "nvidia-h100-sxm").bf16_dense_flops
+    assert row["run_s"] == pytest.approx(1e18 / rate + 60.0 + 30.0, abs=1e-6)
+    assert row["work_done_flops"] == pytest.approx(1e18)
+
+
+@pytest.mark.parametrize("attr, said", [
+    ("WrongShape", "preempt(view, running) must return None or a bool array over the 1 "
+                   "running gangs, got bool of shape (2,)"),
+    ("Raises", "preempt() raised ZeroDivisionError: division by zero"),
+])
+def test_a_policy_that_preempts_wrongly_is_exit_code_2_naming_policy_name(
+        tmp_path, module_name, attr, said):
+    path = _write_preempting(tmp_path, module_name, attr)
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["run", str(path), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "policy.name" in result.output and said in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+    assert not out.exists()

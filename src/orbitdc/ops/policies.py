@@ -5,7 +5,7 @@ put first on ``sys.path`` for the import, then taken off again, so ``mypolicies.
 scenario is found) and takes its attribute ``Greedy``: a class is instantiated with no
 arguments, anything else is used as it is. The object must follow the scheduling policy
 protocol (``orbitdc.ops.scheduler``): ``name: str``, ``migrates: bool``,
-``inference_first: bool`` and a callable ``score``. A policy that cannot be had raises
+``inference_first: bool``, a callable ``score`` and, optionally, ``preempt``. A policy that cannot be had raises
 :class:`~orbitdc.model.errors.ScenarioError` naming ``policy.name``, which the CLI reports
 with exit code 2.
 """
@@ -57,6 +57,9 @@ def _check(obj, spec: str) -> str | None:
         lacks.append("no score(view) method")
     elif not callable(score):
         lacks.append("score must be a method score(view)")
+    preempt = getattr(obj, "preempt", None)
+    if preempt is not None and not callable(preempt):
+        lacks.append("preempt, where given, must be a method preempt(view, running)")
     return "; ".join(lacks) or None
 
 

@@ -27,8 +27,8 @@ JOBS_SCHEMA = pa.schema([
     ("state", pa.string()),
     ("placement", pa.string()), ("accelerators", pa.int64()), ("work_flops", pa.float64()),
     ("work_done_flops", pa.float64()), ("work_lost_flops", pa.float64()),
-    ("checkpoints", pa.int64()), ("requeues", pa.int64()), ("queued_s", pa.float64()),
-    ("run_s", pa.float64()),
+    ("checkpoints", pa.int64()), ("requeues", pa.int64()), ("preemptions", pa.int64()),
+    ("queued_s", pa.float64()), ("run_s", pa.float64()),
 ])
 
 
@@ -144,7 +144,7 @@ class Operations:
         self.orchestrator = Orchestrator(
             jobs, groups, bandwidth, n_acc, flops, self.policy, mfu=sc.policy.mfu,
             t_end_s=float(t[-1]), inference_demand=demand,
-            failures=_hard_failures(sc, n_acc, float(t[-1])))
+            failures=_hard_failures(sc, n_acc, float(t[-1])), source=str(sc.source))
         arrivals = None
         if uplinked:
             uplinks = [_Uplink(sc, w, _members(sc, w, fleet_index)) for w in uplinked]
@@ -200,6 +200,7 @@ class Operations:
             else None,
             "unschedulable": [j.id for j, s in zip(res.jobs, state) if s == "unschedulable"],
             "requeued_by_hard_failures": int(res.requeues.sum()),
+            "preemptions": int(res.preemptions.sum()),
             "migrations": int(res.migrations.sum()),
             "closed_loop": "one flight: decided step by step",
         }
@@ -359,7 +360,7 @@ def _table(scenario, res, names) -> pa.Table:
         "id": [j.id for j in jobs], "workload": [j.workload for j in jobs],
         "kind": [j.kind for j in jobs], "submitted": ts([j.submit_s for j in jobs]),
         "started": ts(res.first_start_s), "restarted": ts(
-            np.where(res.requeues > 0, res.last_start_s, np.nan)),
+            np.where((res.requeues > 0) | (res.preemptions > 0), res.last_start_s, np.nan)),
         "finished": ts(res.end_s), "state": list(res.state),
         "placement": [",".join(f"{names[s]}:{n}" for s, n in sorted(p.items()))
                       for p in res.placement],
@@ -367,6 +368,7 @@ def _table(scenario, res, names) -> pa.Table:
         "work_flops": [j.work_flops for j in jobs],
         "work_done_flops": list(res.done_flops), "work_lost_flops": list(res.lost_flops),
         "checkpoints": list(res.checkpoints), "requeues": list(res.requeues),
+        "preemptions": list(res.preemptions),
         "queued_s": [None if np.isnan(a) else float(q)
                      for a, q in zip(res.first_start_s, res.queued_s)],
         "run_s": [None if np.isnan(e) else float(e - a)

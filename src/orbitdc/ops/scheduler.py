@@ -24,6 +24,9 @@ Rules (deterministic; ties broken by job order (arrival, then id), then satellit
   since recorded as lost; the satellite's other jobs go on. A hard failure removes an
   accelerator for good; the gang holding it goes back to the queue from its last checkpoint
   (keeping its first start; its last restart and the time it waited are recorded).
+- A policy may stop running gangs (``preempt``): each saves a checkpoint, frees its
+  accelerators and waits in the queue (not placed again before the next step), paying the
+  checkpoint's time when it restarts.
 - A job that could never fit (more accelerators than any group has) is ``unschedulable``; a
   job that arrives after the run's end is not in the table (the summary counts it).
 - At the end every job is in exactly one state: ``finished``, ``running``, ``queued`` or
@@ -54,10 +57,11 @@ from typing import Protocol
 import numpy as np
 
 from orbitdc.core._jit import kernel
+from orbitdc.model.errors import ScenarioError
 from orbitdc.ops import placement
 
-__all__ = ["POLICY_CLASSES", "Job", "Orchestrator", "ScheduleResult", "SchedulingPolicy",
-           "schedule"]
+__all__ = ["POLICY_CLASSES", "Job", "Orchestrator", "RunningJobs", "ScheduleResult",
+           "SchedulingPolicy", "schedule"]
 
 QUEUED, RUNNING, FINISHED, UNSCHEDULABLE = 0, 1, 2, 3
 STATE_NAMES = np.array(["queued", "running", "finished", "unschedulable"], dtype=object)
@@ -114,6 +118,7 @@ class ScheduleResult:
     inference_pieces: tuple[np.ndarray, ...] | None = None
     inference_served: np.ndarray | None = None  # (K-1, R) accelerators serving each region
     not_submitted: int = 0  # jobs whose arrival falls after the run's end
+    preemptions: np.ndarray | None = None  # times the policy stopped each job
 
 
 class SchedulingPolicy(Protocol):
@@ -124,13 +129,38 @@ class SchedulingPolicy(Protocol):
     order); ``migrates``: move running gangs through a checkpoint to satellites whose
     outlook (``view.outlook``, whatever ``score`` ranks by) is clearly better, taking them in
     the order ``score`` gives (no moves when it returns None); ``inference_first``: serve
-    inference before gangs."""
+    inference before gangs.
+
+    Optional: ``preempt(view, running)`` with ``running`` a :class:`RunningJobs` returns a
+    bool array over the running gangs (or None): those to stop now. A stopped gang saves a
+    checkpoint (its work so far is kept; the checkpoint's time is paid when it restarts, as
+    after a move), gives its accelerators back and waits in the queue in its arrival order;
+    it is not placed again before the next step. None of the shipped four preempt."""
 
     name: str
     migrates: bool
     inference_first: bool
 
     def score(self, view) -> np.ndarray | None: ...
+
+
+@dataclass(frozen=True)
+class RunningJobs:
+    """The gangs running at a step, for a policy's ``preempt``: arrays (N,) in queue order
+    (``ids``: the jobs' ids, as in the jobs table), their ``accelerators``, ``submitted_s``,
+    ``started_s`` (the latest start), ``progress`` (work done / work) and ``since_checkpoint_s``
+    (running time since their last checkpoint), and where they run: rows (``row_job``: index
+    into these arrays, ``row_satellite``, ``row_accelerators``), sorted by job."""
+
+    ids: np.ndarray
+    accelerators: np.ndarray
+    submitted_s: np.ndarray
+    started_s: np.ndarray
+    progress: np.ndarray
+    since_checkpoint_s: np.ndarray
+    row_job: np.ndarray
+    row_satellite: np.ndarray
+    row_accelerators: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -245,8 +275,10 @@ class Orchestrator:
     def __init__(self, jobs: list[Job], groups: list[np.ndarray], group_bandwidth: list[float],
                  n_acc: np.ndarray, flops_per_acc: np.ndarray, policy, *, mfu: float = 0.4,
                  t_end_s: float = np.inf, inference_demand=None,
-                 failures: tuple[np.ndarray, ...] | None = None):
+                 failures: tuple[np.ndarray, ...] | None = None, source: str = "<policy>"):
         self.policy = policy
+        #: Where the policy was named (the scenario file), for errors in what it returns.
+        self.source = source
         self.mfu = float(mfu)
         n_s = int(np.asarray(n_acc).size)
         self.n_s = n_s
@@ -274,7 +306,7 @@ class Orchestrator:
                             ("overhead", f64), ("since", f64), ("stall", f64),
                             ("queued_s", f64), ("first_start", f64), ("last_start", f64),
                             ("end", f64), ("waiting_since", f64), ("checkpoints", i64),
-                            ("migrations", i64), ("requeues", i64)):
+                            ("migrations", i64), ("requeues", i64), ("preemptions", i64)):
             setattr(self, name, np.empty(0, dtype))
         self.last_placement: list[dict[int, int]] = []
         # Running placements: rows (job, satellite, accelerators), sorted by job.
@@ -327,7 +359,7 @@ class Orchestrator:
             new[name] = np.zeros(n)
         for name in ("first_start", "last_start", "end"):
             new[name] = np.full(n, np.nan)
-        for name in ("checkpoints", "migrations", "requeues"):
+        for name in ("checkpoints", "migrations", "requeues", "preemptions"):
             new[name] = np.zeros(n, np.int64)
         for name, value in new.items():
             setattr(self, name, np.concatenate([getattr(self, name), value]))
@@ -359,7 +391,8 @@ class Orchestrator:
                       0.0, None)
         cap = np.ceil(can - 1e-6).astype(np.int64)
         self.avail += float(can.sum()) * (t1 - t0)
-        score = rules.score(view)
+        stopped = self._preempt(view, t0)
+        score = self._score(view)
         # Inference first (latency-aware): each region from its nearest satellites.
         need = (np.asarray(self.inference_demand(view.k), float)
                 if self.inference_demand is not None else np.zeros(0))
@@ -377,6 +410,8 @@ class Orchestrator:
         reserved = np.ceil(infer - 1e-9).astype(np.int64)
         # Queued jobs that have arrived, in queue order.
         queue = np.nonzero((self.state == QUEUED) & (self.submit <= t0))[0]
+        if stopped.size:  # not placed again before the next step
+            queue = queue[~np.isin(queue, stopped)]
         queue = queue[np.argsort(self.submit[queue], kind="stable")]
         if queue.size:
             free = np.maximum(cap - allocated - reserved, 0).astype(np.int64)
@@ -576,6 +611,72 @@ class Orchestrator:
                                  (self.p_job, self.p_sat, self.p_n)))
         self._step = None
 
+    # --- the policy ----------------------------------------------------------------------------
+    def _policy_error(self, what: str) -> ScenarioError:
+        return ScenarioError(self.source, [("policy.name", f"{self.policy.name}: {what}")])
+
+    def _call(self, method: str, *args):
+        """A policy method called; what a user's policy raises is reported as its error."""
+        try:
+            return getattr(self.policy, method)(*args)
+        except ScenarioError:
+            raise
+        except Exception as exc:
+            import traceback
+
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            raise self._policy_error(
+                f"{method}() raised {type(exc).__name__}: {exc} (at {where.filename}:"
+                f"{where.lineno})") from None
+
+    def _score(self, view) -> np.ndarray | None:
+        score = self._call("score", view)
+        if score is None:
+            return None
+        score = np.asarray(score, float)
+        if score.shape != (self.n_s,):
+            raise self._policy_error(
+                f"score(view) must return None or an array over the {self.n_s} satellites, "
+                f"got shape {score.shape}")
+        return score
+
+    def _preempt(self, view, t0: float) -> np.ndarray:
+        """The gangs the policy stops now (see :class:`SchedulingPolicy`), stopped."""
+        none = np.empty(0, np.int64)
+        if not self.p_job.size or getattr(self.policy, "preempt", None) is None:
+            return none
+        jobs, first = np.unique(self.p_job, return_index=True)
+        running = RunningJobs(
+            ids=np.array([self.jobs[j].id for j in jobs], np.int64),
+            accelerators=self.acc[jobs].copy(), submitted_s=self.submit[jobs].copy(),
+            started_s=self.last_start[jobs].copy(),
+            progress=self.done[jobs] / np.maximum(self.work[jobs], 1e-300),
+            since_checkpoint_s=self.since[jobs].copy(),
+            row_job=np.searchsorted(jobs, self.p_job), row_satellite=self.p_sat.copy(),
+            row_accelerators=self.p_n.copy(),
+        )
+        mask = self._call("preempt", view, running)
+        if mask is None:
+            return none
+        mask = np.asarray(mask)
+        if mask.shape != (jobs.size,) or mask.dtype != bool:
+            raise self._policy_error(
+                f"preempt(view, running) must return None or a bool array over the "
+                f"{jobs.size} running gangs, got {mask.dtype} of shape {mask.shape}")
+        stop = jobs[mask]
+        if stop.size:
+            self._remember(stop)
+            self.checkpoints[stop] += 1
+            self.saved[stop] = self.done[stop]
+            self.since[stop] = 0.0
+            self.stall[stop] += self.ckpt_s[stop]
+            self.state[stop] = QUEUED
+            self.preemptions[stop] += 1
+            self.waiting_since[stop] = t0
+            keep = ~np.isin(self.p_job, stop)
+            self._set_rows(self.p_job[keep], self.p_sat[keep], self.p_n[keep])
+        return stop
+
     # --- bookkeeping -------------------------------------------------------------------------
     def _allocated(self) -> np.ndarray:
         return np.bincount(self.p_sat, self.p_n, minlength=self.n_s).astype(np.int64)
@@ -674,7 +775,7 @@ class Orchestrator:
             placement=self.last_placement, busy_acc_s=self.busy, available_acc_s=self.avail,
             useful_acc_s=useful, inference_flops=self.inference_flops, inference_pieces=pieces,
             inference_served=np.array(self.served) if self.inference_demand is not None
-            else None, not_submitted=self.not_submitted,
+            else None, not_submitted=self.not_submitted, preemptions=self.preemptions,
         )
 
 

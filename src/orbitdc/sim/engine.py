@@ -682,8 +682,12 @@ class FleetView:
     ``soc`` (state of charge, NaN without a battery), ``headroom_k`` (kelvin below the
     temperature limit), ``outlook`` (predicted share of the accelerators that can run over
     the policy horizon at full load: battery now and sunlight ahead from the ephemeris, no
-    random faults). ``t_s``: seconds from the start; ``k``: the scheduling step; ``rtt_ms`` (regions, S): round trips from each user
-    region to each satellite at the routing step in force (None without a routed network)."""
+    random faults). ``t_s``: seconds from the start; ``k``: the scheduling step.
+    Links: ``rtt_ms`` (regions, S) round trips from each user region to each satellite at the
+    routing step in force (None without user regions on a routed network); ``contact`` (S,)
+    whether a satellite sees a ground station now (None without stations); ``links`` (S,)
+    the laser links each has up at the routing step in force (None without ``[network]``
+    links)."""
 
     k: int
     t_s: float
@@ -692,6 +696,8 @@ class FleetView:
     headroom_k: np.ndarray
     outlook: np.ndarray
     rtt_ms: np.ndarray | None = None
+    contact: np.ndarray | None = None
+    links: np.ndarray | None = None
 
 
 class Flight:
@@ -955,8 +961,17 @@ class Flight:
             i = int(np.clip(np.searchsorted(net.sat_rtt_t, t_now, side="right") - 1, 0,
                             len(net.sat_rtt_ms) - 1))
             rtt = np.asarray(net.sat_rtt_ms[i], float)
+        contact = None
+        if self.stations.size:
+            sat, start, end = self._events.contact_spans
+            now = (start <= t_now) & (t_now < end)
+            contact = np.zeros(n_s, bool)
+            contact[sat[now]] = True
+        links = None
+        if self.network is not None and self.network.isls:
+            links = self.network.isl_degree
         return FleetView(self.k, t_now, full["capacity"], full["soc"], full["headroom_k"],
-                         full["outlook"], rtt)
+                         full["outlook"], rtt, contact, links)
 
     # --- the end -----------------------------------------------------------------------------
     def finish(self) -> RawRun:

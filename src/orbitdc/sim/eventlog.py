@@ -79,6 +79,9 @@ class EventLog:
         self._ready: list[tuple[np.ndarray, ...]] = []  # ended, not yet written
         self._faults = _empty_windows()  # drawn, not yet ended
         self._links = links if links is not None else _empty_windows()
+        #: The contacts that overlap the latest chunk: ``(satellite, start_s, end_s)``, the
+        #: end infinite where still open at the chunk's end (the ephemeris: known ahead).
+        self.contact_spans = (np.empty(0, np.int64), np.empty(0), np.empty(0))
 
     def start(self, inside: dict[str, np.ndarray]) -> None:
         """What is inside at the run's start: ``penumbra`` (the shadow cone, umbra included),
@@ -118,6 +121,10 @@ class EventLog:
             sat, station = row // self.n_gs, row % self.n_gs
             self._ready.append(_rows(sat, "contact", station, start, end, clip, False))
             contacts = (sat, station, start, end)
+            still = self._open["contact"]
+            self.contact_spans = (np.concatenate([sat, still.rows // self.n_gs]),
+                                  np.concatenate([start, still.start]),
+                                  np.concatenate([end, np.full(still.rows.size, np.inf)]))
         self._t_lo = float(t_hi)
         return contacts
 

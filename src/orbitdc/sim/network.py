@@ -116,6 +116,8 @@ class NetworkModel:
         self.keep_sat_rtt = bool(self.regions) and any(
             w.kind == "inference" for w in scenario.workload)
         self.sat_rtt_ms: list[np.ndarray] = []
+        #: (N,) laser links up per satellite at the latest routing step.
+        self.isl_degree = np.zeros(self.n_sat, np.int64)
         self.sat_rtt_t: list[float] = []
 
     # --- one routing step -------------------------------------------------------------------
@@ -202,6 +204,9 @@ class NetworkModel:
             cols.append(b)
             lat_s.append(links.latency_s(rng))
             cap.append(c)
+        if record:  # laser links up per satellite, at the routing step in force
+            both = np.concatenate(rows + cols) if rows else np.empty(0, np.int64)
+            self.isl_degree = np.bincount(both.astype(np.int64), minlength=n)
         # Ground stations and users see satellites above their elevation masks.
         gs_sat, gs_idx, gs_rng = self._visible(r, ok, self.stations.ecef_km, self.stations.up,
                                                self.stations.sin_min_elevation)
