@@ -270,12 +270,13 @@ def _downlink_windows(scenario: Scenario, results) -> dict:
     """Per satellite: its contact windows (s from the start) and the best downlink rate of the
     stations it meets (one station at a time)."""
     sats, a, b, _, r = _contact_table(scenario, results)
-    out = {}
-    for s in np.unique(sats):
-        m = sats == s
-        order = np.argsort(a[m])
-        out[int(s)] = (a[m][order], b[m][order], float(r[m].max()))
-    return out
+    order = np.lexsort((a, sats))
+    sats, a, b, r = sats[order], a[order], b[order], r[order]
+    cut = np.flatnonzero(np.diff(sats)) + 1
+    first = np.r_[0, cut] if sats.size else np.empty(0, np.int64)
+    best = np.maximum.reduceat(r, first) if sats.size else np.empty(0)
+    return {int(s): (a_, b_, float(m)) for s, a_, b_, m in
+            zip(sats[first], np.split(a, cut), np.split(b, cut), best)}
 
 
 def _hard_failures(scenario: Scenario, n_acc: np.ndarray, t_end_s: float):
