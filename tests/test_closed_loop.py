@@ -290,3 +290,44 @@ def test_the_view_shows_link_state_contacts_and_laser_links():
         # +grid: at most four terminals; each link counted at both ends.
         assert links.max() <= 4 and links.sum() % 2 == 0 and links.mean() > 2.0
     assert any(v[1].any() for v in seen) and not all(v[1].all() for v in seen)
+
+
+def test_gangs_across_a_formation_start_only_while_its_links_carry_them():
+    """A formation whose neighbours drift in and out of laser range (connected about two
+    thirds of the time): gangs spanning it that need 100 Gb/s start only at steps where the
+    links in force give it, and some wait for the formation to close up again."""
+    from orbitdc.sim.engine import Flight
+
+    sc = _scenario(
+        [{"name": "ring", "kind": "cluster", "altitude_km": 650.0, "ltan_h": 18.0,
+          "count": 6, "radius_km": 1.0, "satellite": "sat"}], hours=3.0,
+        network={"isl": [{"fleet": "ring", "topology": "range", "max_range_km": 0.8}]},
+        workload=[{"name": "wide", "kind": "training", "jobs": 8, "arrival": "poisson",
+                   "rate_per_h": 6.0, "flops": 2e18, "accelerators": 12,
+                   "bandwidth_bps": 1e11}])
+    flight = Flight(sc, workers=1)
+    bandwidth, view = {}, flight.view()
+    while view is not None:
+        bandwidth[round(view.t_s, 6)] = view.fleet_bandwidth_bps["ring"]
+        flight.fly(np.zeros(6))
+        view = flight.commit()
+    flight.finish()
+    connected = np.array(list(bandwidth.values())) >= 1e11
+    assert 0.3 < connected.mean() < 0.9
+    res = run_scenario(sc, None, workers=1)
+    t0 = sc.start
+    table = res.jobs_table.to_pylist()
+    starts = [(j["started"] - t0).total_seconds() for j in table if j["started"] is not None]
+    assert len(starts) >= 3
+    assert all(bandwidth[round(s, 6)] >= 1e11 for s in starts)
+    steps = np.array(sorted(bandwidth))
+    # Jobs that arrived while the formation was apart, and started once it had closed up.
+    held_back = 0
+    for j in table:
+        if j["started"] is None:
+            continue
+        first = steps[np.searchsorted(steps, (j["submitted"] - t0).total_seconds() - 1e-6)]
+        if bandwidth[round(float(first), 6)] < 1e11:
+            held_back += 1
+            assert (j["started"] - t0).total_seconds() > first
+    assert held_back >= 1

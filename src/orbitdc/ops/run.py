@@ -81,27 +81,32 @@ def make_jobs(scenario: Scenario, periods_s: np.ndarray | None = None,
 
 
 def _groups(scenario: Scenario, fleet_index: np.ndarray, network):
-    """Satellites that may share a gang, as ``((members, sizes), bandwidth)``: each fleet
-    with links is one group (the bandwidth its links give a gang: the all-reduce bottleneck
-    of its maximum spanning tree, or its weakest link, at the first routing step), every
-    other satellite a group of its own (bandwidth 0)."""
+    """Satellites that may share a gang, as ``((members, sizes), bandwidth, fleets)``: each
+    fleet with links is one group, every other satellite a group of its own (bandwidth 0);
+    ``fleets``: linked group index -> fleet name. A linked group's ``bandwidth`` is the most
+    its links could ever give (a link's ceiling times its transceivers: a job needing more
+    is unschedulable); placement follows what they give at each routing step (the view's
+    ``fleet_bandwidth_bps``: the all-reduce bottleneck of a formation's maximum spanning
+    tree, or the weakest link)."""
     linked = {}
     for isl in (network.isls if network is not None else []):
-        if isl.allreduce:
-            linked[isl.fleet] = float(isl.allreduce[0])
-        elif isl.capacity_min:
-            linked[isl.fleet] = float(isl.capacity_min[0])
-    members, sizes, bandwidth = [], [], []
+        linked[isl.fleet] = float(isl.ceiling_bps * isl.transceivers)
+    members, sizes, bandwidth, fleets = [], [], [], {}
+    n_groups = 0
     for i, f in enumerate(scenario.fleet):  # fleets: a handful
         m = np.nonzero(fleet_index == i)[0]
         members.append(m)
         if f.name in linked and m.size > 1:
             sizes.append(np.array([m.size]))
             bandwidth.append(np.array([linked[f.name]]))
+            fleets[n_groups] = f.name
+            n_groups += 1
         else:
             sizes.append(np.ones(m.size, np.int64))
             bandwidth.append(np.zeros(m.size))
-    return ((np.concatenate(members), np.concatenate(sizes)), np.concatenate(bandwidth))
+            n_groups += m.size
+    return ((np.concatenate(members), np.concatenate(sizes)), np.concatenate(bandwidth),
+            fleets)
 
 
 class Operations:
@@ -130,7 +135,7 @@ class Operations:
         if any(w.data_driven and w.gb_per_orbit is not None for w in sc.workload):
             periods = np.array([2.0 * np.pi / s.no_kozai * 60.0 for s in flight.fleet.satrec_list])
         jobs = make_jobs(sc, periods, fleet_index)
-        groups, bandwidth = _groups(sc, fleet_index, flight.network)
+        groups, bandwidth, group_fleets = _groups(sc, fleet_index, flight.network)
         inference = [w for w in sc.workload if w.kind == "inference"]
         t = flight.schedule_times
         per_acc = float(np.mean(flops[flops > 0])) if (flops > 0).any() else 1.0
@@ -144,7 +149,8 @@ class Operations:
         self.orchestrator = Orchestrator(
             jobs, groups, bandwidth, n_acc, flops, self.policy, mfu=sc.policy.mfu,
             t_end_s=float(t[-1]), inference_demand=demand,
-            failures=_hard_failures(sc, n_acc, float(t[-1])), source=str(sc.source))
+            failures=_hard_failures(sc, n_acc, float(t[-1])), source=str(sc.source),
+            group_fleets=group_fleets)
         arrivals = None
         if uplinked:
             uplinks = [_Uplink(sc, w, _members(sc, w, fleet_index)) for w in uplinked]

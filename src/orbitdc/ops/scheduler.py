@@ -275,7 +275,8 @@ class Orchestrator:
     def __init__(self, jobs: list[Job], groups: list[np.ndarray], group_bandwidth: list[float],
                  n_acc: np.ndarray, flops_per_acc: np.ndarray, policy, *, mfu: float = 0.4,
                  t_end_s: float = np.inf, inference_demand=None,
-                 failures: tuple[np.ndarray, ...] | None = None, source: str = "<policy>"):
+                 failures: tuple[np.ndarray, ...] | None = None, source: str = "<policy>",
+                 group_fleets: dict[int, str] | None = None):
         self.policy = policy
         #: Where the policy was named (the scenario file), for errors in what it returns.
         self.source = source
@@ -295,6 +296,11 @@ class Orchestrator:
         self.members = members
         self.group_start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         self.group_bw = np.where(sizes > 1, np.asarray(group_bandwidth, float), -1.0)
+        # Whether a job could ever fit is judged on the bandwidth given (the links' most);
+        # placement on what they give at each step (``view.fleet_bandwidth_bps``, by the
+        # groups' fleets), where the view says.
+        self.nameplate_bw = self.group_bw.copy()
+        self.group_fleets = dict(group_fleets or {})
         self.linked = np.nonzero(sizes > 1)[0]
         self.t_end_s = float(t_end_s)
         self.not_submitted = 0
@@ -373,7 +379,7 @@ class Orchestrator:
         ok = acc <= single
         for g in np.nonzero(self.group_bw >= 0)[0]:  # linked groups: one per linked fleet
             total = int(n[self.members[self.group_start[g]:self.group_start[g + 1]]].sum())
-            ok |= (bw <= self.group_bw[g]) & (acc <= total)
+            ok |= (bw <= self.nameplate_bw[g]) & (acc <= total)
         pin = pinned >= 0
         ok[pin] = acc[pin] <= n[pinned[pin]]
         return ok
@@ -391,6 +397,11 @@ class Orchestrator:
                       0.0, None)
         cap = np.ceil(can - 1e-6).astype(np.int64)
         self.avail += float(can.sum()) * (t1 - t0)
+        now_bw = getattr(view, "fleet_bandwidth_bps", None)
+        if now_bw:
+            for g, fleet in self.group_fleets.items():  # linked fleets: a handful
+                if fleet in now_bw and self.group_bw[g] >= 0:
+                    self.group_bw[g] = now_bw[fleet]
         stopped = self._preempt(view, t0)
         score = self._score(view)
         # Inference first (latency-aware): each region from its nearest satellites.

@@ -686,7 +686,8 @@ class FleetView:
     Links: ``rtt_ms`` (regions, S) round trips from each user region to each satellite at the
     routing step in force (None without user regions on a routed network); ``contact`` (S,)
     whether a satellite sees a ground station now (None without stations); ``links`` (S,)
-    the laser links each has up at the routing step in force (None without ``[network]``
+    the laser links each has up at the routing step in force and ``fleet_bandwidth_bps``
+    what a linked fleet's links give a gang spanning it then (None without ``[network]``
     links)."""
 
     k: int
@@ -698,6 +699,7 @@ class FleetView:
     rtt_ms: np.ndarray | None = None
     contact: np.ndarray | None = None
     links: np.ndarray | None = None
+    fleet_bandwidth_bps: dict[str, float] | None = None
 
 
 class Flight:
@@ -967,11 +969,12 @@ class Flight:
             now = (start <= t_now) & (t_now < end)
             contact = np.zeros(n_s, bool)
             contact[sat[now]] = True
-        links = None
+        links = bandwidth = None
         if self.network is not None and self.network.isls:
-            links = self.network.isl_degree
+            links = self.network.links_at(t_now)
+            bandwidth = self.network.bandwidth_at(t_now)
         return FleetView(self.k, t_now, full["capacity"], full["soc"], full["headroom_k"],
-                         full["outlook"], rtt, contact, links)
+                         full["outlook"], rtt, contact, links, bandwidth)
 
     # --- the end -----------------------------------------------------------------------------
     def finish(self) -> RawRun:

@@ -116,8 +116,9 @@ class NetworkModel:
         self.keep_sat_rtt = bool(self.regions) and any(
             w.kind == "inference" for w in scenario.workload)
         self.sat_rtt_ms: list[np.ndarray] = []
-        #: (N,) laser links up per satellite at the latest routing step.
-        self.isl_degree = np.zeros(self.n_sat, np.int64)
+        # Laser links up per satellite, (N,) per routing step from ``_degree_first`` on.
+        self._degrees: list[np.ndarray] = []
+        self._degree_first = 0
         self.sat_rtt_t: list[float] = []
 
     # --- one routing step -------------------------------------------------------------------
@@ -145,10 +146,36 @@ class NetworkModel:
         self.times.append(t_s)
 
     def forget_sat_rtt(self) -> None:
-        """Drop the region-to-satellite round trips of all routing steps but the last (the
-        one in force until the next): the engine keeps a chunk's worth, not the run's."""
+        """Drop the region-to-satellite round trips and link counts of all routing steps but
+        the last (the one in force until the next): the engine keeps a chunk's worth, not the
+        run's."""
         del self.sat_rtt_ms[:-1]
         del self.sat_rtt_t[:-1]
+        drop = max(len(self._degrees) - 1, 0)
+        del self._degrees[:drop]
+        self._degree_first += drop
+
+    def _in_force(self, t_s: float) -> int:
+        """The routing step in force at ``t_s`` (the latest at or before it)."""
+        return max(int(np.searchsorted(self.times, t_s, side="right")) - 1, 0)
+
+    def links_at(self, t_s: float) -> np.ndarray:
+        """(N,) laser links up per satellite at the routing step in force at ``t_s`` (one of
+        the current chunk's)."""
+        i = min(max(self._in_force(t_s) - self._degree_first, 0), len(self._degrees) - 1)
+        return self._degrees[i]
+
+    def bandwidth_at(self, t_s: float) -> dict[str, float]:
+        """Per linked fleet, the bandwidth its links give a gang at the routing step in force
+        at ``t_s``: the all-reduce bottleneck of its maximum spanning tree (``range``
+        formations), else its weakest link."""
+        i = self._in_force(t_s)
+        out = {}
+        for isl in self.isls:
+            series = isl.allreduce or isl.capacity_min
+            if series:
+                out[isl.fleet] = float(series[min(i, len(series) - 1)])
+        return out
 
     def latency_graph(self, r: np.ndarray) -> csr_matrix:
         """The directed latency graph (s) at satellite ECEF positions ``r``: see
@@ -204,9 +231,9 @@ class NetworkModel:
             cols.append(b)
             lat_s.append(links.latency_s(rng))
             cap.append(c)
-        if record:  # laser links up per satellite, at the routing step in force
+        if record:  # laser links up per satellite at this routing step
             both = np.concatenate(rows + cols) if rows else np.empty(0, np.int64)
-            self.isl_degree = np.bincount(both.astype(np.int64), minlength=n)
+            self._degrees.append(np.bincount(both.astype(np.int64), minlength=n))
         # Ground stations and users see satellites above their elevation masks.
         gs_sat, gs_idx, gs_rng = self._visible(r, ok, self.stations.ecef_km, self.stations.up,
                                                self.stations.sin_min_elevation)
