@@ -189,6 +189,27 @@ def _print_summary(results: Results, out_dir: Path) -> None:
         table.add_row("upsets (expected)", f"{bus['upsets']} ({_v(bus['upsets_expected'], '.1f')})")
         table.add_row("dose, worst satellite", f"{_v(bus['dose_rad_per_year_max'], '.0f')} rad(Si)/yr")
         table.add_row("dose-limited lifetime, worst", f"{_v(bus['dose_lifetime_years_min'], '.1f')} years")
+    sus = s.get("sustainability")
+    if sus is not None and sus["fleets"]:
+        table.add_section()
+        for name, f in sus["fleets"].items():
+            years, rule = f["decay_years"], f["five_year_rule"]
+            if years is None:
+                table.add_row(f"{name}: passive decay", "no drag data")
+                continue
+            table.add_row(f"{name}: passive decay at high / moderate / low activity",
+                          " / ".join(_v(years[k], ".3g", none="-")
+                                     for k in ("high", "moderate", "low")) + " years")
+            if not rule["applies"]:
+                verdict_text = "n/a (above 2,000 km)"
+            elif rule["passive"]:
+                verdict_text = "pass (passive)"
+            else:
+                acc = f["disposal"]["accelerated"]
+                verdict_text = (f"FAIL passive; {_v(acc['delta_v_m_s'], '.0f')} m/s to "
+                                f"{_v(acc['to_altitude_km'], '.0f')} km passes")
+            table.add_row(f"{name}: five-year rule ({rule.get('solar_activity', '-')})",
+                          verdict_text)
     out.print(table)
     for w in s["warnings"]:
         err.print(f"[yellow]warning:[/yellow] {escape(w)}", soft_wrap=True)

@@ -64,3 +64,18 @@ EARTH_OLR_W_PER_M2 = 240.0
 TOA_HEIGHT_KM = 30.0
 #: Temperature of deep space as a radiative sink (cosmic microwave background). Fixsen 2009.
 SPACE_SINK_K = 2.725
+
+# --- Drag and disposal -----------------------------------------------------------------------
+#: SGP4's reference density: the density of its static power-law atmosphere at 120 km,
+#: rho0 = 2.461e-8 kg/m^3 (Hoots & Roehrich 1980, Spacetrack Report No. 3, sec. 12; Vallado et
+#: al. 2006, AIAA 2006-6753). The drag term is B* = (Cd A / m) * rho0 / 2, in 1/earth radii:
+#: with Cd A/m in m^2/kg, rho0 must be in kg/m^2 per earth radius, 2.461e-8 * 6,378,135 =
+#: 0.157 kg/m^2/ER. (Texts quoting "2.461e-5 kg/m^2/ER" give the figure per km, not per ER;
+#: tests/test_sustainability.py checks the conversion against SGP4's own decay rate.)
+SGP4_RHO0_KG_PER_M3 = 2.461e-8
+SGP4_RHO0_KG_PER_M2_PER_ER = SGP4_RHO0_KG_PER_M3 * WGS72_RADIUS_KM * 1000.0
+#: Heights of SGP4's density model: q0 = 120 km, s = 78 km (Spacetrack Report No. 3).
+SGP4_Q0_KM = 120.0
+SGP4_S_KM = 78.0
+#: Standard gravity, for the rocket equation (3rd CGPM, 1901).
+STANDARD_GRAVITY_M_PER_S2 = 9.80665

@@ -1,9 +1,10 @@
 """Orbits: generators for shells and formations, and vectorised SGP4 propagation.
 
 Generated satellites are initialised with ``Satrec.sgp4init`` in the WGS-72 system that SGP4 is
-defined in (Vallado et al. 2006, AIAA 2006-6753), with no drag (``bstar = 0``): over the days a
-scenario spans, drag at 500-800 km moves a satellite by well under a kilometre and is neglected.
-Element sets (TLE/OMM) keep their own drag term. Circular orbits are set from the mean altitude
+defined in (Vallado et al. 2006, AIAA 2006-6753), with the drag term ``B*`` that their ballistic
+coefficient gives (:func:`bstar_from_ballistic`; 0, no drag, for satellites without a type).
+SGP4's atmosphere is static (Hoots & Roehrich 1980): the decay it flies does not follow the
+Sun's activity (``orbitdc.core.atmosphere``). Element sets (TLE/OMM) keep their own drag term. Circular orbits are set from the mean altitude
 above the WGS-72 equator: ``a = R + h``, Kozai mean motion ``n = sqrt(mu / a^3)``.
 
 Propagation returns positions and velocities in TEME (km, km/s) with shape
@@ -20,6 +21,7 @@ from sgp4.api import WGS72, Satrec, SatrecArray
 
 from orbitdc.core.constants import (
     JD_SGP4INIT_EPOCH,
+    SGP4_RHO0_KG_PER_M2_PER_ER,
     SUN_SYNC_NODAL_RATE_RAD_PER_S,
     WGS72_J2,
     WGS72_MU_KM3_PER_S2,
@@ -29,6 +31,8 @@ from orbitdc.core.time import gmst_rad
 
 __all__ = [
     "CircularElements",
+    "ballistic_from_bstar",
+    "bstar_from_ballistic",
     "circular_mean_motion_rad_per_s",
     "formation_elements",
     "lattice_offsets_km",
@@ -60,6 +64,19 @@ class CircularElements:
     @property
     def count(self) -> int:
         return int(np.size(self.altitude_km))
+
+
+def bstar_from_ballistic(ballistic_m2_per_kg) -> np.ndarray:
+    """SGP4's drag term ``B* = (Cd A / m) rho0 / 2`` (1/earth radii) from the ballistic
+    coefficient ``Cd A / m`` (m^2/kg); ``rho0`` is SGP4's reference density in kg/m^2 per
+    earth radius (``SGP4_RHO0_KG_PER_M2_PER_ER``, Hoots & Roehrich 1980)."""
+    return np.asarray(ballistic_m2_per_kg, float) * SGP4_RHO0_KG_PER_M2_PER_ER / 2.0
+
+
+def ballistic_from_bstar(bstar_per_er) -> np.ndarray:
+    """The ballistic coefficient ``Cd A / m`` (m^2/kg) an element set's ``B*`` stands for. A
+    fitted ``B*`` absorbs the errors of SGP4's static atmosphere, so this is an effective value."""
+    return 2.0 * np.asarray(bstar_per_er, float) / SGP4_RHO0_KG_PER_M2_PER_ER
 
 
 def circular_mean_motion_rad_per_s(altitude_km) -> np.ndarray:
@@ -201,11 +218,14 @@ def formation_elements(
 
 
 def satrecs_from_elements(
-    elements: CircularElements, epoch_jd: tuple[float, float], first_satnum: int = 1
+    elements: CircularElements, epoch_jd: tuple[float, float], first_satnum: int = 1,
+    bstar: float | np.ndarray = 0.0,
 ) -> list[Satrec]:
-    """SGP4 element sets (WGS-72, no drag) for generated satellites at ``epoch_jd``."""
+    """SGP4 element sets (WGS-72) for generated satellites at ``epoch_jd``, with drag term
+    ``bstar`` (1/earth radii, one for all or one per satellite; 0: no drag)."""
     epoch_days = (epoch_jd[0] - JD_SGP4INIT_EPOCH) + epoch_jd[1]
     no_kozai = circular_mean_motion_rad_per_s(elements.altitude_km) * 60.0  # rad/min
+    bstar = np.broadcast_to(np.asarray(bstar, float), (elements.count,))
     out = []
     for i in range(elements.count):
         sat = Satrec()
@@ -214,7 +234,7 @@ def satrecs_from_elements(
             "i",
             (first_satnum + i) % 100000,
             epoch_days,
-            0.0,
+            float(bstar[i]),
             0.0,
             0.0,
             float(elements.ecc[i]),

@@ -36,6 +36,11 @@ __all__ = [
 #: 25 %, the middle of the 20-30 % structure-and-mechanisms share of small satellites in Wertz,
 #: Everett & Puschell, "Space Mission Engineering: The New SMAD" (2011), table 14-18 [E].
 DEFAULT_STRUCTURE_FRACTION = 0.25
+#: Drag coefficient when the user gives none: 2.2, the value for compact satellites in
+#: free-molecular flow (Cook 1965, Planet. Space Sci. 13; used by Vallado, "Fundamentals of
+#: Astrodynamics and Applications", 4th ed., sec. 8.6.2) [E]: real values run 2.0-2.5 and more for
+#: flat plates.
+DEFAULT_DRAG_COEFFICIENT = 2.2
 #: Specific heat used for the default heat capacity: aluminium, 897 J/(kg K) (CRC Handbook).
 ALUMINIUM_SPECIFIC_HEAT_J_PER_KG_K = 897.0
 
@@ -101,6 +106,23 @@ class SatelliteType(Strict):
     max_temperature_k: Annotated[float | None, Field(gt=200.0, lt=600.0)] = None
     #: How long an accelerator is out after a single-event upset (reset and restart).
     fault_recovery_s: Annotated[float, Field(ge=0.0, le=86_400.0)] = 60.0
+    #: Mean area facing the flow. Default: half the flat panels' one-sided area (solar array
+    #: plus the radiator's planform, half its radiating area), the mean projected area of a
+    #: thin plate tumbling at random (Cauchy: a convex body's mean shadow is a quarter of its
+    #: surface), as a satellite left without attitude control at the end of its mission is.
+    drag_area_m2: Annotated[float | None, Field(gt=0.0, le=1e7)] = None
+    drag_coefficient: Annotated[float, Field(gt=0.0, le=10.0)] = DEFAULT_DRAG_COEFFICIENT
+    #: Or the ballistic coefficient Cd A / m itself (instead of drag_area_m2, drag_coefficient).
+    ballistic_coefficient_m2_per_kg: Annotated[float | None, Field(gt=0.0, le=100.0)] = None
+
+    @model_validator(mode="after")
+    def _one_drag(self):
+        if self.ballistic_coefficient_m2_per_kg is not None and (
+            {"drag_area_m2", "drag_coefficient"} & self.model_fields_set
+        ):
+            raise ValueError("give ballistic_coefficient_m2_per_kg, or drag_area_m2 and "
+                             "drag_coefficient, not both")
+        return self
 
     def resolve(self, catalogue: Catalogue) -> ResolvedSatellite:
         """Look up the parts. Raises ``KeyError((key, message))``."""
@@ -217,6 +239,20 @@ class ResolvedSatellite:
         f = self.spec.structure_fraction
         structure = parts * f / (1.0 - f)
         return MassBreakdown(acc, solar, battery, radiator, structure)
+
+    @property
+    def drag_area_m2(self) -> float:
+        """Mean area facing the flow (see ``SatelliteType.drag_area_m2``)."""
+        a = self.spec.drag_area_m2
+        return a if a is not None else 0.5 * (self.solar_area_m2 + 0.5 * self.spec.radiator.area_m2)
+
+    @property
+    def ballistic_m2_per_kg(self) -> float:
+        """``Cd A / m`` with the dry mass of the roll-up."""
+        b = self.spec.ballistic_coefficient_m2_per_kg
+        if b is not None:
+            return b
+        return self.spec.drag_coefficient * self.drag_area_m2 / self.mass.total_kg
 
     @property
     def heat_capacity_j_per_k(self) -> float:

@@ -30,6 +30,7 @@ from orbitdc.model.elements import parse_omm_text, parse_tle_text
 from orbitdc.model.errors import ScenarioError
 from orbitdc.model.network import Network, UserRegion
 from orbitdc.model.satellite import ResolvedSatellite, SatelliteType
+from orbitdc.model.sustainability import Sustainability
 from orbitdc.model.workload import Policy, Workload
 
 __all__ = [
@@ -266,6 +267,8 @@ class Scenario(_Strict):
     #: AI jobs for the orchestrator, and its policy.
     workload: list[Workload] = []
     policy: Policy = Policy()
+    #: Orbital lifetime and disposal inputs (all with defaults; see docs/scenario.md).
+    sustainability: Sustainability = Sustainability()
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source: str = PrivateAttr(default="<scenario>")
     _resolved: dict[str, ResolvedSatellite] = PrivateAttr(default_factory=dict)

@@ -18,7 +18,7 @@ from orbitdc.model.scenario import (
     WalkerFleet,
 )
 
-__all__ = ["Fleet", "Stations", "build_fleet", "build_stations"]
+__all__ = ["Fleet", "Stations", "build_fleet", "build_stations", "fleet_bstar"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,18 @@ def _circular(altitude_km, inclination_rad, raan_rad, anomaly_rad) -> orbits.Cir
     )
 
 
-def _fleet_satrecs(fleet, epoch: tuple[float, float], first_satnum: int) -> list[Satrec]:
+def fleet_bstar(scenario: Scenario) -> list[float]:
+    """The SGP4 drag term each generated fleet flies with: from its satellite type's ballistic
+    coefficient, 0 (no drag) for a fleet without a type. Element sets keep their own."""
+    return [
+        float(orbits.bstar_from_ballistic(t.ballistic_m2_per_kg)) if t is not None else 0.0
+        for t in scenario.fleet_types()
+    ]
+
+
+def _fleet_satrecs(
+    fleet, epoch: tuple[float, float], first_satnum: int, bstar: float = 0.0
+) -> list[Satrec]:
     if isinstance(fleet, ElementsFleet):
         return [sat for _, sat in fleet.records]
     gmst, ut_hours = orbits.gmst_and_ut_hours(epoch)
@@ -86,7 +97,7 @@ def _fleet_satrecs(fleet, epoch: tuple[float, float], first_satnum: int) -> list
         el = orbits.formation_elements(reference, offsets)
     else:  # pragma: no cover - the scenario model admits no other kind
         raise TypeError(f"unknown fleet kind {type(fleet).__name__}")
-    return orbits.satrecs_from_elements(el, epoch, first_satnum)
+    return orbits.satrecs_from_elements(el, epoch, first_satnum, bstar=bstar)
 
 
 def build_fleet(scenario: Scenario) -> Fleet:
@@ -94,8 +105,9 @@ def build_fleet(scenario: Scenario) -> Fleet:
     epoch = epoch_jd(scenario.start)
     satrecs: list[Satrec] = []
     index: list[int] = []
+    bstar = fleet_bstar(scenario)
     for i, fleet in enumerate(scenario.fleet):
-        sats = _fleet_satrecs(fleet, epoch, first_satnum=90000 + len(satrecs))
+        sats = _fleet_satrecs(fleet, epoch, first_satnum=90000 + len(satrecs), bstar=bstar[i])
         satrecs.extend(sats)
         index.extend([i] * len(sats))
     return Fleet(

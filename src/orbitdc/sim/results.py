@@ -20,6 +20,7 @@ from orbitdc._version import __version__
 from orbitdc.core.time import to_datetime64
 from orbitdc.model.scenario import Scenario
 from orbitdc.sim.engine import EVENT_KINDS, Progress, RawRun, simulate_arrays
+from orbitdc.sim.sustainability import sustainability_section, sustainability_warnings
 
 __all__ = ["SUMMARY_PER_SATELLITE_LIMIT", "OutputError", "Results", "run_to_directory", "simulate"]
 
@@ -237,6 +238,8 @@ def _summary(scenario: Scenario, raw: RawRun, per_sat: dict[str, np.ndarray]) ->
             "([output] satellites); events and this summary cover all of them"
         )
     bus_fleet = _bus_fleet(scenario, raw, per_sat, duration_s, warnings)
+    sustainability = sustainability_section(scenario)
+    warnings.extend(sustainability_warnings(sustainability))
     summary = {
         "scenario": scenario.name,
         "description": scenario.description,
@@ -259,6 +262,7 @@ def _summary(scenario: Scenario, raw: RawRun, per_sat: dict[str, np.ndarray]) ->
             "contact_min_per_station": {k: v["contact_min_total"] for k, v in stations.items()},
         },
         "fleet": fleet,
+        "sustainability": sustainability,
         "warnings": warnings,
     }
     if raw.network is not None:
