@@ -25,7 +25,7 @@ from orbitdc.core.lifetime import (
     perigee_lowering_delta_v_km_s,
     propellant_kg,
 )
-from orbitdc.model.scenario import ElementsFleet, Scenario, SsoFleet
+from orbitdc.model.scenario import ClusterFleet, ElementsFleet, Scenario, SsoFleet
 from orbitdc.model.sustainability import FCC_LEO_CEILING_KM
 
 __all__ = ["GRID_BOTTOM_KM", "GRID_STEP_KM", "sustainability_section", "sustainability_warnings"]
@@ -115,6 +115,7 @@ def sustainability_section(scenario: Scenario) -> dict:
             "bstar_per_earth_radius": _num(_median(bstar), 9),
             "ballistic_m2_per_kg": _num(_median(ballistic), 6) if ballistic is not None else None,
             "drag_from": source,
+            "flown_with_drag": bool(np.any(bstar != 0)) and not isinstance(fleet, ClusterFleet),
             "dry_mass_kg": _num(mass, 3),
         }
         in_leo = alt <= FCC_LEO_CEILING_KM
