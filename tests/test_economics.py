@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import math
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -206,11 +207,16 @@ def test_run_summary_has_the_economics_section(tmp_path):
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     # The API's run_to_directory is the engine's; the CLI adds economics.
     assert "economics" not in summary
-    result = CliRunner().invoke(app, ["run", "preset:suncatcher", "--out", str(tmp_path / "cli")])
+    result = CliRunner().invoke(app, ["run", "preset:suncatcher", "--out", str(tmp_path / "cli"),
+                                      "--epochs", "2", "--epoch-hours", "0.5"])
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "cli" / "summary.json").read_text())
+    # The economics take their flight figures from the epochs, not from this one run.
+    life = summary["economics"]["lifetime"]
+    assert life["epochs"] == 2 and life["hours_each"] == 0.5
     assert summary["economics"]["fleet"][0]["availability"] == pytest.approx(
-        summary["bus"]["compute_available_mean"], abs=1e-6)
+        np.mean([r["availability"] for r in life["per_epoch"]]), abs=1e-5)
+    assert summary["economics"]["uncertainty"]["samples"] > 0
     del res
 
 
@@ -338,3 +344,147 @@ def test_the_ground_does_not_pay_for_orbit_radiation_replacements():
     dosed = tco([dataclasses.replace(items[0], dose_lifetime_years=1.0)], sc.economics)
     assert dosed.orbit["accelerators"] > base.orbit["accelerators"]
     assert dosed.ground["accelerators"] == pytest.approx(base.ground["accelerators"])
+
+
+def test_every_estimated_input_has_a_range():
+    from orbitdc.model.economics import RANGES, SOURCES
+
+    for key, text in SOURCES.items():
+        if "[E]" in text:
+            assert key in RANGES, key
+    for key, (lo, hi, why) in RANGES.items():
+        assert lo <= hi and why.startswith("["), key
+
+
+def test_monte_carlo_is_seeded_and_brackets_the_scenario():
+    from orbitdc.econ.uncertainty import monte_carlo
+
+    sc = orbitdc.load_scenario(orbitdc.preset_path("suncatcher-launch"))
+    items = fleet_items(sc)
+    a = monte_carlo(items, sc.economics, samples=300, seed=5)
+    b = monte_carlo(items, sc.economics, samples=300, seed=5)
+    c = monte_carlo(items, sc.economics, samples=300, seed=6)
+    assert a["orbit_to_ground_ratio"] == b["orbit_to_ground_ratio"]
+    assert a["orbit_to_ground_ratio"] != c["orbit_to_ground_ratio"]
+    for key in ("orbit_usd_per_accelerator_hour", "orbit_to_ground_ratio"):
+        p = a[key]
+        assert p["p10"] < p["p50"] < p["p90"]
+    # The tornado moves each input across its range: the scenario's value lies between.
+    base = a["at_scenario_values"]["orbit_to_ground_ratio"]
+    top = a["tornado"][0]
+    assert min(top["ratio_at_low"], top["ratio_at_high"]) <= base <= max(
+        top["ratio_at_low"], top["ratio_at_high"])
+    assert a["rank_correlation_with_ratio"]
+
+
+def test_monte_carlo_break_even_is_a_root_in_each_sample():
+    """The break-even price the Monte Carlo reports for a sample is where tco() says the two
+    costs are equal (checked at the tornado's ends, where the inputs are known)."""
+    from orbitdc.econ.uncertainty import monte_carlo
+
+    econ = copy.deepcopy(ECON) | {"bus_usd_per_kg": 300.0, "solar_usd_per_w": 2.0,
+                                  "radiator_usd_per_m2": 500.0,
+                                  "operations_usd_per_satellite_year": 1000.0}
+    econ["ground"] = econ["ground"] | {"electricity_usd_per_kwh": 0.6, "capex_usd_per_mw": 60e6}
+    sc = _scenario(econ=econ, stations=0)
+    items = fleet_items(sc)
+    mc = monte_carlo(items, sc.economics, samples=50)
+    row = next(r for r in mc["tornado"] if r["input"] == "bus_usd_per_kg")
+    e = sc.economics.model_copy(update={"bus_usd_per_kg": row["low"]})
+    at = tco(items, e, row["break_even_at_low"])
+    assert at.orbit_usd_per_hour == pytest.approx(at.ground_usd_per_hour, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[economics.uncertainty.ranges]\nbus_usd_per_kg = [9000.0, 1000.0]\n",
+         "economics.uncertainty.ranges.bus_usd_per_kg"),
+        ("[economics.uncertainty.ranges]\nwarp_drive = [1.0, 2.0]\n",
+         "economics.uncertainty.ranges"),
+        ("[economics.uncertainty.ranges]\nutilisation = [0.5, 1.5]\n",
+         "economics.uncertainty.ranges.utilisation"),
+        ("[economics.uncertainty]\nsamples = 1000000000000000\n",
+         "economics.uncertainty.samples"),
+    ],
+)
+def test_bad_uncertainty_input_exits_2(tmp_path, text, key):
+    path = tmp_path / "u.toml"
+    path.write_text(
+        'name = "u"\nstart = 2026-03-20T00:00:00Z\nduration_h = 1.0\nstep_s = 60.0\n'
+        '[satellite.sat]\naccelerator = "nvidia-h100-sxm"\naccelerators = 1\n'
+        'bus_load_w = 100.0\nsolar = { rated_power_w = 3000.0 }\n'
+        'battery = { capacity_wh = 3000.0 }\nradiator = { area_m2 = 6.0 }\n'
+        '[[fleet]]\nname = "s"\nkind = "sso"\naltitude_km = 550.0\nltan_h = 18.0\n'
+        'satellite = "sat"\n' + text)
+    result = CliRunner().invoke(app, ["cost", str(path), "--nameplate"])
+    assert result.exit_code == 2, result.output
+    assert f"{path}: {key}" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_too_many_samples_on_the_command_line_names_the_option():
+    result = CliRunner().invoke(app, ["cost", "preset:suncatcher-launch", "--nameplate",
+                                      "--samples", str(10**16)])
+    assert result.exit_code == 2, result.output
+    assert "--samples" in result.output and "GiB" in result.output
+
+
+def test_lifetime_is_sampled_over_the_year_and_the_life():
+    """Four epochs, one per season, the satellites aged through the life; the figures the
+    cost model uses are the epochs' means, and the section says how many flew and the
+    spread. At 650 km dawn-dusk the orbit has eclipses only around the June solstice, so the
+    epochs' availability differs when the array has no margin."""
+    from orbitdc.econ.lifetime import epoch_plan
+    from orbitdc.study.lifetime import sample_lifetime
+
+    sat = copy.deepcopy(SAT) | {"solar": {"rated_power_w": 1400.0},
+                                "battery": {"capacity_wh": 100.0}}
+    econ = copy.deepcopy(ECON) | {"lifetime_years": 8.0}
+    sc = _scenario(sat=sat, econ=econ)
+    plan = epoch_plan(sc, 4, 1.0)
+    assert [round(p.age_years, 3) for p in plan] == [1.0, 3.0, 5.0, 7.0]
+    days = [(p.start - sc.start).days for p in plan]
+    assert days == [45, 136, 228, 319]
+    life = sample_lifetime(sc, 4, 1.0, workers=1)
+    c = cost_section(sc, lifetime=life, samples=0)
+    section = c["lifetime"]
+    assert section["epochs"] == 4 and len(section["per_epoch"]) == 4
+    avail = [r["availability"] for r in section["per_epoch"]]
+    assert c["fleet"][0]["availability"] == pytest.approx(np.mean(avail), abs=1e-6)
+    assert section["spread"]["availability"]["min"] == pytest.approx(min(avail), abs=1e-6)
+    # The array degrades with age (the catalogue's default cell).
+    out = [r["array_output_fraction"] for r in section["per_epoch"]]
+    assert out == sorted(out, reverse=True) and out[0] < 1.0
+
+
+def test_cost_command_flies_epochs_and_shows_uncertainty(tmp_path):
+    path = tmp_path / "c.json"
+    result = CliRunner().invoke(app, ["cost", "preset:suncatcher-launch", "--epochs", "2",
+                                      "--epoch-hours", "1", "--samples", "200", "--json",
+                                      str(path)])
+    assert result.exit_code == 0, result.output
+    assert "2 epochs" in result.output and "P50" in result.output
+    data = json.loads(path.read_text())
+    assert data["lifetime"]["epochs"] == 2
+    assert data["uncertainty"]["samples"] == 200
+
+
+def test_bad_epochs_exit_2():
+    result = CliRunner().invoke(app, ["cost", "preset:suncatcher-launch", "--epochs", "0",
+                                      "--epoch-hours", "0.0001"])
+    assert result.exit_code == 2, result.output
+    assert "--epoch-hours" in result.output
+
+
+def test_the_public_designs_table(tmp_path):
+    path = tmp_path / "d.json"
+    result = CliRunner().invoke(app, ["cost", "--designs", "--json", str(path)])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(path.read_text())["designs"]
+    assert [r["preset"] for r in rows] == ["starcloud-40mw", "suncatcher-launch", "spacex-odc"]
+    spacex = rows[2]
+    assert spacex["compute_kw"] == pytest.approx(300.0)  # 100 kW/t x 3 t
+    assert spacex["launched_mass_kg"] == pytest.approx(3000.0)
+    for r in rows:
+        assert r["orbit_usd_per_accelerator_hour"] > 0 and r["ground_usd_per_accelerator_hour"] > 0
