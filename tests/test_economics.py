@@ -488,3 +488,19 @@ def test_the_public_designs_table(tmp_path):
     assert spacex["launched_mass_kg"] == pytest.approx(3000.0)
     for r in rows:
         assert r["orbit_usd_per_accelerator_hour"] > 0 and r["ground_usd_per_accelerator_hour"] > 0
+
+
+def test_run_report_shows_uncertainty_and_lifetime(tmp_path):
+    sc_path = tmp_path / "s.toml"
+    sc_path.write_text(
+        'name = "r"\nstart = 2026-03-20T00:00:00Z\nduration_h = 1.0\nstep_s = 60.0\n'
+        '[satellite.sat]\naccelerator = "nvidia-h100-sxm"\naccelerators = 1\n'
+        'bus_load_w = 100.0\nsolar = { rated_power_w = 3000.0 }\n'
+        'battery = { capacity_wh = 3000.0 }\nradiator = { area_m2 = 6.0 }\n'
+        '[[fleet]]\nname = "s"\nkind = "sso"\naltitude_km = 550.0\nltan_h = 18.0\n'
+        'satellite = "sat"\n[economics.uncertainty]\nsamples = 100\n')
+    result = CliRunner().invoke(app, ["run", str(sc_path), "--out", str(tmp_path / "o"),
+                                      "--epochs", "2"])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "o" / "report.html").read_text()
+    assert "Cost uncertainty and lifetime" in page and "P50" in page and "2 epochs" in page
