@@ -49,7 +49,7 @@ def sample_lifetime(scenario: Scenario, epochs: int = DEFAULT_EPOCHS, hours: flo
         progress(0, len(plan))
     if not remote and (n_workers <= 1 or len(plan) == 1 or sat_steps < IN_PROCESS_SAT_STEPS):
         for k, ep in enumerate(plan):
-            outcomes[k] = run_epoch(ep.data, base_dir, f"{source} epoch {k}")
+            outcomes[k] = run_epoch(ep.data, base_dir, source)
             if progress is not None:
                 progress(k + 1, len(plan))
         how = "in process, one after another"
@@ -58,7 +58,7 @@ def sample_lifetime(scenario: Scenario, epochs: int = DEFAULT_EPOCHS, hours: flo
 
         client, cluster = _client(scheduler, n_workers)
         try:
-            futures = {client.submit(run_epoch, ep.data, base_dir, f"{source} epoch {k}",
+            futures = {client.submit(run_epoch, ep.data, base_dir, source,
                                      pure=False): k for k, ep in enumerate(plan)}
             for done, future in enumerate(as_completed(futures), start=1):
                 outcomes[futures[future]] = future.result()
