@@ -33,9 +33,9 @@ def test_public_api_is_explicit():
 
 def test_presets_are_shipped_and_valid():
     assert orbitdc.preset_names() == [
-        "iss", "starcloud-40mw", "starlink", "suncatcher", "suncatcher-launch",
+        "iss", "spacex-odc", "starcloud-40mw", "starlink", "suncatcher", "suncatcher-launch",
     ]
     sizes = {n: len(orbitdc.load_scenario(orbitdc.preset_path(n)).satellite_names)
              for n in orbitdc.preset_names()}
     assert sizes == {"iss": 1, "starlink": 72 * 22, "suncatcher": 81, "starcloud-40mw": 1,
-                     "suncatcher-launch": 1}
+                     "suncatcher-launch": 1, "spacex-odc": 1}

@@ -229,7 +229,10 @@ def test_a_variant_with_workloads_is_what_orbitdc_run_gives(tmp_path):
     )
     path = tmp_path / "w.toml"
     path.write_text(text)
-    result = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "run")])
+    # A variant prices its own flight; `orbitdc run` does so with --epochs 0 (by default it
+    # flies a lifetime sample for the economics).
+    result = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "run"),
+                                      "--epochs", "0"])
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     import tomllib

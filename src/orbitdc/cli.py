@@ -23,6 +23,7 @@ from orbitdc._version import __version__
 from orbitdc.core.constants import SOLAR_IRRADIANCE_W_PER_M2, WGS84_RADIUS_KM
 from orbitdc.core.thermal import environment_heat_w, radiator_area_m2
 from orbitdc.econ import cost_section
+from orbitdc.econ.lifetime import DEFAULT_EPOCHS, epoch_plan
 from orbitdc.econ.pipeline import run_scenario
 from orbitdc.model import ScenarioError, load_scenario
 from orbitdc.model.catalogue import PART_KINDS, shipped_catalogue
@@ -35,6 +36,7 @@ from orbitdc.sim import OutputError, Results
 from orbitdc.sim import simulate as orbitdc_simulate
 from orbitdc.sim.design import validate_design
 from orbitdc.study import SweepOutputError, run_sweep
+from orbitdc.study.lifetime import sample_lifetime
 
 #: The preset ``orbitdc demo`` runs.
 DEMO_PRESET = "suncatcher"
@@ -120,11 +122,27 @@ def _progress_bar(description: str, total: int):
         yield update
 
 
-def _run(scenario_arg: str, out_dir: Path, workers: int | None = None) -> Results:
+def _lifetime(scenario, epochs: int, epoch_hours: float | None, workers: int | None):
+    """Fly the lifetime sample of ``scenario`` (None when it has no satellite types or
+    ``epochs`` is 0)."""
+    if epochs == 0 or not scenario.satellite:
+        return None
+    plan = epoch_plan(scenario, epochs, epoch_hours)  # bad --epochs / --epoch-hours first
+    with _progress_bar(f"lifetime: {len(plan)} epochs", len(plan)) as progress:
+        return sample_lifetime(scenario, epochs, epoch_hours, workers=workers, progress=progress)
+
+
+def _run(scenario_arg: str, out_dir: Path, workers: int | None = None, epochs: int = 0,
+         epoch_hours: float | None = None, samples: int | None = None) -> Results:
     scenario = load_scenario(_scenario_path(scenario_arg))
     resolve_policy(scenario.policy.name, scenario.source, base_dir=scenario.base_dir)  # fail early
+    if scenario.satellite:
+        cost_section(scenario, samples=samples, samples_key="--samples"
+                     if samples is not None else "economics.uncertainty.samples")
+    life = _lifetime(scenario, epochs, epoch_hours, workers)
     results = run_scenario(scenario, out_dir, workers=workers, progress_for=_progress_bar,
-                           finish=lambda folder, _res: write_report(folder))
+                           finish=lambda folder, _res: write_report(folder), lifetime=life,
+                           samples=samples)
     _print_summary(results, out_dir)
     return results
 
@@ -229,9 +247,17 @@ def run(
         int | None,
         typer.Option(min=1, help="Worker processes (default: all CPUs for large runs)."),
     ] = None,
+    epochs: Annotated[int, typer.Option(
+        help="Economics: short runs at epochs spread over the year and the design life "
+        "(0: this run's own figures).")] = DEFAULT_EPOCHS,
+    epoch_hours: Annotated[float | None, typer.Option(
+        help="Hours each epoch flies (default: the scenario's duration, at most 2).")] = None,
+    samples: Annotated[int | None, typer.Option(
+        help="Economics: Monte Carlo samples over the estimated inputs (default: the "
+        "scenario's economics.uncertainty.samples).")] = None,
 ) -> None:
     """Simulate a scenario; write summary.json, Parquet tables and report.html to --out."""
-    _run(scenario, out_dir, workers)
+    _run(scenario, out_dir, workers, epochs, epoch_hours, samples)
 
 
 @app.command()
@@ -337,7 +363,7 @@ def demo(
     """Run the flagship preset and say where its outputs are."""
     known = preset in preset_names()
     out.print(f"orbitdc demo: {preset_description(preset) if known else preset}", soft_wrap=True)
-    _run(f"preset:{preset}", out_dir)
+    _run(f"preset:{preset}", out_dir, epochs=DEFAULT_EPOCHS)
 
 
 @app.command()
@@ -357,27 +383,77 @@ def presets() -> None:
 @app.command()
 @_user_errors
 def cost(
-    scenario: Annotated[str, typer.Argument(help="Scenario TOML file, or preset:NAME.")],
+    scenario: Annotated[str | None, typer.Argument(
+        help="Scenario TOML file, or preset:NAME (not needed with --designs).")] = None,
     simulate_run: Annotated[
         bool,
         typer.Option("--simulate/--nameplate",
-                     help="Fly the scenario for availability and dose limits, or use nameplate."),
+                     help="Fly short runs over the design life for availability and dose "
+                     "limits, or use nameplate."),
     ] = True,
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Also write the cost section to this file.")
     ] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
+    epochs: Annotated[int, typer.Option(
+        help="Short runs at epochs spread over the year and the design life.")] = DEFAULT_EPOCHS,
+    epoch_hours: Annotated[float | None, typer.Option(
+        help="Hours each epoch flies (default: the scenario's duration, at most 2).")] = None,
+    samples: Annotated[int | None, typer.Option(
+        help="Monte Carlo samples over the estimated inputs (default: the scenario's "
+        "economics.uncertainty.samples).")] = None,
+    designs: Annotated[bool, typer.Option(
+        "--designs", help="Price the public designs (Starcloud, Suncatcher, SpaceX's filing) "
+        "in one table, from their stated inputs.")] = False,
 ) -> None:
-    """Total cost of ownership in orbit and on the ground, break-even launch price, carbon."""
+    """Total cost of ownership in orbit and on the ground, break-even launch price, carbon,
+    with its uncertainty."""
+    if designs:
+        _print_designs(json_path)
+        return
+    if scenario is None:
+        raise ScenarioError("orbitdc cost", [("SCENARIO", "give a scenario file or "
+                                              "preset:NAME, or --designs")])
     sc = load_scenario(_scenario_path(scenario))
-    section = cost_section(sc)  # errors before any simulation
+    key = "--samples" if samples is not None else "economics.uncertainty.samples"
+    section = cost_section(sc, samples=samples, samples_key=key)  # errors before any flight
     if simulate_run:
-        # The same flight as `orbitdc run`: with workloads, delivered hours are their work.
-        results = run_scenario(sc, None, workers=workers, progress_for=_progress_bar)
-        section = results.summary["economics"]
+        # Short runs over the life, as `orbitdc run` flies them: with workloads, delivered
+        # hours are their work.
+        life = _lifetime(sc, max(epochs, 1), epoch_hours, workers)
+        section = cost_section(sc, lifetime=life, samples=samples, samples_key=key)
     _print_costs(sc, section, simulated=simulate_run)
     if json_path is not None:
         _write_json(json_path, section, "Cost section")
+
+
+def _print_designs(json_path: Path | None) -> None:
+    from orbitdc.econ.designs import public_designs
+
+    rows = public_designs()
+    table = Table(title="public designs priced by orbitdc (nameplate; default prices for what "
+                  "the documents leave out)")
+    for col in ("design", "launch $/kg", "orbit $/kW-yr",
+                "orbit $/acc-h", "ground $/acc-h", "ratio", "break-even $/kg"):
+        table.add_column(col, justify="left" if col == "design" else "right")
+    for r in rows:
+        be = r["break_even_launch_usd_per_kg"]
+        table.add_row(r["preset"], f"{r['launch_usd_per_kg']:,.0f}",
+                      _money(r["orbit_usd_per_compute_kw_year"]),
+                      _money(r["orbit_usd_per_accelerator_hour"]),
+                      _money(r["ground_usd_per_accelerator_hour"]),
+                      _v(r["orbit_to_ground_ratio"], ".2f"),
+                      f"{be:,.0f}" if be is not None else "none")
+    out.print(table)
+    out.print("orbit $/kW-yr: the orbit's whole cost per kW of compute per year of life",
+              soft_wrap=True)
+    for r in rows:
+        out.print(f"{r['preset']} ({r['design']}), as the document counts it: "
+                  f"{escape(r['as_counted'])}", soft_wrap=True)
+        for note in r["notes"]:
+            out.print(f"{r['design']}: {escape(note)}", soft_wrap=True)
+    if json_path is not None:
+        _write_json(json_path, {"designs": rows}, "Designs")
 
 
 def _write_json(path: Path, data: dict, label: str) -> None:
@@ -433,7 +509,43 @@ def _print_costs(sc, c: dict, simulated: bool) -> None:
     ]
     for line in lines:
         out.print(line, soft_wrap=True)
-    tornado_table = Table(title="what moves the orbit/ground ratio most")
+    life = c.get("lifetime") or {}
+    if life.get("epochs"):
+        sp = life["spread"]
+        out.print(
+            f"lifetime: {life['epochs']} epochs of {life['hours_each']:g} h spread over the year "
+            f"and the design life, flown {life['flown']}", soft_wrap=True)
+        lt = Table(title="flight figures over the epochs")
+        for col in ("figure", "mean", "min", "max"):
+            lt.add_column(col, justify="left" if col == "figure" else "right")
+        for key, label in (("availability", "compute available"),
+                           ("throttled_power_fraction", "throttled by power (share of time)"),
+                           ("throttled_heat_fraction", "throttled by heat (share of time)"),
+                           ("upsets_per_accelerator_year", "upsets per accelerator-year"),
+                           ("dose_rad_per_year_max", "dose, worst satellite, rad(Si)/yr"),
+                           ("array_output_fraction", "array output (degradation)")):
+            if key in sp:
+                lt.add_row(label, *(_v(sp[key][k], ".4g") for k in ("mean", "min", "max")))
+        out.print(lt)
+    unc = c.get("uncertainty")
+    if unc and unc.get("samples"):
+        ut = Table(title=f"uncertainty: {unc['samples']:,} samples of the estimated inputs "
+                   f"(seed {unc['seed']}; no re-flight)")
+        for col in ("figure", "P10", "P50", "P90"):
+            ut.add_column(col, justify="left" if col == "figure" else "right")
+        for key, label, fmt in (
+                ("orbit_usd_per_accelerator_hour", "orbit $/accelerator-hour", _money),
+                ("ground_usd_per_accelerator_hour", "ground $/accelerator-hour", _money),
+                ("orbit_to_ground_ratio", "orbit / ground", lambda x: _v(x, ".3f")),
+                ("break_even_launch_usd_per_kg", "break-even launch $/kg",
+                 lambda x: "none" if x is None or x < 0 else f"{x:,.0f}")):
+            ut.add_row(label, *(fmt(unc[key][p]) for p in ("p10", "p50", "p90")))
+        out.print(ut)
+        out.print(f"share of samples where orbit is cheaper: {unc['share_orbit_cheaper']:.1%}; "
+                  f"where some launch price >= 0 breaks even: {unc['share_with_break_even']:.1%}"
+                  , soft_wrap=True)
+    tornado_table = Table(title="what moves the orbit/ground ratio most (each input across its "
+                          "range)")
     tornado_table.add_column("input")
     tornado_table.add_column("low → ratio", justify="right")
     tornado_table.add_column("high → ratio", justify="right")

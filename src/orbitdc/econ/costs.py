@@ -13,8 +13,8 @@ from orbitdc.econ.tco import (
     launched_power_price,
     sweep_launch_price,
     tco,
-    tornado,
 )
+from orbitdc.econ.uncertainty import monte_carlo
 from orbitdc.model.economics import SOURCES
 from orbitdc.model.errors import ScenarioError
 from orbitdc.model.scenario import Scenario
@@ -63,12 +63,22 @@ def _r(x, digits=6):
     return round(float(x), digits)
 
 
-def cost_section(scenario: Scenario, results=None, used_share=None) -> dict:
+def cost_section(scenario: Scenario, results=None, used_share=None, *, lifetime=None,
+                 uncertainty: bool = True, samples: int | None = None,
+                 samples_key: str = "economics.uncertainty.samples") -> dict:
     """The ``economics`` section of ``summary.json``. Raises :class:`ScenarioError` when the
     scenario has nothing to cost. ``used_share`` (S,): the share of each satellite's
     accelerator-hours the run's workloads used; with it, delivered hours are the work the
-    simulation delivered, not the nameplate ``utilisation``."""
-    items = fleet_items(scenario, results, used_share)
+    simulation delivered, not the nameplate ``utilisation``. ``lifetime``: a
+    :class:`~orbitdc.econ.lifetime.LifetimeSample`, whose epochs then give availability, the
+    delivered share and the dose limit instead of ``results``. ``uncertainty``: add the Monte
+    Carlo over the estimated inputs (``samples`` draws, else the scenario's)."""
+    if lifetime is not None:
+        items = lifetime.items(scenario, delivered_from_workloads=bool(scenario.workload))
+        if used_share is None and scenario.workload:
+            used_share = True  # the epochs' workloads delivered it
+    else:
+        items = fleet_items(scenario, results, used_share)
     if not items:
         raise ScenarioError(
             scenario.source,
@@ -122,11 +132,8 @@ def cost_section(scenario: Scenario, results=None, used_share=None) -> dict:
              "ground_usd_per_accelerator_hour": _r(g)}
             for p, o, g in sweep_launch_price(items, econ)
         ],
-        "tornado": [
-            {"input": path, "low": _r(lo), "high": _r(hi), "ratio_at_low": _r(rl),
-             "ratio_at_high": _r(rh)}
-            for path, lo, hi, rl, rh in (tornado(items, econ) if delivers else [])
-        ],
+        "tornado": [],
+        "uncertainty": None,
         "carbon": {
             "orbit_launch_t_co2": _r(res.orbit_co2_t, 3),
             "ground_grid_t_co2": _r(res.ground_co2_t, 3),
@@ -136,5 +143,14 @@ def cost_section(scenario: Scenario, results=None, used_share=None) -> dict:
                 res.ground_hours, 1e-9)),
         },
         "notes": res.notes,
+        "lifetime": (lifetime.section(scenario) if lifetime is not None else {
+            "epochs": 0, "note": ("flight figures from this run alone" if results is not None
+                                  else "nameplate: no flight")}),
     }
+    if delivers:
+        mc = monte_carlo(items, econ, samples=0 if not uncertainty else samples,
+                         source=scenario.source, samples_key=samples_key)
+        section["tornado"] = mc["tornado"]
+        if uncertainty:
+            section["uncertainty"] = mc
     return section

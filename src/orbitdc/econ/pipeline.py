@@ -38,15 +38,20 @@ def run_scenario(
     progress_for: ProgressFor | None = None,
     finish: Callable[[Path, Results], None] | None = None,
     policy=None,
+    lifetime=None,
+    uncertainty: bool = True,
+    samples: int | None = None,
 ) -> Results:
     """Fly ``scenario`` with its workloads and economics; write the run to ``out_dir`` (or
-    keep it in memory when None). ``finish(folder, results)`` may add files (the report)
+    keep it in memory when None). ``lifetime``: a lifetime sample (``orbitdc.study.lifetime``)
+    whose epochs give the economics its flight figures instead of this one run;
+    ``uncertainty``, ``samples``: the economics' Monte Carlo. ``finish(folder, results)`` may add files (the report)
     before the folder is moved into place. ``policy``: a policy name or object to use instead
     of the scenario's ``[policy] name``. The results carry ``jobs_table`` (pyarrow) when the
     scenario has workloads."""
     progress_for = progress_for or _no_progress
     if scenario.satellite:
-        cost_section(scenario)  # refuse unpriceable designs before flying them
+        cost_section(scenario, samples=0)  # refuse unpriceable designs before flying them
     ops = Operations(scenario, policy) if scenario.workload else None
     description = f"{scenario.name}: {len(scenario.satellite_names)} satellites"
     steps = scenario.n_steps - 1
@@ -58,7 +63,9 @@ def run_scenario(
             sections["jobs"] = ops.section(res)
             used = ops.used_share()
         if scenario.satellite:
-            sections["economics"] = cost_section(scenario, res, used_share=used)
+            sections["economics"] = cost_section(scenario, res, used_share=used,
+                                                 lifetime=lifetime, uncertainty=uncertainty,
+                                                 samples=samples)
         return sections
 
     def write_jobs(folder: Path, res: Results) -> None:

@@ -48,7 +48,6 @@ __all__ = [
     "launched_power_price",
     "sweep_launch_price",
     "tco",
-    "tornado",
 ]
 
 HOURS_PER_YEAR = 8766.0
@@ -117,9 +116,11 @@ def _pv_decaying(amount: float, years: float, rate: float, decay: float) -> floa
     return amount * (1.0 - math.exp(-k * years)) / k
 
 
-def tco(items: list[FleetItem], econ: Economics, launch_usd_per_kg: float | None = None
-        ) -> TcoResult:
-    """The whole cost model for a fleet (see the module docstring)."""
+def tco(items: list[FleetItem], econ: Economics, launch_usd_per_kg: float | None = None,
+        *, mass_factor: float = 1.0) -> TcoResult:
+    """The whole cost model for a fleet (see the module docstring). ``mass_factor`` scales the
+    mass roll-up (structure and launched mass), not a stated ``launched_mass_kg``: the
+    uncertainty of the catalogue's estimated masses."""
     p_launch = econ.launch_usd_per_kg if launch_usd_per_kg is None else launch_usd_per_kg
     life = econ.lifetime_years
     r = econ.discount_rate
@@ -161,10 +162,11 @@ def tco(items: list[FleetItem], econ: Economics, launch_usd_per_kg: float | None
                 "economics.accelerator_usd"
             )
         m = sat.mass
-        mass = econ.launched_mass_kg if econ.launched_mass_kg is not None else m.total_kg
+        mass = (econ.launched_mass_kg if econ.launched_mass_kg is not None
+                else m.total_kg * mass_factor)
         hw = {
             "accelerators": sat.spec.accelerators * acc_price,
-            "bus_structure": m.structure_kg * econ.bus_usd_per_kg,
+            "bus_structure": m.structure_kg * mass_factor * econ.bus_usd_per_kg,
             "solar_array": sat.rated_power_w * econ.solar_usd_per_w,
             "battery": sat.spec.battery.capacity_wh * econ.battery_usd_per_wh,
             "radiator": sat.spec.radiator.area_m2 * econ.radiator_usd_per_m2,
@@ -264,59 +266,3 @@ def sweep_launch_price(items, econ, prices=(10, 20, 50, 100, 200, 500, 1000, 200
         res = tco(items, econ, float(price))
         rows.append((float(price), res.orbit_usd_per_hour, res.ground_usd_per_hour))
     return rows
-
-
-#: Inputs varied by the tornado chart, as (path, low factor, high factor).
-TORNADO = (
-    ("launch_usd_per_kg", 0.5, 1.5),
-    ("accelerator_usd", 0.5, 1.5),
-    ("lifetime_years", 0.6, 1.4),
-    ("discount_rate", 0.5, 1.5),
-    ("utilisation", 0.75, 1.2),
-    ("bus_usd_per_kg", 0.5, 1.5),
-    ("solar_usd_per_w", 0.5, 1.5),
-    ("radiator_usd_per_m2", 0.5, 1.5),
-    ("failure_rate_per_year", 0.5, 2.0),
-    ("ground.electricity_usd_per_kwh", 0.5, 1.5),
-    ("ground.capex_usd_per_mw", 0.5, 1.5),
-    ("ground.pue", 0.9, 1.2),
-)
-
-
-def _with(econ: Economics, path: str, value: float) -> Economics:
-    if path.startswith("ground."):
-        key = path.removeprefix("ground.")
-        return econ.model_copy(update={"ground": econ.ground.model_copy(update={key: value})})
-    return econ.model_copy(update={path: value})
-
-
-def tornado(items, econ):
-    """Orbit-to-ground cost ratio when each input moves to its low and high value, sorted by
-    swing: ``[(path, low value, high value, ratio at low, ratio at high)]``."""
-    rows = []
-    for path, lo, hi in TORNADO:
-        if path == "accelerator_usd":
-            base = econ.accelerator_usd
-            prices = {i.satellite.accelerator.price_usd for i in items}
-            if base is None and len(prices) == 1:
-                base = prices.pop()
-            if base is None:  # types with different prices: one override cannot vary them
-                continue
-        else:
-            obj = econ.ground if path.startswith("ground.") else econ
-            base = getattr(obj, path.removeprefix("ground."))
-        values = []
-        for f in (lo, hi):
-            v = base * f
-            if path == "utilisation":
-                v = min(v, 1.0)
-            if path == "discount_rate":
-                v = min(v, 0.3)
-            if path == "ground.pue":  # no facility uses less than its IT load
-                v = max(v, 1.0)
-            values.append(v)
-        ratios = [tco(items, _with(econ, path, v)).ratio for v in values]
-        rows.append((path, values[0], values[1], ratios[0], ratios[1]))
-    rows.sort(key=lambda row: -abs(row[4] - row[3]))
-    return rows
-

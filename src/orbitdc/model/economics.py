@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, field_validator
 
 from orbitdc.model._base import Strict
 
-__all__ = ["SOURCES", "Economics", "GroundBaseline"]
+__all__ = ["RANGES", "SOURCES", "Economics", "GroundBaseline", "Uncertainty"]
 
 Usd = Annotated[float, Field(ge=0.0)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -29,6 +29,35 @@ class GroundBaseline(Strict):
     it_overhead_fraction: Annotated[float, Field(ge=0.0, le=5.0)] = 0.2
     operations_usd_per_mw_year: Usd = 0.5e6
     grid_gco2_per_kwh: Annotated[float, Field(ge=0.0, le=2000.0)] = 367.0
+
+
+def _low_high(value: list[float]) -> list[float]:
+    if value[0] > value[1]:
+        raise ValueError(f"a range is [low, high] with low <= high (got low {value[0]:g} > "
+                         f"high {value[1]:g})")
+    return value
+
+
+Range = Annotated[list[float], Field(min_length=2, max_length=2), AfterValidator(_low_high)]
+
+
+class Uncertainty(Strict):
+    """The Monte Carlo over the estimated inputs (``orbitdc cost``, the run's economics):
+    ``samples`` draws, seeded by ``seed``; ``ranges`` replaces a default range of
+    :data:`RANGES` (``input = [low, high]``)."""
+
+    samples: Annotated[int, Field(ge=0)] = 1000
+    seed: int = 1
+    ranges: dict[str, Range] = {}
+
+    @field_validator("ranges")
+    @classmethod
+    def _known(cls, value: dict) -> dict:
+        unknown = sorted(set(value) - set(RANGES))
+        if unknown:
+            raise ValueError(f"no estimated input named {', '.join(unknown)}; the inputs with "
+                             f"ranges are: {', '.join(sorted(RANGES))}")
+        return value
 
 
 class Economics(Strict):
@@ -59,6 +88,7 @@ class Economics(Strict):
     #: state their own.
     launched_mass_kg: Annotated[float | None, Field(gt=0.0)] = None
     ground: GroundBaseline = GroundBaseline()
+    uncertainty: Uncertainty = Uncertainty()
 
 
 #: Where each default comes from. Research notes with every figure's range and source:
@@ -103,4 +133,45 @@ SOURCES: dict[str, str] = {
     "ground.operations_usd_per_mw_year": "[E] facility maintenance 3-5 % of capex per year "
     "plus staff $0.05-0.15M per MW-year",
     "ground.grid_gco2_per_kwh": "[P] EIA: US 2023, 0.81 lb = 367 g CO2/kWh",
+}
+
+
+#: The range of every estimated input, ``path: (low, high, why)``: the Monte Carlo draws each
+#: from a triangular distribution on [low, high] with its mode at the scenario's value (or
+#: uniform where the value lies outside the range). ``accelerator_usd`` is a factor on the
+#: scenario's accelerator price and ``mass_factor`` one on the mass roll-up (not on a stated
+#: ``launched_mass_kg``): both stand for catalogue estimates ([E] in parts.toml) that the cost
+#: model uses without a flight.
+RANGES: dict[str, tuple[float, float, str]] = {
+    "discount_rate": (0.04, 0.12, "[E] real cost of capital: utilities ~4 %, venture-backed "
+                      "space infrastructure 10-12 %"),
+    "utilisation": (0.6, 0.95, "[E] allocation 80-95 % in large clusters [P Llama 3]; 60 % "
+                    "for a fleet without captive demand"),
+    "accelerator_usd": (0.7, 1.5, "[S]/[E] factor on the unit price: H100 $25-40k, B200 "
+                        "$30-40k [S]; TPU v6e and the space-grade part not sold [E]"),
+    "mass_factor": (0.8, 1.3, "[E] factor on the mass roll-up: array and radiator areal "
+                    "masses, accelerator and structure masses are catalogue estimates"),
+    "bus_usd_per_kg": (1100.0, 20000.0, "[S] Starlink ~$1,100/kg whole satellite (Quilty) "
+                       "to custom small satellites' tens of thousands $/kg"),
+    "solar_usd_per_w": (2.0, 100.0, "[E] thin-film/silicon at scale to III-V space arrays "
+                        "($50-500/W); Starlink whole satellite ~$22/W [S]"),
+    "battery_usd_per_wh": (0.5, 5.0, "[E] COTS cells $0.1-0.2/Wh x 3-25 for qualification"),
+    "radiator_usd_per_m2": (3000.0, 30000.0, "[E] 5-10 kg/m^2 panel at $0.5-3k/kg"),
+    "integration_fraction": (0.10, 0.20, "[E] the usual 10-20 % integration-and-test wrap"),
+    "insurance_fraction": (0.03, 0.08, "[S] 4-5 % on Falcon 9; more for a new vehicle [E]"),
+    "operations_usd_per_satellite_year": (10_000.0, 500_000.0, "[E] mass-produced "
+                                          "constellation to NASA OTPS's bespoke $500k [P]"),
+    "ground_segment_usd_per_station_year": (100_000.0, 600_000.0, "[E] 30-120 min/day of "
+                                            "antenna time at $5-15/min"),
+    "failure_rate_per_year": (0.02, 0.15, "[E] Llama 3's ~0.09 hardware failures per "
+                              "GPU-year [P] +/- radiation and thermal cycling in orbit"),
+    "ground.electricity_usd_per_kwh": (0.04, 0.15, "[E] Starcloud's $0.04 [P] to EIA's "
+                                       "commercial prices and new-build PPAs"),
+    "ground.capex_usd_per_mw": (8e6, 15e6, "[P] Cushman & Wakefield 2025: market range "
+                                "around $11.7M/MW"),
+    "ground.pue": (1.09, 1.4, "[P] Suncatcher: 1.09-1.4 for ML data centers"),
+    "ground.water_usd_per_m3": (1.0, 4.0, "[E] US municipal water with sewer"),
+    "ground.it_overhead_fraction": (0.1, 0.35, "[E] hosts, network and storage"),
+    "ground.operations_usd_per_mw_year": (0.3e6, 0.8e6, "[E] maintenance 3-5 % of capex + "
+                                          "staff"),
 }

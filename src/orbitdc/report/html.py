@@ -264,7 +264,8 @@ def _costs(econ):
                              mode="lines+markers", name="orbit $/h"), row=1, col=2)
     fig.add_trace(go.Scatter(x=prices, y=[s["ground_usd_per_accelerator_hour"] for s in sweep],
                              mode="lines", name="ground $/h", line={"dash": "dash"}), row=1, col=2)
-    tornado = econ["tornado"][:8][::-1]
+    tornado = [t for t in econ["tornado"][:8][::-1]
+               if t["ratio_at_low"] is not None and t["ratio_at_high"] is not None]
     base = econ["orbit_to_ground_ratio"]
     if base is None:
         tornado = []
@@ -363,7 +364,57 @@ def _build(run_dir: Path, summary, ts, events) -> str:
                  else econ["break_even_note"]),
                 ("launched power price", f"${lp:,.0f}/kW-yr" if lp is not None else "n/a")]
         sections.append(("Cost", _table(rows), _costs(econ)))
+        extra = _uncertainty_html(econ)
+        if extra:
+            sections.append(("Cost uncertainty and lifetime", extra, None))
     return _page(summary, sections)
+
+
+def _grid(head, rows) -> str:
+    cells = "".join(f"<th>{html.escape(str(h))}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
+                   for row in rows)
+    return f"<table class='kv'><tr>{cells}</tr>{body}</table>"
+
+
+def _fmt(x, spec=",.4g") -> str:
+    return "n/a" if x is None else format(x, spec)
+
+
+def _uncertainty_html(econ) -> str:
+    """The Monte Carlo's percentiles and the lifetime sample's spread, as tables."""
+    parts = []
+    unc = econ.get("uncertainty")
+    if unc and unc.get("samples"):
+        def be(x):
+            return "none" if x is None or x < 0 else f"${x:,.0f}/kg"
+        rows = [("orbit $/accelerator-hour",
+                 *(_fmt(unc["orbit_usd_per_accelerator_hour"][p]) for p in ("p10", "p50", "p90"))),
+                ("ground $/accelerator-hour",
+                 *(_fmt(unc["ground_usd_per_accelerator_hour"][p]) for p in ("p10", "p50", "p90"))),
+                ("orbit / ground", *(_fmt(unc["orbit_to_ground_ratio"][p]) for p in
+                                     ("p10", "p50", "p90"))),
+                ("break-even launch price", *(be(unc["break_even_launch_usd_per_kg"][p]) for p in
+                                              ("p10", "p50", "p90")))]
+        parts.append(f"<p>{unc['samples']:,} samples of the estimated inputs (seed "
+                     f"{unc['seed']}; {html.escape(unc['method'])}). Orbit cheaper in "
+                     f"{unc['share_orbit_cheaper']:.1%} of them.</p>"
+                     + _grid(("figure", "P10", "P50", "P90"), rows))
+        corr = list(unc.get("rank_correlation_with_ratio", {}).items())[:6]
+        if corr:
+            parts.append("<h3>Rank correlation with the orbit/ground ratio</h3>"
+                         + _grid(("input", "Spearman"), corr))
+    life = econ.get("lifetime") or {}
+    if life.get("epochs"):
+        rows = [(k.replace("_", " "), _fmt(v["mean"]), _fmt(v["min"]), _fmt(v["max"]))
+                for k, v in life["spread"].items()]
+        parts.append(f"<h3>Lifetime sample</h3><p>{life['epochs']} epochs of "
+                     f"{life['hours_each']:g} h over the year and the design life, flown "
+                     f"{html.escape(life['flown'])}.</p>"
+                     + _grid(("figure", "mean", "min", "max"), rows))
+    elif life.get("note"):
+        parts.append(f"<p class='note'>Flight figures: {html.escape(life['note'])}.</p>")
+    return "".join(parts)
 
 
 _STYLE = """
