@@ -191,10 +191,10 @@ def _serve(need: np.ndarray, free: np.ndarray, rtt: np.ndarray, nearest: bool):
         need, np.ascontiguousarray(free, float), rtt, bool(nearest))
     pieces = []
     if p_region.size:
-        cut = np.flatnonzero(np.diff(p_region)) + 1
-        for r, sats, amounts in zip(p_region[np.r_[0, cut]], np.split(p_sat, cut),
-                                    np.split(p_amount, cut)):  # regions that were served
-            pieces.append((int(r), sats, rtt[r, sats], amounts))
+        bounds = [0, *(np.flatnonzero(np.diff(p_region)) + 1).tolist(), p_region.size]
+        for a, b in zip(bounds[:-1], bounds[1:]):  # regions that were served
+            r, sats = int(p_region[a]), p_sat[a:b]
+            pieces.append((r, sats, rtt[r, sats], p_amount[a:b]))
     return taken, served, pieces
 
 
