@@ -218,10 +218,11 @@ def workload_overhead(preset: str = "starlink", hours: float = 2.0,
     orchestrator deciding every step) and without them, in this run. On a shared machine one
     pair of runs varies by tens of per cent, so the two are flown ``repeats`` times each,
     interleaved (without then with, then with then without, ...) so that a slow spell
-    weighs on both, after a short flight of each that loads the compiled kernels; each
-    takes its fastest run (timeit's convention: the others are the machine's noise, not the
-    code's). Returns those two wall times, their ratio, the ratios of each pair (the spread),
-    the repeats and the scheduling steps flown."""
+    weighs on both, after a short flight with workloads (the compiled kernels loaded) and a
+    whole one without (a first full run is slower); each takes its fastest run (timeit's
+    convention: the others are the machine's noise, not the code's). Returns those two wall
+    times, their ratio, the least and greatest ratio of a pair (the spread), the repeats and
+    the scheduling steps flown."""
     from orbitdc.econ.pipeline import run_scenario
     from orbitdc.model.presets import preset_path
     from orbitdc.model.scenario import load_scenario
@@ -229,8 +230,10 @@ def workload_overhead(preset: str = "starlink", hours: float = 2.0,
     scenario = load_scenario(preset_path(preset))
     scenario = scenario.model_copy(update={"duration_h": min(hours, scenario.duration_h)})
     bare = scenario.model_copy(update={"workload": []})
-    for sc in (bare, scenario):  # warm: kernels loaded, caches filled
-        run_scenario(sc.model_copy(update={"duration_h": 0.1}), None, workers=workers)
+    # Warm: the kernels loaded (a short flight with workloads) and the memory a whole run
+    # takes mapped (a first full run is slower, whoever flies it).
+    run_scenario(scenario.model_copy(update={"duration_h": 0.1}), None, workers=workers)
+    run_scenario(bare, None, workers=workers)
     runs: dict[str, list[float]] = {"without_s": [], "with_s": []}
     for i in range(max(1, int(repeats))):
         pair = (("without_s", bare), ("with_s", scenario))
