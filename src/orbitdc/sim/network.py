@@ -14,8 +14,8 @@ this module:
 3. routes, with ``scipy.sparse.csgraph``: the shortest-latency path from every user region to
    the nearest satellite that computes (one multi-source Dijkstra), doubled for the round trip
    user -> compute -> user; with inference workloads, the round trip from every region to
-   every satellite (one Dijkstra per region, compiled: :func:`_shortest_from`), kept so that the orchestrator can place
-   inference near its users; for each formation (``range``) fleet, the maximum flow from its
+   every satellite (one Dijkstra per region, compiled: :func:`_shortest_from`), kept so that
+   the orchestrator can place inference near its users; for each formation (``range``) fleet, the maximum flow from its
    members to the ground (capacities in Mb/s) and the bandwidth an all-reduce across it gets:
    the bottleneck of its maximum spanning tree, i.e. the largest rate at which a pipelined tree
    reduce-and-broadcast reaches every member.
