@@ -294,7 +294,8 @@ def bench(
     over = result.workload_overhead
     table.add_row(f"Starlink-like, 2 h: with / without workloads (best of {over['repeats']})",
                   f"{over['ratio']:.2f} ({over['with_s']:.1f} s / {over['without_s']:.1f} s; "
-                  f"pairs {over['ratio_pair_min']:.2f}-{over['ratio_pair_max']:.2f})")
+                  f"pairs {over['ratio_pair_min']:.2f}-{over['ratio_pair_max']:.2f}; "
+                  f"CPU {over['cpu_ratio']:.2f})")
     out.print(table)
     stages = Table(title="stages (CPU seconds, summed over workers)")
     stages.add_column("stage")
