@@ -62,7 +62,8 @@ class BenchResult:
     #: yardstick): seconds per phase (:func:`scheduling_step_seconds`).
     scheduling_step: dict[str, float] = field(default_factory=dict)
     #: The Starlink-like preset for 2 h with its workloads and without: what scheduling
-    #: costs on top of the same flight (:func:`workload_overhead`).
+    #: costs on top of the same flight, the fastest of interleaved repeats of each
+    #: (:func:`workload_overhead`).
     workload_overhead: dict[str, float] = field(default_factory=dict)
     machine: dict[str, str] = field(default_factory=dict)
     command: str = ""
@@ -211,11 +212,25 @@ def scheduling_step_seconds(satellites: int = 1_000_000, jobs: int = 10_000,
             "queued": int((orch.state == 0).sum())}
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds used so far by this process and its children that have ended (a flight's
+    workers end with it)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def workload_overhead(preset: str = "starlink", hours: float = 2.0,
-                      workers: int | None = None) -> dict[str, float]:
+                      workers: int | None = None, repeats: int = 3) -> dict[str, float]:
     """What scheduling costs: the preset flown for ``hours`` with its workloads (the
-    orchestrator deciding every step) and without them, one after the other in this run.
-    Returns both wall times, the ratio and the scheduling steps flown."""
+    orchestrator deciding every step) and without them, in this run. On a shared machine one
+    pair of runs varies by tens of per cent, so the two are flown ``repeats`` times each,
+    interleaved (without then with, then with then without, ...) so that a slow spell
+    weighs on both, after a short flight with workloads (the compiled kernels loaded) and a
+    whole one without (a first full run is slower); each takes its fastest run (timeit's
+    convention: the others are the machine's noise, not the code's). Returns those two wall
+    times, their ratio, the least and greatest ratio of a pair (the spread), the ratio of the
+    least CPU seconds of each (``cpu_ratio``), the repeats and the scheduling steps flown."""
     from orbitdc.econ.pipeline import run_scenario
     from orbitdc.model.presets import preset_path
     from orbitdc.model.scenario import load_scenario
@@ -223,15 +238,31 @@ def workload_overhead(preset: str = "starlink", hours: float = 2.0,
     scenario = load_scenario(preset_path(preset))
     scenario = scenario.model_copy(update={"duration_h": min(hours, scenario.duration_h)})
     bare = scenario.model_copy(update={"workload": []})
-    run_scenario(bare.model_copy(update={"duration_h": 0.1}), None, workers=workers)  # warm
-    times = {}
-    for label, sc in (("without_s", bare), ("with_s", scenario)):
-        t0 = time.perf_counter()
-        run_scenario(sc, None, workers=workers)
-        times[label] = time.perf_counter() - t0
-    times["ratio"] = times["with_s"] / times["without_s"]
-    times["scheduling_steps"] = scenario.n_steps // scenario.schedule_every
-    return times
+    # Warm: the kernels loaded (a short flight with workloads) and the memory a whole run
+    # takes mapped (a first full run is slower, whoever flies it).
+    run_scenario(scenario.model_copy(update={"duration_h": 0.1}), None, workers=workers)
+    run_scenario(bare, None, workers=workers)
+    runs: dict[str, list[float]] = {"without_s": [], "with_s": []}
+    cpu: dict[str, list[float]] = {"without_s": [], "with_s": []}
+    for i in range(max(1, int(repeats))):
+        pair = (("without_s", bare), ("with_s", scenario))
+        for label, sc in (pair if i % 2 == 0 else pair[::-1]):
+            c0 = _cpu_seconds()
+            t0 = time.perf_counter()
+            run_scenario(sc, None, workers=workers)
+            runs[label].append(time.perf_counter() - t0)
+            cpu[label].append(_cpu_seconds() - c0)
+    pairs = [w / b for w, b in zip(runs["with_s"], runs["without_s"])]
+    out = {label: min(v) for label, v in runs.items()}
+    out["ratio"] = out["with_s"] / out["without_s"]
+    # CPU seconds (this process and its workers): the work done, which other processes on
+    # the machine disturb less than the wall time (though it is not the wall's critical path).
+    out["cpu_ratio"] = min(cpu["with_s"]) / max(min(cpu["without_s"]), 1e-9)
+    out["ratio_pair_min"] = min(pairs)
+    out["ratio_pair_max"] = max(pairs)
+    out["repeats"] = len(pairs)
+    out["scheduling_steps"] = scenario.n_steps // scenario.schedule_every
+    return out
 
 
 def network_step_seconds(steps: int = 10, regions: int = 100) -> float:

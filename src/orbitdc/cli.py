@@ -339,8 +339,10 @@ def bench(
     table.add_row(f"scheduling step, 1,000,000 satellites, {sched['running']:,} running + "
                   f"{sched['queued']:,} queued", f"{sched['step_s'] * 1000:,.1f} ms")
     over = result.workload_overhead
-    table.add_row("Starlink-like preset, 2 h: with workloads / without",
-                  f"{over['ratio']:.2f} ({over['with_s']:.1f} s / {over['without_s']:.1f} s)")
+    table.add_row(f"Starlink-like, 2 h: with / without workloads (best of {over['repeats']})",
+                  f"{over['ratio']:.2f} ({over['with_s']:.1f} s / {over['without_s']:.1f} s; "
+                  f"pairs {over['ratio_pair_min']:.2f}-{over['ratio_pair_max']:.2f}; "
+                  f"CPU {over['cpu_ratio']:.2f})")
     out.print(table)
     stages = Table(title="stages (CPU seconds, summed over workers)")
     stages.add_column("stage")

@@ -19,7 +19,8 @@ import numpy as np
 from orbitdc.core._jit import kernel
 from orbitdc.core.constants import SPACE_SINK_K, STEFAN_BOLTZMANN_W_PER_M2_K4
 
-__all__ = ["NEWTON_ITERATIONS", "NEWTON_TOLERANCE_K", "bus_steps", "warm_up"]
+__all__ = ["NEWTON_ITERATIONS", "NEWTON_TOLERANCE_K", "available_now", "bus_steps",
+           "warm_up"]
 
 #: Newton's method for the backward-Euler temperature stops when its step is below this.
 NEWTON_TOLERANCE_K = 1e-9
@@ -191,6 +192,38 @@ def bus_steps(
         battery_min_wh[s] = bat_min
         temperature_max_k[s] = temp_max
 
+@kernel
+def available_now(dt, gen, share, u_hot, alive, bus_w, t_max_k, n_acc, capacity_wh, min_soc,
+                  discharge_eff, idle_all, span_all, battery_wh, temperature_k, out):
+    """The share of each satellite's accelerators that could run in the step starting now,
+    from the state now (``battery_wh``, ``temperature_k`` (S,)): what :func:`bus_steps`
+    writes as ``available`` for that step, whatever the demand (the same expressions, in the
+    same order), without flying it. Inputs of the step: ``dt`` its length, s; ``gen``,
+    ``share``, ``u_hot`` (S,) as in :func:`bus_steps`; ``alive`` (S, 2) at its two ends.
+    Written: ``out`` (S,)."""
+    n_s = gen.shape[0]
+    inv_dt_h = 3600.0 / dt
+    for s in range(n_s):
+        bat = battery_wh[s]
+        temp = temperature_k[s]
+        capacity = capacity_wh[s]
+        reserve = min_soc[s] * capacity
+        idle = idle_all[s]
+        span = span_all[s]
+        inv_span = 1.0 / np.maximum(span, 1e-300) if span > 0 else 0.0
+        has_acc = n_acc[s] > 0
+        live = alive[s, 0] and alive[s, 1]
+        hot = (temp >= t_max_k[s]) and live
+        limit = np.minimum(share[s], u_hot[s] if hot else 1.0) * live
+        busw = bus_w[s] * live
+        supply = gen[s] + np.maximum(bat - reserve, 0.0) * discharge_eff[s] * inv_dt_h
+        for_compute = np.maximum(supply - busw, 0.0)
+        can_idle = for_compute >= idle
+        u_power = np.minimum(np.maximum((for_compute - idle) * inv_span, 0.0), 1.0)
+        feasible = u_power * can_idle if span > 0 else (1.0 if can_idle else 0.0)
+        out[s] = np.minimum(limit, feasible) if has_acc else 0.0
+
+
 def warm_up() -> None:
     """Compile :func:`bus_steps` (or load it from numba's on-disk cache) now, on a one-satellite
     chunk: called before worker processes fork, so that they inherit it instead of each
@@ -205,3 +238,5 @@ def warm_up() -> None:
         one, one * 350.0, one, one, one * 0.2, one, one, one, one, one * 1e5, one, one,
         *state, *series, *totals,
     )
+    available_now(1.0, one, one, one, np.ones((1, 2), bool), one, one * 350.0, one, one,
+                  one * 0.2, one, one, one, one * 300.0, one * 300.0, np.empty(1))

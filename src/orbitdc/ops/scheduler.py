@@ -221,17 +221,27 @@ def _serve(need: np.ndarray, free: np.ndarray, rtt: np.ndarray, nearest: bool):
         need, np.ascontiguousarray(free, float), rtt, bool(nearest))
     pieces = []
     if p_region.size:
-        cut = np.flatnonzero(np.diff(p_region)) + 1
-        for r, sats, amounts in zip(p_region[np.r_[0, cut]], np.split(p_sat, cut),
-                                    np.split(p_amount, cut)):  # regions that were served
-            pieces.append((int(r), sats, rtt[r, sats], amounts))
+        bounds = [0, *(np.flatnonzero(np.diff(p_region)) + 1).tolist(), p_region.size]
+        for a, b in zip(bounds[:-1], bounds[1:]):  # regions that were served
+            r, sats = int(p_region[a]), p_sat[a:b]
+            pieces.append((r, sats, rtt[r, sats], p_amount[a:b]))
     return taken, served, pieces
+
+
+#: Nearest-first serving sorts a region's satellites a block at a time: the nearest this many
+#: first (a region's demand is usually met from a few dozen), then four times as many.
+SERVE_BLOCK = 64
 
 
 @kernel
 def _serve_kernel(need, free, rtt, nearest):
     """:func:`_serve` compiled: the regions in order, each from its satellites in order
-    (nearest first, ties by index; or by index), taking what each has free."""
+    (nearest first, ties by index; or by index), taking what each has free.
+
+    Only satellites it can reach and that have something free can serve a region, so only
+    they are ordered; nearest first, they are taken a block at a time (the nearest
+    ``SERVE_BLOCK``, then the next ones, ...): each block is every candidate up to a
+    threshold, sorted stably, so the order is that of one stable sort of them all."""
     n_r, n_s = rtt.shape
     free = free.copy()
     taken = np.zeros(n_s)
@@ -240,25 +250,47 @@ def _serve_kernel(need, free, rtt, nearest):
     p_sat = np.empty(n_r * n_s, np.int64)
     p_amount = np.empty(n_r * n_s)
     n_p = 0
+    cand = np.empty(n_s, np.int64)
     for r in range(n_r):
         want = need[r]
         if not want > 0:
             continue
-        order = np.argsort(rtt[r], kind="mergesort") if nearest else np.arange(n_s)
-        for s in order:
-            if want <= 0:
-                break
-            if not np.isfinite(rtt[r, s]) or not free[s] > 0:
-                continue
-            take = min(want, free[s])
-            free[s] -= take
-            taken[s] += take
-            served[r] += take
-            want -= take
-            p_region[n_p] = r
-            p_sat[n_p] = s
-            p_amount[n_p] = take
-            n_p += 1
+        n_c = 0  # the candidates, by index
+        for s in range(n_s):
+            if np.isfinite(rtt[r, s]) and free[s] > 0:
+                cand[n_c] = s
+                n_c += 1
+        rest = cand[:n_c].copy()
+        block = SERVE_BLOCK
+        while want > 0 and rest.size:
+            if not nearest:
+                order = rest
+                rest = rest[:0]
+            else:
+                vals = rtt[r, rest]
+                if rest.size > block:
+                    threshold = np.partition(vals, block - 1)[block - 1]
+                    near = vals <= threshold
+                    first = rest[near]
+                    rest = rest[~near]
+                    vals = vals[near]
+                else:
+                    first = rest
+                    rest = rest[:0]
+                order = first[np.argsort(vals, kind="mergesort")]
+                block *= 4
+            for s in order:
+                if want <= 0:
+                    break
+                take = min(want, free[s])
+                free[s] -= take
+                taken[s] += take
+                served[r] += take
+                want -= take
+                p_region[n_p] = r
+                p_sat[n_p] = s
+                p_amount[n_p] = take
+                n_p += 1
     return taken, served, p_region[:n_p], p_sat[:n_p], p_amount[:n_p]
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from orbitdc.core import power, radiation, thermal
-from orbitdc.core.buskernel import bus_steps
+from orbitdc.core.buskernel import available_now, bus_steps
 from orbitdc.core.constants import STEFAN_BOLTZMANN_W_PER_M2_K4
 from orbitdc.model.satellite import ResolvedSatellite
 
@@ -382,6 +382,23 @@ class BusChunk:
         capacity = np.where(p.capacity_wh > 0, p.capacity_wh, np.nan)
         out.soc_min = np.fmin(state.soc_min, battery_min / capacity)
         out.temperature_max_k = np.fmax(state.temperature_max_k, temperature_max)
+        return out
+
+    def available_now(self, state: BusState, j: int) -> np.ndarray:
+        """(S,) the share of accelerators that could run in the step starting at chunk sample
+        ``j`` (``j`` before the last) from ``state`` there, after fault, heat and power
+        limits: what flying that step (under any demand) gives as ``available``, without
+        flying it."""
+        p = self.params
+        f = np.ascontiguousarray
+        out = np.empty(self.n_s)
+        available_now(
+            float(self.dt[j]), f(self.gen_step[:, j]), f(self.fault_share[:, j]),
+            f(self.u_heat_hot[:, j]), f(self.alive[:, j:j + 2]), f(p.bus_w, float),
+            f(p.t_max_k, float), f(p.n_acc, float), f(p.capacity_wh, float),
+            f(p.min_soc, float), f(p.discharge_eff, float), f(self.idle_all, float),
+            f(self.span, float), f(state.battery_wh, float), f(state.temperature_k, float), out,
+        )
         return out
 
     def lit_now(self, j: int) -> np.ndarray:

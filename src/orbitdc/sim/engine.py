@@ -355,9 +355,9 @@ class _Flight:
         t = ctx["t"]
         t_now = float(t[j])
         if j < t.size - 1:
-            # What could run now: one step at full demand from the state now (not kept).
-            chunk.fly(state, j, j + 1, 1.0)
-            capacity = chunk.available[:, j] * p.n_acc
+            # What could run now: the step starting now as the bus would find it (whatever
+            # the demand), from the state now, without flying it.
+            capacity = chunk.available_now(state, j) * p.n_acc
         else:
             capacity = chunk.available[:, j] * p.n_acc
         cap = np.where(p.capacity_wh > 0, p.capacity_wh, np.nan)

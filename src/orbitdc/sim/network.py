@@ -14,8 +14,8 @@ this module:
 3. routes, with ``scipy.sparse.csgraph``: the shortest-latency path from every user region to
    the nearest satellite that computes (one multi-source Dijkstra), doubled for the round trip
    user -> compute -> user; with inference workloads, the round trip from every region to
-   every satellite (one Dijkstra per region), kept so that the orchestrator can place
-   inference near its users; for each formation (``range``) fleet, the maximum flow from its
+   every satellite (one Dijkstra per region, compiled: :func:`_shortest_from`), kept so that
+   the orchestrator can place inference near its users; for each formation (``range``) fleet, the maximum flow from its
    members to the ground (capacities in Mb/s) and the bandwidth an all-reduce across it gets:
    the bottleneck of its maximum spanning tree, i.e. the largest rate at which a pipelined tree
    reduce-and-broadcast reaches every member.
@@ -34,6 +34,7 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import dijkstra, maximum_flow, minimum_spanning_tree
 
 from orbitdc.core import links
+from orbitdc.core._jit import kernel
 from orbitdc.core.frames import geodetic_to_ecef, up_vectors
 from orbitdc.model.scenario import Scenario, WalkerFleet
 from orbitdc.sim.fleet import Fleet, Stations
@@ -130,8 +131,9 @@ class NetworkModel:
         graph = self._graph(rows, cols, lat_s)
         if u and self.keep_sat_rtt:
             # From each region to every node; the nearest compute is the least of them.
-            dist = dijkstra(graph, directed=True, indices=np.arange(n + g, n + g + u))
-            sat_rtt = 2.0 * dist[:, :n] * 1000.0
+            dist = _shortest_from(graph.indptr, graph.indices, graph.data,
+                                  np.arange(n + g, n + g + u), n)
+            sat_rtt = 2.0 * dist * 1000.0
             self.sat_rtt_ms.append(sat_rtt.astype(np.float16))
             self.sat_rtt_t.append(t_s)
             self.rtt_ms.append(sat_rtt[:, self.compute].min(axis=1))
@@ -343,3 +345,64 @@ class NetworkModel:
                 }
             out["user_rtt"] = regions
         return out
+
+
+@kernel
+def _shortest_from(indptr, indices, weights, sources, n_keep):
+    """Dijkstra from each of ``sources`` over the CSR graph ``(indptr, indices, weights)``
+    (weights > 0): the shortest distance to each of the first ``n_keep`` nodes, (sources,
+    n_keep) (inf: unreachable). What ``scipy.sparse.csgraph.dijkstra`` gives, bit for bit: a
+    label-setting search finds, for every node, the least over paths of their weights summed
+    from the source in path order, whatever its queue (here a 4-ary heap that keeps stale
+    entries, about twice as fast as scipy's Fibonacci heap on a shell's graph)."""
+    n = indptr.size - 1
+    out = np.full((sources.size, n_keep), np.inf)
+    dist = np.empty(n)
+    done = np.empty(n, np.bool_)
+    key = np.empty(indices.size + 1)
+    node = np.empty(indices.size + 1, np.int64)
+    for i in range(sources.size):
+        dist[:] = np.inf
+        done[:] = False
+        dist[sources[i]] = 0.0
+        key[0] = 0.0
+        node[0] = sources[i]
+        size = 1
+        while size > 0:
+            d = key[0]
+            u = node[0]
+            size -= 1
+            if size > 0:  # the last entry sifts down from the root
+                k, v, p = key[size], node[size], 0
+                while True:
+                    c = 4 * p + 1
+                    if c >= size:
+                        break
+                    m, mk = c, key[c]
+                    for q in range(c + 1, min(c + 4, size)):
+                        if key[q] < mk:
+                            m, mk = q, key[q]
+                    if mk < k:
+                        key[p], node[p], p = mk, node[m], m
+                    else:
+                        break
+                key[p], node[p] = k, v
+            if done[u]:
+                continue
+            done[u] = True
+            for e in range(indptr[u], indptr[u + 1]):
+                v = indices[e]
+                nd = d + weights[e]
+                if nd < dist[v]:
+                    dist[v] = nd
+                    p = size
+                    size += 1
+                    while p > 0:  # sift up
+                        q = (p - 1) >> 2
+                        if key[q] > nd:
+                            key[p], node[p], p = key[q], node[q], q
+                        else:
+                            break
+                    key[p], node[p] = nd, v
+        out[i, :] = dist[:n_keep]
+    return out
