@@ -16,6 +16,7 @@ the machines are shared and their absolute speed varies.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import platform
 import resource
@@ -238,10 +239,12 @@ def workload_overhead(preset: str = "starlink", hours: float = 2.0,
     scenario = load_scenario(preset_path(preset))
     scenario = scenario.model_copy(update={"duration_h": min(hours, scenario.duration_h)})
     bare = scenario.model_copy(update={"workload": []})
+    # The flight and its jobs, not the economics' Monte Carlo (the same on both sides).
+    fly = functools.partial(run_scenario, workers=workers, uncertainty=False)
     # Warm: the kernels loaded (a short flight with workloads) and the memory a whole run
     # takes mapped (a first full run is slower, whoever flies it).
-    run_scenario(scenario.model_copy(update={"duration_h": 0.1}), None, workers=workers)
-    run_scenario(bare, None, workers=workers)
+    fly(scenario.model_copy(update={"duration_h": 0.1}), None)
+    fly(bare, None)
     runs: dict[str, list[float]] = {"without_s": [], "with_s": []}
     cpu: dict[str, list[float]] = {"without_s": [], "with_s": []}
     for i in range(max(1, int(repeats))):
@@ -249,7 +252,7 @@ def workload_overhead(preset: str = "starlink", hours: float = 2.0,
         for label, sc in (pair if i % 2 == 0 else pair[::-1]):
             c0 = _cpu_seconds()
             t0 = time.perf_counter()
-            run_scenario(sc, None, workers=workers)
+            fly(sc, None)
             runs[label].append(time.perf_counter() - t0)
             cpu[label].append(_cpu_seconds() - c0)
     pairs = [w / b for w, b in zip(runs["with_s"], runs["without_s"])]
