@@ -326,3 +326,47 @@ def test_a_policy_that_preempts_wrongly_is_exit_code_2_naming_policy_name(
     assert "policy.name" in result.output and said in " ".join(result.output.split())
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+ODD = '''
+
+class ScoreText(StopAtThree):
+    def score(self, view):
+        return "abc"
+
+
+class ScoreRagged(StopAtThree):
+    def score(self, view):
+        return [1, [2, 3]]
+
+
+class PreemptRagged(StopAtThree):
+    def preempt(self, view, running):
+        return [True, [False]]
+
+
+class NameRaises(StopAtThree):
+    @property
+    def name(self):
+        raise RuntimeError("no name today")
+'''
+
+
+@pytest.mark.parametrize("attr, said", [
+    ("ScoreText", "score(view) must return None or an array of numbers over the 2 satellites, "
+                  "got str 'abc'"),
+    ("ScoreRagged", "got list [1, [2, 3]]"),
+    ("PreemptRagged", "preempt(view, running) must return None or a bool array over the 1 "
+                      "running gangs, got list [True, [False]]"),
+    ("NameRaises", "reading its attributes raised RuntimeError: no name today"),
+], ids=["text", "ragged", "ragged_preempt", "name_raises"])
+def test_odd_returns_and_attributes_of_a_policy_are_exit_code_2_too(tmp_path, module_name,
+                                                                     attr, said):
+    path = _write_preempting(tmp_path, module_name, attr)
+    with (tmp_path / f"{module_name}.py").open("a", encoding="utf-8") as f:
+        f.write(textwrap.dedent(ODD))
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["run", str(path), "--out", str(out), "--epochs", "0"])
+    assert result.exit_code == 2, result.output
+    assert "policy.name" in result.output and said in " ".join(result.output.split())
+    assert "Traceback" not in result.output

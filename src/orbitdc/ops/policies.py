@@ -43,6 +43,13 @@ def _import(module: str, base_dir: Path | None):
 
 def _check(obj, spec: str) -> str | None:
     """What ``obj`` lacks of the scheduling policy protocol (None when it has it all)."""
+    try:
+        return _lacks(obj, spec)
+    except Exception as exc:  # an attribute of the user's that raises when read
+        return f"reading its attributes raised {type(exc).__name__}: {exc}"
+
+
+def _lacks(obj, spec: str) -> str | None:
     lacks = []
     name = getattr(obj, "name", spec)
     if not isinstance(name, str) or not name:

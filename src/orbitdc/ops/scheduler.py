@@ -673,14 +673,19 @@ class Orchestrator:
                 f"{where.lineno})") from None
 
     def _score(self, view) -> np.ndarray | None:
-        score = self._call("score", view)
-        if score is None:
+        got = self._call("score", view)
+        if got is None:
             return None
-        score = np.asarray(score, float)
-        if score.shape != (self.n_s,):
+        try:
+            score = np.asarray(got, float)
+        except (TypeError, ValueError):
+            score = None
+        if score is None or score.shape != (self.n_s,):
+            what = (f"shape {score.shape}" if score is not None
+                    else f"{type(got).__name__} {_short(got)}")
             raise self._policy_error(
-                f"score(view) must return None or an array over the {self.n_s} satellites, "
-                f"got shape {score.shape}")
+                f"score(view) must return None or an array of numbers over the {self.n_s} "
+                f"satellites, got {what}")
         return score
 
     def _preempt(self, view, t0: float) -> np.ndarray:
@@ -698,14 +703,19 @@ class Orchestrator:
             row_job=np.searchsorted(jobs, self.p_job), row_satellite=self.p_sat.copy(),
             row_accelerators=self.p_n.copy(),
         )
-        mask = self._call("preempt", view, running)
-        if mask is None:
+        got = self._call("preempt", view, running)
+        if got is None:
             return none
-        mask = np.asarray(mask)
-        if mask.shape != (jobs.size,) or mask.dtype != bool:
+        try:
+            mask = np.asarray(got)
+        except (TypeError, ValueError):
+            mask = None
+        if mask is None or mask.shape != (jobs.size,) or mask.dtype != bool:
+            what = (f"{mask.dtype} of shape {mask.shape}" if mask is not None
+                    else f"{type(got).__name__} {_short(got)}")
             raise self._policy_error(
                 f"preempt(view, running) must return None or a bool array over the "
-                f"{jobs.size} running gangs, got {mask.dtype} of shape {mask.shape}")
+                f"{jobs.size} running gangs, got {what}")
         stop = jobs[mask]
         if stop.size:
             self._remember(stop)
@@ -820,6 +830,12 @@ class Orchestrator:
             inference_served=np.array(self.served) if self.inference_demand is not None
             else None, not_submitted=self.not_submitted, preemptions=self.preemptions,
         )
+
+
+def _short(x, limit: int = 40) -> str:
+    """``repr(x)``, cut to ``limit`` characters (for error messages)."""
+    text = repr(x)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _descending_key(x: np.ndarray) -> np.ndarray:
