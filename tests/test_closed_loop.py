@@ -202,21 +202,30 @@ sc = orbitdc.parse_scenario({
                "satellite": "sat"}],
     "workload": [{"name": "train", "kind": "training", "jobs": 400, "arrival": "poisson",
                   "rate_per_h": 4.0, "flops": 1e20, "accelerators": 4,
-                  "checkpoint_interval_h": 1.0, "checkpoint_s": 30.0}],
+                  "checkpoint_interval_h": 1.0, "checkpoint_s": 30.0},
+                 {"name": "chat", "kind": "inference", "requests_per_s": 200.0,
+                  "flops_per_request": 2e13, "latency_slo_ms": 50.0}],
+    "network": {"isl": [{"fleet": "shell", "topology": "+grid"}]},
+    "user_region": [{"name": "London", "lat_deg": 51.5, "lon_deg": -0.13},
+                    {"name": "Tokyo", "lat_deg": 35.7, "lon_deg": 139.7},
+                    {"name": "Lagos", "lat_deg": 6.5, "lon_deg": 3.4}],
     "ground_station": [{"name": f"gs-{i:02d}", "lat_deg": -60.0 + 6.0 * i,
                         "lon_deg": 37.0 * i % 360 - 180.0} for i in range(20)],
     "output": {"satellites": ["shell-0"]},
 })
-run_scenario(sc, sys.argv[2], workers=1)
+res = run_scenario(sc, sys.argv[2], workers=1, uncertainty=False)
+assert res.summary["jobs"]["inference"]["chat"]["served_fraction"] > 0.5
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
 @pytest.mark.slow
 def test_memory_is_bounded_by_the_chunk_not_the_run(tmp_path):
-    """900 satellites with workloads and 20 stations for 1 and for 7 days: the week peaks
-    under 1.2 x the day (a satellites x steps float array of the week alone would be 73 MB
-    on top; its ~930,000 event windows are written as they end)."""
+    """900 linked satellites with training and inference workloads, 3 user regions and 20
+    stations, for 1 and for 7 days: the week peaks under 1.2 x the day and less than 70 MiB
+    above it (one satellites x steps float array of the week would be 73 MB on top; its
+    ~930,000 event windows are written as they end, its inference tallied as it is
+    served)."""
     import subprocess
     import sys
 
@@ -227,6 +236,7 @@ def test_memory_is_bounded_by_the_chunk_not_the_run(tmp_path):
                              capture_output=True, text=True, check=True, timeout=600)
         peaks[hours] = int(out.stdout.strip().splitlines()[-1])
     assert peaks[168.0] < 1.2 * peaks[24.0], peaks
+    assert peaks[168.0] - peaks[24.0] < 70 * 1024, peaks  # ru_maxrss: KiB
 
 
 @pytest.mark.parametrize("policy", ["power-aware", "first-fit"])

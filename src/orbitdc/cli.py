@@ -674,10 +674,14 @@ def compare(
             figures.append((f"{w.name}: round trip p50 (ms)", f"{w.name} round trip",
                             lambda r, n=w.name: r["inference"][n]["rtt_ms_p50"], ".1f", False))
     csv_rows = [["figure", *names, *[f"{n} - {base}" for n in names[1:]]]]
-    values_of = {}
+    values_of, shown_of = {}, {}
     for label, short, fn, spec, _better in figures:
         values = [fn(rows[n]) for n in names]
         values_of[short] = values
+        # The verdict compares the figures as the table shows them: a difference below the
+        # printed precision is a tie.
+        shown_of[short] = [None if v is None else float(format(v, spec.replace(",", "")))
+                           for v in values]
         cells = []
         for i, v in enumerate(values):
             text = _v(v, spec)
@@ -694,7 +698,7 @@ def compare(
                            for v in values[1:]]])
     out.print(table)
     for i, name in enumerate(names[1:], start=1):
-        line = verdict(name, base, [(short, values_of[short][i], values_of[short][0], better)
+        line = verdict(name, base, [(short, shown_of[short][i], shown_of[short][0], better)
                                     for _label, short, _fn, _spec, better in figures])
         out.print(escape(line), soft_wrap=True)
     if csv_path is not None:

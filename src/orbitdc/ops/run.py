@@ -119,7 +119,7 @@ class Operations:
                                      str(scenario.source), base_dir=scenario.base_dir)
         self.orchestrator: Orchestrator | None = None
         self.result = None
-        self.rates = self.demand = None
+        self.rates = self.demand = self.tally = None
 
     def drive(self, flight) -> None:
         sc = self.scenario
@@ -146,8 +146,11 @@ class Operations:
                 self.rates[i] * w.flops_per_request for i, w in enumerate(inference)
             ) / (per_acc * sc.policy.mfu)
             demand = self.demand.__getitem__
+        if inference:
+            self.tally = _InferenceTally(inference, self.rates, self.demand, t)
         self.orchestrator = Orchestrator(
             jobs, groups, bandwidth, n_acc, flops, self.policy, mfu=sc.policy.mfu,
+            on_served=self.tally if inference else None,
             t_end_s=float(t[-1]), inference_demand=demand,
             failures=_hard_failures(sc, n_acc, float(t[-1])), source=str(sc.source),
             group_fleets=group_fleets)
@@ -212,8 +215,7 @@ class Operations:
         }
         inference = [w for w in sc.workload if w.kind == "inference"]
         if inference:
-            section["inference"] = _inference_section(
-                inference, self.rates, self.demand, res.inference_pieces, self.times)
+            section["inference"] = self.tally.section(self.times)
         return section
 
     def used_share(self) -> np.ndarray:
@@ -320,39 +322,58 @@ def _request_rates(scenario: Scenario, inference, t) -> np.ndarray:
     return np.stack([w.requests_per_s * share[None, :] * profile for w in inference])
 
 
-def _inference_section(inference, rates, demand, pieces, t) -> dict:
-    """Per inference workload: requests, the share served, latency-objective attainment and
-    round-trip percentiles of the requests served, each at the round trip from its region to
-    the satellite that served it. Workloads of one region share its servers in proportion."""
-    k_n = t.size - 1
-    dt = np.diff(t)
-    pk, pr, _, prtt, pamt = pieces
-    out = {}
-    for i, w in enumerate(inference):
-        req = rates[i][:k_n] * dt[:, None]  # requests in each step, per region
-        total = float(req.sum())
-        # Requests served by each piece: the region's requests in proportion to the piece.
-        share = np.where(demand[pk, pr] > 0, pamt / np.maximum(demand[pk, pr], 1e-300), 0.0)
-        weights = req[pk, pr] * share
-        within = weights * (prtt <= w.latency_slo_ms)
+class _InferenceTally:
+    """The inference served, tallied as the run goes (memory: a histogram per workload, not
+    a row per region, satellite and step): per workload the requests served at each round
+    trip. Round trips come as float16 values (the network keeps them so), so a histogram over
+    float16's 65,536 values holds them exactly, in ascending order for the positive ones."""
 
-        def pct(q, weights=weights):
-            if weights.sum() <= 0:
-                return None
-            order = np.argsort(prtt, kind="stable")
-            cum = np.cumsum(weights[order]) / weights.sum()
-            return round(float(prtt[order][min(np.searchsorted(cum, q / 100.0),
-                                                prtt.size - 1)]), 3)
+    def __init__(self, inference, rates, demand, t):
+        self.inference = inference
+        self.rates, self.demand = rates, demand
+        self.dt = np.diff(t)
+        self.hist = np.zeros((len(inference), 1 << 16))
 
-        out[w.name] = {
-            "requests": round(total, 3),
-            "served_fraction": round(float(weights.sum() / total), 6) if total else None,
-            "slo_ms": w.latency_slo_ms,
-            "slo_attainment": round(float(within.sum() / total), 6) if total else None,
-            "rtt_ms_p50": pct(50),
-            "rtt_ms_p99": pct(99),
-        }
-    return out
+    def __call__(self, k: int, region: int, rtt_ms: np.ndarray, amounts: np.ndarray) -> None:
+        d = self.demand[k, region]
+        if not d > 0:
+            return
+        bins = np.asarray(rtt_ms, np.float16).view(np.uint16)
+        share = amounts / d  # of the region's requests at this step, per serving satellite
+        for i in range(len(self.inference)):  # workloads: a handful
+            np.add.at(self.hist[i], bins, self.rates[i][k, region] * self.dt[k] * share)
+
+    def section(self, t) -> dict:
+        """Per workload: requests, the share served, latency-objective attainment and
+        round-trip percentiles of the requests served, each at the round trip from its
+        region to the satellite that served it. Workloads of one region share its servers in
+        proportion."""
+        k_n = t.size - 1
+        values = np.arange(1 << 16, dtype=np.uint16).view(np.float16).astype(float)
+        positive = np.arange(0x7C01)  # +0 .. +inf, in ascending order of value
+        out = {}
+        for i, w in enumerate(self.inference):
+            total = float((self.rates[i][:k_n] * self.dt[:, None]).sum())
+            hist = self.hist[i][positive]
+            served = float(hist.sum())
+            within = float(hist[values[positive] <= w.latency_slo_ms].sum())
+
+            def pct(q, hist=hist, served=served):
+                if served <= 0:
+                    return None
+                cum = np.cumsum(hist) / served
+                return round(float(values[positive][min(np.searchsorted(cum, q / 100.0),
+                                                        positive.size - 1)]), 3)
+
+            out[w.name] = {
+                "requests": round(total, 3),
+                "served_fraction": round(served / total, 6) if total else None,
+                "slo_ms": w.latency_slo_ms,
+                "slo_attainment": round(within / total, 6) if total else None,
+                "rtt_ms_p50": pct(50),
+                "rtt_ms_p99": pct(99),
+            }
+        return out
 
 
 def _table(scenario, res, names) -> pa.Table:

@@ -308,7 +308,7 @@ class Orchestrator:
                  n_acc: np.ndarray, flops_per_acc: np.ndarray, policy, *, mfu: float = 0.4,
                  t_end_s: float = np.inf, inference_demand=None,
                  failures: tuple[np.ndarray, ...] | None = None, source: str = "<policy>",
-                 group_fleets: dict[int, str] | None = None):
+                 group_fleets: dict[int, str] | None = None, on_served=None):
         self.policy = policy
         #: Where the policy was named (the scenario file), for errors in what it returns.
         self.source = source
@@ -365,6 +365,10 @@ class Orchestrator:
         self.inference_demand = inference_demand
         self.served: list[np.ndarray] = []
         self.pieces: list[tuple] = []
+        #: ``on_served(k, region, rtt_ms, accelerators)``, if given, takes each step's
+        #: inference as it ran (by region: the round trips and amounts of the satellites that
+        #: served it) instead of the result keeping every piece of the run.
+        self.on_served = on_served
         self.busy = self.avail = self.useful = self.inference_flops = 0.0
         self._step: dict | None = None
 
@@ -601,7 +605,10 @@ class Orchestrator:
             for r, sats, rtt, amounts in st["pieces"]:  # regions served this step
                 ran_amounts = amounts * st["f"][sats]
                 served[r] += ran_amounts.sum()
-                self.pieces.append((st["k"], r, sats, rtt, ran_amounts))
+                if self.on_served is not None:
+                    self.on_served(st["k"], r, rtt, ran_amounts)
+                else:
+                    self.pieces.append((st["k"], r, sats, rtt, ran_amounts))
             self.served.append(served)
         if jobs.size:
             eff = span / dt if dt > 0 else np.zeros(jobs.size)
