@@ -221,7 +221,7 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def workload_overhead(preset: str = "starlink", hours: float = 2.0,
+def workload_overhead(preset: str = "starlink", hours: float | None = None,
                       workers: int | None = None, repeats: int = 3) -> dict[str, float]:
     """What scheduling costs: the preset flown for ``hours`` with its workloads (the
     orchestrator deciding every step) and without them, in this run. On a shared machine one
@@ -237,7 +237,8 @@ def workload_overhead(preset: str = "starlink", hours: float = 2.0,
     from orbitdc.model.scenario import load_scenario
 
     scenario = load_scenario(preset_path(preset))
-    scenario = scenario.model_copy(update={"duration_h": min(hours, scenario.duration_h)})
+    if hours is not None:  # default: the preset as shipped (6 h: two workers, where forked)
+        scenario = scenario.model_copy(update={"duration_h": min(hours, scenario.duration_h)})
     bare = scenario.model_copy(update={"workload": []})
     # The flight and its jobs, not the economics' Monte Carlo (the same on both sides).
     fly = functools.partial(run_scenario, workers=workers, uncertainty=False)
@@ -265,6 +266,7 @@ def workload_overhead(preset: str = "starlink", hours: float = 2.0,
     out["ratio_pair_max"] = max(pairs)
     out["repeats"] = len(pairs)
     out["scheduling_steps"] = scenario.n_steps // scenario.schedule_every
+    out["hours"] = scenario.duration_h
     return out
 
 
