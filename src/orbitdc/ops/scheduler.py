@@ -344,7 +344,8 @@ class Orchestrator:
                             ("overhead", f64), ("since", f64), ("stall", f64),
                             ("queued_s", f64), ("first_start", f64), ("last_start", f64),
                             ("end", f64), ("waiting_since", f64), ("checkpoints", i64),
-                            ("migrations", i64), ("requeues", i64), ("preemptions", i64)):
+                            ("migrations", i64), ("requeues", i64), ("preemptions", i64),
+                            ("ids", i64)):
             setattr(self, name, np.empty(0, dtype))
         self.last_placement: list[dict[int, int]] = []
         # Running placements: rows (job, satellite, accelerators), sorted by job.
@@ -385,6 +386,7 @@ class Orchestrator:
             return
         n = len(jobs)
         new = {
+            "ids": np.array([j.id for j in jobs], np.int64),
             "submit": np.array([j.submit_s for j in jobs], float),
             "acc": np.array([j.accelerators for j in jobs], np.int64),
             "work": np.array([j.work_flops for j in jobs], float),
@@ -702,7 +704,7 @@ class Orchestrator:
             return none
         jobs, first = np.unique(self.p_job, return_index=True)
         running = RunningJobs(
-            ids=np.array([self.jobs[j].id for j in jobs], np.int64),
+            ids=self.ids[jobs].copy(),
             accelerators=self.acc[jobs].copy(), submitted_s=self.submit[jobs].copy(),
             started_s=self.last_start[jobs].copy(),
             progress=self.done[jobs] / np.maximum(self.work[jobs], 1e-300),
