@@ -348,11 +348,17 @@ class BusChunk:
         self.available = np.empty((n_s, n_k))
         self.planned = np.empty((n_s, n_k))
 
-    def fly(self, state: BusState, j0: int, j1: int, demand) -> BusState:
+    def fly(self, state: BusState, j0: int, j1: int, demand, rows=None,
+            trial: BusState | None = None) -> BusState:
         """Fly samples ``j0 .. j1`` (chunk indices, ``j1 > j0``) from ``state`` under
         ``demand`` (the share of accelerators asked to run: a number, (S,) or (S, j1 - j0)).
         Returns the state at ``j1`` with the totals advanced; ``state`` is not changed, so a
-        range may be flown again under another demand before the next one is."""
+        range may be flown again under another demand before the next one is.
+
+        ``rows`` (indices into the block) with ``trial`` (this range flown before from
+        ``state``): fly again only those satellites, under their rows of ``demand``, the
+        others kept as ``trial`` has them (satellites do not interact on the bus, so this is
+        the flight of all of them under the whole ``demand``, at the cost of the few)."""
         p = self.params
         f = np.ascontiguousarray
         n_s = self.n_s
@@ -361,27 +367,48 @@ class BusChunk:
             demand = np.full((n_s, 1), float(demand))
         elif demand.ndim == 1:
             demand = demand[:, None]
-        demand = f(demand)
-        out = BusState(**{k: (np.array(v, float) if k in _KERNEL_STATE else v)
-                          for k, v in state.__dict__.items()})
-        battery_min = np.empty(n_s)
-        temperature_max = np.empty(n_s)
         sl = slice(j0, j1 + 1)
+        if rows is None:
+            at = slice(None)
+            series = (self.battery[:, sl], self.temperature[:, sl], self.load[:, sl],
+                      self.util[:, sl], self.available[:, sl], self.planned[:, sl])
+        else:
+            at = np.asarray(rows, np.int64)
+            m = at.size
+            series = tuple(np.empty((m, j1 - j0 + 1)) for _ in range(6))
+            demand = demand[at]
+        # The kernel advances these in place: copies of the state's (of its rows).
+        kernel_state = {k: np.array(getattr(state, k)[at], float) for k in _KERNEL_STATE}
+        m = kernel_state["battery_wh"].size
+        battery_min = np.empty(m)
+        temperature_max = np.empty(m)
         bus_steps(
-            self.dt[j0:j1], self.gen_step[:, j0:j1], self.env_step[:, j0:j1],
-            self.fault_share[:, j0:j1], self.u_heat_hot[:, j0:j1], demand, self.alive[:, sl],
-            f(p.bus_w, float), f(p.t_max_k, float), f(p.n_acc, float), f(p.capacity_wh, float),
-            f(p.min_soc, float), f(p.charge_eff, float), f(p.discharge_eff, float),
-            f(self.idle_all, float), f(self.span, float), f(p.heat_capacity, float),
-            f(p.rad_area_m2, float), f(p.emissivity, float),
-            out.battery_wh, out.temperature_k,
-            self.battery[:, sl], self.temperature[:, sl], self.load[:, sl], self.util[:, sl],
-            self.available[:, sl], self.planned[:, sl],
-            *(getattr(out, name) for name in _KERNEL_TOTALS), battery_min, temperature_max,
+            self.dt[j0:j1], self.gen_step[at, j0:j1], self.env_step[at, j0:j1],
+            self.fault_share[at, j0:j1], self.u_heat_hot[at, j0:j1], f(demand),
+            self.alive[at, sl],
+            f(p.bus_w[at], float), f(p.t_max_k[at], float), f(p.n_acc[at], float),
+            f(p.capacity_wh[at], float), f(p.min_soc[at], float), f(p.charge_eff[at], float),
+            f(p.discharge_eff[at], float), f(self.idle_all[at], float),
+            f(self.span[at], float), f(p.heat_capacity[at], float),
+            f(p.rad_area_m2[at], float), f(p.emissivity[at], float),
+            kernel_state["battery_wh"], kernel_state["temperature_k"], *series,
+            *(kernel_state[name] for name in _KERNEL_TOTALS), battery_min, temperature_max,
         )
-        capacity = np.where(p.capacity_wh > 0, p.capacity_wh, np.nan)
-        out.soc_min = np.fmin(state.soc_min, battery_min / capacity)
-        out.temperature_max_k = np.fmax(state.temperature_max_k, temperature_max)
+        capacity = np.where(p.capacity_wh[at] > 0, p.capacity_wh[at], np.nan)
+        soc_min = np.fmin(state.soc_min[at], battery_min / capacity)
+        temperature_max_k = np.fmax(state.temperature_max_k[at], temperature_max)
+        if rows is None:
+            return BusState(**{**state.__dict__, **kernel_state, "soc_min": soc_min,
+                               "temperature_max_k": temperature_max_k})
+        assert trial is not None, "flying some rows again needs the range's flight"
+        for name, part in zip(("battery", "temperature", "load", "util", "available",
+                               "planned"), series):
+            getattr(self, name)[at, sl] = part
+        out = BusState(**{k: (np.array(v, float) if k in _KERNEL_STATE or k in (
+            "soc_min", "temperature_max_k") else v) for k, v in trial.__dict__.items()})
+        for k, v in (*kernel_state.items(), ("soc_min", soc_min),
+                     ("temperature_max_k", temperature_max_k)):
+            getattr(out, k)[at] = v
         return out
 
     def available_now(self, state: BusState, j: int) -> np.ndarray:

@@ -188,6 +188,8 @@ class _Flight:
         n_b = len(self.bounds)
         self._chunks: list[dict | None] = [None] * n_b
         self._trial: list[BusState | None] = [None] * n_b
+        #: What the trial flew: (j0, j1, demand).
+        self._trial_of: list[tuple | None] = [None] * n_b
         # The ephemeris an operator plans on: the latest umbra of each satellite and its period.
         self._ecl_entry = [np.full(b - a, np.nan) for a, b in self.bounds]
         self._ecl_dur = [np.zeros(b - a) for a, b in self.bounds]
@@ -306,6 +308,7 @@ class _Flight:
             k = np.nonzero(np.arange(c0, stop) % self.routing_every == 0)[0]
             if k.size:
                 route = (teme_to_ecef(r[:, k], gmst_rad(jd[k], fr[k])), t[k])
+        self._trial_of[b] = None
         self._chunks[b] = {"bus": chunk, "c0": c0, "c1": c1, "t": t, "r": r, "v": v,
                            "sun": sun, "gmst": gmst_rad(jd, fr),
                            "angles": (sep, sun_r, earth_r)}
@@ -327,7 +330,18 @@ class _Flight:
         chunk = self._chunks[b]["bus"]
         if chunk is None:
             return None
-        self._trial[b] = chunk.fly(self.bus_state[b], j0, j1, demand)
+        demand = np.asarray(demand, float)
+        last = self._trial_of[b]
+        if (self._trial[b] is not None and last is not None and last[:2] == (j0, j1)
+                and demand.shape == last[2].shape == (chunk.n_s,)):
+            # The same range flown again (the orchestrator settling): only the satellites
+            # whose demand changed.
+            rows = np.flatnonzero(demand != last[2])
+            self._trial[b] = chunk.fly(self.bus_state[b], j0, j1, demand, rows=rows,
+                                       trial=self._trial[b])
+        else:
+            self._trial[b] = chunk.fly(self.bus_state[b], j0, j1, demand)
+        self._trial_of[b] = (j0, j1, demand.copy() if demand.ndim else demand)
         t = self._chunks[b]["t"]
         f_sat, f_start, _, f_acc = chunk.faults
         now = (f_start >= t[j0]) & (f_start < t[j1])
@@ -341,6 +355,7 @@ class _Flight:
         if self._trial[b] is not None:
             self.bus_state[b] = self._trial[b]
             self._trial[b] = None
+        self._trial_of[b] = None
 
     def view(self, b: int, j: int, horizon_s: float,
              state: BusState | None = None) -> dict[str, np.ndarray] | None:
