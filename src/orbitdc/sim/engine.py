@@ -620,6 +620,12 @@ class _Local:
         fn = getattr(self.flight, method)
         return {b: fn(b, *args) for b, args in calls.items()}
 
+    def submit(self, method: str, calls: dict[int, tuple]):
+        return self.call(method, calls)
+
+    def collect(self, submitted) -> dict[int, object]:
+        return submitted
+
     def close(self) -> None:
         pass
 
@@ -656,12 +662,20 @@ class _Forked:
             self.procs.append(proc)
 
     def call(self, method: str, calls: dict[int, tuple]) -> dict[int, object]:
+        return self.collect(self.submit(method, calls))
+
+    def submit(self, method: str, calls: dict[int, tuple]) -> list[int]:
+        """Send the calls to the workers without waiting: :meth:`collect` their answers."""
         n = len(self.conns)
         per: dict[int, dict] = defaultdict(dict)
         for b, args in calls.items():
             per[b % n][b] = args
         for w, part in per.items():
             self.conns[w].send((method, part))
+        return list(per)
+
+    def collect(self, workers: list[int]) -> dict[int, object]:
+        per = workers
         out: dict[int, object] = {}
         failure = None
         for w in per:
@@ -845,7 +859,15 @@ class Flight:
             calls[b] = (g0 - self._c0, g1 - self._c0, demand[a:z], b in self._unaccepted,
                         ahead)
             self._unaccepted.discard(b)
-        out = self._blocks.call("fly", calls) if calls else {}
+        sent = self._blocks.submit("fly", calls) if calls else None
+        if self.network is not None and g1 < self._c1:
+            # While the workers fly: the routes the next view needs (they do not depend on
+            # the flight).
+            ahead_i = self.network.sat_rtt_pending(float(self.times[g1]))
+            if ahead_i is not None:
+                self.network.find_sat_rtt(ahead_i)
+                self._clock.lap("network")
+        out = self._blocks.collect(sent) if calls else {}
         for b, res in out.items():
             a, z = self._flight.bounds[b]
             self._flown[b] = (self.k, demand[a:z].copy(), res)
@@ -973,11 +995,9 @@ class Flight:
                 np.full(z - a, np.nan if key == "soc" else 0.0)
                 for b, (a, z) in enumerate(self._flight.bounds)]) if n_s else np.zeros(0)
         rtt = None
-        if self.network is not None and self.network.sat_rtt_ms:
-            net = self.network
-            i = int(np.clip(np.searchsorted(net.sat_rtt_t, t_now, side="right") - 1, 0,
-                            len(net.sat_rtt_ms) - 1))
-            rtt = np.asarray(net.sat_rtt_ms[i], float)
+        if self.network is not None:
+            found = self.network.sat_rtt_at(t_now)
+            rtt = None if found is None else np.asarray(found, float)
         contact = None
         if self.stations.size:
             sat, start, end = self._events.contact_spans

@@ -14,8 +14,10 @@ this module:
 3. routes, with ``scipy.sparse.csgraph``: the shortest-latency path from every user region to
    the nearest satellite that computes (one multi-source Dijkstra), doubled for the round trip
    user -> compute -> user; with inference workloads, the round trip from every region to
-   every satellite (one Dijkstra per region, compiled: :func:`_shortest_from`), kept so that
-   the orchestrator can place inference near its users; for each formation (``range``) fleet, the maximum flow from its
+   every satellite (one Dijkstra per region, compiled: :func:`_shortest_from`), so that the
+   orchestrator can place inference near its users: found when a scheduling step first needs
+   that routing step's (:meth:`NetworkModel.sat_rtt_at`), from the graph kept for it, so the
+   engine can find it while its workers fly; for each formation (``range``) fleet, the maximum flow from its
    members to the ground (capacities in Mb/s) and the bandwidth an all-reduce across it gets:
    the bottleneck of its maximum spanning tree, i.e. the largest rate at which a pipelined tree
    reduce-and-broadcast reaches every member.
@@ -116,11 +118,13 @@ class NetworkModel:
         #: is served sets its latency (``orbitdc.ops``).
         self.keep_sat_rtt = bool(self.regions) and any(
             w.kind == "inference" for w in scenario.workload)
-        self.sat_rtt_ms: list[np.ndarray] = []
+        # Per routing step (by its index) from the last kept on: its latency graph, and the
+        # region-to-satellite round trips once found.
+        self._graphs: dict[int, csr_matrix] = {}
+        self._sat_rtt: dict[int, np.ndarray] = {}
         # Laser links up per satellite, (N,) per routing step from ``_degree_first`` on.
         self._degrees: list[np.ndarray] = []
         self._degree_first = 0
-        self.sat_rtt_t: list[float] = []
 
     # --- one routing step -------------------------------------------------------------------
     def step(self, t_s: float, r: np.ndarray) -> None:
@@ -129,17 +133,11 @@ class NetworkModel:
         rows, cols, lat_s, cap = self.links(r, record=True)
         total = n + g + u
         graph = self._graph(rows, cols, lat_s)
-        if u and self.keep_sat_rtt:
-            # From each region to every node; the nearest compute is the least of them.
-            dist = _shortest_from(graph.indptr, graph.indices, graph.data,
-                                  np.arange(n + g, n + g + u), n)
-            sat_rtt = 2.0 * dist * 1000.0
-            self.sat_rtt_ms.append(sat_rtt.astype(np.float16))
-            self.sat_rtt_t.append(t_s)
-            self.rtt_ms.append(sat_rtt[:, self.compute].min(axis=1))
-        elif u:
+        if u:
             dist = dijkstra(graph, directed=True, indices=self.compute, min_only=True)
             self.rtt_ms.append(2.0 * dist[n + g + u:] * 1000.0)
+            if self.keep_sat_rtt:
+                self._graphs[len(self.times)] = graph
         for isl in self.isls:
             if isl.topology != "range":
                 continue
@@ -148,14 +146,42 @@ class NetworkModel:
         self.times.append(t_s)
 
     def forget_sat_rtt(self) -> None:
-        """Drop the region-to-satellite round trips and link counts of all routing steps but
-        the last (the one in force until the next): the engine keeps a chunk's worth, not the
-        run's."""
-        del self.sat_rtt_ms[:-1]
-        del self.sat_rtt_t[:-1]
+        """Drop the graphs, region-to-satellite round trips and link counts of all routing
+        steps but the last (the one in force until the next): the engine keeps a chunk's
+        worth, not the run's."""
+        last = len(self.times) - 1
+        for kept in (self._graphs, self._sat_rtt):
+            for i in [i for i in kept if i < last]:
+                del kept[i]
         drop = max(len(self._degrees) - 1, 0)
         del self._degrees[:drop]
         self._degree_first += drop
+
+    def sat_rtt_pending(self, t_s: float) -> int | None:
+        """The routing step in force at ``t_s`` if its region-to-satellite round trips are
+        wanted and not found yet (None otherwise)."""
+        if not self.keep_sat_rtt or not self.times:
+            return None
+        i = self._in_force(t_s)
+        return i if i in self._graphs and i not in self._sat_rtt else None
+
+    def find_sat_rtt(self, i: int) -> None:
+        """Find routing step ``i``'s round trips from each region to every satellite."""
+        n, g, u = self.n_sat, self.n_gs, len(self.regions)
+        graph = self._graphs[i]
+        dist = _shortest_from(graph.indptr, graph.indices, graph.data,
+                              np.arange(n + g, n + g + u), n)
+        self._sat_rtt[i] = (2.0 * dist * 1000.0).astype(np.float16)
+
+    def sat_rtt_at(self, t_s: float) -> np.ndarray | None:
+        """(regions, satellites) round trips, ms, from each region to every satellite at the
+        routing step in force at ``t_s`` (found now if not yet); None without inference."""
+        if not self.keep_sat_rtt or not self.times:
+            return None
+        i = self.sat_rtt_pending(t_s)
+        if i is not None:
+            self.find_sat_rtt(i)
+        return self._sat_rtt.get(self._in_force(t_s))
 
     def _in_force(self, t_s: float) -> int:
         """The routing step in force at ``t_s`` (the latest at or before it)."""
