@@ -270,7 +270,7 @@ class BusChunk:
     """
 
     def __init__(self, params: BusParams, state: BusState, inp: BusInputs, seed: int,
-                 first_index: int):
+                 first_index: int, time_major: bool = False):
         p = params
         s = state
         n_s, n_k = inp.lit.shape
@@ -341,12 +341,14 @@ class BusChunk:
                       else np.ascontiguousarray(inp.alive))
         # The chunk's series, written range by range (sample k: the state at t_k and the step
         # that starts there).
-        self.battery = np.empty((n_s, n_k))
-        self.temperature = np.empty((n_s, n_k))
-        self.load = np.empty((n_s, n_k))
-        self.util = np.empty((n_s, n_k))
-        self.available = np.empty((n_s, n_k))
-        self.planned = np.empty((n_s, n_k))
+        for name in _SERIES:
+            setattr(self, name, np.empty((n_k, n_s)).T if time_major else np.empty((n_s, n_k)))
+        if time_major:
+            # Flown a few samples at a time (a scheduling step): each sample's figures over the
+            # satellites lie together in memory, so a step touches a few pages, not a page per
+            # satellite and array. The arrays keep their (S, K) shape.
+            for name in _STEP_INPUTS:
+                setattr(self, name, np.ascontiguousarray(getattr(self, name).T).T)
 
     def fly(self, state: BusState, j0: int, j1: int, demand, rows=None,
             trial: BusState | None = None) -> BusState:
@@ -401,8 +403,7 @@ class BusChunk:
             return BusState(**{**state.__dict__, **kernel_state, "soc_min": soc_min,
                                "temperature_max_k": temperature_max_k})
         assert trial is not None, "flying some rows again needs the range's flight"
-        for name, part in zip(("battery", "temperature", "load", "util", "available",
-                               "planned"), series):
+        for name, part in zip(_SERIES, series):
             getattr(self, name)[at, sl] = part
         out = BusState(**{k: (np.array(v, float) if k in _KERNEL_STATE or k in (
             "soc_min", "temperature_max_k") else v) for k, v in trial.__dict__.items()})
@@ -464,6 +465,10 @@ class BusChunk:
         return series
 
 
+#: The chunk's series the kernel writes, (S, K).
+_SERIES = ("battery", "temperature", "load", "util", "available", "planned")
+#: The kernel's inputs over the chunk, (S, K - 1) or (S, K).
+_STEP_INPUTS = ("gen_step", "env_step", "fault_share", "u_heat_hot", "alive")
 #: The state the kernel advances in place (copied before each flight of a range).
 _KERNEL_TOTALS = ("generated_wh", "used_wh", "curtailed_wh", "losses_wh", "unserved_wh",
                   "throttled_power_s", "throttled_heat_s", "available_s")

@@ -512,7 +512,8 @@ class _Flight:
             bad_c = np.isnan(radius_c)
             inputs.proton_flux[bad_c] = 0.0
             inputs.gcr_flux[bad_c] = 0.0
-        return BusChunk(params, state, inputs, self.seed, s0)
+        return BusChunk(params, state, inputs, self.seed, s0,
+                        time_major=bool(self.schedule_every))
 
     def _margin(self, r_ecef: np.ndarray, st: np.ndarray) -> np.ndarray:
         """``sin(elevation) - sin(min elevation)`` of positions (N, 3) from stations (N,)."""
