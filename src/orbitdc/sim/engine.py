@@ -861,13 +861,11 @@ class Flight:
                         ahead)
             self._unaccepted.discard(b)
         sent = self._blocks.submit("fly", calls) if calls else None
-        if self.network is not None and g1 < self._c1:
-            # While the workers fly: the routes the next view needs (they do not depend on
-            # the flight).
-            ahead_i = self.network.sat_rtt_pending(float(self.times[g1]))
-            if ahead_i is not None:
-                self.network.find_sat_rtt(ahead_i)
-                self._clock.lap("network")
+        if self.network is not None:
+            # While the workers fly and the scheduler decides: the routes the next two views
+            # need (they do not depend on the flight), in a background thread.
+            nxt = self.decision_samples[self.k + 1:self.k + 3]
+            self.network.prefetch_sat_rtt(self.times[nxt[nxt < self._c1]])
         out = self._blocks.collect(sent) if calls else {}
         for b, res in out.items():
             a, z = self._flight.bounds[b]
@@ -1067,6 +1065,8 @@ class Flight:
         if not self._closed:
             self._closed = True
             self._blocks.close()
+            if self.network is not None:
+                self.network.close()
 
 
 def simulate_arrays(

@@ -29,6 +29,7 @@ at each routing step and held in between; queueing and processing delays are not
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -122,6 +123,9 @@ class NetworkModel:
         # region-to-satellite round trips once found.
         self._graphs: dict[int, csr_matrix] = {}
         self._sat_rtt: dict[int, np.ndarray] = {}
+        # Those being found in a background thread (the compiled search releases the GIL).
+        self._finding: dict[int, Future] = {}
+        self._pool: ThreadPoolExecutor | None = None
         # Laser links up per satellite, (N,) per routing step from ``_degree_first`` on.
         self._degrees: list[np.ndarray] = []
         self._degree_first = 0
@@ -150,6 +154,7 @@ class NetworkModel:
         steps but the last (the one in force until the next): the engine keeps a chunk's
         worth, not the run's."""
         last = len(self.times) - 1
+        self._wait_finding()
         for kept in (self._graphs, self._sat_rtt):
             for i in [i for i in kept if i < last]:
                 del kept[i]
@@ -178,10 +183,35 @@ class NetworkModel:
         routing step in force at ``t_s`` (found now if not yet); None without inference."""
         if not self.keep_sat_rtt or not self.times:
             return None
-        i = self.sat_rtt_pending(t_s)
-        if i is not None:
+        i = self._in_force(t_s)
+        if i in self._finding:
+            self._finding.pop(i).result()
+        elif self.sat_rtt_pending(t_s) is not None:
             self.find_sat_rtt(i)
-        return self._sat_rtt.get(self._in_force(t_s))
+        return self._sat_rtt.get(i)
+
+    def prefetch_sat_rtt(self, times_s) -> None:
+        """Start finding, in a background thread, the round trips of the routing steps in
+        force at ``times_s`` that are not found yet (what the next views will ask for): the
+        engine calls it while its workers fly and its scheduler decides."""
+        for t_s in times_s:
+            i = self.sat_rtt_pending(float(t_s))
+            if i is None or i in self._finding:
+                continue
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="routes")
+            self._finding[i] = self._pool.submit(self.find_sat_rtt, i)
+
+    def _wait_finding(self) -> None:
+        for i in list(self._finding):
+            self._finding.pop(i).result()
+
+    def close(self) -> None:
+        """Stop the background thread (after what it is finding)."""
+        self._wait_finding()
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def _in_force(self, t_s: float) -> int:
         """The routing step in force at ``t_s`` (the latest at or before it)."""
