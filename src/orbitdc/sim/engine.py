@@ -82,7 +82,8 @@ Sink = Callable[[dict[str, np.ndarray]], None]
 
 
 def default_workers() -> int:
-    """Worker processes used when none is asked for: the CPUs this process may use, on
+    """Processes used when none is asked for (this one and forked workers): the CPUs this
+    process may use, on
     platforms with ``fork`` (Linux); one elsewhere."""
     if sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
         return 1
@@ -647,14 +648,18 @@ def _serve(conn, flight: _Flight) -> None:  # pragma: no cover - runs in the for
 
 
 class _Forked:
-    """Blocks flown in forked worker processes that keep their blocks' state between calls
-    (block ``b`` lives on worker ``b % workers``): what crosses the pipes each scheduling step
-    is the decision and the operator's view, arrays over the block's satellites."""
+    """Blocks flown by ``workers`` processes that keep their blocks' state between calls:
+    block ``b`` lives on worker ``b % workers``, worker 0 being this process (it flies its
+    blocks while it waits for the others: one process a core, none left idle) and the others
+    forked. What crosses the pipes each scheduling step is the decision and the operator's
+    view, arrays over the block's satellites."""
 
     def __init__(self, flight: _Flight, workers: int):
         ctx = multiprocessing.get_context("fork")
-        self.conns, self.procs = [], []
-        for _ in range(workers):
+        self.flight = flight
+        self.n = workers
+        self.conns, self.procs = [None], [None]
+        for _ in range(workers - 1):
             parent, child = ctx.Pipe()
             proc = ctx.Process(target=_serve, args=(child, flight), daemon=True)
             proc.start()
@@ -665,19 +670,22 @@ class _Forked:
     def call(self, method: str, calls: dict[int, tuple]) -> dict[int, object]:
         return self.collect(self.submit(method, calls))
 
-    def submit(self, method: str, calls: dict[int, tuple]) -> list[int]:
-        """Send the calls to the workers without waiting: :meth:`collect` their answers."""
-        n = len(self.conns)
+    def submit(self, method: str, calls: dict[int, tuple]):
+        """Send the calls to the forked workers, then make this process's own; returns what
+        :meth:`collect` needs to gather the others' answers."""
         per: dict[int, dict] = defaultdict(dict)
         for b, args in calls.items():
-            per[b % n][b] = args
+            per[b % self.n][b] = args
         for w, part in per.items():
-            self.conns[w].send((method, part))
-        return list(per)
+            if w:
+                self.conns[w].send((method, part))
+        fn = getattr(self.flight, method)
+        own = {b: fn(b, *args) for b, args in per.get(0, {}).items()}
+        return [w for w in per if w], own
 
-    def collect(self, workers: list[int]) -> dict[int, object]:
-        per = workers
-        out: dict[int, object] = {}
+    def collect(self, submitted) -> dict[int, object]:
+        per, own = submitted
+        out: dict[int, object] = dict(own)
         failure = None
         for w in per:
             try:
@@ -693,12 +701,12 @@ class _Forked:
         return out
 
     def close(self) -> None:
-        for c in self.conns:
+        for c in self.conns[1:]:
             try:
                 c.send(None)
             except (BrokenPipeError, OSError):
                 pass
-        for p in self.procs:
+        for p in self.procs[1:]:
             p.join(timeout=5)
             if p.is_alive():
                 p.terminate()
