@@ -83,8 +83,7 @@ Sink = Callable[[dict[str, np.ndarray]], None]
 
 def default_workers() -> int:
     """Processes used when none is asked for (this one and forked workers): the CPUs this
-    process may use, on
-    platforms with ``fork`` (Linux); one elsewhere."""
+    process may use, on platforms with ``fork`` (Linux); one elsewhere."""
     if sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
         return 1
     try:
