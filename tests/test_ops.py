@@ -839,3 +839,55 @@ def test_inference_is_not_served_by_accelerators_failed_for_good(policy):
     assert res.inference_served[0, 0] == pytest.approx(4.0)
     assert np.all(res.inference_served[1:, 0] == 0.0)
     assert res.busy_acc_s <= res.available_acc_s + 1e-9
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), policy=st.sampled_from(["first-fit", "power-aware",
+                                                            "thermal-aware"]),
+       pinned=st.booleans())
+def test_placing_over_the_head_of_the_order_places_as_over_all_of_it(seed, policy, pinned):
+    """The orchestrator first places over the head of its policy's order (the best groups
+    only) and over the whole order where a job is left over: the jobs' placements, starts and
+    ends are those of placing over the whole order every time, on random fleets (some
+    satellites linked) with jobs that fit, wait and never fit, some pinned."""
+    from orbitdc.ops import scheduler
+
+    rng = np.random.default_rng(seed)
+    n_s, n_k = 300, 30
+    t = np.arange(n_k + 1) * 60.0
+    capacity = rng.integers(0, 5, (n_s, n_k + 1)).astype(float)
+    capacity[rng.random((n_s, n_k + 1)) < 0.1] = 2.5
+    groups = [np.arange(8)] + [np.array([s]) for s in range(8, n_s)]
+    jobs = [Job(i, "w", "training", float(rng.integers(0, 20)) * 60.0,
+                int(rng.choice([1, 2, 3, 4, 6, 9, 40])), float(rng.uniform(1, 20)) * 60.0 * 4e14,
+                None, 0.0, 1e9 if rng.random() < 0.5 else 0.0,
+                pinned=int(rng.integers(0, n_s)) if pinned and rng.random() < 0.3 else None)
+            for i in range(40)]
+    headroom = rng.uniform(0, 40, (n_s, n_k + 1))
+
+    def run(head):
+        r = np.random.default_rng(seed + 1)
+        return schedule(t, capacity, groups, [1e12] + [0.0] * (n_s - 8), np.full(n_s, 1e15),
+                        jobs, NO_UPSETS, policy=policy, n_acc=np.full(n_s, 4),
+                        headroom=headroom, outlook=lambda k: r.uniform(0.2, 1.0, n_s))
+
+    runs, heads = [], []
+    sequence = scheduler.Orchestrator._sequence
+
+    def seen(self, score, keep, head=None):
+        out = sequence(self, score, keep, head)
+        heads.append((head, out[3]))
+        return out
+
+    for head in (1, 10**9):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(scheduler, "HEAD_GROUPS", head)
+            mp.setattr(scheduler.Orchestrator, "_sequence", seen)
+            runs.append(run(head))
+    a, b = runs
+    # The head alone was tried (and sufficed or not) in the first run.
+    assert any(h is not None and not whole for h, whole in heads)
+    assert a.placement == b.placement
+    for name in ("state", "first_start_s", "last_start_s", "end_s", "done_flops"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    assert (b.state == "finished").any() and (b.state != "finished").any()

@@ -138,6 +138,9 @@ def test_bench_command_reports_rates_and_writes_json(tmp_path):
     sched = data["scheduling_step"]
     assert sched["running"] + sched["queued"] == 10_000 and sched["running"] > 1000
     assert 0 < sched["step_s"] < 0.5
+    free = data["scheduling_step_free"]
+    assert free["running"] + free["queued"] == 10_000 and free["running"] > 9000
+    assert 0 < free["step_s"] < 0.5
     over = data["workload_overhead"]
     assert over["with_s"] > 0 and over["without_s"] > 0 and over["scheduling_steps"] == 360
     assert over["hours"] == 6.0  # the preset as shipped

@@ -62,6 +62,8 @@ class BenchResult:
     #: One scheduling step for 1,000,000 satellites and 10,000 jobs (the scheduler's
     #: yardstick): seconds per phase (:func:`scheduling_step_seconds`).
     scheduling_step: dict[str, float] = field(default_factory=dict)
+    #: The same with every satellite free (the policy orders a million of them).
+    scheduling_step_free: dict[str, float] = field(default_factory=dict)
     #: The Starlink-like preset for 2 h with its workloads and without: what scheduling
     #: costs on top of the same flight, the fastest of interleaved repeats of each
     #: (:func:`workload_overhead`).
@@ -159,10 +161,12 @@ def _peak_rss_mib() -> float:
 
 
 def scheduling_step_seconds(satellites: int = 1_000_000, jobs: int = 10_000,
-                            policy: str = "power-aware", seed: int = 7) -> dict[str, float]:
+                            policy: str = "power-aware", seed: int = 7,
+                            busy: float = 0.97) -> dict[str, float]:
     """Wall time of one scheduling step of the orchestrator for ``satellites`` satellites of
     4 accelerators (one 10,000-satellite linked group, the rest on their own) and ``jobs``
-    jobs of 1-8 accelerators, half running, half queued on a nearly full fleet: the decision
+    jobs of 1-8 accelerators, half running, half queued on a fleet whose satellites are
+    ``busy`` (that share of them full with work of others; 0: all free): the decision
     (placement, moves), settling on what ran (the bus's answer stood in by a throttled share
     on a tenth of the fleet) and the advance (progress, checkpoints, upsets), after a step
     that placed the running half. Returns seconds per phase and in all."""
@@ -193,7 +197,7 @@ def scheduling_step_seconds(satellites: int = 1_000_000, jobs: int = 10_000,
 
     # Step 0: the first half goes in; the fleet is then nearly full with background capacity.
     capacity = np.full(satellites, 4.0)
-    capacity[rng.random(satellites) < 0.97] = 0.0  # most satellites busy elsewhere: full
+    capacity[rng.random(satellites) < busy] = 0.0  # satellites busy elsewhere: full
     orch.decide(view(0, capacity), 60.0)
     orch.settle(np.where(n_acc > 0, 1.0, 0.0))
     orch.advance(np.ones(satellites), (np.empty(0, np.int64),) * 3)
@@ -344,6 +348,7 @@ def run_bench(
         stages_cpu_s=stages,
         network_step_s=network_step_seconds(),
         scheduling_step=scheduling_step_seconds(),
+        scheduling_step_free=scheduling_step_seconds(busy=0.0),
         workload_overhead=workload_overhead(workers=workers),
         machine={
             "python": platform.python_version(),

@@ -338,6 +338,9 @@ def bench(
     sched = result.scheduling_step
     table.add_row(f"scheduling step, 1,000,000 satellites, {sched['running']:,} running + "
                   f"{sched['queued']:,} queued", f"{sched['step_s'] * 1000:,.1f} ms")
+    free = result.scheduling_step_free
+    table.add_row(f"the same, every satellite free ({free['running']:,} running + "
+                  f"{free['queued']:,} queued after it)", f"{free['step_s'] * 1000:,.1f} ms")
     over = result.workload_overhead
     table.add_row(f"Starlink-like preset ({over['hours']:g} h): with / without workloads "
                   f"(best of {over['repeats']}; target <= 1.25)",

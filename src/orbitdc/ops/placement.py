@@ -438,7 +438,7 @@ def _place(free, seq, group_start, group_span_bps, job_acc, job_bw, job_pinned):
 
 @kernel
 def _plan_moves(free, seq, group_start, group_span_bps, outlook, gain, job_acc, job_bw,
-                cur_ptr, cur_sat, cur_n):
+                cur_ptr, cur_sat, cur_n, planned):
     """Move running gangs, one after the other, where the policy's outlook is clearly better.
 
     For each candidate in order: its accelerators go back to ``free``; it is planned as
@@ -472,6 +472,8 @@ def _plan_moves(free, seq, group_start, group_span_bps, outlook, gain, job_acc, 
         order taken, a kept one's as given).
     moved : (M,) bool
         Whether the candidate moved.
+    planned : (M,) bool, written
+        Whether a plan was found for it (somewhere in ``seq``).
     status : int
         0, or the code (``_ERRORS``) of what is wrong with the inputs (then nothing moves and
         ``free`` is unchanged).
@@ -527,6 +529,7 @@ def _plan_moves(free, seq, group_start, group_span_bps, outlook, gain, job_acc, 
             _change(s, cur_n[r], free, pos, tree, size, mstart, mend, tot, gsize)
         k = _plan_one(job_acc[i], job_bw[i], -1, free, seq, tree, size, mstart, mend, tot, span,
                       gsize, st_node, st_lo, st_w, out_sat, out_n)
+        planned[i] = k > 0
         take = False
         if k > 0:
             same = k == b - a
@@ -611,18 +614,22 @@ def place(free: np.ndarray, seq, group_start, group_span_bps, job_acc, job_bw, j
 
 
 def plan_moves(free: np.ndarray, seq, group_start, group_span_bps, outlook, gain: float,
-               job_acc, job_bw, cur_ptr, cur_sat, cur_n):
+               job_acc, job_bw, cur_ptr, cur_sat, cur_n, planned=None):
     """Move running gangs where the outlook is clearly better, as the power-aware policy does.
 
     Candidates in order, ``job_acc`` (M,), ``job_bw`` (M,), their current placements in CSR
     form (``cur_ptr`` (M+1,), ``cur_sat``, ``cur_n``); ``outlook`` (S,); ``gain``. See
     :func:`_plan_moves` for the details. Returns ``(ptr, sat, n, moved)``: the placements
-    after the pass in the same form and whether each moved. Raises as :func:`place`."""
+    after the pass in the same form and whether each moved; ``planned`` (M,) bool, if given,
+    is set where a plan was found. Raises as :func:`place`."""
+    job_acc = _ints("job_acc", job_acc)
+    if planned is None:
+        planned = np.zeros(job_acc.size, np.bool_)
     ptr, sat, n, moved, status = _plan_moves(
         _free(free), _ints("seq", seq), _ints("group_start", group_start),
         _floats("group_span_bps", group_span_bps), _floats("outlook", outlook), float(gain),
-        _ints("job_acc", job_acc), _floats("job_bw", job_bw), _ints("cur_ptr", cur_ptr),
-        _ints("cur_sat", cur_sat), _ints("cur_n", cur_n))
+        job_acc, _floats("job_bw", job_bw), _ints("cur_ptr", cur_ptr),
+        _ints("cur_sat", cur_sat), _ints("cur_n", cur_n), planned)
     _raise(status)
     return ptr, sat, n, moved
 

@@ -71,6 +71,9 @@ MIGRATE_GAIN = 0.2
 #: Most flights of one step while gangs wait for their slowest member (it settles in one or
 #: two: each flight can only lower what the others wait for).
 SETTLE_PASSES = 16
+#: Groups first sorted for placement (or twice the accelerators queued, if more): the head of
+#: the policy's order, enough where the fleet has room (see ``Orchestrator.decide``).
+HEAD_GROUPS = 4096
 
 
 @dataclass
@@ -464,9 +467,22 @@ class Orchestrator:
         queue = queue[np.argsort(self.submit[queue], kind="stable")]
         if queue.size:
             free = np.maximum(cap - allocated - reserved, 0).astype(np.int64)
-            seq, gstart, gbw = self._sequence(score, free > 0)
-            job, sat, n = placement.place(free, seq, gstart, gbw, self.acc[queue],
-                                          self.bw[queue], self.pinned[queue])
+            acc_q, bw_q, pin_q = self.acc[queue], self.bw[queue], self.pinned[queue]
+            # The policy's order is a sort of every group with something free: a million at
+            # most. First fit over its head alone places the jobs as over all of it if they
+            # all find room there (the head is where each one's walk stops), so the head is
+            # tried first, and the whole order where a job left over could fit the rest.
+            head = max(HEAD_GROUPS, 2 * int(acc_q.sum()))
+            seq, gstart, gbw, whole = self._sequence(score, free > 0, head)
+            trial = free if whole else free.copy()
+            job, sat, n = placement.place(trial, seq, gstart, gbw, acc_q, bw_q, pin_q)
+            if not whole:
+                left = np.ones(queue.size, bool)
+                left[job] = False
+                left &= pin_q < 0
+                if left.any() and self._rest_could_take(acc_q[left], bw_q[left], free, seq).any():
+                    seq, gstart, gbw, _ = self._sequence(score, free > 0)
+                    job, sat, n = placement.place(free, seq, gstart, gbw, acc_q, bw_q, pin_q)
             if job.size:
                 placed = np.unique(queue[job])
                 self.state[placed] = RUNNING
@@ -491,13 +507,22 @@ class Orchestrator:
                 rows = np.nonzero(~keep)[0]
                 mask = free > 0
                 mask[self.p_sat[rows]] = True
-                seq, gstart, gbw = self._sequence(score, mask)
                 ptr = np.concatenate([[0], np.cumsum(np.bincount(
                     np.searchsorted(cand, self.p_job[rows]), minlength=cand.size))])
-                # Each candidate's accelerators go back into free inside the kernel, in turn.
-                n_ptr, n_sat, n_n, did = placement.plan_moves(
-                    free, seq, gstart, gbw, outlook, MIGRATE_GAIN, self.acc[cand],
-                    self.bw[cand], ptr.astype(np.int64), self.p_sat[rows], self.p_n[rows])
+                # Each candidate's accelerators go back into free inside the kernel, in turn;
+                # each is planned as first fit would place it: over the head of the order
+                # first (as for placing), over all of it if a plan lies beyond the head.
+                head = max(HEAD_GROUPS, 2 * int(self.acc[cand].sum()))
+                for full in (False, True):
+                    seq, gstart, gbw, whole = self._sequence(score, mask, None if full else head)
+                    planned = np.zeros(cand.size, bool)
+                    trial = free.copy()
+                    n_ptr, n_sat, n_n, did = placement.plan_moves(
+                        trial, seq, gstart, gbw, outlook, MIGRATE_GAIN, self.acc[cand],
+                        self.bw[cand], ptr.astype(np.int64), self.p_sat[rows], self.p_n[rows],
+                        planned)
+                    if whole or planned.all():
+                        break
                 new_job = np.repeat(cand, np.diff(n_ptr))
                 self._set_rows(np.concatenate([self.p_job[keep], new_job]),
                                np.concatenate([self.p_sat[keep], n_sat]),
@@ -778,11 +803,30 @@ class Orchestrator:
         ok &= acc < before[i] + pn[i]
         return np.where(ok, pj[i], -1)
 
-    def _sequence(self, score: np.ndarray | None, keep: np.ndarray):
+    def _rest_could_take(self, acc, bw, free, head_seq) -> np.ndarray:
+        """Whether each job (accelerators ``acc``, bandwidth ``bw``) might fit the satellites
+        with something ``free`` outside ``head_seq``: on one of them, or spanning a linked
+        group there (a necessary condition: False means it cannot)."""
+        rest = free > 0
+        rest[head_seq] = False
+        ok = np.zeros(acc.size, bool)
+        if not rest.any():
+            return ok
+        ok |= acc <= free[rest].max()
+        for g in self.linked:  # linked groups: one per linked fleet
+            m = self.members[self.group_start[g]:self.group_start[g + 1]]
+            if rest[m].any():
+                ok |= (acc <= free[m][free[m] > 0].sum()) & (bw <= self.group_bw[g])
+        return ok
+
+    def _sequence(self, score: np.ndarray | None, keep: np.ndarray, head: int | None = None):
         """The satellites of ``keep`` (S,) bool in the order the policy tries them: groups
         by their best member's score (over all members; ties: group order), members best
         first (ties: index). Satellites left out (nothing free) could take nothing, so the
-        placement is the same as over the whole fleet; only fewer are sorted."""
+        placement is the same as over the whole fleet; only fewer are sorted. ``head``: at
+        most that many groups, the first of that order (found without sorting the rest).
+        Returns ``(seq, group_start, group_bandwidth, whole)``, ``whole`` False where groups
+        were left out."""
         pos = np.nonzero(keep[self.members])[0]
         gid = np.searchsorted(self.group_start, pos, side="right") - 1
         kept, first = np.unique(gid, return_index=True)
@@ -790,7 +834,10 @@ class Orchestrator:
         within = self.members[pos]
         local = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         if score is None:
-            return within, local, self.group_bw[kept]
+            if head is not None and head < kept.size:  # in group order: the first groups
+                end = int(local[head])
+                return within[:end], local[:head + 1], self.group_bw[kept[:head]], False
+            return within, local, self.group_bw[kept], True
         score = np.asarray(score, float)
         best = score[within[first]]
         for g in self.linked:  # linked groups: one per linked fleet
@@ -802,9 +849,20 @@ class Orchestrator:
             best[i] = score[self.members[self.group_start[g]:self.group_start[g + 1]]].max()
         # Groups by best score, ties by group order: a stable sort on the scores as ordered
         # integers (IEEE bits; exact for every float, NaN last).
-        by_rank = np.argsort(_descending_key(best), kind="stable")
+        key = _descending_key(best)
+        whole = head is None or head >= kept.size
+        if whole:
+            by_rank = np.argsort(key, kind="stable")
+        else:
+            # The head of that stable order: every group keyed below the head-th key, then
+            # those keyed at it in group order until there are ``head``.
+            kth = np.partition(key, head - 1)[head - 1]
+            below = np.flatnonzero(key < kth)
+            at = np.flatnonzero(key == kth)[:head - below.size]
+            chosen = np.concatenate([below, at])
+            by_rank = chosen[np.argsort(key[chosen], kind="stable")]
         start = np.concatenate([[0], np.cumsum(sizes[by_rank])]).astype(np.int64)
-        return _gather(within, local, by_rank), start, self.group_bw[kept][by_rank]
+        return _gather(within, local, by_rank), start, self.group_bw[kept][by_rank], whole
 
     def used_share(self, duration_s: float) -> np.ndarray:
         """(S,) the mean share of each satellite's accelerators that ran jobs or inference."""
@@ -858,7 +916,10 @@ def _descending_key(x: np.ndarray) -> np.ndarray:
 @kernel
 def _gather(within, group_start, by_rank):
     """The members of the groups in the order ``by_rank``, concatenated."""
-    out = np.empty(within.size, np.int64)
+    total = 0
+    for g in by_rank:
+        total += group_start[g + 1] - group_start[g]
+    out = np.empty(total, np.int64)
     i = 0
     for g in by_rank:
         for p in range(group_start[g], group_start[g + 1]):
