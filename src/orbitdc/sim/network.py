@@ -173,7 +173,7 @@ class NetworkModel:
     def find_sat_rtt(self, i: int) -> None:
         """Find routing step ``i``'s round trips from each region to every satellite."""
         n, g, u = self.n_sat, self.n_gs, len(self.regions)
-        graph = self._graphs[i]
+        graph = self._graphs.pop(i)  # not needed once they are found
         dist = _shortest_from(graph.indptr, graph.indices, graph.data,
                               np.arange(n + g, n + g + u), n)
         self._sat_rtt[i] = (2.0 * dist * 1000.0).astype(np.float16)
@@ -192,11 +192,17 @@ class NetworkModel:
 
     def prefetch_sat_rtt(self, times_s) -> None:
         """Start finding, in a background thread, the round trips of the routing steps in
-        force at ``times_s`` that are not found yet (what the next views will ask for): the
+        force at ``times_s`` that are not found yet (what the next views will ask for: no
+        view comes before them, so the graphs of the steps before them are dropped): the
         engine calls it while its workers fly and its scheduler decides."""
-        for t_s in times_s:
-            i = self.sat_rtt_pending(float(t_s))
-            if i is None or i in self._finding:
+        if not self.keep_sat_rtt or not self.times:
+            return
+        wanted = {self._in_force(float(t_s)) for t_s in times_s}
+        # Routing steps before these that no view is in (views only go forward): not needed.
+        for i in [i for i in self._graphs if i < max(wanted) and i not in wanted]:
+            del self._graphs[i]
+        for i in sorted(wanted):
+            if i not in self._graphs or i in self._sat_rtt or i in self._finding:
                 continue
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="routes")
