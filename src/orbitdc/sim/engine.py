@@ -81,28 +81,6 @@ Progress = Callable[[int, int], None]
 Sink = Callable[[dict[str, np.ndarray]], None]
 
 
-def _libc_trim():
-    """glibc's ``malloc_trim`` (None elsewhere)."""
-    try:
-        import ctypes
-
-        return ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
-
-
-_MALLOC_TRIM = _libc_trim() if sys.platform == "linux" else None
-
-
-def _trim_heap() -> None:
-    """Give the memory freed with a chunk back to the system. Without it, glibc keeps a
-    chunk's freed arrays in its heap, fragmented, and the next chunk's land beside them: the
-    resident size creeps up over the first chunks of a long run (+70 MB over four days of a
-    900-satellite run) though the arrays alive stay the same."""
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
-
-
 def default_workers() -> int:
     """Processes used when none is asked for (this one and forked workers): the CPUs this
     process may use, on platforms with ``fork`` (Linux); one elsewhere."""
@@ -969,7 +947,6 @@ class Flight:
         outs = self._blocks.call("end", {b: () for b in range(self.n_blocks)})
         self._clock.lap("blocks (wall)")
         self._merge_end(outs)
-        _trim_heap()
 
     def _merge_begin(self, outs: dict) -> None:
         for b in range(self.n_blocks):
