@@ -167,12 +167,8 @@ def test_a_rested_satellite_has_charge_and_the_outlook_knows():
     clearly better where the extra charge is above the battery's reserve."""
     from orbitdc.sim.engine import Flight
 
-    # Without heaters: at rest the chips' heat is gone and heaters would draw from the
-    # battery to hold the node's minimum (tests/test_bus.py checks that); this is about the
-    # power the accelerators take.
     sc = _scenario([{"name": "noon", "kind": "sso", "altitude_km": 550.0, "ltan_h": 12.0,
-                     "count": 3, "satellite": "sat"}], sat=SAT | {"heater_max_w": 0.0},
-                   hours=2.0, policy="power-aware")
+                     "count": 3, "satellite": "sat"}], hours=2.0, policy="power-aware")
     seen = {}
     for demand in (0.0, 1.0):
         flight = Flight(sc, workers=1)

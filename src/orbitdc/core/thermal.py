@@ -1,5 +1,5 @@
 """Heat: a radiator node with the chips conducting into it, the environment on the radiator,
-a thermostatic heater, and radiator sizing.
+radiator turn-down and a thermostatic heater for the cold case, and radiator sizing.
 
 Assumptions (the model's fidelity, stated):
 
@@ -22,8 +22,19 @@ Assumptions (the model's fidelity, stated):
   sub-satellite-point approximation (exact for a nadir face at the subsolar point). The solar
   array's own heat stays on the array.
 - **Heat out**: ``eps * sigma * A * (T^4 - T_space^4)`` to deep space (2.7 K).
-- **Heater**: a thermostat holds the node at its minimum temperature with up to ``heater_max_w``
-  of electrical power, which the bus supplies (:func:`heater_w`).
+- **Cold case: turn-down first, then heaters.** A thermostat holds the node at its minimum
+  temperature ``T_min``. It first turns the radiator down (louvers closing, a
+  variable-conductance heat pipe or a pumped loop's bypass): the rejection
+  ``f eps sigma A (T^4 - T_space^4)`` with ``f`` anywhere from 1 (open) down to the design's
+  ``f_min`` (:func:`radiator_turn_down`; as an effective emittance ``f eps``). Only what the
+  closed radiator still loses below ``T_min`` is made up by heaters, up to ``heater_max_w`` of
+  electrical power drawn from the bus (:func:`heater_w` at ``f_min``). In steady state the
+  heaters draw ``max(0, f_min eps sigma A (T_min^4 - T_space^4) - Q_internal - Q_env)``. The
+  thermostat is ideal: the radiator is fully open whenever the node stays at or above
+  ``T_min`` with it open (a real louver opens over some 10-17 K, so a real node runs a little
+  warmer in the cold case), and turn-down acts on the emission only: the Sun and Earth
+  absorbed by the radiator are taken as with it open (closed louvers also shade it, so the
+  heater power is a slight overestimate).
 - **Integration**: backward Euler, solved by Newton's method (unconditionally stable at any
   step, exact steady state).
 """
@@ -46,6 +57,7 @@ __all__ = [
     "equilibrium_temperature_k",
     "heater_w",
     "plate_earth_view_factor",
+    "radiator_turn_down",
     "radiator_area_m2",
     "step_temperature",
 ]
@@ -111,14 +123,32 @@ def compute_heat_limit_w(radiator_k, junction_max_k, conductance_w_per_k):
         conductance_w_per_k * (junction_max_k - np.asarray(radiator_k, float)), 0.0)
 
 
-def heater_w(t_k, heat_in_w, capacity_j_per_k, area_m2, emissivity, dt_s: float, setpoint_k,
-             max_w, sink_k: float = SPACE_SINK_K):
-    """Electrical power a thermostat adds over a step of ``dt_s`` so that the backward-Euler
-    temperature (:func:`step_temperature`) ends at ``setpoint_k`` rather than below it:
-    ``C (T_set - T0) / dt + eps sigma A (T_set^4 - T_sink^4) - Q_in``, between 0 and
-    ``max_w``. (0 when the node stays at or above the setpoint without it: the residual is
-    increasing in the end temperature.)"""
+def radiator_turn_down(t_k, heat_in_w, capacity_j_per_k, area_m2, emissivity, dt_s: float,
+                       setpoint_k, min_fraction, sink_k: float = SPACE_SINK_K):
+    """Share ``f`` of the open radiator's rejection a thermostat leaves over a step of
+    ``dt_s`` so that the backward-Euler temperature (:func:`step_temperature` with emissivity
+    ``f eps``) ends at ``setpoint_k`` rather than below it:
+    ``(Q_in - C (T_set - T0) / dt) / (eps sigma A (T_set^4 - T_sink^4))``, between
+    ``min_fraction`` (fully turned down) and 1 (open: the node stays at or above the setpoint
+    with the radiator open)."""
     k = emissivity * STEFAN_BOLTZMANN_W_PER_M2_K4 * area_m2
+    hold = k * (setpoint_k**4 - sink_k**4)
+    keep = np.asarray(heat_in_w, float) - capacity_j_per_k / dt_s * (
+        setpoint_k - np.asarray(t_k, float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.where(hold > 0, keep / np.where(hold > 0, hold, 1.0), 1.0)
+    return np.clip(f, min_fraction, 1.0)
+
+
+def heater_w(t_k, heat_in_w, capacity_j_per_k, area_m2, emissivity, dt_s: float, setpoint_k,
+             max_w, sink_k: float = SPACE_SINK_K, rejection_fraction=1.0):
+    """Electrical power a thermostat adds over a step of ``dt_s`` so that the backward-Euler
+    temperature (:func:`step_temperature`) ends at ``setpoint_k`` rather than below it, with
+    the radiator rejecting ``rejection_fraction`` of its open rejection (its turn-down limit,
+    :func:`radiator_turn_down`): ``C (T_set - T0) / dt + f eps sigma A (T_set^4 - T_sink^4)
+    - Q_in``, between 0 and ``max_w``. (0 when the node stays at or above the setpoint
+    without it: the residual is increasing in the end temperature.)"""
+    k = rejection_fraction * emissivity * STEFAN_BOLTZMANN_W_PER_M2_K4 * area_m2
     need = (capacity_j_per_k / dt_s * (setpoint_k - np.asarray(t_k, float))
             + k * (setpoint_k**4 - sink_k**4) - heat_in_w)
     return np.clip(need, 0.0, max_w)

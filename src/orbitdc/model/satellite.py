@@ -49,6 +49,13 @@ ALUMINIUM_SPECIFIC_HEAT_J_PER_KG_K = 897.0
 #: review of issue 15 quotes radiators 20-40 K below their chips. No public figure exists for
 #: a space loop carrying data-centre accelerators: state your own (``radiator.gradient_k``).
 DEFAULT_CHIP_GRADIENT_K = 30.0
+#: Least share of its open rejection a radiator can be turned down to (louvers closed, a
+#: variable-conductance heat pipe shut down, a pumped loop bypassed) when the user gives none:
+#: 1/6. Gilmore (ed.), Spacecraft Thermal Control Handbook vol. I, 2nd ed. (Aerospace Press
+#: 2002), ch. 9 "Louvers": "a louver in its fully open state can reject six times as much heat
+#: as it does in its fully closed state" (the bimetallic rectangular-blade louver, the kind
+#: most used). For a variable-conductance heat pipe or a loop bypass, state your own.
+DEFAULT_RADIATOR_TURN_DOWN = 1.0 / 6.0
 #: Tracking modes and what ``tracking = true / false`` meant before they had names.
 TRACKING_MODES = ("two-axis", "single-axis", "body-fixed")
 
@@ -104,8 +111,6 @@ class RadiatorConfig(Strict):
     absorptivity: Annotated[float | None, Field(ge=0.0, le=1.0)] = None
     #: Share of the radiating area facing the Sun; 0 for radiators kept edge-on to it.
     sun_view_factor: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
-    #: Share of the radiating area's view taken by the Earth: 0.25 as in Starcloud's worked
-    #: example (white paper v1.03, 2024, pp. 8-9).
     #: View factor from the radiating area to the Earth at the satellite's altitude, applied
     #: once to the Earth's infrared and albedo (it already holds the altitude's geometry): 0.25
     #: as in Starcloud's worked example (white paper v1.03, 2024, pp. 8-9), close to an edge-on
@@ -115,6 +120,10 @@ class RadiatorConfig(Strict):
     #: estimate); or the conductance from chips to radiator itself, W/K. Not both.
     gradient_k: Annotated[float | None, Field(gt=0.0, le=300.0)] = None
     conductance_w_per_k: Annotated[float | None, Field(gt=0.0, le=1e9)] = None
+    #: Least share of its open rejection the radiator can be turned down to, to hold the
+    #: minimum temperature before heaters draw power (louvers, variable-conductance heat pipes,
+    #: a bypassed loop); default 1/6 (louvers, Gilmore's handbook); 1: no turn-down.
+    turn_down: Annotated[float, Field(gt=0.0, le=1.0)] = DEFAULT_RADIATOR_TURN_DOWN
 
     @model_validator(mode="after")
     def _one_coupling(self):

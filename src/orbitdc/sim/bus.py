@@ -85,7 +85,8 @@ class BusParams:
     heat_capacity: np.ndarray
     t_max_k: np.ndarray  # the chips' junction limit
     conductance: np.ndarray  # chips to radiator, W/K
-    t_min_k: np.ndarray  # the heater's setpoint (0: none)
+    t_min_k: np.ndarray  # the thermostat's setpoint (0: none)
+    turn_down: np.ndarray  # least share of the open rejection the radiator turns down to
     heater_max_w: np.ndarray
     sigma_cm2: np.ndarray
     shielding_mm: np.ndarray
@@ -137,6 +138,7 @@ class BusParams:
             t_max_k=arr(lambda t: t.max_temperature_k, np.inf),
             conductance=arr(lambda t: t.conductance_w_per_k, np.inf),
             t_min_k=arr(lambda t: t.min_temperature_k),
+            turn_down=arr(lambda t: t.spec.radiator.turn_down, 1.0),
             heater_max_w=arr(lambda t: t.heater_max_w),
             sigma_cm2=arr(lambda t: t.accelerator.see_cross_section_cm2),
             shielding_mm=arr(lambda t: t.spec.shielding_mm_al, 10.0),
@@ -170,7 +172,7 @@ class BusState:
     temperature_max_k: np.ndarray
     available_s: np.ndarray  # integral of compute_available over time
     throughput_wh: np.ndarray  # energy into and out of the cells (their cycle ageing)
-    capacity_now_wh: np.ndarray  # the faded capacity at the last step
+    capacity_now_wh: np.ndarray  # the faded capacity now (the most the battery holds)
     heater_wh: np.ndarray  # energy the heaters drew
     cold_s: np.ndarray  # time below the minimum temperature (the heater could not hold it)
     temperature_min_k: np.ndarray
@@ -203,7 +205,9 @@ class BusState:
             temperature_max_k=t0.copy(),
             available_s=zeros.copy(),
             throughput_wh=zeros.copy(),
-            capacity_now_wh=params.capacity_wh.copy(),
+            capacity_now_wh=power.battery_capacity_wh(
+                params.capacity_wh, params.fade_cal, params.age_years * 365.25,
+                params.fade_cyc, 0.0),
             heater_wh=zeros.copy(),
             cold_s=zeros.copy(),
             temperature_min_k=t0.copy(),
@@ -373,6 +377,7 @@ class BusChunk:
         # that starts there).
         self.battery = np.empty((n_s, n_k))
         self.temperature = np.empty((n_s, n_k))
+        self.chip_temperature = np.empty((n_s, n_k))
         self.load = np.empty((n_s, n_k))
         self.util = np.empty((n_s, n_k))
         self.available = np.empty((n_s, n_k))
@@ -395,7 +400,7 @@ class BusChunk:
         out = BusState(**{k: (np.array(v, float) if k in _KERNEL_STATE else v)
                           for k, v in state.__dict__.items()})
         sl = slice(j0, j1 + 1)
-        extremes = [np.empty(n_s) for _ in range(4)]
+        extremes = [np.empty(n_s) for _ in range(3)]
         bus_steps(
             self.dt[j0:j1], self.t_days[sl], self.gen_step[:, j0:j1], self.env_step[:, j0:j1],
             self.fault_share[:, j0:j1], demand, self.alive[:, sl],
@@ -403,15 +408,17 @@ class BusChunk:
             f(p.min_soc, float), f(p.charge_eff, float), f(p.discharge_eff, float),
             f(self.idle_all, float), f(self.span, float), f(p.heat_capacity, float),
             f(p.rad_area_m2, float), f(p.emissivity, float), f(p.conductance, float),
-            f(p.t_min_k, float), f(p.heater_max_w, float), f(p.charge_max_w, float),
+            f(p.t_min_k, float), f(p.turn_down, float), f(p.heater_max_w, float),
+            f(p.charge_max_w, float),
             f(p.discharge_max_w, float), f(p.fade_cal, float), f(p.fade_cyc, float),
             self.age_days,
-            out.battery_wh, out.temperature_k, out.throughput_wh,
-            self.battery[:, sl], self.temperature[:, sl], self.load[:, sl], self.util[:, sl],
+            out.battery_wh, out.temperature_k, out.throughput_wh, out.capacity_now_wh,
+            self.battery[:, sl], self.temperature[:, sl], self.chip_temperature[:, sl],
+            self.load[:, sl], self.util[:, sl],
             self.available[:, sl], self.planned[:, sl],
             *(getattr(out, name) for name in _KERNEL_TOTALS), *extremes,
         )
-        battery_min, temperature_max, temperature_min, out.capacity_now_wh = extremes
+        battery_min, temperature_max, temperature_min = extremes
         capacity = np.where(p.capacity_wh > 0, p.capacity_wh, np.nan)
         out.soc_min = np.fmin(state.soc_min, battery_min / capacity)
         out.temperature_max_k = np.fmax(state.temperature_max_k, temperature_max)
@@ -427,14 +434,12 @@ class BusChunk:
         f = np.ascontiguousarray
         out = np.empty(self.n_s)
         available_now(
-            float(self.dt[j]), float(self.t_days[j]), f(self.gen_step[:, j]),
-            f(self.fault_share[:, j]), f(self.alive[:, j:j + 2]), f(p.bus_w, float),
-            f(p.t_max_k, float), f(p.n_acc, float), f(p.capacity_wh, float),
-            f(p.min_soc, float), f(p.discharge_eff, float), f(self.idle_all, float),
-            f(self.span, float), f(p.conductance, float), f(p.discharge_max_w, float),
-            f(p.fade_cal, float), f(p.fade_cyc, float), self.age_days,
-            f(state.battery_wh, float), f(state.temperature_k, float),
-            f(state.throughput_wh, float), out,
+            float(self.dt[j]), f(self.gen_step[:, j]), f(self.fault_share[:, j]),
+            f(self.alive[:, j:j + 2]), f(p.bus_w, float), f(p.t_max_k, float),
+            f(p.n_acc, float), f(p.min_soc, float), f(p.discharge_eff, float),
+            f(self.idle_all, float), f(self.span, float), f(p.conductance, float),
+            f(p.discharge_max_w, float), f(state.battery_wh, float),
+            f(state.temperature_k, float), f(state.capacity_now_wh, float), out,
         )
         return out
 
@@ -453,7 +458,8 @@ class BusChunk:
 
     def series(self) -> dict[str, np.ndarray]:
         """Time-major (K, S) views of the chunk as flown: ``power_in_w``, ``load_w``,
-        ``battery_wh``, ``temperature_k``, ``compute_available`` (the share that could run
+        ``battery_wh``, ``temperature_k`` (the radiator node), ``chip_temperature_k`` (the
+        chips: the node plus their compute heat over the conductance), ``compute_available`` (the share that could run
         after fault, heat and power limits), ``compute_planned`` (the same without fault
         outages) and ``utilisation`` (the share that ran)."""
         p = self.params
@@ -462,6 +468,7 @@ class BusChunk:
             "load_w": self.load.T,
             "battery_wh": self.battery.T,
             "temperature_k": self.temperature.T,
+            "chip_temperature_k": self.chip_temperature.T,
             "compute_available": self.available.T,
             "compute_planned": self.planned.T,
             "utilisation": np.where(p.n_acc[:, None] > 0, self.util, 0.0).T,
@@ -477,7 +484,8 @@ class BusChunk:
 #: The state the kernel advances in place (copied before each flight of a range).
 _KERNEL_TOTALS = ("generated_wh", "used_wh", "curtailed_wh", "losses_wh", "unserved_wh",
                   "throttled_power_s", "throttled_heat_s", "available_s", "heater_wh", "cold_s")
-_KERNEL_STATE = ("battery_wh", "temperature_k", "throughput_wh", *_KERNEL_TOTALS)
+_KERNEL_STATE = ("battery_wh", "temperature_k", "throughput_wh", "capacity_now_wh",
+                 *_KERNEL_TOTALS)
 
 
 def run_bus(

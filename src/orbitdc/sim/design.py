@@ -9,8 +9,9 @@ The checks use closed forms on each satellite type's worst orbit over the run:
   (error). At full load in full sunlight (with albedo at the subsolar point) it should reject
   that too **at the radiator's own temperature**, the chips' limit less the drop across the
   conductance at full load (else a warning: compute will throttle).
-- **Cold case**: in eclipse with the accelerators off, the node settles where the bus load
-  and the Earth's infrared balance its emission; below the minimum temperature the heaters
+- **Cold case**: in eclipse with the accelerators off and the radiator turned down as far as
+  it goes (``radiator.turn_down``), the node settles where the bus load and the Earth's
+  infrared balance its emission; below the minimum temperature the heaters
   must make up the difference in steady state (a bound: the node's heat capacity buffers a
   short eclipse). A heater limit below that is a warning (the design freezes), and so is a
   battery that cannot carry the bus and that heater through the longest eclipse.
@@ -192,16 +193,20 @@ def check_design(scenario: Scenario, fleet: Fleet) -> list[str]:
         t_min = sat.min_temperature_k
         if t_min > 0:
             # Eclipse, accelerators off: bus load and Earth infrared against the emission.
-            emit_w = sat.emissivity * STEFAN_BOLTZMANN_W_PER_M2_K4 * rad.area_m2 * t_min**4
+            # The radiator turned down as far as it goes (radiator.turn_down) first.
+            f_min = rad.turn_down
+            emit_w = (f_min * sat.emissivity * STEFAN_BOLTZMANN_W_PER_M2_K4 * rad.area_m2
+                      * t_min**4)
             heater_w = max(emit_w - cold_w - ir_per_m2 * rad.area_m2, 0.0)
             settle_k = float(thermal.equilibrium_temperature_k(
-                cold_w + ir_per_m2 * rad.area_m2, rad.area_m2, sat.emissivity, 0.0))
+                cold_w + ir_per_m2 * rad.area_m2, rad.area_m2, f_min * sat.emissivity, 0.0))
             if heater_w > sat.heater_max_w:
                 warnings.append(
                     f"satellite type {name}: the design freezes: in eclipse with compute off "
-                    f"the node settles at {settle_k:.4g} K, below its minimum of {t_min:g} K, "
-                    f"and holding it there takes {heater_w:.4g} W of heaters (heater_max_w is "
-                    f"{sat.heater_max_w:g})"
+                    f"and the radiator turned down to {f_min:.3g} of its rejection "
+                    f"(radiator.turn_down) the node settles at {settle_k:.4g} K, below its "
+                    f"minimum of {t_min:g} K, and holding it there takes {heater_w:.4g} W of "
+                    f"heaters (heater_max_w is {sat.heater_max_w:g})"
                 )
                 heater_w = sat.heater_max_w
         if longest_s > 0 and heater_w > 0:
