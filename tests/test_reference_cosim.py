@@ -208,6 +208,14 @@ class Sat:
     earth_view: float
     heat_capacity: float
     t_max_k: float
+    conductance: float
+    t_min_k: float
+    heater_max_w: float
+    charge_max_w: float
+    discharge_max_w: float
+    fade_cal: float
+    fade_cyc: float
+    age_days: float
     battery0_wh: float
     temperature0_k: float
     flops: float
@@ -223,6 +231,10 @@ class Sat:
             absorptivity=t.absorptivity, sun_view=t.spec.radiator.sun_view_factor,
             earth_view=t.spec.radiator.earth_view_factor,
             heat_capacity=t.heat_capacity_j_per_k, t_max_k=t.max_temperature_k,
+            conductance=t.conductance_w_per_k, t_min_k=t.min_temperature_k,
+            heater_max_w=t.heater_max_w, charge_max_w=t.charge_max_w,
+            discharge_max_w=t.discharge_max_w, fade_cal=t.calendar_fade,
+            fade_cyc=t.cycle_fade_per_sqrt_wh, age_days=t.spec.age_years * 365.25,
             battery0_wh=t.spec.battery.initial_soc * t.spec.battery.capacity_wh,
             temperature0_k=t.spec.initial_temperature_k, flops=t.accelerator.bf16_dense_flops,
         )
@@ -251,7 +263,7 @@ def environment_heat(sc, sats, ts, t) -> np.ndarray:
             cos_zenith = float(r @ sun[k]) / sun_dist[k] / radius
             out[s, k] = thermal.environment_heat_w(
                 p.area_m2, p.absorptivity, p.emissivity, p.sun_view, p.earth_view,
-                float(flux[k]), 1.0 - ts["shadow"][s, k], cos_zenith, radius)
+                float(flux[k]), 1.0 - ts["shadow"][s, k], cos_zenith)
     return out
 
 
@@ -262,33 +274,49 @@ def one(x) -> np.ndarray:
     return np.array([float(x)])
 
 
-def bus_sample(p: Sat, dt_s, gen_w, env_w, battery, temperature, demand, up=1.0):
+def bus_sample(p: Sat, dt_s, gen_w, env_w, battery, temperature, demand, up=1.0, t_s=0.0,
+               throughput=0.0):
     """One sample of one satellite's bus, ``up`` the share of its accelerators not out after
-    an upset: returns (utilisation, load_w, battery, temperature, could_run) with
+    an upset, at ``t_s`` from the epoch with ``throughput`` Wh through its cells so far:
+    returns (utilisation, load_w, battery, temperature, could_run, throughput) with
     ``could_run`` the share of its accelerators a full demand would get."""
     span = p.n_acc * (p.load_w - p.idle_w)
-    # At the temperature limit compute is capped at what the radiator rejects there.
-    k_rad = p.emissivity * STEFAN_BOLTZMANN_W_PER_M2_K4 * p.area_m2
-    hot = temperature >= p.t_max_k
-    u_hot = min(max((k_rad * p.t_max_k**4 - env_w - p.bus_w - p.n_acc * p.idle_w) / span,
-                    0.0), 1.0)
-    limit = min(up, u_hot if hot else 1.0)
+    idle = p.n_acc * p.idle_w
+    cap = float(power.battery_capacity_wh(p.capacity_wh, p.fade_cal,
+                                          p.age_days + t_s / 86400.0, p.fade_cyc, throughput))
+    # The chips may dissipate what the conductance carries below their junction limit.
+    p_max = float(thermal.compute_heat_limit_w(temperature, p.t_max_k, p.conductance))
+    if p.n_acc == 0:
+        u_chip = 1.0
+    elif span > 0:
+        u_chip = min(max((p_max - idle) / span, 0.0), 1.0)
+    else:
+        u_chip = 1.0 if p_max >= idle else 0.0
+    limit = min(up, u_chip)
 
-    def step(want):
-        return power.power_step(dt_s, one(gen_w), one(battery), one(p.capacity_wh),
+    def step(want, heater_w=0.0):
+        return power.power_step(dt_s, one(gen_w), one(battery), one(cap),
                                 one(p.min_soc), one(p.charge_eff), one(p.discharge_eff),
-                                one(p.bus_w), one(p.n_acc), one(p.idle_w), one(p.load_w),
-                                one(want))
+                                one(p.bus_w + heater_w), one(p.n_acc), one(p.idle_w),
+                                one(p.load_w), one(want), charge_max_w=one(p.charge_max_w),
+                                discharge_max_w=one(p.discharge_max_w))
+
+    def heat(st):
+        served_w = float(st.load_w[0] - st.bus_unserved_wh[0] * 3600.0 / dt_s)
+        return served_w + float(st.losses_wh[0]) * 3600.0 / dt_s + env_w
 
     s = step(min(demand, limit))
     could_run = min(limit, float(step(1.0).utilisation[0]))
-    served_w = float(s.load_w[0] - s.bus_unserved_wh[0] * 3600.0 / dt_s)
-    heat_w = served_w + float(s.losses_wh[0]) * 3600.0 / dt_s + env_w
-    temperature = float(thermal.step_temperature(one(temperature), one(heat_w),
+    if p.t_min_k > 0 and p.heater_max_w > 0:
+        h = float(thermal.heater_w(temperature, heat(s), p.heat_capacity, p.area_m2,
+                                   p.emissivity, dt_s, p.t_min_k, p.heater_max_w))
+        if h > 0:
+            s = step(min(demand, limit), h)
+    temperature = float(thermal.step_temperature(one(temperature), one(heat(s)),
                                                  p.heat_capacity, p.area_m2, p.emissivity,
                                                  dt_s)[0])
     return (float(s.utilisation[0]), float(s.load_w[0]), float(s.battery_wh[0]), temperature,
-            could_run)
+            could_run, throughput + float(s.throughput_wh[0]))
 
 
 @dataclass
@@ -377,6 +405,7 @@ def reference(sc, sats: list[Sat], t, gen, env, upsets: Upsets) -> Reference:
             jobs[j.id].state = "unschedulable"
     battery = [p.battery0_wh for p in sats]
     temperature = [p.temperature0_k for p in sats]
+    throughput = [0.0 for _ in sats]
     out = Reference(jobs, np.full((n_s, n_k), np.nan), np.full((n_s, n_k), np.nan),
                     np.full((n_s, n_k), np.nan), np.full((n_s, n_k), np.nan),
                     np.zeros((n_s, len(decisions) - 1)))
@@ -384,18 +413,25 @@ def reference(sc, sats: list[Sat], t, gen, env, upsets: Upsets) -> Reference:
     def fly(s, g0, g1, demand):
         """Satellite s over samples g0..g1 under demand, from its state now: (ran, state,
         rows) with ran the share of its accelerators that ran, averaged over the step."""
-        bat, temp = battery[s], temperature[s]
+        bat, temp, thru = battery[s], temperature[s], throughput[s]
         rows = []
         ran = 0.0
         for k in range(g0, g1):
             dt_s = t[k + 1] - t[k]
-            u, load_w, bat2, temp2, _ = bus_sample(
+            u, load_w, bat2, temp2, _, thru2 = bus_sample(
                 sats[s], dt_s, 0.5 * (gen[s, k] + gen[s, k + 1]),
-                0.5 * (env[s, k] + env[s, k + 1]), bat, temp, demand, upsets.up[s, k])
-            rows.append((k, bat, temp, load_w, u, temp >= sats[s].t_max_k))
+                0.5 * (env[s, k] + env[s, k + 1]), bat, temp, demand, upsets.up[s, k],
+                float(t[k]), thru)
+            q = sats[s]  # hot: the chips' limit keeps them below full load
+            hot = q.n_acc > 0 and float(thermal.compute_heat_limit_w(
+                temp, q.t_max_k, q.conductance)) < q.n_acc * q.load_w
+            # The state at the sample: the stored energy within the capacity faded by then.
+            cap = float(power.battery_capacity_wh(q.capacity_wh, q.fade_cal,
+                                                  q.age_days + t[k] / 86400.0, q.fade_cyc, thru))
+            rows.append((k, min(bat, cap), temp, load_w, u, hot))
             ran += u * dt_s
-            bat, temp = bat2, temp2
-        return ran / (t[g1] - t[g0]), (bat, temp), rows
+            bat, temp, thru = bat2, temp2, thru2
+        return ran / (t[g1] - t[g0]), (bat, temp, thru), rows
 
     for i in range(len(decisions) - 1):
         g0, g1 = decisions[i], decisions[i + 1]
@@ -406,7 +442,8 @@ def reference(sc, sats: list[Sat], t, gen, env, upsets: Upsets) -> Reference:
         for s, p in enumerate(sats):
             could = bus_sample(p, t[g0 + 1] - t[g0], 0.5 * (gen[s, g0] + gen[s, g0 + 1]),
                                0.5 * (env[s, g0] + env[s, g0 + 1]), battery[s],
-                               temperature[s], 1.0, upsets.up[s, g0])[4]
+                               temperature[s], 1.0, upsets.up[s, g0], float(t[g0]),
+                               throughput[s])[4]
             out.capacity[s, i] = could * p.n_acc
             whole.append(min(max(math.ceil(could * p.n_acc - 1e-6), 0), p.n_acc))
         held = [0] * n_s
@@ -447,7 +484,7 @@ def reference(sc, sats: list[Sat], t, gen, env, upsets: Upsets) -> Reference:
                 assert ran2 >= share - RAN_TOL, (
                     "the reference is defined here only where the bus carries the jobs' "
                     "shortened step in full")
-            battery[s], temperature[s] = state
+            battery[s], temperature[s], throughput[s] = state
             for k, bat, temp, load_w, u, hot in rows:
                 out.battery[s, k], out.temperature[s, k] = bat, temp
                 out.load[s, k], out.util[s, k] = load_w, u

@@ -66,7 +66,7 @@ def test_serving_a_block_at_a_time_is_one_stable_sort(seed, n_r, n_s, decimals, 
 @given(seed=st.integers(0, 2**32 - 1), n_s=st.integers(1, 8), dt_s=st.floats(1.0, 600.0))
 def test_available_now_is_what_a_probe_step_of_the_bus_finds(seed, n_s, dt_s):
     """Hot and cold, charged and empty, dead and alive, with and without accelerators or a
-    battery: what ``available_now`` gives is bit for bit what one step of ``bus_steps``
+    battery, fading or not, with and without C-rates, turn-down and heaters: what ``available_now`` gives is bit for bit what one step of ``bus_steps``
     writes as ``available``, under any demand."""
     rng = np.random.default_rng(seed)
     n_acc = rng.integers(0, 5, n_s).astype(float)
@@ -81,23 +81,32 @@ def test_available_now_is_what_a_probe_step_of_the_bus_finds(seed, n_s, dt_s):
     gen = rng.uniform(0.0, 3000.0, (n_s, 1)) * (rng.random((n_s, 1)) > 0.3)
     env = rng.uniform(0.0, 2000.0, (n_s, 1))
     share = rng.choice([0.0, 0.5, 1.0], (n_s, 1), p=[0.1, 0.1, 0.8])
-    u_hot = rng.uniform(-0.2, 1.2, (n_s, 1)).clip(0.0, 1.0)
+    cond = np.where(n_acc > 0, rng.uniform(5.0, 500.0, n_s), np.inf)
+    t_min, turn_down = rng.choice([0.0, 273.15], n_s), rng.choice([1.0, 1.0 / 6.0], n_s)
+    heater_max = rng.choice([0.0, 50.0, np.inf], n_s)
+    rate_max = rng.choice([300.0, np.inf], n_s)
+    fade_cal, fade_cyc = rng.choice([0.0, 1.9e-4], n_s), rng.choice([0.0, 1e-4], n_s)
+    age, t_day = rng.uniform(0.0, 3000.0, n_s), float(rng.uniform(0.0, 10.0))
     alive = rng.random((n_s, 2)) > 0.1
     bat = rng.uniform(0.0, 1.0, n_s) * capacity
     temp = rng.uniform(250.0, 370.0, n_s)
+    thru = rng.uniform(0.0, 1e6, n_s)
+    cap = capacity * rng.choice([1.0, 0.9], n_s)
     got = np.empty(n_s)
     buskernel.available_now(dt_s, np.ascontiguousarray(gen[:, 0]),
-                            np.ascontiguousarray(share[:, 0]), np.ascontiguousarray(u_hot[:, 0]),
-                            alive, bus_w, t_max, n_acc, capacity, min_soc, discharge,
-                            n_acc * idle, n_acc * (load - idle), bat, temp, got)
+                            np.ascontiguousarray(share[:, 0]), alive, bus_w, t_max, n_acc,
+                            min_soc, discharge, n_acc * idle, n_acc * (load - idle), cond,
+                            rate_max, bat, temp, cap, got)
     for demand in (np.ones((n_s, 1)), rng.uniform(0.0, 1.0, (n_s, 1))):
-        series = [np.empty((n_s, 2)) for _ in range(6)]
+        series = [np.empty((n_s, 2)) for _ in range(7)]
         buskernel.bus_steps(
-            dt, gen, env, share, u_hot, demand, alive, bus_w, t_max, n_acc, capacity, min_soc,
-            charge, discharge, n_acc * idle, n_acc * (load - idle), heat_c, area, eps,
-            bat.copy(), temp.copy(), *series, *[np.zeros(n_s) for _ in range(8)],
-            np.empty(n_s), np.empty(n_s))
-        np.testing.assert_array_equal(got, series[4][:, 0])
+            dt, np.array([t_day, t_day + dt_s / 86400.0]), gen, env, share, demand, alive,
+            bus_w, t_max, n_acc, capacity, min_soc, charge, discharge, n_acc * idle,
+            n_acc * (load - idle), heat_c, area, eps, cond, t_min, turn_down, heater_max,
+            rate_max, rate_max, fade_cal, fade_cyc, age, bat.copy(), temp.copy(), thru.copy(),
+            cap.copy(), *series, *[np.zeros(n_s) for _ in range(10)],
+            *[np.empty(n_s) for _ in range(3)])
+        np.testing.assert_array_equal(got, series[5][:, 0])
 
 
 @settings(max_examples=150, deadline=None)

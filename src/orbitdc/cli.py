@@ -21,13 +21,18 @@ from rich.table import Table
 
 from orbitdc._version import __version__
 from orbitdc.core.constants import SOLAR_IRRADIANCE_W_PER_M2, WGS84_RADIUS_KM
-from orbitdc.core.thermal import environment_heat_w, radiator_area_m2
+from orbitdc.core.thermal import (
+    environment_heat_w,
+    plate_earth_view_factor,
+    radiator_area_m2,
+)
 from orbitdc.econ import cost_section
 from orbitdc.econ.lifetime import DEFAULT_EPOCHS, epoch_plan
 from orbitdc.econ.pipeline import run_scenario
 from orbitdc.model import ScenarioError, load_scenario
 from orbitdc.model.catalogue import PART_KINDS, shipped_catalogue
 from orbitdc.model.presets import preset_description, preset_names, preset_path
+from orbitdc.model.satellite import DEFAULT_CHIP_GRADIENT_K
 from orbitdc.model.sweep import load_sweep
 from orbitdc.model.workload import POLICIES, policy_name_problem
 from orbitdc.ops.policies import resolve_policy, verdict
@@ -776,32 +781,50 @@ def parts(
 @_user_errors
 def radiator(
     heat_w: Annotated[float, typer.Option(min=0.0, help="Heat to reject, W.")],
-    temperature_k: Annotated[float, typer.Option(min=1.0, help="Radiator temperature, K.")],
+    temperature_k: Annotated[float | None, typer.Option(
+        min=1.0, help="Radiator temperature, K (or give --junction-k).")] = None,
+    junction_k: Annotated[float | None, typer.Option(
+        min=1.0, help="Chips' junction limit, K: the radiator runs --gradient-k below it.")] = None,
+    gradient_k: Annotated[float, typer.Option(
+        min=0.0, help="Junction-to-radiator drop at this heat, K (with --junction-k).")
+    ] = DEFAULT_CHIP_GRADIENT_K,
     coating: Annotated[str, typer.Option(help="Catalogue coating.")] = "white-paint",
     altitude_km: Annotated[float, typer.Option(min=150.0, help="Orbit altitude, km.")] = 550.0,
-    earth_view: Annotated[float, typer.Option(min=0.0, max=1.0, help="Earth view factor.")] = 0.25,
+    earth_view: Annotated[float | None, typer.Option(
+        min=0.0, max=1.0,
+        help="Earth view factor (default: an edge-on panel's at --altitude-km).")] = None,
     sun_view: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share facing the Sun.")] = 0.0,
 ) -> None:
-    """Size a radiator: the area that rejects --heat-w at --temperature-k (both faces count)."""
+    """Size a radiator: the area that rejects --heat-w at the radiator's temperature (both
+    faces count): --temperature-k, or --junction-k less --gradient-k."""
+    if (temperature_k is None) == (junction_k is None):
+        raise ScenarioError("radiator", [("--temperature-k", (
+            "give the radiator's temperature (--temperature-k) or the chips' limit "
+            "(--junction-k, with --gradient-k), one of them"))])
+    t_rad = temperature_k if temperature_k is not None else junction_k - gradient_k
     try:
         part = shipped_catalogue().get("radiator_coating", coating)
     except KeyError as exc:
         raise ScenarioError("radiator", [("--coating", exc.args[0])]) from None
+    if earth_view is None:
+        earth_view = float(plate_earth_view_factor(WGS84_RADIUS_KM + altitude_km, np.pi / 2))
     eps, alpha = part.emissivity, part.absorptivity
     absorbed = float(
         environment_heat_w(1.0, alpha, eps, sun_view, earth_view, SOLAR_IRRADIANCE_W_PER_M2,
-                           1.0 if sun_view > 0 else 0.0, 0.0, WGS84_RADIUS_KM + altitude_km)
+                           1.0 if sun_view > 0 else 0.0, 0.0)
     )
-    area = float(radiator_area_m2(heat_w, temperature_k, eps, absorbed))
+    area = float(radiator_area_m2(heat_w, t_rad, eps, absorbed)) if t_rad > 0 else np.inf
+    key = "--temperature-k" if temperature_k is not None else "--junction-k"
     if not np.isfinite(area):
-        raise ScenarioError("radiator", [("--temperature-k", (
-            f"at {temperature_k:g} K a square metre of {coating} emits less than the "
+        raise ScenarioError("radiator", [(key, (
+            f"at {t_rad:g} K a square metre of {coating} emits less than the "
             f"{absorbed:.1f} W it absorbs from the Sun and the Earth: it cannot reject heat"
         ))])
     out.print(
-        f"{heat_w:g} W at {temperature_k:g} K with {coating} (emissivity {eps:g}, absorptivity "
-        f"{alpha:g}), {altitude_km:g} km, Earth view {earth_view:g}, Sun view {sun_view:g}: "
-        f"[bold]{area:.2f} m^2[/bold] of radiating area ({absorbed:.1f} W/m^2 absorbed)",
+        f"{heat_w:g} W at a radiator of {t_rad:g} K with {coating} (emissivity {eps:g}, "
+        f"absorptivity {alpha:g}), {altitude_km:g} km, Earth view {earth_view:.3g}, Sun view "
+        f"{sun_view:g}: [bold]{area:.2f} m^2[/bold] of radiating area ({absorbed:.1f} W/m^2 "
+        "absorbed)",
         soft_wrap=True,
     )
 

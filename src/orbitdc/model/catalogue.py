@@ -61,6 +61,9 @@ class Accelerator(_PartBase):
     max_temperature_k: Annotated[float, Field(gt=200.0, lt=600.0)]
     tid_tolerance_krad: Annotated[float, Field(gt=0.0)]
     see_cross_section_cm2: Annotated[float, Field(ge=0.0)]
+    #: Lowest temperature at which the part may be kept (the heater's setpoint, with the
+    #: battery's); none: the part sets no minimum.
+    min_temperature_k: Annotated[float | None, Field(gt=3.0, lt=600.0)] = None
     #: Unit price, for the cost model (optional for user parts: give economics.accelerator_usd).
     price_usd: Annotated[float | None, Field(ge=0.0)] = None
 
@@ -88,6 +91,19 @@ class Battery(_PartBase):
     charge_efficiency: Fraction
     discharge_efficiency: Fraction
     max_depth_of_discharge: Fraction
+    #: Most charge and discharge rates, in multiples of the rated capacity per hour (C);
+    #: none: unlimited.
+    max_charge_c: Annotated[float | None, Field(gt=0.0)] = None
+    max_discharge_c: Annotated[float | None, Field(gt=0.0)] = None
+    #: Lowest temperature the cells may be kept (charged) at; none: no minimum.
+    min_temperature_k: Annotated[float | None, Field(gt=3.0, lt=600.0)] = None
+    #: Capacity fade (``orbitdc.core.power.battery_capacity_wh``): calendar loss
+    #: ``calendar_fade x days^0.75``; cycle loss ``(cycle_fade + cycle_fade_per_dod x DOD)
+    #: x sqrt(Ah through one cell)``, ``cell_capacity_ah`` the cell's rating. None: no fade.
+    calendar_fade: Annotated[float | None, Field(ge=0.0, lt=1.0)] = None
+    cycle_fade: Annotated[float | None, Field(ge=0.0, lt=1.0)] = None
+    cycle_fade_per_dod: Annotated[float | None, Field(ge=0.0, lt=1.0)] = None
+    cell_capacity_ah: Annotated[float | None, Field(gt=0.0)] = None
 
 
 class RadiatorCoating(_PartBase):

@@ -43,6 +43,21 @@ DEFAULT_STRUCTURE_FRACTION = 0.25
 DEFAULT_DRAG_COEFFICIENT = 2.2
 #: Specific heat used for the default heat capacity: aluminium, 897 J/(kg K) (CRC Handbook).
 ALUMINIUM_SPECIFIC_HEAT_J_PER_KG_K = 897.0
+#: Junction-to-radiator temperature drop at full compute load when the user gives none: 30 K
+#: [E]. Junction to liquid across a cold plate at full TDP is some 15-20 K for 700 W parts,
+#: and a pumped or heat-pipe loop loses some 10 K more to the radiator surface; the model
+#: review of issue 15 quotes radiators 20-40 K below their chips. No public figure exists for
+#: a space loop carrying data-centre accelerators: state your own (``radiator.gradient_k``).
+DEFAULT_CHIP_GRADIENT_K = 30.0
+#: Least share of its open rejection a radiator can be turned down to (louvers closed, a
+#: variable-conductance heat pipe shut down, a pumped loop bypassed) when the user gives none:
+#: 1/6. Gilmore (ed.), Spacecraft Thermal Control Handbook vol. I, 2nd ed. (Aerospace Press
+#: 2002), ch. 9 "Louvers": "a louver in its fully open state can reject six times as much heat
+#: as it does in its fully closed state" (the bimetallic rectangular-blade louver, the kind
+#: most used). For a variable-conductance heat pipe or a loop bypass, state your own.
+DEFAULT_RADIATOR_TURN_DOWN = 1.0 / 6.0
+#: Tracking modes and what ``tracking = true / false`` meant before they had names.
+TRACKING_MODES = ("two-axis", "single-axis", "body-fixed")
 
 
 class SolarConfig(Strict):
@@ -52,7 +67,9 @@ class SolarConfig(Strict):
     cell: str = "gaas-3j"
     area_m2: Annotated[float | None, Field(gt=0.0)] = None
     rated_power_w: Annotated[float | None, Field(gt=0.0)] = None
-    tracking: bool = True
+    #: "two-axis" (faces the Sun), "single-axis" (turns about the orbit normal: cos(beta)),
+    #: "body-fixed" (its normal along ``fixed_normal``); true / false: two-axis / body-fixed.
+    tracking: bool | Literal["two-axis", "single-axis", "body-fixed"] = "two-axis"
     fixed_normal: Literal["zenith", "orbit_normal"] = "zenith"
 
     @model_validator(mode="after")
@@ -60,6 +77,13 @@ class SolarConfig(Strict):
         if (self.area_m2 is None) == (self.rated_power_w is None):
             raise ValueError("give exactly one of area_m2 or rated_power_w")
         return self
+
+    @property
+    def mode(self) -> str:
+        """The tracking mode by name."""
+        if isinstance(self.tracking, bool):
+            return "two-axis" if self.tracking else "body-fixed"
+        return self.tracking
 
 
 class BatteryConfig(Strict):
@@ -70,6 +94,11 @@ class BatteryConfig(Strict):
     initial_soc: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
     charge_efficiency: Annotated[float | None, Field(gt=0.0, le=1.0)] = None
     discharge_efficiency: Annotated[float | None, Field(gt=0.0, le=1.0)] = None
+    #: Most charge / discharge rate in multiples of the capacity per hour; default the cell's.
+    max_charge_c: Annotated[float | None, Field(gt=0.0, le=100.0)] = None
+    max_discharge_c: Annotated[float | None, Field(gt=0.0, le=100.0)] = None
+    #: Capacity fade with calendar age and cycling (the cell's law); false: none.
+    fade: bool = True
 
 
 class RadiatorConfig(Strict):
@@ -82,9 +111,25 @@ class RadiatorConfig(Strict):
     absorptivity: Annotated[float | None, Field(ge=0.0, le=1.0)] = None
     #: Share of the radiating area facing the Sun; 0 for radiators kept edge-on to it.
     sun_view_factor: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
-    #: Share of the radiating area's view taken by the Earth: 0.25 as in Starcloud's worked
-    #: example (white paper v1.03, 2024, pp. 8-9).
+    #: View factor from the radiating area to the Earth at the satellite's altitude, applied
+    #: once to the Earth's infrared and albedo (it already holds the altitude's geometry): 0.25
+    #: as in Starcloud's worked example (white paper v1.03, 2024, pp. 8-9), close to an edge-on
+    #: panel's 0.258 at 550 km (``orbitdc.core.thermal.plate_earth_view_factor``).
     earth_view_factor: Annotated[float, Field(ge=0.0, le=1.0)] = 0.25
+    #: Junction-to-radiator temperature drop at full compute load, K (default 30 K, an
+    #: estimate); or the conductance from chips to radiator itself, W/K. Not both.
+    gradient_k: Annotated[float | None, Field(gt=0.0, le=300.0)] = None
+    conductance_w_per_k: Annotated[float | None, Field(gt=0.0, le=1e9)] = None
+    #: Least share of its open rejection the radiator can be turned down to, to hold the
+    #: minimum temperature before heaters draw power (louvers, variable-conductance heat pipes,
+    #: a bypassed loop); default 1/6 (louvers, Gilmore's handbook); 1: no turn-down.
+    turn_down: Annotated[float, Field(gt=0.0, le=1.0)] = DEFAULT_RADIATOR_TURN_DOWN
+
+    @model_validator(mode="after")
+    def _one_coupling(self):
+        if self.gradient_k is not None and self.conductance_w_per_k is not None:
+            raise ValueError("give gradient_k or conductance_w_per_k, not both")
+        return self
 
 
 class SatelliteType(Strict):
@@ -102,8 +147,14 @@ class SatelliteType(Strict):
     #: Default: aluminium's specific heat times the satellite's dry mass.
     heat_capacity_j_per_k: Annotated[float | None, Field(gt=0.0)] = None
     initial_temperature_k: Annotated[float, Field(gt=3.0, lt=600.0)] = 293.15
-    #: Node temperature above which compute throttles; default the accelerator's maximum.
+    #: Chip (junction) temperature above which compute throttles; default the accelerator's
+    #: maximum. The radiator runs below it by the chips' heat over the conductance.
     max_temperature_k: Annotated[float | None, Field(gt=200.0, lt=600.0)] = None
+    #: Lowest temperature of the node (radiator, battery, resting chips) the heater holds;
+    #: default the highest of the parts' minimums (the battery's 0 C for Li-ion).
+    min_temperature_k: Annotated[float | None, Field(gt=3.0, lt=600.0)] = None
+    #: Most electrical power the heaters draw from the bus; default: as much as it takes.
+    heater_max_w: Annotated[float | None, Field(ge=0.0, le=1e9)] = None
     #: How long an accelerator is out after a single-event upset (reset and restart).
     fault_recovery_s: Annotated[float, Field(ge=0.0, le=86_400.0)] = 60.0
     #: Mean area facing the flow. Default: half the flat panels' one-sided area (solar array
@@ -114,6 +165,14 @@ class SatelliteType(Strict):
     drag_coefficient: Annotated[float, Field(gt=0.0, le=10.0)] = DEFAULT_DRAG_COEFFICIENT
     #: Or the ballistic coefficient Cd A / m itself (instead of drag_area_m2, drag_coefficient).
     ballistic_coefficient_m2_per_kg: Annotated[float | None, Field(gt=0.0, le=100.0)] = None
+
+    @model_validator(mode="after")
+    def _temperatures_in_order(self):
+        lo, hi = self.min_temperature_k, self.max_temperature_k
+        if lo is not None and hi is not None and lo >= hi:
+            raise ValueError(f"min_temperature_k ({lo:g}) must be below max_temperature_k "
+                             f"({hi:g})")
+        return self
 
     @model_validator(mode="after")
     def _one_drag(self):
@@ -220,6 +279,65 @@ class ResolvedSatellite:
     @property
     def max_temperature_k(self) -> float:
         return self.spec.max_temperature_k or self.accelerator.max_temperature_k
+
+    @property
+    def min_temperature_k(self) -> float:
+        """The heater's setpoint (0 K: no minimum)."""
+        if self.spec.min_temperature_k is not None:
+            return self.spec.min_temperature_k
+        parts = [self.battery_cell.min_temperature_k, self.accelerator.min_temperature_k]
+        return max((p for p in parts if p is not None), default=0.0)
+
+    @property
+    def heater_max_w(self) -> float:
+        h = self.spec.heater_max_w
+        return float("inf") if h is None else h
+
+    @property
+    def conductance_w_per_k(self) -> float:
+        """Chips to radiator, W/K (infinite without accelerators)."""
+        r = self.spec.radiator
+        if r.conductance_w_per_k is not None:
+            return r.conductance_w_per_k
+        gradient = r.gradient_k if r.gradient_k is not None else DEFAULT_CHIP_GRADIENT_K
+        return self.compute_load_w / gradient if self.compute_load_w > 0 else float("inf")
+
+    @property
+    def radiator_full_load_k(self) -> float:
+        """Radiator temperature at which the chips reach their limit at full load."""
+        g = self.conductance_w_per_k
+        return self.max_temperature_k - (self.compute_load_w / g if g < float("inf") else 0.0)
+
+    def _rate_w(self, own, cell) -> float:
+        c = own if own is not None else cell
+        return float("inf") if c is None else c * self.spec.battery.capacity_wh
+
+    @property
+    def charge_max_w(self) -> float:
+        """Most power into the cells, W (C-rate x rated capacity)."""
+        return self._rate_w(self.spec.battery.max_charge_c, self.battery_cell.max_charge_c)
+
+    @property
+    def discharge_max_w(self) -> float:
+        """Most power out of the cells, W."""
+        return self._rate_w(self.spec.battery.max_discharge_c, self.battery_cell.max_discharge_c)
+
+    @property
+    def calendar_fade(self) -> float:
+        c = self.battery_cell
+        return c.calendar_fade if self.spec.battery.fade and c.calendar_fade else 0.0
+
+    @property
+    def cycle_fade_per_sqrt_wh(self) -> float:
+        """``beta sqrt(cell Ah / C0 Wh)`` (``orbitdc.core.power.battery_capacity_wh``), with
+        the depth of discharge taken as the battery's whole window, ``1 - min_soc``."""
+        c = self.battery_cell
+        cap = self.spec.battery.capacity_wh
+        if not (self.spec.battery.fade and c.cycle_fade is not None and c.cell_capacity_ah
+                and cap > 0):
+            return 0.0
+        beta = c.cycle_fade + (c.cycle_fade_per_dod or 0.0) * (1.0 - self.min_soc)
+        return beta * (c.cell_capacity_ah / cap) ** 0.5
 
     @property
     def compute_load_w(self) -> float:

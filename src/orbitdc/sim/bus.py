@@ -10,8 +10,10 @@ battery and temperature runs in a compiled kernel (``orbitdc.core.buskernel``, n
 fuses the power and thermal steps into one pass: no Python runs per step or per satellite.
 
 Compute is limited, in this order, by **faults** (accelerators restarting after an upset), by
-**heat** (above the node's limit, compute falls to what the radiator can reject at the limit)
-and by **power** (what the array and the battery above its reserve can carry). The share left,
+**heat** (the chips may dissipate only what the conductance to the radiator carries below their
+junction limit at the radiator's temperature) and by **power** (what the array and the battery
+above its reserve can carry, within its C-rates). A heater holds the node at its minimum
+temperature, drawn from the bus. The share left,
 ``compute_available`` (0..1), is the utilisation a full demand would get.
 
 Upsets are drawn by time rescaling: each satellite integrates its upset hazard, and an upset
@@ -28,7 +30,6 @@ import numpy as np
 
 from orbitdc.core import power, radiation, thermal
 from orbitdc.core.buskernel import available_now, bus_steps
-from orbitdc.core.constants import STEFAN_BOLTZMANN_W_PER_M2_K4
 from orbitdc.model.satellite import ResolvedSatellite
 
 __all__ = ["ACCELERATOR_STREAM", "BusChunk", "BusParams", "BusState", "run_bus", "uniform_stream"]
@@ -67,8 +68,12 @@ class BusParams:
     array_w_per_flux: np.ndarray  # W per W/m^2 of sunlight at normal incidence, at start
     degradation: np.ndarray  # fraction per year
     age_years: np.ndarray
-    pointing: np.ndarray  # power.TRACKING / ZENITH / ORBIT_NORMAL
-    capacity_wh: np.ndarray
+    pointing: np.ndarray  # power.TRACKING / ZENITH / ORBIT_NORMAL / SINGLE_AXIS
+    capacity_wh: np.ndarray  # rated
+    charge_max_w: np.ndarray  # into the cells (C-rate x rated capacity)
+    discharge_max_w: np.ndarray  # out of the cells
+    fade_cal: np.ndarray  # power.battery_capacity_wh's calendar coefficient
+    fade_cyc: np.ndarray  # ... and its cycle coefficient, per sqrt(Wh)
     min_soc: np.ndarray
     charge_eff: np.ndarray
     discharge_eff: np.ndarray
@@ -78,7 +83,11 @@ class BusParams:
     sun_view: np.ndarray
     earth_view: np.ndarray
     heat_capacity: np.ndarray
-    t_max_k: np.ndarray
+    t_max_k: np.ndarray  # the chips' junction limit
+    conductance: np.ndarray  # chips to radiator, W/K
+    t_min_k: np.ndarray  # the thermostat's setpoint (0: none)
+    turn_down: np.ndarray  # least share of the open rejection the radiator turns down to
+    heater_max_w: np.ndarray
     sigma_cm2: np.ndarray
     shielding_mm: np.ndarray
     recovery_s: np.ndarray
@@ -88,7 +97,18 @@ class BusParams:
         def arr(fn, default=0.0):
             return np.array([fn(t) if t is not None else default for t in types], float)
 
-        pointing = {"zenith": power.ZENITH, "orbit_normal": power.ORBIT_NORMAL}
+        fixed = {"zenith": power.ZENITH, "orbit_normal": power.ORBIT_NORMAL}
+
+        def pointing(t):
+            if t is None:
+                return power.TRACKING
+            mode = t.spec.solar.mode
+            if mode == "two-axis":
+                return power.TRACKING
+            if mode == "single-axis":
+                return power.SINGLE_AXIS
+            return fixed[t.spec.solar.fixed_normal]
+
         return cls(
             has_bus=np.array([t is not None for t in types]),
             n_acc=arr(lambda t: t.spec.accelerators),
@@ -100,14 +120,12 @@ class BusParams:
             ),
             degradation=arr(lambda t: t.cell.degradation_per_year),
             age_years=arr(lambda t: t.spec.age_years),
-            pointing=np.array(
-                [
-                    power.TRACKING if t is None or t.spec.solar.tracking
-                    else pointing[t.spec.solar.fixed_normal]
-                    for t in types
-                ]
-            ),
+            pointing=np.array([pointing(t) for t in types]),
             capacity_wh=arr(lambda t: t.spec.battery.capacity_wh),
+            charge_max_w=arr(lambda t: t.charge_max_w),
+            discharge_max_w=arr(lambda t: t.discharge_max_w),
+            fade_cal=arr(lambda t: t.calendar_fade),
+            fade_cyc=arr(lambda t: t.cycle_fade_per_sqrt_wh),
             min_soc=arr(lambda t: t.min_soc),
             charge_eff=arr(lambda t: t.charge_efficiency, 1.0),
             discharge_eff=arr(lambda t: t.discharge_efficiency, 1.0),
@@ -118,6 +136,10 @@ class BusParams:
             earth_view=arr(lambda t: t.spec.radiator.earth_view_factor),
             heat_capacity=arr(lambda t: t.heat_capacity_j_per_k, 1.0),
             t_max_k=arr(lambda t: t.max_temperature_k, np.inf),
+            conductance=arr(lambda t: t.conductance_w_per_k, np.inf),
+            t_min_k=arr(lambda t: t.min_temperature_k),
+            turn_down=arr(lambda t: t.spec.radiator.turn_down, 1.0),
+            heater_max_w=arr(lambda t: t.heater_max_w),
             sigma_cm2=arr(lambda t: t.accelerator.see_cross_section_cm2),
             shielding_mm=arr(lambda t: t.spec.shielding_mm_al, 10.0),
             recovery_s=arr(lambda t: t.spec.fault_recovery_s),
@@ -149,6 +171,11 @@ class BusState:
     dose_rad: np.ndarray
     temperature_max_k: np.ndarray
     available_s: np.ndarray  # integral of compute_available over time
+    throughput_wh: np.ndarray  # energy into and out of the cells (their cycle ageing)
+    capacity_now_wh: np.ndarray  # the faded capacity now (the most the battery holds)
+    heater_wh: np.ndarray  # energy the heaters drew
+    cold_s: np.ndarray  # time below the minimum temperature (the heater could not hold it)
+    temperature_min_k: np.ndarray
     hazard_total: np.ndarray  # integrated upset hazard: the expected number of upsets
 
     @classmethod
@@ -177,6 +204,13 @@ class BusState:
             dose_rad=zeros.copy(),
             temperature_max_k=t0.copy(),
             available_s=zeros.copy(),
+            throughput_wh=zeros.copy(),
+            capacity_now_wh=power.battery_capacity_wh(
+                params.capacity_wh, params.fade_cal, params.age_years * 365.25,
+                params.fade_cyc, 0.0),
+            heater_wh=zeros.copy(),
+            cold_s=zeros.copy(),
+            temperature_min_k=t0.copy(),
             hazard_total=zeros.copy(),
         )
 
@@ -290,15 +324,18 @@ class BusChunk:
         self.generated = generated
         self.lit = inp.lit
         self.solar_flux = inp.solar_flux
-        # Generation in full sunlight per W/m^2 of flux, for forecasts: a fixed array is taken
-        # at the mean cosine over the half-orbit that faces the Sun, 2/pi (an approximation,
-        # the same whatever the chunk).
-        self.full_sun_w_per_flux = array_w * np.where(p.pointing == power.TRACKING, 1.0,
-                                                      2.0 / np.pi)[:, None]
+        # Generation in full sunlight per W/m^2 of flux, for forecasts: a single-axis or an
+        # orbit-normal array at its incidence now (cos or sin of beta, steady over an orbit),
+        # a zenith array at the mean cosine over the half-orbit that faces the Sun, 2/pi (an
+        # approximation, the same whatever the chunk).
+        steady = (p.pointing == power.SINGLE_AXIS) | (p.pointing == power.ORBIT_NORMAL)
+        self.full_sun_w_per_flux = array_w * np.where(
+            (p.pointing == power.TRACKING)[:, None], 1.0,
+            np.where(steady[:, None], inp.incidence, 2.0 / np.pi))
         env_heat = thermal.environment_heat_w(
             p.rad_area_m2[:, None], p.absorptivity[:, None], p.emissivity[:, None],
             p.sun_view[:, None], p.earth_view[:, None], inp.solar_flux[None, :], inp.lit,
-            inp.cos_sun_zenith, inp.radius_km,
+            inp.cos_sun_zenith,
         )
         self.gen_step = np.ascontiguousarray(0.5 * (generated[:, :-1] + generated[:, 1:]))
         self.env_step = np.ascontiguousarray(0.5 * (env_heat[:, :-1] + env_heat[:, 1:]))
@@ -330,13 +367,10 @@ class BusChunk:
         ))
         self.faults = (sat_index[new_rows], new_start, new_end, new_acc)
 
-        k_rad = p.emissivity * STEFAN_BOLTZMANN_W_PER_M2_K4 * p.rad_area_m2
         self.span = p.n_acc * (p.acc_load_w - p.acc_idle_w)
         self.idle_all = p.n_acc * p.acc_idle_w
-        reject_w = (k_rad * p.t_max_k**4)[:, None] - self.env_step - (
-            p.bus_w + self.idle_all)[:, None]
-        self.u_heat_hot = np.ascontiguousarray(
-            np.clip(reject_w / np.maximum(self.span, 1e-300)[:, None], 0.0, 1.0))
+        self.t_days = np.ascontiguousarray(t / 86400.0)
+        self.age_days = np.ascontiguousarray(p.age_years * 365.25)
         self.alive = (np.ones((n_s, n_k), bool) if inp.alive is None
                       else np.ascontiguousarray(inp.alive))
         # The chunk's series, written range by range (sample k: the state at t_k and the step
@@ -372,43 +406,43 @@ class BusChunk:
         sl = slice(j0, j1 + 1)
         if rows is None:
             at = slice(None)
-            series = (self.battery[:, sl], self.temperature[:, sl], self.load[:, sl],
-                      self.util[:, sl], self.available[:, sl], self.planned[:, sl])
+            series = tuple(getattr(self, name)[:, sl] for name in _SERIES)
         else:
             at = np.asarray(rows, np.int64)
-            m = at.size
-            series = tuple(np.empty((m, j1 - j0 + 1)) for _ in range(6))
+            series = tuple(np.empty((at.size, j1 - j0 + 1)) for _ in _SERIES)
             demand = demand[at]
         # The kernel advances these in place: copies of the state's (of its rows).
         kernel_state = {k: np.array(getattr(state, k)[at], float) for k in _KERNEL_STATE}
-        m = kernel_state["battery_wh"].size
-        battery_min = np.empty(m)
-        temperature_max = np.empty(m)
+        extremes = [np.empty(kernel_state["battery_wh"].size) for _ in range(3)]
         bus_steps(
-            self.dt[j0:j1], self.gen_step[at, j0:j1], self.env_step[at, j0:j1],
-            self.fault_share[at, j0:j1], self.u_heat_hot[at, j0:j1], f(demand),
-            self.alive[at, sl],
+            self.dt[j0:j1], self.t_days[sl], self.gen_step[at, j0:j1], self.env_step[at, j0:j1],
+            self.fault_share[at, j0:j1], f(demand), self.alive[at, sl],
             f(p.bus_w[at], float), f(p.t_max_k[at], float), f(p.n_acc[at], float),
             f(p.capacity_wh[at], float), f(p.min_soc[at], float), f(p.charge_eff[at], float),
             f(p.discharge_eff[at], float), f(self.idle_all[at], float),
             f(self.span[at], float), f(p.heat_capacity[at], float),
             f(p.rad_area_m2[at], float), f(p.emissivity[at], float),
-            kernel_state["battery_wh"], kernel_state["temperature_k"], *series,
-            *(kernel_state[name] for name in _KERNEL_TOTALS), battery_min, temperature_max,
+            f(p.conductance[at], float), f(p.t_min_k[at], float), f(p.turn_down[at], float),
+            f(p.heater_max_w[at], float), f(p.charge_max_w[at], float),
+            f(p.discharge_max_w[at], float), f(p.fade_cal[at], float),
+            f(p.fade_cyc[at], float), f(self.age_days[at], float),
+            kernel_state["battery_wh"], kernel_state["temperature_k"],
+            kernel_state["throughput_wh"], kernel_state["capacity_now_wh"], *series,
+            *(kernel_state[name] for name in _KERNEL_TOTALS), *extremes,
         )
+        battery_min, temperature_max, temperature_min = extremes
         capacity = np.where(p.capacity_wh[at] > 0, p.capacity_wh[at], np.nan)
-        soc_min = np.fmin(state.soc_min[at], battery_min / capacity)
-        temperature_max_k = np.fmax(state.temperature_max_k[at], temperature_max)
+        extra = {"soc_min": np.fmin(state.soc_min[at], battery_min / capacity),
+                 "temperature_max_k": np.fmax(state.temperature_max_k[at], temperature_max),
+                 "temperature_min_k": np.fmin(state.temperature_min_k[at], temperature_min)}
         if rows is None:
-            return BusState(**{**state.__dict__, **kernel_state, "soc_min": soc_min,
-                               "temperature_max_k": temperature_max_k})
+            return BusState(**{**state.__dict__, **kernel_state, **extra})
         assert trial is not None, "flying some rows again needs the range's flight"
         for name, part in zip(_SERIES, series):
             getattr(self, name)[at, sl] = part
-        out = BusState(**{k: (np.array(v, float) if k in _KERNEL_STATE or k in (
-            "soc_min", "temperature_max_k") else v) for k, v in trial.__dict__.items()})
-        for k, v in (*kernel_state.items(), ("soc_min", soc_min),
-                     ("temperature_max_k", temperature_max_k)):
+        out = BusState(**{k: (np.array(v, float) if k in _KERNEL_STATE or k in extra else v)
+                          for k, v in trial.__dict__.items()})
+        for k, v in (*kernel_state.items(), *extra.items()):
             getattr(out, k)[at] = v
         return out
 
@@ -422,10 +456,11 @@ class BusChunk:
         out = np.empty(self.n_s)
         available_now(
             float(self.dt[j]), f(self.gen_step[:, j]), f(self.fault_share[:, j]),
-            f(self.u_heat_hot[:, j]), f(self.alive[:, j:j + 2]), f(p.bus_w, float),
-            f(p.t_max_k, float), f(p.n_acc, float), f(p.capacity_wh, float),
-            f(p.min_soc, float), f(p.discharge_eff, float), f(self.idle_all, float),
-            f(self.span, float), f(state.battery_wh, float), f(state.temperature_k, float), out,
+            f(self.alive[:, j:j + 2]), f(p.bus_w, float), f(p.t_max_k, float),
+            f(p.n_acc, float), f(p.min_soc, float), f(p.discharge_eff, float),
+            f(self.idle_all, float), f(self.span, float), f(p.conductance, float),
+            f(p.discharge_max_w, float), f(state.battery_wh, float),
+            f(state.temperature_k, float), f(state.capacity_now_wh, float), out,
         )
         return out
 
@@ -444,7 +479,8 @@ class BusChunk:
 
     def series(self) -> dict[str, np.ndarray]:
         """Time-major (K, S) views of the chunk as flown: ``power_in_w``, ``load_w``,
-        ``battery_wh``, ``temperature_k``, ``compute_available`` (the share that could run
+        ``battery_wh``, ``temperature_k`` (the radiator node), ``chip_temperature_k`` (the
+        chips: the node plus their compute heat over the conductance), ``compute_available`` (the share that could run
         after fault, heat and power limits), ``compute_planned`` (the same without fault
         outages) and ``utilisation`` (the share that ran)."""
         p = self.params
@@ -453,6 +489,7 @@ class BusChunk:
             "load_w": self.load.T,
             "battery_wh": self.battery.T,
             "temperature_k": self.temperature.T,
+            "chip_temperature_k": self.chip_temperature.T,
             "compute_available": self.available.T,
             "compute_planned": self.planned.T,
             "utilisation": np.where(p.n_acc[:, None] > 0, self.util, 0.0).T,
@@ -466,13 +503,15 @@ class BusChunk:
 
 
 #: The chunk's series the kernel writes, (S, K).
-_SERIES = ("battery", "temperature", "load", "util", "available", "planned")
+_SERIES = ("battery", "temperature", "chip_temperature", "load", "util", "available",
+           "planned")
 #: The kernel's inputs over the chunk, (S, K - 1) or (S, K).
-_STEP_INPUTS = ("gen_step", "env_step", "fault_share", "u_heat_hot", "alive")
+_STEP_INPUTS = ("gen_step", "env_step", "fault_share", "alive")
 #: The state the kernel advances in place (copied before each flight of a range).
 _KERNEL_TOTALS = ("generated_wh", "used_wh", "curtailed_wh", "losses_wh", "unserved_wh",
-                  "throttled_power_s", "throttled_heat_s", "available_s")
-_KERNEL_STATE = ("battery_wh", "temperature_k", *_KERNEL_TOTALS)
+                  "throttled_power_s", "throttled_heat_s", "available_s", "heater_wh", "cold_s")
+_KERNEL_STATE = ("battery_wh", "temperature_k", "throughput_wh", "capacity_now_wh",
+                 *_KERNEL_TOTALS)
 
 
 def run_bus(

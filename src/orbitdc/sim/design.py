@@ -5,13 +5,22 @@ get a warning in the summary.
 The checks use closed forms on each satellite type's worst orbit over the run:
 
 - **Radiator**: with the accelerators switched off, it must reject the bus load plus the
-  Earth's infrared at the limit temperature, or the node can never cool below it (error).
-  At full load in full sunlight (with albedo at the subsolar point) it should reject that too
-  (else a warning: compute will throttle).
+  Earth's infrared at the chips' limit temperature, or the node can never cool below it
+  (error). At full load in full sunlight (with albedo at the subsolar point) it should reject
+  that too **at the radiator's own temperature**, the chips' limit less the drop across the
+  conductance at full load (else a warning: compute will throttle).
+- **Cold case**: in eclipse with the accelerators off and the radiator turned down as far as
+  it goes (``radiator.turn_down``), the node settles where the bus load and the Earth's
+  infrared balance its emission; below the minimum temperature the heaters
+  must make up the difference in steady state (a bound: the node's heat capacity buffers a
+  short eclipse). A heater limit below that is a warning (the design freezes), and so is a
+  battery that cannot carry the bus and that heater through the longest eclipse.
 - **Battery**: its whole energy must carry the bus through the longest eclipse of the run
   (error); its energy above the reserve should carry the full load (else a warning).
-- **Array**: the orbit-average generation of a sun-tracking array must cover the bus load
-  (error) and should cover the full load (else a warning). The longest eclipse and the
+- **Array**: the orbit-average generation at the array's real incidence (two-axis
+  ``1 - f``, single-axis ``cos(beta) (1 - f)``, body-fixed zenith ``cos(beta) / pi``,
+  body-fixed orbit normal ``max(0, sin beta) (1 - f)``; the worst over the run) must cover
+  the bus load (error) and should cover the full load (else a warning). The longest eclipse and the
   eclipse fraction come from the cylindrical-shadow closed form at each fleet's beta angles,
   sampled every 6 hours over the run with the orbit planes precessing at their SGP4 rates.
 """
@@ -26,7 +35,6 @@ from orbitdc.core.constants import (
     EARTH_OLR_W_PER_M2,
     SOLAR_IRRADIANCE_W_PER_M2,
     STEFAN_BOLTZMANN_W_PER_M2_K4,
-    TOA_HEIGHT_KM,
     WGS72_RADIUS_KM,
     WGS84_RADIUS_KM,
 )
@@ -55,11 +63,14 @@ class OrbitEnvelope:
     """Worst cases of one fleet's orbits over the run."""
 
     def __init__(self, longest_eclipse_s: float, eclipse_fraction_max: float,
-                 altitude_min_km: float, altitude_max_km: float = 0.0):
+                 altitude_min_km: float, altitude_max_km: float = 0.0,
+                 array_factor: dict[str, float] | None = None):
         self.longest_eclipse_s = longest_eclipse_s
         self.eclipse_fraction_max = eclipse_fraction_max
         self.altitude_min_km = altitude_min_km
         self.altitude_max_km = altitude_max_km
+        #: Lowest orbit-average of (1 - shadow) x cos(incidence) over the run, per pointing.
+        self.array_factor = array_factor or {}
 
 
 def orbit_envelopes(scenario: Scenario, fleet: Fleet) -> list[OrbitEnvelope]:
@@ -100,12 +111,20 @@ def orbit_envelopes(scenario: Scenario, fleet: Fleet) -> list[OrbitEnvelope]:
         circ_p = 2.0 * np.pi * np.sqrt(r_p**3 / mu)
         bound = np.maximum((2.0 * WGS84_RADIUS_KM / v_apo)[:, None], frac * circ_p[:, None])
         longest = np.where((ecc > 0.05)[:, None], np.minimum(longest, bound), longest)
+        lit = 1.0 - frac
+        factor = {
+            "two-axis": lit,
+            "single-axis": np.cos(beta) * lit,
+            "zenith": np.cos(beta) / np.pi,  # its lit half-orbit never meets the shadow
+            "orbit_normal": np.maximum(np.sin(beta), 0.0) * lit,
+        }
         out.append(
             OrbitEnvelope(
                 longest_eclipse_s=float(np.max(longest)),
                 eclipse_fraction_max=float(np.max(frac)),
                 altitude_min_km=float(np.min(altitude)),
                 altitude_max_km=float(np.max(a_km * (1.0 + ecc) - WGS84_RADIUS_KM)),
+                array_factor={k: float(np.min(v)) for k, v in factor.items()},
             )
         )
     return out
@@ -140,12 +159,11 @@ def check_design(scenario: Scenario, fleet: Fleet) -> list[str]:
             )
         longest_s = max(e.longest_eclipse_s for e in used)
         ecl_frac = max(e.eclipse_fraction_max for e in used)
-        alt = min(e.altitude_min_km for e in used)
-        dilution = ((WGS84_RADIUS_KM + TOA_HEIGHT_KM) / (WGS84_RADIUS_KM + alt)) ** 2
         rad = spec.radiator
         t_max = sat.max_temperature_k
         per_m2 = sat.emissivity * STEFAN_BOLTZMANN_W_PER_M2_K4 * t_max**4
-        ir_per_m2 = sat.emissivity * EARTH_OLR_W_PER_M2 * rad.earth_view_factor * dilution
+        # The view factor holds the altitude's geometry: applied once, undiluted.
+        ir_per_m2 = sat.emissivity * EARTH_OLR_W_PER_M2 * rad.earth_view_factor
         cold_w = spec.bus_load_w
         if per_m2 * rad.area_m2 < cold_w + ir_per_m2 * rad.area_m2:
             need = thermal.radiator_area_m2(cold_w, t_max, sat.emissivity, ir_per_m2)
@@ -157,17 +175,49 @@ def check_design(scenario: Scenario, fleet: Fleet) -> list[str]:
             ))
         else:
             sun_per_m2 = sat.absorptivity * _FLUX_MAX * (
-                rad.sun_view_factor + EARTH_ALBEDO * rad.earth_view_factor * dilution
+                rad.sun_view_factor + EARTH_ALBEDO * rad.earth_view_factor
             )
             hot_w = cold_w + sat.compute_load_w
-            need = thermal.radiator_area_m2(
-                hot_w, t_max, sat.emissivity, ir_per_m2 + sun_per_m2
-            )
+            t_rad = sat.radiator_full_load_k
+            need = (float(thermal.radiator_area_m2(hot_w, t_rad, sat.emissivity,
+                                                   ir_per_m2 + sun_per_m2))
+                    if t_rad > 3.0 else float("inf"))
             if need > rad.area_m2:
                 warnings.append(
                     f"satellite type {name}: the radiator ({rad.area_m2:g} m^2) cannot reject "
-                    f"full load in full sunlight at {t_max:g} K ({need:.3g} m^2 would): "
-                    "compute will throttle when hot"
+                    f"full load in full sunlight at its {t_rad:.5g} K (the chips' {t_max:g} K "
+                    f"less {t_max - t_rad:.3g} K from chip to radiator; {need:.3g} m^2 "
+                    "would): compute will throttle when hot"
+                )
+        heater_w = 0.0
+        t_min = sat.min_temperature_k
+        if t_min > 0:
+            # Eclipse, accelerators off: bus load and Earth infrared against the emission.
+            # The radiator turned down as far as it goes (radiator.turn_down) first.
+            f_min = rad.turn_down
+            emit_w = (f_min * sat.emissivity * STEFAN_BOLTZMANN_W_PER_M2_K4 * rad.area_m2
+                      * t_min**4)
+            heater_w = max(emit_w - cold_w - ir_per_m2 * rad.area_m2, 0.0)
+            settle_k = float(thermal.equilibrium_temperature_k(
+                cold_w + ir_per_m2 * rad.area_m2, rad.area_m2, f_min * sat.emissivity, 0.0))
+            if heater_w > sat.heater_max_w:
+                warnings.append(
+                    f"satellite type {name}: the design freezes: in eclipse with compute off "
+                    f"and the radiator turned down to {f_min:.3g} of its rejection "
+                    f"(radiator.turn_down) the node settles at {settle_k:.4g} K, below its "
+                    f"minimum of {t_min:g} K, and holding it there takes {heater_w:.4g} W of "
+                    f"heaters (heater_max_w is {sat.heater_max_w:g})"
+                )
+                heater_w = sat.heater_max_w
+        if longest_s > 0 and heater_w > 0:
+            eta = sat.discharge_efficiency
+            cold_wh = (spec.bus_load_w + heater_w) * longest_s / 3600.0
+            if spec.battery.capacity_wh * eta < cold_wh:
+                warnings.append(
+                    f"satellite type {name}: the battery cannot carry the bus and "
+                    f"{heater_w:.4g} W of heaters (holding {t_min:g} K with compute off) through "
+                    f"the longest eclipse ({longest_s / 60:.1f} min, {cold_wh:.4g} Wh): the "
+                    "design freezes when idle in eclipse"
                 )
         if longest_s > 0:
             eta = sat.discharge_efficiency
@@ -189,27 +239,39 @@ def check_design(scenario: Scenario, fleet: Fleet) -> list[str]:
                         f"({longest_s / 60:.1f} min, {full_wh:.4g} Wh): compute will throttle "
                         "in eclipse"
                     )
-        # Body-fixed arrays are checked as if they faced the Sun: an upper bound.
+        # The array at its real incidence, the worst orbit-average over the run.
         years = spec.age_years + scenario.duration_s / (365.25 * 86400.0)
         array_w = sat.rated_power_w * (1.0 - sat.cell.degradation_per_year) ** years
-        mean_w = array_w * (1.0 - ecl_frac) * (1.0 / 1.0167**2)  # aphelion flux
-        # Charging costs the round trip on the energy used in eclipse.
+        mode = spec.solar.mode
+        pointing = spec.solar.fixed_normal if mode == "body-fixed" else mode
+        factor = min(e.array_factor[pointing] for e in used)
+        mean_w = array_w * factor * (1.0 / 1.0167**2)  # aphelion flux
+        # Charging costs the round trip on the energy the battery carries: through eclipses,
+        # and for a zenith face through the half-orbit it turns from the Sun.
+        on_battery = max(ecl_frac, 0.5) if pointing == "zenith" else ecl_frac
         round_trip = sat.charge_efficiency * sat.discharge_efficiency
-        need_bus = spec.bus_load_w * ((1.0 - ecl_frac) + ecl_frac / round_trip)
-        facing = "" if spec.solar.tracking else " even facing the Sun (it is body-fixed)"
+        need_bus = spec.bus_load_w * ((1.0 - on_battery) + on_battery / round_trip)
+        need_full = (spec.bus_load_w + sat.compute_load_w) * (
+            (1.0 - on_battery) + on_battery / round_trip)
+        described = {
+            "two-axis": "tracking the Sun on two axes",
+            "single-axis": "tracking on one axis, losing cos(beta)",
+            "zenith": "body-fixed facing the zenith",
+            "orbit_normal": "body-fixed facing the orbit normal",
+        }[pointing]
+        cause = (f"{described}, mean (1 - shadow) x cos(incidence) {factor:.3g} over the "
+                 f"worst orbit; eclipse fraction up to {ecl_frac:.3g}")
         if mean_w < need_bus:
             problems.append((
                 f"{key}.solar",
                 f"solar array too small: its orbit-average output ({mean_w:.4g} W at "
-                f"aphelion, end of run{facing}) cannot power the bus "
+                f"aphelion, end of run; {cause}) cannot power the bus "
                 f"({spec.bus_load_w:g} W)",
             ))
-        elif mean_w < (spec.bus_load_w + sat.compute_load_w) * (
-            (1.0 - ecl_frac) + ecl_frac / round_trip
-        ):
+        elif mean_w < need_full:
             warnings.append(
                 f"satellite type {name}: the solar array's orbit-average output "
-                f"({mean_w:.4g} W) is below full load "
+                f"({mean_w:.4g} W; {cause}) is below full load "
                 f"({spec.bus_load_w + sat.compute_load_w:g} W with charging losses): "
                 "compute will throttle"
             )

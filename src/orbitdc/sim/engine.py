@@ -1157,7 +1157,7 @@ def _merge_series(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 
 BUS_COLUMNS = ("power_in_w", "load_w", "battery_wh", "temperature_k", "compute_available",
-               "utilisation")
+               "utilisation", "chip_temperature_k")
 
 
 def _timeseries_columns(

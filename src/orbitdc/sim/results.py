@@ -173,7 +173,11 @@ def _bus_per_satellite(raw: RawRun, duration_s: float) -> dict[str, np.ndarray]:
         "hours_throttled_heat": bus(b.throttled_heat_s / 3600.0),
         "compute_available_mean": bus(b.available_s / duration_s),
         "temperature_max_k": bus(b.temperature_max_k),
+        "temperature_min_k": bus(b.temperature_min_k),
         "temperature_end_k": bus(b.temperature_k),
+        "heater_kwh": bus(b.heater_wh / 1000.0),
+        "hours_below_min_temperature": bus(b.cold_s / 3600.0),
+        "battery_capacity_end_kwh": bus(b.capacity_now_wh / 1000.0),
         "upsets": bus(upsets),
         "upsets_expected": bus(b.hazard_total),
         "dose_rad_per_year": dose_per_year,
@@ -341,6 +345,9 @@ def _bus_fleet(scenario, raw, per_sat, duration_s, warnings) -> dict | None:
         "hours_throttled_heat": total("hours_throttled_heat"),
         "compute_available_mean": _num(np.nanmean(per_sat["compute_available_mean"][has])),
         "temperature_max_k": _num(np.nanmax(per_sat["temperature_max_k"][has])),
+        "temperature_min_k": _num(np.nanmin(per_sat["temperature_min_k"][has])),
+        "heater_kwh": total("heater_kwh"),
+        "hours_below_min_temperature": total("hours_below_min_temperature"),
         "upsets": int(np.nansum(per_sat["upsets"][has])),
         "upsets_expected": _num(np.nansum(per_sat["upsets_expected"][has])),
         "dose_rad_per_year_max": _num(np.nanmax(per_sat["dose_rad_per_year"][has])),
@@ -367,15 +374,28 @@ def _bus_fleet(scenario, raw, per_sat, duration_s, warnings) -> dict | None:
             continue
         unserved = np.nansum(per_sat["bus_unserved_kwh"][members])
         if unserved > 0:
+            mode = t.spec.solar.mode
+            cause = ("through every eclipse" if mode == "two-axis" else
+                     f"(its {mode} array's incidence, not only eclipses, leaves it short)")
             warnings.append(
                 f"satellite type {name}: the bus went unpowered ({unserved:.3g} kWh short): "
-                "the battery and array cannot carry the bus load through every eclipse"
+                f"the battery and array cannot carry the bus load {cause}"
+            )
+        cold_h = np.nanmax(per_sat["hours_below_min_temperature"][members])
+        if cold_h > 0:
+            warnings.append(
+                f"satellite type {name}: the design froze: up to {cold_h:.3g} h below its "
+                f"minimum of {t.min_temperature_k:g} K (lowest "
+                f"{np.nanmin(per_sat['temperature_min_k'][members]):.4g} K): the heaters "
+                f"({t.heater_max_w:g} W at most) or the power for them fell short"
             )
         heat_h = np.nanmax(per_sat["hours_throttled_heat"][members])
         if heat_h > 0:
             warnings.append(
                 f"satellite type {name}: compute throttled by heat for up to {heat_h:.3g} h "
-                f"of {duration_s / 3600:.3g} h: the radiator cannot reject full load"
+                f"of {duration_s / 3600:.3g} h: the radiator, "
+                f"{t.max_temperature_k - t.radiator_full_load_k:.3g} K below the chips at full "
+                "load, cannot reject it"
             )
         power_h = np.nanmax(per_sat["hours_throttled_power"][members])
         if power_h > 0:
