@@ -210,6 +210,7 @@ class Sat:
     t_max_k: float
     conductance: float
     t_min_k: float
+    turn_down: float
     heater_max_w: float
     charge_max_w: float
     discharge_max_w: float
@@ -232,7 +233,7 @@ class Sat:
             earth_view=t.spec.radiator.earth_view_factor,
             heat_capacity=t.heat_capacity_j_per_k, t_max_k=t.max_temperature_k,
             conductance=t.conductance_w_per_k, t_min_k=t.min_temperature_k,
-            heater_max_w=t.heater_max_w, charge_max_w=t.charge_max_w,
+            turn_down=t.spec.radiator.turn_down, heater_max_w=t.heater_max_w, charge_max_w=t.charge_max_w,
             discharge_max_w=t.discharge_max_w, fade_cal=t.calendar_fade,
             fade_cyc=t.cycle_fade_per_sqrt_wh, age_days=t.spec.age_years * 365.25,
             battery0_wh=t.spec.battery.initial_soc * t.spec.battery.capacity_wh,
@@ -307,13 +308,19 @@ def bus_sample(p: Sat, dt_s, gen_w, env_w, battery, temperature, demand, up=1.0,
 
     s = step(min(demand, limit))
     could_run = min(limit, float(step(1.0).utilisation[0]))
-    if p.t_min_k > 0 and p.heater_max_w > 0:
-        h = float(thermal.heater_w(temperature, heat(s), p.heat_capacity, p.area_m2,
-                                   p.emissivity, dt_s, p.t_min_k, p.heater_max_w))
-        if h > 0:
-            s = step(min(demand, limit), h)
+    # The thermostat: the radiator turned down first, heaters for what it cannot hold.
+    f = 1.0
+    if p.t_min_k > 0:
+        f = float(thermal.radiator_turn_down(temperature, heat(s), p.heat_capacity, p.area_m2,
+                                             p.emissivity, dt_s, p.t_min_k, p.turn_down))
+        if p.heater_max_w > 0:
+            h = float(thermal.heater_w(temperature, heat(s), p.heat_capacity, p.area_m2,
+                                       p.emissivity, dt_s, p.t_min_k, p.heater_max_w,
+                                       rejection_fraction=p.turn_down))
+            if h > 0:
+                s = step(min(demand, limit), h)
     temperature = float(thermal.step_temperature(one(temperature), one(heat(s)),
-                                                 p.heat_capacity, p.area_m2, p.emissivity,
+                                                 p.heat_capacity, p.area_m2, p.emissivity * f,
                                                  dt_s)[0])
     return (float(s.utilisation[0]), float(s.load_w[0]), float(s.battery_wh[0]), temperature,
             could_run, throughput + float(s.throughput_wh[0]))
@@ -406,6 +413,9 @@ def reference(sc, sats: list[Sat], t, gen, env, upsets: Upsets) -> Reference:
     battery = [p.battery0_wh for p in sats]
     temperature = [p.temperature0_k for p in sats]
     throughput = [0.0 for _ in sats]
+    # The throughput a sample's faded capacity is taken at: the engine's, up to the start of
+    # the step before (a step's cycling fades the capacity from the sample after next).
+    fade_thru = [0.0 for _ in sats]
     out = Reference(jobs, np.full((n_s, n_k), np.nan), np.full((n_s, n_k), np.nan),
                     np.full((n_s, n_k), np.nan), np.full((n_s, n_k), np.nan),
                     np.zeros((n_s, len(decisions) - 1)))
@@ -413,7 +423,7 @@ def reference(sc, sats: list[Sat], t, gen, env, upsets: Upsets) -> Reference:
     def fly(s, g0, g1, demand):
         """Satellite s over samples g0..g1 under demand, from its state now: (ran, state,
         rows) with ran the share of its accelerators that ran, averaged over the step."""
-        bat, temp, thru = battery[s], temperature[s], throughput[s]
+        bat, temp, thru, lag = battery[s], temperature[s], throughput[s], fade_thru[s]
         rows = []
         ran = 0.0
         for k in range(g0, g1):
@@ -421,17 +431,18 @@ def reference(sc, sats: list[Sat], t, gen, env, upsets: Upsets) -> Reference:
             u, load_w, bat2, temp2, _, thru2 = bus_sample(
                 sats[s], dt_s, 0.5 * (gen[s, k] + gen[s, k + 1]),
                 0.5 * (env[s, k] + env[s, k + 1]), bat, temp, demand, upsets.up[s, k],
-                float(t[k]), thru)
+                float(t[k]), lag)
+            thru2 = thru + (thru2 - lag)
             q = sats[s]  # hot: the chips' limit keeps them below full load
             hot = q.n_acc > 0 and float(thermal.compute_heat_limit_w(
                 temp, q.t_max_k, q.conductance)) < q.n_acc * q.load_w
             # The state at the sample: the stored energy within the capacity faded by then.
             cap = float(power.battery_capacity_wh(q.capacity_wh, q.fade_cal,
-                                                  q.age_days + t[k] / 86400.0, q.fade_cyc, thru))
+                                                  q.age_days + t[k] / 86400.0, q.fade_cyc, lag))
             rows.append((k, min(bat, cap), temp, load_w, u, hot))
             ran += u * dt_s
-            bat, temp, thru = bat2, temp2, thru2
-        return ran / (t[g1] - t[g0]), (bat, temp, thru), rows
+            bat, temp, thru, lag = bat2, temp2, thru2, thru
+        return ran / (t[g1] - t[g0]), (bat, temp, thru, lag), rows
 
     for i in range(len(decisions) - 1):
         g0, g1 = decisions[i], decisions[i + 1]
@@ -443,7 +454,7 @@ def reference(sc, sats: list[Sat], t, gen, env, upsets: Upsets) -> Reference:
             could = bus_sample(p, t[g0 + 1] - t[g0], 0.5 * (gen[s, g0] + gen[s, g0 + 1]),
                                0.5 * (env[s, g0] + env[s, g0 + 1]), battery[s],
                                temperature[s], 1.0, upsets.up[s, g0], float(t[g0]),
-                               throughput[s])[4]
+                               fade_thru[s])[4]
             out.capacity[s, i] = could * p.n_acc
             whole.append(min(max(math.ceil(could * p.n_acc - 1e-6), 0), p.n_acc))
         held = [0] * n_s
@@ -484,7 +495,7 @@ def reference(sc, sats: list[Sat], t, gen, env, upsets: Upsets) -> Reference:
                 assert ran2 >= share - RAN_TOL, (
                     "the reference is defined here only where the bus carries the jobs' "
                     "shortened step in full")
-            battery[s], temperature[s], throughput[s] = state
+            battery[s], temperature[s], throughput[s], fade_thru[s] = state
             for k, bat, temp, load_w, u, hot in rows:
                 out.battery[s, k], out.temperature[s, k] = bat, temp
                 out.load[s, k], out.util[s, k] = load_w, u
