@@ -229,6 +229,8 @@ def _print_summary(results: Results, out_dir: Path) -> None:
             table.add_row(f"{name}: five-year rule ({rule.get('solar_activity', '-')})",
                           verdict_text)
     out.print(table)
+    if s.get("screening") is not None:
+        _print_screening(s["screening"])
     for w in s["warnings"]:
         err.print(f"[yellow]warning:[/yellow] {escape(w)}", soft_wrap=True)
     out.print(f"Outputs written to [bold]{escape(str(out_dir.absolute()))}[/bold]", soft_wrap=True)
@@ -258,6 +260,65 @@ def run(
 ) -> None:
     """Simulate a scenario; write summary.json, Parquet tables and report.html to --out."""
     _run(scenario, out_dir, workers, epochs, epoch_hours, samples)
+
+
+def _print_screening(sc: dict) -> None:
+    """The screening section as a table: approaches per group pair, the closest."""
+    table = Table(title=f"close approaches below {sc['threshold_km']:g} km "
+                  + (f"(formations: {sc['formation_threshold_km']:g} km) "
+                     if sc["formation_threshold_km"] != sc["threshold_km"] else "")
+                  + f"among {sc['objects']:,} objects")
+    table.add_column("pair of groups")
+    table.add_column("approaches", justify="right")
+    table.add_column("closest", justify="right")
+    table.add_column("between")
+    for key, v in sc["per_group_pair"].items():
+        table.add_row(escape(key), f"{v['approaches']:,}", f"{v['closest_km'] * 1000:,.1f} m",
+                      escape(v["closest"]))
+    table.add_section()
+    table.add_row("all", f"{sc['approaches']:,}", "", "")
+    out.print(table)
+    for row in sc["closest"][:3]:
+        prob = f", probability {row['probability']:.2e}" if "probability" in row else ""
+        out.print(f"closest: {escape(row['a'])} - {escape(row['b'])} at {row['tca']}: "
+                  f"{row['miss_km'] * 1000:,.1f} m at {row['speed_km_s']:.3f} km/s{prob}",
+                  soft_wrap=True)
+
+
+@app.command()
+@_user_errors
+def screen(
+    scenario: Annotated[str, typer.Argument(help="Scenario TOML file, or preset:NAME.")],
+    threshold_km: Annotated[float | None, typer.Option(
+        "--threshold-km", help="Report approaches closer than this (default: the "
+        "scenario's screening.threshold_km).")] = None,
+    catalog: Annotated[Path | None, typer.Option(
+        "--catalog", help="Other objects: a TLE file, or OMM as JSON or XML.")] = None,
+    formation_threshold_km: Annotated[float | None, typer.Option(
+        "--formation-threshold-km", help="Threshold for pairs within one formation (cluster "
+        "fleet); default: screening.formation_threshold_km, else --threshold-km.")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
+        "orbitdc-screen"),
+) -> None:
+    """Find every close approach among the scenario's satellites (and a catalogue's objects)
+    over its span; write conjunctions.parquet and summary.json to --out."""
+    from orbitdc.sim.screening import screen_to_directory
+
+    if threshold_km is not None and not threshold_km > 0:
+        raise ScenarioError("--threshold-km", [("", f"must be a distance > 0 km (got "
+                                                 f"{threshold_km:g})")])
+    sc = load_scenario(_scenario_path(scenario))
+    total = int(round(sc.duration_s))
+    with _progress_bar(f"{sc.name}: screening", total) as progress:
+        result = screen_to_directory(
+            sc, out_dir, threshold_km=threshold_km, catalog=catalog,
+            formation_threshold_km=formation_threshold_km,
+            progress=lambda done, _total: progress(int(round(done)), total))
+    _print_screening(result.summary)
+    for w in result.warnings:
+        err.print(f"[yellow]warning:[/yellow] {escape(w)}", soft_wrap=True)
+    out.print(f"Conjunctions: [bold]{escape(str((out_dir / 'conjunctions.parquet').absolute()))}"
+              "[/bold]", soft_wrap=True)
 
 
 @app.command()

@@ -56,8 +56,17 @@ def run_scenario(
     description = f"{scenario.name}: {len(scenario.satellite_names)} satellites"
     steps = scenario.n_steps - 1
 
+    screened: dict = {}
+
     def extend(res: Results) -> dict:
         sections: dict = {}
+        if scenario.screening is not None:
+            # [screening]: close approaches over the run's span (conjunctions.parquet).
+            from orbitdc.sim.screening import screen_scenario
+
+            screened["screen"] = screen_scenario(scenario)
+            sections["screening"] = screened["screen"].summary
+            res.summary["warnings"].extend(screened["screen"].warnings)
         used = None
         if ops is not None:
             sections["jobs"] = ops.section(res)
@@ -69,6 +78,10 @@ def run_scenario(
         return sections
 
     def write_jobs(folder: Path, res: Results) -> None:
+        if "screen" in screened:
+            from orbitdc.sim.screening import write_screen
+
+            write_screen(screened["screen"], folder)
         if ops is not None:
             import pyarrow.parquet as pq
 
@@ -85,4 +98,5 @@ def run_scenario(
             results = simulate(scenario, progress=cb, workers=workers, drive=drive)
             results.summary.update(extend(results))
     results.jobs_table = ops.table() if ops is not None else None
+    results.conjunctions = screened["screen"].table if "screen" in screened else None
     return results

@@ -1,0 +1,701 @@
+"""Close approaches (conjunctions) between many objects: the numeric kernels of screening.
+
+An *approach* of objects a and b is an interior local minimum of their distance |r_b - r_a|
+over the span, i.e. a time where the range rate f = (r_b - r_a) . (v_b - v_a) changes sign
+from negative to positive. Screening finds every approach with a miss distance below a
+threshold ``d``, in three stages:
+
+1. **Nodes.** Each object is propagated with SGP4 on its own node grid, a step
+   ``h = base / 2^k`` short enough that a cubic Hermite interpolant through positions and
+   velocities at the nodes stays within ``tolerance_km`` of SGP4 (:func:`node_steps_s`,
+   the bound is :func:`interpolation_bound_km`).
+2. **Candidates** (:func:`candidates`, compiled). Time is cut into fine intervals of ``dt``.
+   At each interval's centre every object is placed (interpolated) in a spatial hash of cells;
+   a pair is looked at when its centre distance is within
+   ``d + (s_a + s_b) dt / 2 + 2 (e_a + e_b)`` (``s``: the object's highest orbital speed,
+   ``e``: its interpolation bound), which any pair that comes within ``d`` during the interval
+   satisfies. A pair is kept when its interpolated range rate changes sign from - to + over the
+   interval and the minimum of the relative Hermite motion there is within
+   ``d + 2 (e_a + e_b)``.
+3. **Refinement** (:func:`refine`). Each candidate's time of closest approach (TCA) is refined
+   with SGP4 itself by safeguarded Newton iterations on the range rate, to below a
+   microsecond; the miss distance, relative speed and the miss in a's radial / in-track /
+   cross-track frame follow.
+
+Neglected: nothing within the model of motion (SGP4 as propagated, TEME); the physical
+accuracy of an approach is the accuracy of its element sets (SGP4 from a TLE: ~1 km at epoch,
+growing by 1-3 km a day). Approaches that are minima only at the ends of the span are not
+approaches (the distance is still falling there).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from orbitdc.core._jit import kernel
+from orbitdc.core.constants import JD_SGP4INIT_EPOCH, WGS72_MU_KM3_PER_S2, WGS72_RADIUS_KM
+from orbitdc.core.time import jd_pair
+
+__all__ = [
+    "candidates",
+    "collision_probability",
+    "interpolation_bound_km",
+    "max_speed_km_s",
+    "node_steps_s",
+    "refine",
+    "ric_components",
+]
+
+_MU = WGS72_MU_KM3_PER_S2
+#: Margin applied to the analytic Hermite bound for what the bound does not model: SGP4's
+#: short-period terms (J2, of order 1e-3 of the motion) and, near perigee of eccentric orbits,
+#: the growth of the fourth derivative beyond the circular-orbit value. Checked against SGP4
+#: itself in ``tests/test_screening.py`` (interpolation errors stay below the bound).
+BOUND_MARGIN = 3.0
+
+
+def _perigee_rate_rad_s(a_km, ecc):
+    """Angular rate at perigee of a Kepler orbit, rad/s: n (1 + e)^2 / (1 - e^2)^(3/2)."""
+    a_km = np.asarray(a_km, float)
+    ecc = np.clip(np.asarray(ecc, float), 0.0, 0.999)
+    n = np.sqrt(_MU / a_km**3)
+    return n * (1.0 + ecc) ** 2 / (1.0 - ecc * ecc) ** 1.5
+
+
+def max_speed_km_s(a_km, ecc):
+    """Highest speed along a Kepler orbit (at perigee), km/s: sqrt(mu (1 + e) / (a (1 - e)))."""
+    a_km = np.asarray(a_km, float)
+    ecc = np.clip(np.asarray(ecc, float), 0.0, 0.999)
+    return np.sqrt(_MU * (1.0 + ecc) / (a_km * (1.0 - ecc)))
+
+
+def interpolation_bound_km(a_km, ecc, step_s):
+    """Bound on the error of a cubic Hermite interpolant of an orbit with nodes every
+    ``step_s``: ``h^4 / 384 * max|r''''|`` with ``|r''''| <= w^4 r`` taken at perigee (``w``
+    the angular rate there, ``r`` the perigee radius), times :data:`BOUND_MARGIN` and
+    ``(1 + e)^2`` for eccentric orbits."""
+    a_km = np.asarray(a_km, float)
+    ecc = np.clip(np.asarray(ecc, float), 0.0, 0.999)
+    w = _perigee_rate_rad_s(a_km, ecc)
+    rp = a_km * (1.0 - ecc)
+    return BOUND_MARGIN * (1.0 + ecc) ** 2 * (w * step_s) ** 4 / 384.0 * rp
+
+
+def node_steps_s(a_km, ecc, base_step_s: float, tolerance_km: float, finest_s: float = 1.0):
+    """Per object, the node step ``base_step_s / 2^k`` (smallest k) whose interpolation bound is
+    within ``tolerance_km``; never below ``finest_s`` (then the bound is what it is).
+    Returns ``(steps_s, bound_km)``."""
+    a_km = np.asarray(a_km, float)
+    steps = np.full(a_km.shape, float(base_step_s))
+    for _ in range(40):
+        bound = interpolation_bound_km(a_km, ecc, steps)
+        halve = (bound > tolerance_km) & (steps / 2.0 >= finest_s)
+        if not halve.any():
+            break
+        steps = np.where(halve, steps / 2.0, steps)
+    return steps, interpolation_bound_km(a_km, ecc, steps)
+
+
+# --- stage 2: candidates ---------------------------------------------------------------------
+
+
+@kernel
+def _states(r_nodes, v_nodes, base, stride, n_nodes, step, t, out):
+    """Cubic Hermite positions and velocities of every object at ``t`` (seconds from the
+    chunk's first node) into ``out`` (O, 6); NaN where an object has no valid nodes there.
+    Object i's node k is row ``base[i] + k * stride[i]`` of ``r_nodes`` / ``v_nodes``."""
+    for i in range(base.size):
+        h = step[i]
+        k = int(t / h)
+        last = n_nodes[i] - 2
+        if k > last:
+            k = last
+        if k < 0:
+            k = 0
+        s = (t - k * h) / h
+        a = base[i] + k * stride[i]
+        a1 = a + stride[i]
+        s2 = s * s
+        s3 = s2 * s
+        h00 = 2.0 * s3 - 3.0 * s2 + 1.0
+        h10 = (s3 - 2.0 * s2 + s) * h
+        h01 = -2.0 * s3 + 3.0 * s2
+        h11 = (s3 - s2) * h
+        d00 = (6.0 * s2 - 6.0 * s) / h
+        d10 = 3.0 * s2 - 4.0 * s + 1.0
+        d01 = (-6.0 * s2 + 6.0 * s) / h
+        d11 = 3.0 * s2 - 2.0 * s
+        for c in range(3):
+            p0 = r_nodes[a, c]
+            p1 = r_nodes[a1, c]
+            u0 = v_nodes[a, c]
+            u1 = v_nodes[a1, c]
+            out[i, c] = h00 * p0 + h10 * u0 + h01 * p1 + h11 * u1
+            out[i, 3 + c] = d00 * p0 + d10 * u0 + d01 * p1 + d11 * u1
+
+
+@kernel
+def _cell_bucket(cx, cy, cz, w):
+    """Bucket of a cell: its coordinates modulo ``w`` (a power of two) as one linear index
+    (x fastest). Near
+    the Earth (``|c| < w / 2`` cells) every cell has a bucket of its own and cells next to each
+    other in x share cache lines; farther out cells wrap onto the same buckets (told apart by
+    their coordinates)."""
+    m = w - 1  # w is a power of two: & is the (non-negative) modulo
+    return (cx & m) + w * ((cy & m) + w * (cz & m))
+
+
+@kernel
+def _relative_minimum(dr0, dv0, dr1, dv1, dt):
+    """Minimum of the cubic Hermite relative motion between two nodes ``dt`` apart whose range
+    rates are f0 < 0 <= f1: bisection on the range rate to 2^-30 of the interval. Returns
+    ``(s, distance)`` with ``s`` the fraction of the interval."""
+    # p(s) = c0 + c1 s + c2 s^2 + c3 s^3 (s in 0..1), p'(s) = c1 + 2 c2 s + 3 c3 s^2.
+    c0x, c0y, c0z = dr0[0], dr0[1], dr0[2]
+    c1x, c1y, c1z = dv0[0] * dt, dv0[1] * dt, dv0[2] * dt
+    c2x = 3.0 * (dr1[0] - dr0[0]) - (2.0 * dv0[0] + dv1[0]) * dt
+    c2y = 3.0 * (dr1[1] - dr0[1]) - (2.0 * dv0[1] + dv1[1]) * dt
+    c2z = 3.0 * (dr1[2] - dr0[2]) - (2.0 * dv0[2] + dv1[2]) * dt
+    c3x = 2.0 * (dr0[0] - dr1[0]) + (dv0[0] + dv1[0]) * dt
+    c3y = 2.0 * (dr0[1] - dr1[1]) + (dv0[1] + dv1[1]) * dt
+    c3z = 2.0 * (dr0[2] - dr1[2]) + (dv0[2] + dv1[2]) * dt
+    lo = 0.0
+    hi = 1.0
+    for _ in range(30):
+        s = 0.5 * (lo + hi)
+        px = c0x + s * (c1x + s * (c2x + s * c3x))
+        py = c0y + s * (c1y + s * (c2y + s * c3y))
+        pz = c0z + s * (c1z + s * (c2z + s * c3z))
+        qx = c1x + s * (2.0 * c2x + 3.0 * s * c3x)
+        qy = c1y + s * (2.0 * c2y + 3.0 * s * c3y)
+        qz = c1z + s * (2.0 * c2z + 3.0 * s * c3z)
+        if px * qx + py * qy + pz * qz < 0.0:
+            lo = s
+        else:
+            hi = s
+    s = 0.5 * (lo + hi)
+    px = c0x + s * (c1x + s * (c2x + s * c3x))
+    py = c0y + s * (c1y + s * (c2y + s * c3y))
+    pz = c0z + s * (c1z + s * (c2z + s * c3z))
+    return s, math.sqrt(px * px + py * py + pz * pz)
+
+
+@kernel
+def _linear_lower_bound(dr0, dv0, dr1, dv1, dt):
+    """A lower bound on the distance of the cubic Hermite relative motion over the interval:
+    the closest approach of its linear part ``dr0 + dv0 t`` (t in 0..dt) less the most its
+    quadratic and cubic terms add (``|c2| + |c3|``, s in 0..1)."""
+    c2x = 3.0 * (dr1[0] - dr0[0]) - (2.0 * dv0[0] + dv1[0]) * dt
+    c2y = 3.0 * (dr1[1] - dr0[1]) - (2.0 * dv0[1] + dv1[1]) * dt
+    c2z = 3.0 * (dr1[2] - dr0[2]) - (2.0 * dv0[2] + dv1[2]) * dt
+    c3x = 2.0 * (dr0[0] - dr1[0]) + (dv0[0] + dv1[0]) * dt
+    c3y = 2.0 * (dr0[1] - dr1[1]) + (dv0[1] + dv1[1]) * dt
+    c3z = 2.0 * (dr0[2] - dr1[2]) + (dv0[2] + dv1[2]) * dt
+    extra = math.sqrt(c2x * c2x + c2y * c2y + c2z * c2z) + math.sqrt(
+        c3x * c3x + c3y * c3y + c3z * c3z)
+    vv = dv0[0] * dv0[0] + dv0[1] * dv0[1] + dv0[2] * dv0[2]
+    rv = dr0[0] * dv0[0] + dr0[1] * dv0[1] + dr0[2] * dv0[2]
+    t = 0.0
+    if vv > 0.0:
+        t = min(max(-rv / vv, 0.0), dt)
+    x = dr0[0] + dv0[0] * t
+    y = dr0[1] + dv0[1] * t
+    z = dr0[2] + dv0[2] * t
+    return math.sqrt(x * x + y * y + z * z) - extra
+
+
+@kernel
+def candidates(r_nodes, v_nodes, base, stride, n_nodes, step, speed, bound, sag, group,
+               formation, threshold_km, formation_threshold_km, dt, first, count):
+    """Candidate approaches over fine intervals ``first .. first + count - 1`` of length ``dt``
+    (interval m spans ``[m dt, (m + 1) dt]`` seconds from the chunk's first node).
+
+    Objects: ``base``/``stride``/``n_nodes``/``step`` (O,) locate each object's nodes in
+    ``r_nodes``, ``v_nodes`` (rows, 3), km and km/s TEME (see :func:`_states`); ``speed`` (O,)
+    its highest speed, km/s; ``bound`` (O,) its interpolation bound, km; ``sag`` (O,) how far
+    its path over ``dt`` strays from the chord (``a_max dt^2 / 8``), km; ``group`` (O,) its
+    group (fleet) id and ``formation`` (O,) whether that group is a formation: a pair within
+    one formation is screened at ``formation_threshold_km``, every other pair at
+    ``threshold_km``.
+
+    Each object is hashed by the midpoint of its chord over the interval into cells as wide as
+    the largest search radius, and looks at the 3x3x3 block of cells around it.
+
+    Returns ``(a, b, t_s, miss_km)`` arrays: a < b, the estimated TCA (seconds from the chunk's
+    first node) and miss distance of the interpolated motion.
+    """
+    n_obj = base.size
+    lo_st = np.empty((n_obj, 6))
+    hi_st = np.empty((n_obj, 6))
+    # Per interval, the objects in bucket order: cell, midpoint, id.
+    key = np.empty((n_obj, 3), np.int64)
+    bucket = np.empty(n_obj, np.int64)
+    s_key = np.empty((n_obj, 3), np.int64)
+    s_pos = np.empty((n_obj, 3))
+    s_id = np.empty(n_obj, np.int64)
+    mid = np.empty((n_obj, 3))
+    s_max = 0.0
+    e_max = 0.0
+    g_max = 0.0
+    d_max = max(threshold_km, formation_threshold_km)
+    for i in range(n_obj):
+        s_max = max(s_max, speed[i])
+        e_max = max(e_max, bound[i])
+        g_max = max(g_max, sag[i])
+    reach = d_max + s_max * dt + 4.0 * e_max + 2.0 * g_max
+    cell = reach
+    reach2 = reach * reach
+    # Buckets enough to give each cell out to ~9,000 km its own (at most 64^3).
+    w = 4
+    while w < 64 and w * cell < 18000.0:
+        w *= 2
+    size = w * w * w
+    heads = np.zeros(size + 1, np.int64)
+    fill = np.empty(size, np.int64)
+    cap = 1024
+    out_a = np.empty(cap, np.int64)
+    out_b = np.empty(cap, np.int64)
+    out_t = np.empty(cap)
+    out_d = np.empty(cap)
+    n_out = 0
+    dr0 = np.empty(3)
+    dv0 = np.empty(3)
+    dr1 = np.empty(3)
+    dv1 = np.empty(3)
+    _states(r_nodes, v_nodes, base, stride, n_nodes, step, first * dt, lo_st)
+    for m in range(first, first + count):
+        t0 = m * dt
+        _states(r_nodes, v_nodes, base, stride, n_nodes, step, t0 + dt, hi_st)
+        heads[:] = 0
+        for i in range(n_obj):
+            x = 0.5 * (lo_st[i, 0] + hi_st[i, 0])
+            y = 0.5 * (lo_st[i, 1] + hi_st[i, 1])
+            z = 0.5 * (lo_st[i, 2] + hi_st[i, 2])
+            if not (np.isfinite(x) and np.isfinite(y) and np.isfinite(z)):
+                bucket[i] = -1
+                continue
+            mid[i, 0] = x
+            mid[i, 1] = y
+            mid[i, 2] = z
+            fx = x / cell
+            fy = y / cell
+            fz = z / cell
+            cx = int(math.floor(fx))
+            cy = int(math.floor(fy))
+            cz = int(math.floor(fz))
+            key[i, 0] = cx
+            key[i, 1] = cy
+            key[i, 2] = cz
+            b = _cell_bucket(cx, cy, cz, w)
+            bucket[i] = b
+            heads[b + 1] += 1
+        for b in range(size):
+            heads[b + 1] += heads[b]
+            fill[b] = heads[b]
+        for i in range(n_obj):
+            b = bucket[i]
+            if b >= 0:
+                q = fill[b]
+                fill[b] += 1
+                s_id[q] = i
+                for c in range(3):
+                    s_key[q, c] = key[i, c]
+                    s_pos[q, c] = mid[i, c]
+        for p in range(heads[size]):
+            i = s_id[p]
+            xi = s_pos[p, 0]
+            yi = s_pos[p, 1]
+            zi = s_pos[p, 2]
+            kx = s_key[p, 0]
+            for oy in range(-1, 2):
+                qy = s_key[p, 1] + oy
+                for oz in range(-1, 2):
+                    qz = s_key[p, 2] + oz
+                    # The row of three cells kx-1 .. kx+1: one range of buckets unless it wraps.
+                    b0 = _cell_bucket(kx - 1, qy, qz, w)
+                    b2 = _cell_bucket(kx + 1, qy, qz, w)
+                    if b2 == b0 + 2:
+                        lo_k = heads[b0]
+                        hi_k = heads[b2 + 1]
+                        ranges = 1
+                    else:
+                        ranges = 3
+                    for part in range(ranges):
+                        if ranges == 3:
+                            b = _cell_bucket(kx - 1 + part, qy, qz, w)
+                            lo_k = heads[b]
+                            hi_k = heads[b + 1]
+                        # Each pair once: from the first of the two in bucket order.
+                        if lo_k <= p:
+                            lo_k = p + 1
+                        for k in range(lo_k, hi_k):
+                            ddx = s_pos[k, 0] - xi
+                            ddy = s_pos[k, 1] - yi
+                            ddz = s_pos[k, 2] - zi
+                            dd = ddx * ddx + ddy * ddy + ddz * ddz
+                            if dd > reach2:
+                                continue
+                            if (s_key[k, 1] != qy or s_key[k, 2] != qz
+                                    or abs(s_key[k, 0] - kx) > 1):
+                                continue
+                            if ranges == 3 and s_key[k, 0] != kx - 1 + part:
+                                continue
+                            j = s_id[k]
+                            d = threshold_km
+                            if formation[i] and group[i] == group[j]:
+                                d = formation_threshold_km
+                            e = 2.0 * (bound[i] + bound[j])
+                            r = d + (speed[i] + speed[j]) * 0.5 * dt + e + sag[i] + sag[j]
+                            if dd > r * r:
+                                continue
+                            f0 = 0.0
+                            f1 = 0.0
+                            for c in range(3):
+                                dr0[c] = lo_st[j, c] - lo_st[i, c]
+                                dv0[c] = lo_st[j, 3 + c] - lo_st[i, 3 + c]
+                                dr1[c] = hi_st[j, c] - hi_st[i, c]
+                                dv1[c] = hi_st[j, 3 + c] - hi_st[i, 3 + c]
+                                f0 += dr0[c] * dv0[c]
+                                f1 += dr1[c] * dv1[c]
+                            if not (f0 < 0.0 and f1 >= 0.0):
+                                continue
+                            if _linear_lower_bound(dr0, dv0, dr1, dv1, dt) > d + e:
+                                continue
+                            sf, miss = _relative_minimum(dr0, dv0, dr1, dv1, dt)
+                            if miss > d + e:
+                                continue
+                            if n_out == cap:
+                                cap *= 2
+                                out_a = _grow_int(out_a, cap)
+                                out_b = _grow_int(out_b, cap)
+                                out_t = _grow(out_t, cap)
+                                out_d = _grow(out_d, cap)
+                            out_a[n_out] = min(i, j)
+                            out_b[n_out] = max(i, j)
+                            out_t[n_out] = t0 + sf * dt
+                            out_d[n_out] = miss
+                            n_out += 1
+        lo_st, hi_st = hi_st, lo_st
+    return out_a[:n_out], out_b[:n_out], out_t[:n_out], out_d[:n_out]
+
+
+@kernel
+def _grow(a, cap):
+    out = np.empty(cap)
+    out[: a.size] = a
+    return out
+
+
+@kernel
+def _grow_int(a, cap):
+    out = np.empty(cap, np.int64)
+    out[: a.size] = a
+    return out
+
+
+# --- stage 3: refinement with SGP4 ------------------------------------------------------------
+
+
+def _sgp4_states(satrecs, index: np.ndarray, t_s: np.ndarray, epoch: tuple[float, float]):
+    """SGP4 states of objects ``index`` at times ``t_s`` (one time per entry): positions and
+    velocities (n, 3), and an error flag (n,). One ``sgp4_array`` call per distinct object."""
+    jd, fr = jd_pair(epoch, t_s)
+    r = np.full((index.size, 3), np.nan)
+    v = np.full((index.size, 3), np.nan)
+    err = np.zeros(index.size, bool)
+    order = np.argsort(index, kind="stable")
+    idx_sorted = index[order]
+    cuts = np.flatnonzero(np.diff(idx_sorted)) + 1
+    for rows in np.split(order, cuts):
+        if rows.size == 0:
+            continue
+        e, rr, vv = satrecs[int(index[rows[0]])].sgp4_array(jd[rows], fr[rows])
+        r[rows] = rr
+        v[rows] = vv
+        err[rows] = e != 0
+    return r, v, err
+
+
+def _accel_km_s2(r):
+    """Two-body plus J2 acceleration (WGS-72), km/s^2, for the Newton slope."""
+    from orbitdc.core.constants import WGS72_J2
+
+    rn = np.linalg.norm(r, axis=-1, keepdims=True)
+    z2 = (r[..., 2:3] / rn) ** 2
+    k = 1.5 * WGS72_J2 * (WGS72_RADIUS_KM / rn) ** 2
+    a = -_MU * r / rn**3
+    fac = np.concatenate([1.0 - 5.0 * z2, 1.0 - 5.0 * z2, 3.0 - 5.0 * z2], axis=-1)
+    return a * (1.0 + k * fac)
+
+
+def refine(satrecs, a: np.ndarray, b: np.ndarray, t_guess_s: np.ndarray,
+           epoch: tuple[float, float], window_s: float, tol_s: float = 1e-6,
+           max_iter: int = 30):
+    """Refine approaches of objects ``a``, ``b`` near ``t_guess_s`` with SGP4: Newton
+    iterations on the range rate ``f = dr . dv`` (slope ``|dv|^2 + dr . da``, ``da`` from a
+    two-body + J2 model), safeguarded by a bracket that starts at ``t_guess +- window_s`` and
+    shrinks with the sign of ``f`` (bisection where a Newton step would leave it), until a step
+    is below ``tol_s``. ``satrecs``: indexable objects with ``sgp4_array`` (sgp4's ``Satrec``).
+
+    Returns ``(t_s, r_a, v_a, r_b, v_b, ok)`` at the TCA; ``ok`` is False where SGP4 failed,
+    the iteration did not converge, or it converged on the edge of the window (no minimum of
+    the distance inside it)."""
+    a = np.asarray(a, np.int64)
+    b = np.asarray(b, np.int64)
+    t = np.asarray(t_guess_s, float).copy()
+    lo0 = t - window_s
+    hi0 = t + window_s
+    lo, hi = lo0.copy(), hi0.copy()
+    active = np.ones(t.size, bool)
+    ok = np.ones(t.size, bool)
+    for _ in range(max_iter):
+        rows = np.flatnonzero(active)
+        if rows.size == 0:
+            break
+        both = np.concatenate([a[rows], b[rows]])
+        r, v, err = _sgp4_states(satrecs, both, np.concatenate([t[rows], t[rows]]), epoch)
+        n = rows.size
+        dr, dv = r[n:] - r[:n], v[n:] - v[:n]
+        da = _accel_km_s2(r[n:]) - _accel_km_s2(r[:n])
+        f = np.einsum("ij,ij->i", dr, dv)
+        slope = np.einsum("ij,ij->i", dv, dv) + np.einsum("ij,ij->i", dr, da)
+        bad = err[:n] | err[n:] | ~np.isfinite(f)
+        ok[rows[bad]] = False
+        lo[rows] = np.where(f < 0, t[rows], lo[rows])
+        hi[rows] = np.where(f >= 0, t[rows], hi[rows])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            new = t[rows] - f / slope
+        outside = ~(slope > 0) | ~(new >= lo[rows]) | ~(new <= hi[rows])
+        new = np.where(outside, 0.5 * (lo[rows] + hi[rows]), new)
+        done = (np.abs(new - t[rows]) < tol_s) | bad
+        t[rows] = new
+        active[rows[done]] = False
+    ok &= ~active
+    r, v, err = _sgp4_states(satrecs, np.concatenate([a, b]), np.concatenate([t, t]), epoch)
+    n = t.size
+    ok &= ~(err[:n] | err[n:])
+    # Converged on the window's edge: the distance falls beyond it, no minimum inside.
+    margin = 10.0 * tol_s
+    ok &= (t > lo0 + margin) & (t < hi0 - margin)
+    return t, r[:n], v[:n], r[n:], v[n:], ok
+
+
+def ric_components(r_a, v_a, r_b):
+    """The miss ``r_b - r_a`` in a's radial / in-track / cross-track frame (km): radial along
+    ``r_a``, cross-track along ``r_a x v_a``, in-track completing the right-handed triad."""
+    r_a = np.asarray(r_a, float)
+    rhat = r_a / np.linalg.norm(r_a, axis=-1, keepdims=True)
+    h = np.cross(r_a, v_a)
+    chat = h / np.linalg.norm(h, axis=-1, keepdims=True)
+    ihat = np.cross(chat, rhat)
+    d = np.asarray(r_b, float) - r_a
+    return (np.einsum("ij,ij->i", d, rhat), np.einsum("ij,ij->i", d, ihat),
+            np.einsum("ij,ij->i", d, chat))
+
+
+def collision_probability(miss_km, sigma_km, hard_body_radius_km):
+    """Probability that two objects pass within ``hard_body_radius_km`` of each other, for an
+    *assumed* isotropic position uncertainty: the combined relative position error in the
+    encounter plane is a 2-D Gaussian with standard deviation ``sigma_km`` on each axis
+    (``sigma_km = sqrt(sigma_a^2 + sigma_b^2)``), centred on the nominal miss. Then
+    ``|miss + error|^2 / sigma^2`` is noncentral chi-square with 2 degrees of freedom and
+    noncentrality ``(miss / sigma)^2`` (Chan 2008, "Spacecraft Collision Probability", ch. 2:
+    the isotropic case of the 2-D Foster integral), so the probability is its CDF at
+    ``(R / sigma)^2``. Straight-line relative motion through the encounter is assumed (good
+    for relative speeds above ~10 m/s)."""
+    from scipy.stats import ncx2
+
+    miss = np.asarray(miss_km, float)
+    sigma = np.asarray(sigma_km, float)
+    radius = np.asarray(hard_body_radius_km, float)
+    return ncx2.cdf((radius / sigma) ** 2, 2, (miss / sigma) ** 2)
+
+
+def sgp4_epoch_days(satrec) -> float:
+    """Epoch of an SGP4 element set in days since 1949-12-31 00:00 UTC (``sgp4init``'s)."""
+    return (satrec.jdsatepoch - JD_SGP4INIT_EPOCH) + satrec.jdsatepochF
+
+
+# --- the whole screen -------------------------------------------------------------------------
+
+#: Node step of near-circular LEO objects (s): with cubic Hermite interpolation a 550 km orbit
+#: stays within ~60 m of SGP4 (:func:`interpolation_bound_km`); eccentric and low orbits halve it.
+BASE_STEP_S = 240.0
+#: Interpolation tolerance that sets each object's node step, km.
+TOLERANCE_KM = 0.5
+#: Fine interval of the candidate search, s (a divisor of BASE_STEP_S).
+INTERVAL_S = 20.0
+#: Time chunk (a multiple of BASE_STEP_S): nodes of one chunk are held at once.
+CHUNK_S = 3600.0
+
+
+def _node_propagator(satrecs, use_astroz: bool):
+    """A function ``(members, times_jd, times_fr) -> (err, r, v)`` over objects ``members``
+    (an index array) that propagates with astroz's SIMD SGP4 where it is installed and
+    ``use_astroz``, else with sgp4's ``SatrecArray``. Both implement the same SGP4 (astroz is
+    checked against sgp4 in the tests); astroz is several times faster."""
+    from sgp4.api import SatrecArray
+
+    az = None
+    if use_astroz:
+        try:
+            from astroz import api as az
+        except ImportError:  # not installed (no wheel for this platform): sgp4 it is
+            az = None
+    cache: dict[bytes, object] = {}
+
+    def array_of(members: np.ndarray):
+        key = members.tobytes()
+        if key not in cache:
+            if az is None:
+                cache[key] = SatrecArray([satrecs[i] for i in members])
+            else:
+                out = []
+                for i in members:
+                    s = satrecs[i]
+                    x = az.Satrec()
+                    x.sgp4init(az.WGS72, "i", int(s.satnum) % 100000, sgp4_epoch_days(s),
+                               s.bstar, s.ndot, s.nddot, s.ecco, s.argpo, s.inclo, s.mo,
+                               s.no_kozai, s.nodeo)
+                    out.append(x)
+                cache[key] = az.SatrecArray(out)
+        return cache[key]
+
+    def propagate(members, jd, fr):
+        err, r, v = array_of(members).sgp4(np.ascontiguousarray(jd), np.ascontiguousarray(fr))
+        r = np.array(r, float)
+        v = np.array(v, float)
+        bad = np.asarray(err) != 0
+        r[bad] = np.nan
+        v[bad] = np.nan
+        return r, v
+
+    propagate.engine = "astroz" if az is not None else "sgp4"
+    return propagate
+
+
+def screen(satrecs, epoch: tuple[float, float], duration_s: float, threshold_km: float, *,
+           group=None, formation=None, formation_threshold_km: float | None = None,
+           base_step_s: float = BASE_STEP_S, interval_s: float = INTERVAL_S,
+           chunk_s: float = CHUNK_S, tolerance_km: float = TOLERANCE_KM,
+           use_astroz: bool = True, threads: int = 2, progress=None) -> dict:
+    """Every approach below the threshold among ``satrecs`` (sgp4 ``Satrec``; all vs all) over
+    ``[0, duration_s]`` seconds after ``epoch`` (a Julian date pair).
+
+    ``group`` (O,) ints and ``formation`` (O,) bools: pairs within one formation group are
+    screened at ``formation_threshold_km`` (default: ``threshold_km``). ``progress(done,
+    total)``: called after each chunk with seconds of the span done. Returns a dict of arrays,
+    one entry per approach sorted by TCA: ``a``, ``b`` (indices, a < b), ``tca_s``,
+    ``miss_km``, ``speed_km_s``, ``radial_km``, ``in_track_km``, ``cross_track_km``; and
+    ``stats`` (candidates, stage seconds, propagation engine)."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    n_obj = len(satrecs)
+    if not threshold_km > 0:
+        raise ValueError(f"threshold_km must be > 0 (got {threshold_km!r})")
+    d_form = threshold_km if formation_threshold_km is None else float(formation_threshold_km)
+    if not d_form > 0:
+        raise ValueError(f"formation_threshold_km must be > 0 (got {d_form!r})")
+    group = np.zeros(n_obj, np.int64) if group is None else np.asarray(group, np.int64)
+    formation = (np.zeros(n_obj, bool) if formation is None
+                 else np.asarray(formation, bool))
+    chunk_s = max(base_step_s, round(chunk_s / base_step_s) * base_step_s)
+    if abs(base_step_s / interval_s - round(base_step_s / interval_s)) > 1e-9:
+        raise ValueError("interval_s must divide base_step_s")
+    stats = {"objects": n_obj, "candidates": 0, "propagate_s": 0.0, "search_s": 0.0,
+             "refine_s": 0.0}
+    empty = {k: np.empty(0) for k in ("tca_s", "miss_km", "speed_km_s", "radial_km",
+                                      "in_track_km", "cross_track_km")}
+    empty |= {"a": np.empty(0, np.int64), "b": np.empty(0, np.int64), "stats": stats}
+    if n_obj < 2:
+        return empty
+    a_km = np.array([s.a for s in satrecs]) * WGS72_RADIUS_KM
+    ecc = np.array([s.ecco for s in satrecs])
+    steps, bound = node_steps_s(a_km, ecc, base_step_s, tolerance_km,
+                                finest_s=base_step_s / 64.0)
+    speed = max_speed_km_s(a_km, ecc) * 1.02  # 2 %: SGP4's perturbations on the Kepler speed
+    perigee_km = np.maximum(a_km * (1.0 - ecc), WGS72_RADIUS_KM)
+    sag = 1.02 * _MU / perigee_km**2 * interval_s**2 / 8.0
+    propagate = _node_propagator(satrecs, use_astroz)
+    stats["engine"] = propagate.engine
+    classes = [(h, np.flatnonzero(steps == h)) for h in np.unique(steps)]
+    pieces = []
+    done = 0.0
+    while done < duration_s - 1e-9:
+        length = min(chunk_s, duration_s - done)
+        n_int = int(math.ceil(length / interval_s - 1e-9))
+        length_nodes = n_int * interval_s  # the last interval may reach past the span
+        t0 = time.perf_counter()
+        base = np.empty(n_obj, np.int64)
+        stride = np.empty(n_obj, np.int64)
+        n_nodes = np.empty(n_obj, np.int64)
+        r_parts, v_parts, offset = [], [], 0
+        for h, members in classes:
+            k = int(math.ceil(length_nodes / h - 1e-9)) + 1
+            jd, fr = jd_pair(epoch, done + h * np.arange(k))
+            r, v = propagate(members, jd, fr)
+            # Time-major: node k of every member of the class together.
+            base[members] = offset + np.arange(members.size)
+            stride[members] = members.size
+            n_nodes[members] = k
+            r_parts.append(np.ascontiguousarray(r.transpose(1, 0, 2)).reshape(-1, 3))
+            v_parts.append(np.ascontiguousarray(v.transpose(1, 0, 2)).reshape(-1, 3))
+            offset += members.size * k
+        r_nodes = np.concatenate(r_parts)
+        v_nodes = np.concatenate(v_parts)
+        t1 = time.perf_counter()
+        per = int(math.ceil(n_int / max(threads, 1)))
+        spans = [(f, min(per, n_int - f)) for f in range(0, n_int, per)]
+
+        def run(span, r_nodes=r_nodes, v_nodes=v_nodes, base=base, stride=stride,
+                n_nodes=n_nodes):
+            return candidates(r_nodes, v_nodes, base, stride, n_nodes, steps, speed, bound, sag,
+                              group, formation, float(threshold_km), d_form,
+                              float(interval_s), span[0], span[1])
+
+        if len(spans) > 1:
+            with ThreadPoolExecutor(len(spans)) as pool:
+                found = list(pool.map(run, spans))
+        else:
+            found = [run(spans[0])]
+        t2 = time.perf_counter()
+        ca = np.concatenate([f[0] for f in found])
+        cb = np.concatenate([f[1] for f in found])
+        ct = np.concatenate([f[2] for f in found]) + done
+        stats["candidates"] += int(ca.size)
+        if ca.size:
+            t, ra, va, rb, vb, ok = refine(satrecs, ca, cb, ct, epoch, window_s=interval_s)
+            pieces.append((ca[ok], cb[ok], t[ok], ra[ok], va[ok], rb[ok], vb[ok]))
+        t3 = time.perf_counter()
+        stats["propagate_s"] += t1 - t0
+        stats["search_s"] += t2 - t1
+        stats["refine_s"] += t3 - t2
+        done += length
+        if progress is not None:
+            progress(min(done, duration_s), duration_s)
+    if not pieces:
+        return empty
+    a, b, t, ra, va, rb, vb = (np.concatenate(x) for x in zip(*pieces, strict=True))
+    miss = np.linalg.norm(rb - ra, axis=1)
+    limit = np.where(formation[a] & (group[a] == group[b]), d_form, threshold_km)
+    keep = (miss < limit) & (t > 0.0) & (t < duration_s)
+    a, b, t, ra, va, rb, vb, miss = (x[keep] for x in (a, b, t, ra, va, rb, vb, miss))
+    # One approach found from two intervals (a sign change read on both sides of a node):
+    # the same pair within a millisecond is one approach.
+    order = np.lexsort((t, b, a))
+    a, b, t, ra, va, rb, vb, miss = (x[order] for x in (a, b, t, ra, va, rb, vb, miss))
+    dup = np.zeros(a.size, bool)
+    dup[1:] = (a[1:] == a[:-1]) & (b[1:] == b[:-1]) & (np.diff(t) < 1e-3)
+    a, b, t, ra, va, rb, vb, miss = (x[~dup] for x in (a, b, t, ra, va, rb, vb, miss))
+    order = np.lexsort((b, a, t))
+    a, b, t, ra, va, rb, vb, miss = (x[order] for x in (a, b, t, ra, va, rb, vb, miss))
+    radial, in_track, cross = ric_components(ra, va, rb)
+    return {
+        "a": a, "b": b, "tca_s": t, "miss_km": miss,
+        "speed_km_s": np.linalg.norm(vb - va, axis=1),
+        "radial_km": radial, "in_track_km": in_track, "cross_track_km": cross,
+        "stats": stats,
+    }
