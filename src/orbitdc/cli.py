@@ -231,6 +231,24 @@ def _print_summary(results: Results, out_dir: Path) -> None:
     out.print(table)
     if s.get("screening") is not None:
         _print_screening(s["screening"])
+    sky = s.get("night_sky")
+    if sky is not None:
+        nt = Table(title=f"night sky ({escape(sky['night'])}): satellites sunlit above "
+                   f"{sky['min_elevation_deg']:g} deg, and brighter than magnitude "
+                   f"{sky['magnitude_limit']:g}, mean per night hour")
+        for col in ("site", "night hours", "sunlit above", "brighter", "worst hour"):
+            nt.add_column(col, justify="left" if col == "site" else "right")
+        for name, site in sky["sites"].items():
+            hours = site["hours"]
+            if not hours:
+                nt.add_row(escape(name), "0", "-", "-", "-")
+                continue
+            worst = max(hours, key=lambda h: h["sunlit_above_min_elevation_mean"])
+            nt.add_row(escape(name), str(len(hours)),
+                       f"{np.mean([h['sunlit_above_min_elevation_mean'] for h in hours]):.1f}",
+                       f"{np.mean([h['brighter_than_limit_mean'] for h in hours]):.1f}",
+                       f"{worst['hour']}: {worst['sunlit_above_min_elevation_mean']:.1f}")
+        out.print(nt)
     for w in s["warnings"]:
         err.print(f"[yellow]warning:[/yellow] {escape(w)}", soft_wrap=True)
     out.print(f"Outputs written to [bold]{escape(str(out_dir.absolute()))}[/bold]", soft_wrap=True)

@@ -67,6 +67,10 @@ def run_scenario(
             screened["screen"] = screen_scenario(scenario)
             sections["screening"] = screened["screen"].summary
             res.summary["warnings"].extend(screened["screen"].warnings)
+        if scenario.night_sky is not None:
+            from orbitdc.sim.nightsky import night_sky_section
+
+            sections["night_sky"] = night_sky_section(scenario)
         used = None
         if ops is not None:
             sections["jobs"] = ops.section(res)
