@@ -137,17 +137,6 @@ def _states(r_nodes, v_nodes, base, stride, n_nodes, step, t, out):
 
 
 @kernel
-def _cell_bucket(cx, cy, cz, w):
-    """Bucket of a cell: its coordinates modulo ``w`` (a power of two) as one linear index
-    (x fastest). Near
-    the Earth (``|c| < w / 2`` cells) every cell has a bucket of its own and cells next to each
-    other in x share cache lines; farther out cells wrap onto the same buckets (told apart by
-    their coordinates)."""
-    m = w - 1  # w is a power of two: & is the (non-negative) modulo
-    return (cx & m) + w * ((cy & m) + w * (cz & m))
-
-
-@kernel
 def _relative_minimum(dr0, dv0, dr1, dv1, dt):
     """Minimum of the cubic Hermite relative motion between two nodes ``dt`` apart whose range
     rates are f0 < 0 <= f1: bisection on the range rate to 2^-30 of the interval. Returns
@@ -207,6 +196,28 @@ def _linear_lower_bound(dr0, dv0, dr1, dv1, dt):
 
 
 @kernel
+def _radix_sort(vals, n, tmp, counts, shift):
+    """Sort ``vals[:n]`` (non-negative) in place by their bits from ``shift`` up: an LSD radix
+    sort in 11-bit digits, stable (``tmp``: n of scratch, ``counts``: 2049 of scratch)."""
+    top = 0
+    for i in range(n):
+        if vals[i] > top:
+            top = vals[i]
+    while (top >> shift) != 0:
+        counts[:] = 0
+        for i in range(n):
+            counts[((vals[i] >> shift) & 2047) + 1] += 1
+        for b in range(2048):
+            counts[b + 1] += counts[b]
+        for i in range(n):
+            dg = (vals[i] >> shift) & 2047
+            tmp[counts[dg]] = vals[i]
+            counts[dg] += 1
+        vals[:n] = tmp[:n]
+        shift += 11
+
+
+@kernel
 def candidates(r_nodes, v_nodes, base, stride, n_nodes, step, speed, bound, sag, group,
                formation, threshold_km, formation_threshold_km, dt, first, count):
     """Candidate approaches over fine intervals ``first .. first + count - 1`` of length ``dt``
@@ -220,8 +231,15 @@ def candidates(r_nodes, v_nodes, base, stride, n_nodes, step, speed, bound, sag,
     one formation is screened at ``formation_threshold_km``, every other pair at
     ``threshold_km``.
 
-    Each object is hashed by the midpoint of its chord over the interval into cells as wide as
-    the largest search radius, and looks at the 3x3x3 block of cells around it.
+    Per interval each object is placed by the midpoint of its chord in cubic cells as wide as
+    the largest search radius; the objects are sorted by cell (radix sort of the cells' linear
+    index), and each looks forward at half of the 3x3x3 block around its cell (its own cell
+    after itself and the next one in x, then 4 rows of 3 cells above it in y or z), each row
+    found by a pointer that only moves forward (the sorted keys and the row's key offset
+    both increase). Before the distance check a pair's radius ranges over the interval must
+    come within the threshold (``| |r_a| - |r_b| | <= |r_a - r_b|``): near-circular objects
+    move ~150 km along their orbit in an interval but little in radius, so this rejects most
+    neighbours in a cell at once.
 
     Returns ``(a, b, t_s, miss_km)`` arrays: a < b, the estimated TCA (seconds from the chunk's
     first node) and miss distance of the interpolated motion.
@@ -229,13 +247,22 @@ def candidates(r_nodes, v_nodes, base, stride, n_nodes, step, speed, bound, sag,
     n_obj = base.size
     lo_st = np.empty((n_obj, 6))
     hi_st = np.empty((n_obj, 6))
-    # Per interval, the objects in bucket order: cell, midpoint, id.
-    key = np.empty((n_obj, 3), np.int64)
-    bucket = np.empty(n_obj, np.int64)
-    s_key = np.empty((n_obj, 3), np.int64)
-    s_pos = np.empty((n_obj, 3))
-    s_id = np.empty(n_obj, np.int64)
-    mid = np.empty((n_obj, 3))
+    obj = np.empty((n_obj, 5))  # per object: chord midpoint x, y, z; radius low, high
+    valid = np.empty(n_obj, np.int64)
+    packed = np.empty(n_obj, np.int64)
+    tmp = np.empty(n_obj, np.int64)
+    counts = np.empty(2049, np.int64)
+    id_bits = 1
+    while (1 << id_bits) < n_obj:
+        id_bits += 1
+    id_mask = (1 << id_bits) - 1
+    # Per interval, the objects in cell order: key, midpoint, radius range, id.
+    # One row of 8 per object (64 bytes, so a neighbour costs one cache line): key (a float:
+    # integers below 2^53 exactly), midpoint x, y, z, radius low, high, id. The scan reads 5
+    # places of this array at once (its own and 4 rows ahead), few enough streams for the
+    # hardware prefetcher; spread over separate arrays it missed the cache.
+    rec = np.empty((n_obj + 1, 8))
+    near = np.empty((2 * n_obj + 16, 2), np.int64)  # (p, k) rows of rec, per interval
     s_max = 0.0
     e_max = 0.0
     g_max = 0.0
@@ -247,13 +274,6 @@ def candidates(r_nodes, v_nodes, base, stride, n_nodes, step, speed, bound, sag,
     reach = d_max + s_max * dt + 4.0 * e_max + 2.0 * g_max
     cell = reach
     reach2 = reach * reach
-    # Buckets enough to give each cell out to ~9,000 km its own (at most 64^3).
-    w = 4
-    while w < 64 and w * cell < 18000.0:
-        w *= 2
-    size = w * w * w
-    heads = np.zeros(size + 1, np.int64)
-    fill = np.empty(size, np.int64)
     cap = 1024
     out_a = np.empty(cap, np.int64)
     out_b = np.empty(cap, np.int64)
@@ -268,117 +288,170 @@ def candidates(r_nodes, v_nodes, base, stride, n_nodes, step, speed, bound, sag,
     for m in range(first, first + count):
         t0 = m * dt
         _states(r_nodes, v_nodes, base, stride, n_nodes, step, t0 + dt, hi_st)
-        heads[:] = 0
+        # One pass in object order: chord midpoint and radius range over the interval (true
+        # radius within [min, max] of the ends less / plus the sag and twice the bound).
+        n_val = 0
+        extent = 0.0
         for i in range(n_obj):
-            x = 0.5 * (lo_st[i, 0] + hi_st[i, 0])
-            y = 0.5 * (lo_st[i, 1] + hi_st[i, 1])
-            z = 0.5 * (lo_st[i, 2] + hi_st[i, 2])
+            x0 = lo_st[i, 0]
+            y0 = lo_st[i, 1]
+            z0 = lo_st[i, 2]
+            x1 = hi_st[i, 0]
+            y1 = hi_st[i, 1]
+            z1 = hi_st[i, 2]
+            x = 0.5 * (x0 + x1)
+            y = 0.5 * (y0 + y1)
+            z = 0.5 * (z0 + z1)
             if not (np.isfinite(x) and np.isfinite(y) and np.isfinite(z)):
-                bucket[i] = -1
                 continue
-            mid[i, 0] = x
-            mid[i, 1] = y
-            mid[i, 2] = z
-            fx = x / cell
-            fy = y / cell
-            fz = z / cell
-            cx = int(math.floor(fx))
-            cy = int(math.floor(fy))
-            cz = int(math.floor(fz))
-            key[i, 0] = cx
-            key[i, 1] = cy
-            key[i, 2] = cz
-            b = _cell_bucket(cx, cy, cz, w)
-            bucket[i] = b
-            heads[b + 1] += 1
-        for b in range(size):
-            heads[b + 1] += heads[b]
-            fill[b] = heads[b]
-        for i in range(n_obj):
-            b = bucket[i]
-            if b >= 0:
-                q = fill[b]
-                fill[b] += 1
-                s_id[q] = i
-                for c in range(3):
-                    s_key[q, c] = key[i, c]
-                    s_pos[q, c] = mid[i, c]
-        for p in range(heads[size]):
-            i = s_id[p]
-            xi = s_pos[p, 0]
-            yi = s_pos[p, 1]
-            zi = s_pos[p, 2]
-            kx = s_key[p, 0]
-            for oy in range(-1, 2):
-                qy = s_key[p, 1] + oy
-                for oz in range(-1, 2):
-                    qz = s_key[p, 2] + oz
-                    # The row of three cells kx-1 .. kx+1: one range of buckets unless it wraps.
-                    b0 = _cell_bucket(kx - 1, qy, qz, w)
-                    b2 = _cell_bucket(kx + 1, qy, qz, w)
-                    if b2 == b0 + 2:
-                        lo_k = heads[b0]
-                        hi_k = heads[b2 + 1]
-                        ranges = 1
-                    else:
-                        ranges = 3
-                    for part in range(ranges):
-                        if ranges == 3:
-                            b = _cell_bucket(kx - 1 + part, qy, qz, w)
-                            lo_k = heads[b]
-                            hi_k = heads[b + 1]
-                        # Each pair once: from the first of the two in bucket order.
-                        if lo_k <= p:
-                            lo_k = p + 1
-                        for k in range(lo_k, hi_k):
-                            ddx = s_pos[k, 0] - xi
-                            ddy = s_pos[k, 1] - yi
-                            ddz = s_pos[k, 2] - zi
-                            dd = ddx * ddx + ddy * ddy + ddz * ddz
-                            if dd > reach2:
-                                continue
-                            if (s_key[k, 1] != qy or s_key[k, 2] != qz
-                                    or abs(s_key[k, 0] - kx) > 1):
-                                continue
-                            if ranges == 3 and s_key[k, 0] != kx - 1 + part:
-                                continue
-                            j = s_id[k]
-                            d = threshold_km
-                            if formation[i] and group[i] == group[j]:
-                                d = formation_threshold_km
-                            e = 2.0 * (bound[i] + bound[j])
-                            r = d + (speed[i] + speed[j]) * 0.5 * dt + e + sag[i] + sag[j]
-                            if dd > r * r:
-                                continue
-                            f0 = 0.0
-                            f1 = 0.0
-                            for c in range(3):
-                                dr0[c] = lo_st[j, c] - lo_st[i, c]
-                                dv0[c] = lo_st[j, 3 + c] - lo_st[i, 3 + c]
-                                dr1[c] = hi_st[j, c] - hi_st[i, c]
-                                dv1[c] = hi_st[j, 3 + c] - hi_st[i, 3 + c]
-                                f0 += dr0[c] * dv0[c]
-                                f1 += dr1[c] * dv1[c]
-                            if not (f0 < 0.0 and f1 >= 0.0):
-                                continue
-                            if _linear_lower_bound(dr0, dv0, dr1, dv1, dt) > d + e:
-                                continue
-                            sf, miss = _relative_minimum(dr0, dv0, dr1, dv1, dt)
-                            if miss > d + e:
-                                continue
-                            if n_out == cap:
-                                cap *= 2
-                                out_a = _grow_int(out_a, cap)
-                                out_b = _grow_int(out_b, cap)
-                                out_t = _grow(out_t, cap)
-                                out_d = _grow(out_d, cap)
-                            out_a[n_out] = min(i, j)
-                            out_b[n_out] = max(i, j)
-                            out_t[n_out] = t0 + sf * dt
-                            out_d[n_out] = miss
-                            n_out += 1
+            r0 = math.sqrt(x0 * x0 + y0 * y0 + z0 * z0)
+            r1 = math.sqrt(x1 * x1 + y1 * y1 + z1 * z1)
+            pad = sag[i] + 2.0 * bound[i]
+            obj[i, 0] = x
+            obj[i, 1] = y
+            obj[i, 2] = z
+            obj[i, 3] = min(r0, r1) - pad
+            obj[i, 4] = max(r0, r1) + pad
+            extent = max(extent, abs(x), abs(y), abs(z))
+            valid[n_val] = i
+            n_val += 1
+        # Cells -half .. half on each axis, shifted by half + 1 (a free cell on each side, so
+        # that the 3 cells of a row are 3 consecutive keys); each object's key and index
+        # packed in one integer, sorted by the key bits.
+        half = int(math.floor(extent / cell)) + 1
+        width = 2 * half + 3
+        if 3.0 * math.log2(width) + id_bits > 62.0:
+            raise ValueError("screening: the objects spread too far for the cell keys")
+        for q in range(n_val):
+            i = valid[q]
+            cx = int(math.floor(obj[i, 0] / cell)) + half + 1
+            cy = int(math.floor(obj[i, 1] / cell)) + half + 1
+            cz = int(math.floor(obj[i, 2] / cell)) + half + 1
+            packed[q] = ((cx + width * (cy + width * cz)) << id_bits) | i
+        _radix_sort(packed, n_val, tmp, counts, id_bits)
+        for p in range(n_val):
+            v = packed[p]
+            i = v & id_mask
+            rec[p, 0] = float(v >> id_bits)
+            rec[p, 1] = obj[i, 0]
+            rec[p, 2] = obj[i, 1]
+            rec[p, 3] = obj[i, 2]
+            rec[p, 4] = obj[i, 3]
+            rec[p, 5] = obj[i, 4]
+            rec[p, 6] = float(i)
+        rec[n_val, 0] = np.inf  # a sentinel past the last
+        # The 4 forward rows: (y + 1, z), (y - 1 .. y + 1, z + 1); their first cell is x - 1.
+        o1 = width - 1
+        o2 = width * width - width - 1
+        o3 = width * width - 1
+        o4 = width * width + width - 1
+        q1 = 0
+        q2 = 0
+        q3 = 0
+        q4 = 0
+        # Pass 1 (kept small for the compiler: no pair work inside): near pairs, by the
+        # radius ranges and the widest search radius.
+        n_near = 0
+        for p in range(n_val):
+            if near.shape[0] - n_near < n_val:
+                near = _grow_int2(near, 2 * near.shape[0] + n_val)
+            kp = rec[p, 0]
+            l1 = kp + o1
+            while rec[q1, 0] < l1:
+                q1 += 1
+            l2 = kp + o2
+            while rec[q2, 0] < l2:
+                q2 += 1
+            l3 = kp + o3
+            while rec[q3, 0] < l3:
+                q3 += 1
+            l4 = kp + o4
+            while rec[q4, 0] < l4:
+                q4 += 1
+            # Its own cell after it and the next in x, then the 4 rows of 3 cells.
+            n_near = _scan_row(rec, p, p + 1, kp + 1.0, d_max, reach2, near, n_near)
+            n_near = _scan_row(rec, p, q1, l1 + 2.0, d_max, reach2, near, n_near)
+            n_near = _scan_row(rec, p, q2, l2 + 2.0, d_max, reach2, near, n_near)
+            n_near = _scan_row(rec, p, q3, l3 + 2.0, d_max, reach2, near, n_near)
+            n_near = _scan_row(rec, p, q4, l4 + 2.0, d_max, reach2, near, n_near)
+        # Pass 2: each near pair by its own threshold and radius, then the range rate and the
+        # minimum of the relative motion.
+        for u in range(n_near):
+            p = near[u, 0]
+            kk = near[u, 1]
+            i = int(rec[p, 6])
+            j = int(rec[kk, 6])
+            d = threshold_km
+            if formation[i] and group[i] == group[j]:
+                d = formation_threshold_km
+            if rec[kk, 4] - rec[p, 5] > d or rec[p, 4] - rec[kk, 5] > d:
+                continue
+            ddx = rec[kk, 1] - rec[p, 1]
+            ddy = rec[kk, 2] - rec[p, 2]
+            ddz = rec[kk, 3] - rec[p, 3]
+            dd = ddx * ddx + ddy * ddy + ddz * ddz
+            e = 2.0 * (bound[i] + bound[j])
+            r = d + (speed[i] + speed[j]) * 0.5 * dt + e + sag[i] + sag[j]
+            if dd > r * r:
+                continue
+            f0 = 0.0
+            f1 = 0.0
+            for c in range(3):
+                dr0[c] = lo_st[j, c] - lo_st[i, c]
+                dv0[c] = lo_st[j, 3 + c] - lo_st[i, 3 + c]
+                dr1[c] = hi_st[j, c] - hi_st[i, c]
+                dv1[c] = hi_st[j, 3 + c] - hi_st[i, 3 + c]
+                f0 += dr0[c] * dv0[c]
+                f1 += dr1[c] * dv1[c]
+            if not (f0 < 0.0 and f1 >= 0.0):
+                continue
+            if _linear_lower_bound(dr0, dv0, dr1, dv1, dt) > d + e:
+                continue
+            sf, miss = _relative_minimum(dr0, dv0, dr1, dv1, dt)
+            if miss > d + e:
+                continue
+            if n_out == cap:
+                cap *= 2
+                out_a = _grow_int(out_a, cap)
+                out_b = _grow_int(out_b, cap)
+                out_t = _grow(out_t, cap)
+                out_d = _grow(out_d, cap)
+            out_a[n_out] = min(i, j)
+            out_b[n_out] = max(i, j)
+            out_t[n_out] = t0 + sf * dt
+            out_d[n_out] = miss
+            n_out += 1
         lo_st, hi_st = hi_st, lo_st
     return out_a[:n_out], out_b[:n_out], out_t[:n_out], out_d[:n_out]
+
+
+@kernel
+def _scan_row(rec, p, k, last, d_max, reach2, near, n_near):
+    """Append to ``near`` the rows ``k, k + 1, ...`` of ``rec`` whose key is at most ``last``
+    and whose radius range and midpoint are within reach of row ``p``'s; returns the count."""
+    x = rec[p, 1]
+    y = rec[p, 2]
+    z = rec[p, 3]
+    rlo = rec[p, 4] - d_max
+    rhi = rec[p, 5] + d_max
+    while rec[k, 0] <= last:
+        if rec[k, 4] <= rhi and rec[k, 5] >= rlo:
+            dx = rec[k, 1] - x
+            dy = rec[k, 2] - y
+            dz = rec[k, 3] - z
+            if dx * dx + dy * dy + dz * dz <= reach2:
+                near[n_near, 0] = p
+                near[n_near, 1] = k
+                n_near += 1
+        k += 1
+    return n_near
+
+
+@kernel
+def _grow_int2(a, rows):
+    out = np.empty((rows, a.shape[1]), np.int64)
+    out[: a.shape[0]] = a
+    return out
 
 
 @kernel
