@@ -473,21 +473,18 @@ def _grow_int(a, cap):
 
 def _sgp4_states(satrecs, index: np.ndarray, t_s: np.ndarray, epoch: tuple[float, float]):
     """SGP4 states of objects ``index`` at times ``t_s`` (one time per entry): positions and
-    velocities (n, 3), and an error flag (n,). One ``sgp4_array`` call per distinct object."""
+    velocities (n, 3), and an error flag (n,). One scalar ``Satrec.sgp4`` call per entry: the
+    same C++ code as ``sgp4_array``, ~3x faster here than one ``sgp4_array`` call per distinct
+    object (refinement has a few entries per object)."""
     jd, fr = jd_pair(epoch, t_s)
-    r = np.full((index.size, 3), np.nan)
-    v = np.full((index.size, 3), np.nan)
-    err = np.zeros(index.size, bool)
-    order = np.argsort(index, kind="stable")
-    idx_sorted = index[order]
-    cuts = np.flatnonzero(np.diff(idx_sorted)) + 1
-    for rows in np.split(order, cuts):
-        if rows.size == 0:
-            continue
-        e, rr, vv = satrecs[int(index[rows[0]])].sgp4_array(jd[rows], fr[rows])
-        r[rows] = rr
-        v[rows] = vv
-        err[rows] = e != 0
+    out = [satrecs[i].sgp4(j, f)
+           for i, j, f in zip(np.asarray(index).tolist(), jd.tolist(), fr.tolist(), strict=True)]
+    n = len(out)
+    err = np.fromiter((o[0] for o in out), np.int64, n) != 0
+    r = np.array([o[1] for o in out], float).reshape(n, 3)
+    v = np.array([o[2] for o in out], float).reshape(n, 3)
+    r[err] = np.nan
+    v[err] = np.nan
     return r, v, err
 
 
@@ -523,6 +520,11 @@ def refine(satrecs, a: np.ndarray, b: np.ndarray, t_guess_s: np.ndarray,
     lo, hi = lo0.copy(), hi0.copy()
     active = np.ones(t.size, bool)
     ok = np.ones(t.size, bool)
+    # The states of the last evaluation and its time: where the next step is below tol_s
+    # they are the answer (a step that small moves the miss by micrometres), which spares
+    # one more round of SGP4.
+    t_eval = t.copy()
+    st = np.full((t.size, 12), np.nan)
     for _ in range(max_iter):
         rows = np.flatnonzero(active)
         if rows.size == 0:
@@ -530,6 +532,8 @@ def refine(satrecs, a: np.ndarray, b: np.ndarray, t_guess_s: np.ndarray,
         both = np.concatenate([a[rows], b[rows]])
         r, v, err = _sgp4_states(satrecs, both, np.concatenate([t[rows], t[rows]]), epoch)
         n = rows.size
+        t_eval[rows] = t[rows]
+        st[rows] = np.concatenate([r[:n], v[:n], r[n:], v[n:]], axis=1)
         dr, dv = r[n:] - r[:n], v[n:] - v[:n]
         da = _accel_km_s2(r[n:]) - _accel_km_s2(r[:n])
         f = np.einsum("ij,ij->i", dr, dv)
@@ -546,13 +550,12 @@ def refine(satrecs, a: np.ndarray, b: np.ndarray, t_guess_s: np.ndarray,
         t[rows] = new
         active[rows[done]] = False
     ok &= ~active
-    r, v, err = _sgp4_states(satrecs, np.concatenate([a, b]), np.concatenate([t, t]), epoch)
-    n = t.size
-    ok &= ~(err[:n] | err[n:])
+    t = t_eval
+    ok &= np.isfinite(st).all(axis=1)
     # Converged on the window's edge: the distance falls beyond it, no minimum inside.
     margin = 10.0 * tol_s
     ok &= (t > lo0 + margin) & (t < hi0 - margin)
-    return t, r[:n], v[:n], r[n:], v[n:], ok
+    return t, st[:, 0:3], st[:, 3:6], st[:, 6:9], st[:, 9:12], ok
 
 
 def ric_components(r_a, v_a, r_b):
