@@ -665,7 +665,8 @@ def screen(satrecs, epoch: tuple[float, float], duration_s: float, threshold_km:
     total)``: called after each chunk with seconds of the span done. Returns a dict of arrays,
     one entry per approach sorted by TCA: ``a``, ``b`` (indices, a < b), ``tca_s``,
     ``miss_km``, ``speed_km_s``, ``radial_km``, ``in_track_km``, ``cross_track_km``; and
-    ``stats`` (candidates, stage seconds, propagation engine)."""
+    ``stats`` (candidates, stage seconds, propagation engine; ``search_s`` is the search's wall
+    time, which the refinement and propagation that overlap it run inside)."""
     import time
     from concurrent.futures import ThreadPoolExecutor
 
@@ -699,59 +700,78 @@ def screen(satrecs, epoch: tuple[float, float], duration_s: float, threshold_km:
     stats["engine"] = propagate.engine
     classes = [(h, np.flatnonzero(steps == h)) for h in np.unique(steps)]
     pieces = []
+    chunks = []
     done = 0.0
     while done < duration_s - 1e-9:
         length = min(chunk_s, duration_s - done)
-        n_int = int(math.ceil(length / interval_s - 1e-9))
+        chunks.append((done, length, int(math.ceil(length / interval_s - 1e-9))))
+        done += length
+
+    def nodes(chunk):
+        """The chunk's SGP4 nodes, time-major per step class (node k of every member of a
+        class together), and where each object's nodes lie in them."""
+        start, _, n_int = chunk
         length_nodes = n_int * interval_s  # the last interval may reach past the span
-        t0 = time.perf_counter()
         base = np.empty(n_obj, np.int64)
         stride = np.empty(n_obj, np.int64)
         n_nodes = np.empty(n_obj, np.int64)
         r_parts, v_parts, offset = [], [], 0
         for h, members in classes:
             k = int(math.ceil(length_nodes / h - 1e-9)) + 1
-            jd, fr = jd_pair(epoch, done + h * np.arange(k))
+            jd, fr = jd_pair(epoch, start + h * np.arange(k))
             r, v = propagate(members, jd, fr)
-            # Time-major: node k of every member of the class together.
             base[members] = offset + np.arange(members.size)
             stride[members] = members.size
             n_nodes[members] = k
             r_parts.append(np.ascontiguousarray(r.transpose(1, 0, 2)).reshape(-1, 3))
             v_parts.append(np.ascontiguousarray(v.transpose(1, 0, 2)).reshape(-1, 3))
             offset += members.size * k
-        r_nodes = np.concatenate(r_parts)
-        v_nodes = np.concatenate(v_parts)
-        t1 = time.perf_counter()
-        per = int(math.ceil(n_int / max(threads, 1)))
-        spans = [(f, min(per, n_int - f)) for f in range(0, n_int, per)]
+        return np.concatenate(r_parts), np.concatenate(v_parts), base, stride, n_nodes
 
-        def run(span, r_nodes=r_nodes, v_nodes=v_nodes, base=base, stride=stride,
-                n_nodes=n_nodes):
-            return candidates(r_nodes, v_nodes, base, stride, n_nodes, steps, speed, bound, sag,
-                              group, formation, float(threshold_km), d_form,
-                              float(interval_s), span[0], span[1])
+    def search(node_arrays, span):
+        r_nodes, v_nodes, base, stride, n_nodes = node_arrays
+        return candidates(r_nodes, v_nodes, base, stride, n_nodes, steps, speed, bound, sag,
+                          group, formation, float(threshold_km), d_form, float(interval_s),
+                          span[0], span[1])
 
-        if len(spans) > 1:
-            with ThreadPoolExecutor(len(spans)) as pool:
-                found = list(pool.map(run, spans))
-        else:
-            found = [run(spans[0])]
-        t2 = time.perf_counter()
+    def refine_chunk(chunk, found):
+        t0 = time.perf_counter()
         ca = np.concatenate([f[0] for f in found])
         cb = np.concatenate([f[1] for f in found])
-        ct = np.concatenate([f[2] for f in found]) + done
+        ct = np.concatenate([f[2] for f in found]) + chunk[0]
         stats["candidates"] += int(ca.size)
         if ca.size:
             t, ra, va, rb, vb, ok = refine(satrecs, ca, cb, ct, epoch, window_s=interval_s)
             pieces.append((ca[ok], cb[ok], t[ok], ra[ok], va[ok], rb[ok], vb[ok]))
-        t3 = time.perf_counter()
-        stats["propagate_s"] += t1 - t0
-        stats["search_s"] += t2 - t1
-        stats["refine_s"] += t3 - t2
-        done += length
+        stats["refine_s"] += time.perf_counter() - t0
         if progress is not None:
-            progress(min(done, duration_s), duration_s)
+            progress(min(chunk[0] + chunk[1], duration_s), duration_s)
+
+    # A pipeline: while the compiled search of chunk k runs on the worker threads (it holds
+    # no GIL), this thread refines chunk k - 1's candidates and propagates chunk k + 1, so
+    # no core waits on the single-threaded stages. At most two chunks of nodes are held.
+    t0 = time.perf_counter()
+    upcoming = nodes(chunks[0])
+    stats["propagate_s"] += time.perf_counter() - t0
+    previous = None
+    with ThreadPoolExecutor(max(threads, 1)) as pool:
+        for c, chunk in enumerate(chunks):
+            current = upcoming
+            n_int = chunk[2]
+            per = int(math.ceil(n_int / max(threads, 1)))
+            spans = [(f, min(per, n_int - f)) for f in range(0, n_int, per)]
+            ts = time.perf_counter()
+            futures = [pool.submit(search, current, span) for span in spans]
+            if previous is not None:
+                refine_chunk(*previous)
+            if c + 1 < len(chunks):
+                t0 = time.perf_counter()
+                upcoming = nodes(chunks[c + 1])
+                stats["propagate_s"] += time.perf_counter() - t0
+            found = [f.result() for f in futures]
+            stats["search_s"] += time.perf_counter() - ts
+            previous = (chunk, found)
+    refine_chunk(*previous)
     if not pieces:
         return empty
     a, b, t, ra, va, rb, vb = (np.concatenate(x) for x in zip(*pieces, strict=True))
