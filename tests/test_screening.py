@@ -343,3 +343,19 @@ def test_population_density_is_catalogue_like():
     leo = (el.altitude_km > 500) & (el.altitude_km < 900)
     shell_volume = 4 / 3 * math.pi * ((6378 + 900) ** 3 - (6378 + 500) ** 3)
     assert 1e-8 < leo.sum() / shell_volume < 1e-7
+
+
+def test_validate_checks_the_screening_catalogue(tmp_path):
+    scen = _write(tmp_path, '\n[screening]\nthreshold_km = 5.0\ncatalog_file = "missing.tle"\n')
+    res = CliRunner().invoke(app, ["validate", str(scen)])
+    assert res.exit_code == 2, res.output
+    assert "screening.catalog_file" in res.output and "missing.tle" in res.output
+    assert "s.toml" in res.output and "Traceback" not in res.output
+    text = _catalogue_tle(3).splitlines()
+    text[4] = text[4][:40]  # the second object's first line cut short
+    (tmp_path / "missing.tle").write_text("\n".join(text), encoding="utf-8")
+    res = CliRunner().invoke(app, ["validate", str(scen)])
+    assert res.exit_code == 2 and "TLE 2" in res.output, res.output
+    (tmp_path / "missing.tle").write_text(_catalogue_tle(3), encoding="utf-8")
+    res = CliRunner().invoke(app, ["validate", str(scen)])
+    assert res.exit_code == 0, res.output

@@ -901,6 +901,9 @@ def validate(
     design_warnings = validate_design(sc)
     if sc.satellite:
         cost_section(sc)  # what `orbitdc run` refuses, validate refuses too
+    from orbitdc.sim.screening import check_catalogue
+
+    check_catalogue(sc)  # a [screening] catalog_file that is missing or unparseable
     out.print(
         f"{scenario}: ok — {len(sc.satellite_names)} satellites in {len(sc.fleet)} fleet(s), "
         f"{len(sc.ground_station)} ground station(s), {sc.n_steps} steps of {sc.step_s:g} s",

@@ -26,8 +26,8 @@ from orbitdc.model.scenario import ClusterFleet, ElementsFleet, Scenario
 from orbitdc.model.screening import Screening, read_catalogue
 from orbitdc.sim.fleet import build_fleet
 
-__all__ = ["CATALOGUE_GROUP", "CONJUNCTIONS_SCHEMA", "Screen", "screen_scenario",
-           "screen_to_directory", "write_screen"]
+__all__ = ["CATALOGUE_GROUP", "CONJUNCTIONS_SCHEMA", "Screen", "check_catalogue",
+           "screen_scenario", "screen_to_directory", "write_screen"]
 
 #: The group name of a catalogue's objects in the table and the per-pair summary.
 CATALOGUE_GROUP = "catalogue"
@@ -86,6 +86,26 @@ def _check_epochs(records, source: str, key: str, start, duration_days: float, c
             "so their approaches are that uncertain")
 
 
+def _section_catalogue(scenario: Scenario):
+    """The ``[screening] catalog_file`` of ``scenario`` read: ``(path, records)``; a file
+    missing or unparseable raises :class:`ScenarioError` naming the scenario, the key and the
+    catalogue (and its record)."""
+    path = (scenario.base_dir / scenario.screening.catalog_file).resolve()
+    try:
+        return path, read_catalogue(path)
+    except ScenarioError as exc:
+        raise ScenarioError(scenario.source, [("screening.catalog_file", str(exc))]) from None
+
+
+def check_catalogue(scenario: Scenario) -> int:
+    """What ``orbitdc validate`` checks of a ``[screening]`` section: that its catalogue
+    exists and parses (the number of its element sets; 0 without one). Raises
+    :class:`ScenarioError` like ``orbitdc run`` would."""
+    if scenario.screening is None or scenario.screening.catalog_file is None:
+        return 0
+    return len(_section_catalogue(scenario)[1])
+
+
 def screen_scenario(scenario: Scenario, *, threshold_km: float | None = None,
                     formation_threshold_km: float | None = None,
                     catalog: str | Path | None = None,
@@ -128,12 +148,8 @@ def screen_scenario(scenario: Scenario, *, threshold_km: float | None = None,
         records = read_catalogue(catalog)
         _check_epochs(records, catalog_source, "", scenario.start, duration_days, cfg, warnings)
     elif cfg.catalog_file is not None:
-        path = (scenario.base_dir / cfg.catalog_file).resolve()
+        path, records = _section_catalogue(scenario)
         catalog_source = str(path)
-        try:
-            records = read_catalogue(path)
-        except ScenarioError as exc:
-            raise ScenarioError(scenario.source, [("screening.catalog_file", str(exc))]) from None
         _check_epochs(records, scenario.source, "screening.catalog_file", scenario.start,
                       duration_days, cfg, warnings)
     else:
