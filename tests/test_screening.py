@@ -359,3 +359,25 @@ def test_validate_checks_the_screening_catalogue(tmp_path):
     (tmp_path / "missing.tle").write_text(_catalogue_tle(3), encoding="utf-8")
     res = CliRunner().invoke(app, ["validate", str(scen)])
     assert res.exit_code == 0, res.output
+
+
+def test_run_shows_the_screening_progress_in_a_bar_of_its_own(tmp_path):
+    import contextlib
+
+    from orbitdc.econ.pipeline import run_scenario
+    from orbitdc.model import load_scenario
+
+    sc = load_scenario(_write(tmp_path, "\n[screening]\nthreshold_km = 40.0\n"))
+    bars: dict[str, list] = {}
+
+    @contextlib.contextmanager
+    def progress_for(description, total):
+        calls = bars.setdefault(description, [total])
+        yield lambda done, tot: calls.append((done, tot))
+
+    run_scenario(sc, None, progress_for=progress_for)
+    screening = [d for d in bars if d.endswith(": screening")]
+    assert len(screening) == 1 and len(bars) == 2
+    total, *calls = bars[screening[0]]
+    assert total == round(sc.duration_s) and calls and calls[-1] == (total, total)
+    assert [c[0] for c in calls] == sorted(c[0] for c in calls)

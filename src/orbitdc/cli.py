@@ -682,8 +682,9 @@ def _fly_policy(sc, policy_name: str, workers: int | None, progress) -> dict:
     policy = resolve_policy(policy_name, "--policies", base_dir=sc.base_dir, key="")
 
     @contextlib.contextmanager
-    def progress_for(_description, _total):
-        yield progress
+    def progress_for(description, _total):
+        # The flight's bar only: a [screening] section's screen counts seconds, not steps.
+        yield None if description.endswith(": screening") else progress
 
     section = run_scenario(sc, None, workers=workers, progress_for=progress_for,
                            policy=policy).summary["jobs"]

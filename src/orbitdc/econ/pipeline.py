@@ -57,14 +57,21 @@ def run_scenario(
     steps = scenario.n_steps - 1
 
     screened: dict = {}
+    if scenario.screening is not None:
+        # [screening]: close approaches over the run's span (conjunctions.parquet), before
+        # the flight (it needs none of it, and bad input in it fails fast) under a bar of its
+        # own; its worker threads are done before the flight forks its workers.
+        from orbitdc.sim.screening import screen_scenario
+
+        span = int(round(scenario.duration_s))
+        with progress_for(f"{scenario.name}: screening", span) as screen_cb:
+            screened["screen"] = screen_scenario(
+                scenario, progress=None if screen_cb is None else (
+                    lambda done, _total: screen_cb(int(round(done)), span)))
 
     def extend(res: Results) -> dict:
         sections: dict = {}
-        if scenario.screening is not None:
-            # [screening]: close approaches over the run's span (conjunctions.parquet).
-            from orbitdc.sim.screening import screen_scenario
-
-            screened["screen"] = screen_scenario(scenario)
+        if "screen" in screened:
             sections["screening"] = screened["screen"].summary
             res.summary["warnings"].extend(screened["screen"].warnings)
         if scenario.night_sky is not None:
