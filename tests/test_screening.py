@@ -12,6 +12,8 @@ import textwrap
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 from sgp4 import exporter
 from sgp4.api import SatrecArray
 from typer.testing import CliRunner
@@ -26,15 +28,15 @@ from screening_reference import reference_screen
 EP = epoch_jd(EPOCH)
 
 
-def _crossers(base, rng, n, spread_km=15.0):
+def _crossers(base, rng, n, spread_km=15.0, t_range_s=(1800.0, 9000.0)):
     """Objects sent through the path of others: for each, an orbit in another plane through a
-    point near where a ``base`` object will be at a random time (the densest test of the
-    threshold: approaches from 0 to ~spread_km)."""
+    point near where a ``base`` object will be at a random time in ``t_range_s`` (the densest
+    test of the threshold: approaches from 0 to ~spread_km)."""
     out = []
     mu = 398600.8
     for _ in range(n):
         sat = base[int(rng.integers(len(base)))]
-        t = float(rng.uniform(1800.0, 9000.0))
+        t = float(rng.uniform(*t_range_s))
         jd, fr = jd_pair(EP, np.array([t]))
         _, r, v = sat.sgp4_array(jd, fr)
         r, v = r[0], v[0]
@@ -87,10 +89,9 @@ def _population(seed):
     return sats, group, formation
 
 
-@pytest.mark.parametrize("seed", [11, 29])
-def test_every_approach_of_the_dense_reference_is_found(seed):
-    sats, group, formation = _population(seed)
-    duration, threshold, d_form = 3 * 3600.0, 12.0, 0.15
+def _check_against_reference(sats, group, formation, duration, threshold, d_form):
+    """Screen ``sats`` and the dense reference; every reference approach found (TCA within
+    10 ms, miss within 1 m) and nothing else. Returns the reference's approaches."""
 
     def limit(i, j):
         return d_form if formation[i] and group[i] == group[j] else threshold
@@ -101,8 +102,6 @@ def test_every_approach_of_the_dense_reference_is_found(seed):
     found = {}
     for a, b, t, m in zip(res["a"], res["b"], res["tca_s"], res["miss_km"], strict=True):
         found.setdefault((int(a), int(b)), []).append((t, m))
-    assert len(ref) >= 15, "the population should hold approaches to find"
-    assert any(formation[a] and formation[b] for a, b, _, _ in ref), "formation approaches"
     for a, b, t, m in ref:
         near = [x for x in found.get((a, b), []) if abs(x[0] - t) < 1.0]
         assert near, f"missed the approach of {a} and {b} at t = {t:.3f} s, {m * 1000:.1f} m"
@@ -117,6 +116,54 @@ def test_every_approach_of_the_dense_reference_is_found(seed):
     assert len(res["a"]) == len(ref)
     assert np.all(res["miss_km"] < np.where(formation[res["a"]] & formation[res["b"]], d_form,
                                             threshold))
+    return ref
+
+
+@pytest.mark.parametrize("seed", [11, 29])
+def test_every_approach_of_the_dense_reference_is_found(seed):
+    sats, group, formation = _population(seed)
+    ref = _check_against_reference(sats, group, formation, 3 * 3600.0, 12.0, 0.15)
+    assert len(ref) >= 15, "the population should hold approaches to find"
+    assert any(formation[a] and formation[b] for a, b, _, _ in ref), "formation approaches"
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(seed=st.integers(0, 2**32 - 1), n_base=st.integers(3, 12), n_cross=st.integers(2, 10),
+       duration_s=st.floats(900.0, 5400.0), threshold=st.floats(1.0, 20.0),
+       with_formation=st.booleans(), eccentric=st.floats(0.0, 0.15))
+def test_dense_reference_on_small_random_populations(seed, n_base, n_cross, duration_s,
+                                                      threshold, with_formation, eccentric):
+    """The same check as a property over small populations of any shape: a few objects of a
+    narrow shell, some sent through their paths within the span, maybe a formation of three
+    (screened at 0.15 km) and an object of any eccentricity up to 0.15 through the shell."""
+    rng = np.random.default_rng(seed)
+    sats = catalogue_like(n_base, seed % 2**31, shell_share=0.3, deep_share=0.0,
+                          altitude_km=(520.0, 580.0))
+    sats = sats + _crossers(sats, rng, n_cross, spread_km=threshold,
+                            t_range_s=(60.0, duration_s - 60.0))
+    group = np.zeros(len(sats), np.int64)
+    if with_formation:
+        ref_el = orbits.CircularElements(
+            altitude_km=np.array([rng.uniform(520.0, 580.0)]),
+            inclination_rad=np.deg2rad([rng.uniform(40.0, 98.0)]),
+            raan_rad=np.array([rng.uniform(0, 2 * np.pi)]),
+            mean_anomaly_rad=np.array([rng.uniform(0, 2 * np.pi)]), ecc=np.zeros(1),
+            argp_rad=np.zeros(1))
+        sats = sats + orbits.satrecs_from_elements(
+            orbits.formation_elements(ref_el, orbits.lattice_offsets_km(3, 0.12)), EP, 70000)
+        group = np.concatenate([group, np.ones(3, np.int64)])
+    if eccentric > 0.0:
+        # Perigee in the shell, apogee above it.
+        a = (6378.135 + 550.0) / (1.0 - eccentric)
+        ecc_el = orbits.CircularElements(
+            altitude_km=np.array([a - 6378.135]), inclination_rad=np.deg2rad([63.4]),
+            raan_rad=np.array([rng.uniform(0, 2 * np.pi)]),
+            mean_anomaly_rad=np.array([rng.uniform(0, 2 * np.pi)]), ecc=np.array([eccentric]),
+            argp_rad=np.array([rng.uniform(0, 2 * np.pi)]))
+        sats = sats + orbits.satrecs_from_elements(ecc_el, EP, 60000)
+        group = np.concatenate([group, np.zeros(1, np.int64)])
+    ref = _check_against_reference(sats, group, group == 1, duration_s, threshold, 0.15)
+    event(f"reference approaches: {'none' if not ref else '1-4' if len(ref) < 5 else '5+'}")
 
 
 def test_interpolation_stays_within_its_bound():
