@@ -435,14 +435,15 @@ def _scan_row(rec, p, k, last, d_max, reach2, near, n_near):
     rlo = rec[p, 4] - d_max
     rhi = rec[p, 5] + d_max
     while rec[k, 0] <= last:
-        if rec[k, 4] <= rhi and rec[k, 5] >= rlo:
-            dx = rec[k, 1] - x
-            dy = rec[k, 2] - y
-            dz = rec[k, 3] - z
-            if dx * dx + dy * dy + dz * dz <= reach2:
-                near[n_near, 0] = p
-                near[n_near, 1] = k
-                n_near += 1
+        dx = rec[k, 1] - x
+        dy = rec[k, 2] - y
+        dz = rec[k, 3] - z
+        ok = (rec[k, 4] <= rhi) & (rec[k, 5] >= rlo) & (dx * dx + dy * dy + dz * dz <= reach2)
+        # Written always and counted when it holds: no branch to mispredict (near has
+        # room for every row the scan can reach).
+        near[n_near, 0] = p
+        near[n_near, 1] = k
+        n_near += ok
         k += 1
     return n_near
 
