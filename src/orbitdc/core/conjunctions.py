@@ -217,6 +217,11 @@ def _radix_sort(vals, n, tmp, counts, shift):
         shift += 11
 
 
+#: How many times narrower than the search radius the cells of the candidate search are in x
+#: (see :func:`candidates`).
+X_SPLIT = 4
+
+
 @kernel
 def candidates(r_nodes, v_nodes, base, stride, n_nodes, step, speed, bound, sag, group,
                formation, threshold_km, formation_threshold_km, dt, first, count):
@@ -273,6 +278,7 @@ def candidates(r_nodes, v_nodes, base, stride, n_nodes, step, speed, bound, sag,
         g_max = max(g_max, sag[i])
     reach = d_max + s_max * dt + 4.0 * e_max + 2.0 * g_max
     cell = reach
+    cell_x = reach / X_SPLIT
     reach2 = reach * reach
     cap = 1024
     out_a = np.empty(cap, np.int64)
@@ -315,19 +321,25 @@ def candidates(r_nodes, v_nodes, base, stride, n_nodes, step, speed, bound, sag,
             extent = max(extent, abs(x), abs(y), abs(z))
             valid[n_val] = i
             n_val += 1
-        # Cells -half .. half on each axis, shifted by half + 1 (a free cell on each side, so
-        # that the 3 cells of a row are 3 consecutive keys); each object's key and index
+        # Cells as wide as the search radius in y and z and X_SPLIT times narrower in x: a
+        # row of cells x - X_SPLIT .. x + X_SPLIT then spans 2 + 1 / X_SPLIT search radii
+        # instead of 3, and holds that many fewer objects to look at. Cells -half .. half
+        # (in x -half_x .. half_x) shifted to be non-negative with free cells on each side,
+        # so that the cells of a row are consecutive keys; each object's key and index
         # packed in one integer, sorted by the key bits.
         half = int(math.floor(extent / cell)) + 1
         width = 2 * half + 3
-        if 3.0 * math.log2(width) + id_bits > 62.0:
+        half_x = int(math.floor(extent / cell_x)) + 1
+        shift_x = half_x + X_SPLIT
+        width_x = 2 * shift_x + 1
+        if math.log2(width_x) + 2.0 * math.log2(width) + id_bits > 62.0:
             raise ValueError("screening: the objects spread too far for the cell keys")
         for q in range(n_val):
             i = valid[q]
-            cx = int(math.floor(obj[i, 0] / cell)) + half + 1
+            cx = int(math.floor(obj[i, 0] / cell_x)) + shift_x
             cy = int(math.floor(obj[i, 1] / cell)) + half + 1
             cz = int(math.floor(obj[i, 2] / cell)) + half + 1
-            packed[q] = ((cx + width * (cy + width * cz)) << id_bits) | i
+            packed[q] = ((cx + width_x * (cy + width * cz)) << id_bits) | i
         _radix_sort(packed, n_val, tmp, counts, id_bits)
         for p in range(n_val):
             v = packed[p]
@@ -340,11 +352,13 @@ def candidates(r_nodes, v_nodes, base, stride, n_nodes, step, speed, bound, sag,
             rec[p, 5] = obj[i, 4]
             rec[p, 6] = float(i)
         rec[n_val, 0] = np.inf  # a sentinel past the last
-        # The 4 forward rows: (y + 1, z), (y - 1 .. y + 1, z + 1); their first cell is x - 1.
-        o1 = width - 1
-        o2 = width * width - width - 1
-        o3 = width * width - 1
-        o4 = width * width + width - 1
+        # The 4 forward rows: (y + 1, z), (y - 1 .. y + 1, z + 1), each from x - X_SPLIT.
+        plane = width_x * width
+        o1 = width_x - X_SPLIT
+        o2 = plane - width_x - X_SPLIT
+        o3 = plane - X_SPLIT
+        o4 = plane + width_x - X_SPLIT
+        span = 2.0 * X_SPLIT
         q1 = 0
         q2 = 0
         q3 = 0
@@ -368,12 +382,12 @@ def candidates(r_nodes, v_nodes, base, stride, n_nodes, step, speed, bound, sag,
             l4 = kp + o4
             while rec[q4, 0] < l4:
                 q4 += 1
-            # Its own cell after it and the next in x, then the 4 rows of 3 cells.
-            n_near = _scan_row(rec, p, p + 1, kp + 1.0, d_max, reach2, near, n_near)
-            n_near = _scan_row(rec, p, q1, l1 + 2.0, d_max, reach2, near, n_near)
-            n_near = _scan_row(rec, p, q2, l2 + 2.0, d_max, reach2, near, n_near)
-            n_near = _scan_row(rec, p, q3, l3 + 2.0, d_max, reach2, near, n_near)
-            n_near = _scan_row(rec, p, q4, l4 + 2.0, d_max, reach2, near, n_near)
+            # Its own cell after it and the next X_SPLIT in x, then the 4 rows.
+            n_near = _scan_row(rec, p, p + 1, kp + X_SPLIT, d_max, reach2, near, n_near)
+            n_near = _scan_row(rec, p, q1, l1 + span, d_max, reach2, near, n_near)
+            n_near = _scan_row(rec, p, q2, l2 + span, d_max, reach2, near, n_near)
+            n_near = _scan_row(rec, p, q3, l3 + span, d_max, reach2, near, n_near)
+            n_near = _scan_row(rec, p, q4, l4 + span, d_max, reach2, near, n_near)
         # Pass 2: each near pair by its own threshold and radius, then the range rate and the
         # minimum of the relative motion.
         for u in range(n_near):
