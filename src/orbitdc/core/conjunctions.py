@@ -10,13 +10,13 @@ threshold ``d``, in three stages:
    velocities at the nodes stays within ``tolerance_km`` of SGP4 (:func:`node_steps_s`,
    the bound is :func:`interpolation_bound_km`).
 2. **Candidates** (:func:`candidates`, compiled). Time is cut into fine intervals of ``dt``.
-   At each interval's centre every object is placed (interpolated) in a spatial hash of cells;
-   a pair is looked at when its centre distance is within
-   ``d + (s_a + s_b) dt / 2 + 2 (e_a + e_b)`` (``s``: the object's highest orbital speed,
-   ``e``: its interpolation bound), which any pair that comes within ``d`` during the interval
-   satisfies. A pair is kept when its interpolated range rate changes sign from - to + over the
-   interval and the minimum of the relative Hermite motion there is within
-   ``d + 2 (e_a + e_b)``.
+   Per interval every object is sorted into cells by the midpoint of its (interpolated) chord;
+   a pair is looked at when its radius ranges over the interval come within ``d`` and its
+   midpoints within ``d + (s_a + s_b) dt / 2 + 2 (e_a + e_b)`` plus both chords' sag (``s``:
+   the object's highest orbital speed, ``e``: its interpolation bound), which any pair that
+   comes within ``d`` during the interval satisfies. A pair is kept when its interpolated range
+   rate changes sign from - to + over the interval and the minimum of the relative Hermite
+   motion there is within ``d + 2 (e_a + e_b)``.
 3. **Refinement** (:func:`refine`). Each candidate's time of closest approach (TCA) is refined
    with SGP4 itself by safeguarded Newton iterations on the range rate, to below a
    microsecond; the miss distance, relative speed and the miss in a's radial / in-track /
@@ -243,10 +243,10 @@ def candidates(r_nodes, v_nodes, base, stride, n_nodes, step, speed, bound, sag,
     sorted by cell (radix sort of the cells' linear index), and each looks forward at half of
     the block of cells within one search radius (its own cell after itself and the next
     :data:`X_SPLIT` in x, then 4 rows above it in y or z), each row found by a pointer that
-    only moves forward (the sorted keys and the row's key offset both increase). Before the distance check a pair's radius ranges over the interval must
-    come within the threshold (``| |r_a| - |r_b| | <= |r_a - r_b|``): near-circular objects
-    move ~150 km along their orbit in an interval but little in radius, so this rejects most
-    neighbours in a cell at once.
+    only moves forward (the sorted keys and the row's key offset both increase). Before the
+    distance check a pair's radius ranges over the interval must come within the threshold
+    (``| |r_a| - |r_b| | <= |r_a - r_b|``): near-circular objects move ~300 km along their
+    orbit in an interval but little in radius, so this rejects most neighbours at once.
 
     Returns ``(a, b, t_s, miss_km)`` arrays: a < b, the estimated TCA (seconds from the chunk's
     first node) and miss distance of the interpolated motion.
@@ -760,8 +760,8 @@ def screen(satrecs, epoch: tuple[float, float], duration_s: float, threshold_km:
     def search(node_arrays, span):
         r_nodes, v_nodes, base, stride, n_nodes = node_arrays
         return candidates(r_nodes, v_nodes, base, stride, n_nodes, steps, speed, bound, sag,
-                          radial_sag,                          group, formation, float(threshold_km), d_form, float(interval_s),
-                          span[0], span[1])
+                          radial_sag, group, formation, float(threshold_km), d_form,
+                          float(interval_s), span[0], span[1])
 
     def refine_chunk(chunk, found):
         t0 = time.perf_counter()
