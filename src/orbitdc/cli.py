@@ -234,6 +234,26 @@ def _print_summary(results: Results, out_dir: Path) -> None:
             table.add_row(f"{name}: five-year rule ({rule.get('solar_activity', '-')})",
                           verdict_text)
     out.print(table)
+    if s.get("screening") is not None:
+        _print_screening(s["screening"])
+    sky = s.get("night_sky")
+    if sky is not None:
+        nt = Table(title=f"night sky ({escape(sky['night'])}): satellites sunlit above "
+                   f"{sky['min_elevation_deg']:g} deg, and brighter than magnitude "
+                   f"{sky['magnitude_limit']:g}, mean per night hour")
+        for col in ("site", "night hours", "sunlit above", "brighter", "worst hour"):
+            nt.add_column(col, justify="left" if col == "site" else "right")
+        for name, site in sky["sites"].items():
+            hours = site["hours"]
+            if not hours:
+                nt.add_row(escape(name), "0", "-", "-", "-")
+                continue
+            worst = max(hours, key=lambda h: h["sunlit_above_min_elevation_mean"])
+            nt.add_row(escape(name), str(len(hours)),
+                       f"{np.mean([h['sunlit_above_min_elevation_mean'] for h in hours]):.1f}",
+                       f"{np.mean([h['brighter_than_limit_mean'] for h in hours]):.1f}",
+                       f"{worst['hour']}: {worst['sunlit_above_min_elevation_mean']:.1f}")
+        out.print(nt)
     for w in s["warnings"]:
         err.print(f"[yellow]warning:[/yellow] {escape(w)}", soft_wrap=True)
     out.print(f"Outputs written to [bold]{escape(str(out_dir.absolute()))}[/bold]", soft_wrap=True)
@@ -263,6 +283,65 @@ def run(
 ) -> None:
     """Simulate a scenario; write summary.json, Parquet tables and report.html to --out."""
     _run(scenario, out_dir, workers, epochs, epoch_hours, samples)
+
+
+def _print_screening(sc: dict) -> None:
+    """The screening section as a table: approaches per group pair, the closest."""
+    table = Table(title=f"close approaches below {sc['threshold_km']:g} km "
+                  + (f"(formations: {sc['formation_threshold_km']:g} km) "
+                     if sc["formation_threshold_km"] != sc["threshold_km"] else "")
+                  + f"among {sc['objects']:,} objects")
+    table.add_column("pair of groups")
+    table.add_column("approaches", justify="right")
+    table.add_column("closest", justify="right")
+    table.add_column("between")
+    for key, v in sc["per_group_pair"].items():
+        table.add_row(escape(key), f"{v['approaches']:,}", f"{v['closest_km'] * 1000:,.1f} m",
+                      escape(v["closest"]))
+    table.add_section()
+    table.add_row("all", f"{sc['approaches']:,}", "", "")
+    out.print(table)
+    for row in sc["closest"][:3]:
+        prob = f", probability {row['probability']:.2e}" if "probability" in row else ""
+        out.print(f"closest: {escape(row['a'])} - {escape(row['b'])} at {row['tca']}: "
+                  f"{row['miss_km'] * 1000:,.1f} m at {row['speed_km_s']:.3f} km/s{prob}",
+                  soft_wrap=True)
+
+
+@app.command()
+@_user_errors
+def screen(
+    scenario: Annotated[str, typer.Argument(help="Scenario TOML file, or preset:NAME.")],
+    threshold_km: Annotated[float | None, typer.Option(
+        "--threshold-km", help="Report approaches closer than this (default: the "
+        "scenario's screening.threshold_km).")] = None,
+    catalog: Annotated[Path | None, typer.Option(
+        "--catalog", help="Other objects: a TLE file, or OMM as JSON or XML.")] = None,
+    formation_threshold_km: Annotated[float | None, typer.Option(
+        "--formation-threshold-km", help="Threshold for pairs within one formation (cluster "
+        "fleet); default: screening.formation_threshold_km, else --threshold-km.")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
+        "orbitdc-screen"),
+) -> None:
+    """Find every close approach among the scenario's satellites (and a catalogue's objects)
+    over its span; write conjunctions.parquet and summary.json to --out."""
+    from orbitdc.sim.screening import screen_to_directory
+
+    if threshold_km is not None and not threshold_km > 0:
+        raise ScenarioError("--threshold-km", [("", f"must be a distance > 0 km (got "
+                                                 f"{threshold_km:g})")])
+    sc = load_scenario(_scenario_path(scenario))
+    total = int(round(sc.duration_s))
+    with _progress_bar(f"{sc.name}: screening", total) as progress:
+        result = screen_to_directory(
+            sc, out_dir, threshold_km=threshold_km, catalog=catalog,
+            formation_threshold_km=formation_threshold_km,
+            progress=lambda done, _total: progress(int(round(done)), total))
+    _print_screening(result.summary)
+    for w in result.warnings:
+        err.print(f"[yellow]warning:[/yellow] {escape(w)}", soft_wrap=True)
+    out.print(f"Conjunctions: [bold]{escape(str((out_dir / 'conjunctions.parquet').absolute()))}"
+              "[/bold]", soft_wrap=True)
 
 
 @app.command()
@@ -611,8 +690,9 @@ def _fly_policy(sc, policy_name: str, workers: int | None, progress) -> dict:
     policy = resolve_policy(policy_name, "--policies", base_dir=sc.base_dir, key="")
 
     @contextlib.contextmanager
-    def progress_for(_description, _total):
-        yield progress
+    def progress_for(description, _total):
+        # The flight's bar only: a [screening] section's screen counts seconds, not steps.
+        yield None if description.endswith(": screening") else progress
 
     section = run_scenario(sc, None, workers=workers, progress_for=progress_for,
                            policy=policy).summary["jobs"]
@@ -848,6 +928,9 @@ def validate(
     design_warnings = validate_design(sc)
     if sc.satellite:
         cost_section(sc)  # what `orbitdc run` refuses, validate refuses too
+    from orbitdc.sim.screening import check_catalogue
+
+    check_catalogue(sc)  # a [screening] catalog_file that is missing or unparseable
     out.print(
         f"{scenario}: ok — {len(sc.satellite_names)} satellites in {len(sc.fleet)} fleet(s), "
         f"{len(sc.ground_station)} ground station(s), {sc.n_steps} steps of {sc.step_s:g} s",

@@ -56,8 +56,28 @@ def run_scenario(
     description = f"{scenario.name}: {len(scenario.satellite_names)} satellites"
     steps = scenario.n_steps - 1
 
+    screened: dict = {}
+    if scenario.screening is not None:
+        # [screening]: close approaches over the run's span (conjunctions.parquet), before
+        # the flight (it needs none of it, and bad input in it fails fast) under a bar of its
+        # own; its worker threads are done before the flight forks its workers.
+        from orbitdc.sim.screening import screen_scenario
+
+        span = int(round(scenario.duration_s))
+        with progress_for(f"{scenario.name}: screening", span) as screen_cb:
+            screened["screen"] = screen_scenario(
+                scenario, progress=None if screen_cb is None else (
+                    lambda done, _total: screen_cb(int(round(done)), span)))
+
     def extend(res: Results) -> dict:
         sections: dict = {}
+        if "screen" in screened:
+            sections["screening"] = screened["screen"].summary
+            res.summary["warnings"].extend(screened["screen"].warnings)
+        if scenario.night_sky is not None:
+            from orbitdc.sim.nightsky import night_sky_section
+
+            sections["night_sky"] = night_sky_section(scenario)
         used = None
         if ops is not None:
             sections["jobs"] = ops.section(res)
@@ -69,6 +89,10 @@ def run_scenario(
         return sections
 
     def write_jobs(folder: Path, res: Results) -> None:
+        if "screen" in screened:
+            from orbitdc.sim.screening import write_screen
+
+            write_screen(screened["screen"], folder)
         if ops is not None:
             import pyarrow.parquet as pq
 
@@ -85,4 +109,5 @@ def run_scenario(
             results = simulate(scenario, progress=cb, workers=workers, drive=drive)
             results.summary.update(extend(results))
     results.jobs_table = ops.table() if ops is not None else None
+    results.conjunctions = screened["screen"].table if "screen" in screened else None
     return results

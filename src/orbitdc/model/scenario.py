@@ -30,6 +30,8 @@ from orbitdc.model.elements import parse_omm_text, parse_tle_text
 from orbitdc.model.errors import ScenarioError
 from orbitdc.model.network import Network, UserRegion
 from orbitdc.model.satellite import ResolvedSatellite, SatelliteType
+from orbitdc.model.nightsky import NightSky
+from orbitdc.model.screening import Screening
 from orbitdc.model.sustainability import Sustainability
 from orbitdc.model.workload import Policy, Workload
 
@@ -269,6 +271,10 @@ class Scenario(_Strict):
     policy: Policy = Policy()
     #: Orbital lifetime and disposal inputs (all with defaults; see docs/scenario.md).
     sustainability: Sustainability = Sustainability()
+    #: Close-approach screening of the run (none by default; see docs/scenario.md).
+    screening: Screening | None = None
+    #: Night-sky counts at observatories (none by default; see docs/scenario.md).
+    night_sky: NightSky | None = None
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source: str = PrivateAttr(default="<scenario>")
     _resolved: dict[str, ResolvedSatellite] = PrivateAttr(default_factory=dict)

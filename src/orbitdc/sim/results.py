@@ -62,7 +62,7 @@ EVENTS_SCHEMA = pa.schema(
 )
 OUTPUT_FILES = (
     "summary.json", "timeseries.parquet", "events.parquet", "satellites.parquet", "report.html",
-    "jobs.parquet",
+    "jobs.parquet", "conjunctions.parquet",
 )
 
 
