@@ -406,5 +406,13 @@ def warm_up() -> None:
               one, one * 273.0, one * 0.2, one, one, one, one * 1e-4, one * 1e-4, one]
     bus_steps(np.ones(1), np.zeros(2), np.ones((1, 1)), np.ones((1, 1)), np.ones((1, 1)),
               np.ones((1, 1)), np.ones((1, 2), bool), *params, *state, *series, *totals)
+    # ... and on the time-major (Fortran-ordered (S, K)) arrays of a chunk flown a scheduling
+    # step at a time (``orbitdc.sim.bus.BusChunk``), a second compiled version.
+    two = np.ones(2)
+    fortran = np.asfortranarray
+    bus_steps(np.ones(2), np.zeros(3), fortran(np.ones((2, 2))), fortran(np.ones((2, 2))),
+              fortran(np.ones((2, 2))), np.ones((2, 1)), fortran(np.ones((2, 3), bool)),
+              *[two * p[0] for p in params], *[two * 300.0 for _ in range(4)],
+              *[fortran(np.empty((2, 3))) for _ in range(7)], *[np.zeros(2) for _ in range(13)])
     available_now(1.0, one, one, np.ones((1, 2), bool), one, one * 350.0, one, one * 0.2, one,
                   one, one, one, one, one * 300.0, one * 300.0, one * 300.0, np.empty(1))

@@ -816,7 +816,8 @@ class Orchestrator:
         for g in self.linked:  # linked groups: one per linked fleet
             m = self.members[self.group_start[g]:self.group_start[g + 1]]
             if rest[m].any():
-                ok |= (acc <= free[m][free[m] > 0].sum()) & (bw <= self.group_bw[g])
+                # As the placement reads them: a NaN bandwidth limits nothing.
+                ok |= (acc <= free[m][free[m] > 0].sum()) & ~(bw > self.group_bw[g])
         return ok
 
     def _sequence(self, score: np.ndarray | None, keep: np.ndarray, head: int | None = None):

@@ -679,8 +679,19 @@ class _Forked:
             if w:
                 self.conns[w].send((method, part))
         fn = getattr(self.flight, method)
-        own = {b: fn(b, *args) for b, args in per.get(0, {}).items()}
-        return [w for w in per if w], own
+        others = [w for w in per if w]
+        try:
+            own = {b: fn(b, *args) for b, args in per.get(0, {}).items()}
+        except BaseException as exc:  # as a forked worker's failure, once the others answered
+            import traceback
+
+            try:
+                self.collect((others, {}))
+            except RuntimeError:
+                pass
+            raise RuntimeError(f"a worker failed: {type(exc).__name__}: {exc}\n"
+                               f"{traceback.format_exc()}") from exc
+        return others, own
 
     def collect(self, submitted) -> dict[int, object]:
         per, own = submitted
@@ -915,6 +926,8 @@ class Flight:
     # --- without a scheduler ----------------------------------------------------------------
     def run(self) -> RawRun:
         """Fly every chunk at full demand (no scheduler), then :meth:`finish`."""
+        if self.network is not None:
+            self.network.keep_sat_rtt = False  # no views: nobody asks for them
         n_t = self.times.size
         c0 = 0
         while True:

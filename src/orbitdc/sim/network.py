@@ -173,7 +173,7 @@ class NetworkModel:
     def find_sat_rtt(self, i: int) -> None:
         """Find routing step ``i``'s round trips from each region to every satellite."""
         n, g, u = self.n_sat, self.n_gs, len(self.regions)
-        graph = self._graphs.pop(i)  # not needed once they are found
+        graph = self._graphs[i]  # dropped by the caller once found (this may run in a thread)
         dist = _shortest_from(graph.indptr, graph.indices, graph.data,
                               np.arange(n + g, n + g + u), n)
         self._sat_rtt[i] = (2.0 * dist * 1000.0).astype(np.float16)
@@ -188,6 +188,8 @@ class NetworkModel:
             self._finding.pop(i).result()
         elif self.sat_rtt_pending(t_s) is not None:
             self.find_sat_rtt(i)
+        if i in self._sat_rtt:
+            self._graphs.pop(i, None)  # not needed once they are found
         return self._sat_rtt.get(i)
 
     def prefetch_sat_rtt(self, times_s) -> None:
@@ -199,7 +201,9 @@ class NetworkModel:
             return
         wanted = {self._in_force(float(t_s)) for t_s in times_s}
         # Routing steps before these that no view is in (views only go forward): not needed.
-        for i in [i for i in self._graphs if i < max(wanted) and i not in wanted]:
+        # (Only this thread changes ``_graphs``: the background one reads it.)
+        for i in [i for i in list(self._graphs) if i < max(wanted) and i not in wanted
+                  and i not in self._finding]:
             del self._graphs[i]
         for i in sorted(wanted):
             if i not in self._graphs or i in self._sat_rtt or i in self._finding:
