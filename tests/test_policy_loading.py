@@ -370,3 +370,16 @@ def test_odd_returns_and_attributes_of_a_policy_are_exit_code_2_too(tmp_path, mo
     assert result.exit_code == 2, result.output
     assert "policy.name" in result.output and said in " ".join(result.output.split())
     assert "Traceback" not in result.output
+
+
+def test_compare_names_the_policy_option_when_a_policy_fails_in_flight(tmp_path, module_name):
+    """A policy given to ``compare --policies`` that raises while the flight runs: exit 2,
+    the error placed at ``--policies`` (where the user named it), not at the scenario's
+    ``policy.name``."""
+    path = _write_preempting(tmp_path, module_name, "Raises")
+    result = CliRunner().invoke(app, ["compare", str(path), "--policies",
+                                      f"first-fit,{module_name}:Raises"])
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert "--policies" in said and "preempt() raised ZeroDivisionError" in said
+    assert "policy.name" not in said and "Traceback" not in said

@@ -695,7 +695,7 @@ def _fly_policy(sc, policy_name: str, workers: int | None, progress) -> dict:
         yield None if description.endswith(": screening") else progress
 
     section = run_scenario(sc, None, workers=workers, progress_for=progress_for,
-                           policy=policy).summary["jobs"]
+                           policy=policy, policy_where=("--policies", "")).summary["jobs"]
     section["policy"] = policy_name
     return section
 

@@ -38,6 +38,7 @@ def run_scenario(
     progress_for: ProgressFor | None = None,
     finish: Callable[[Path, Results], None] | None = None,
     policy=None,
+    policy_where: tuple[str, str] | None = None,
     lifetime=None,
     uncertainty: bool = True,
     samples: int | None = None,
@@ -47,12 +48,13 @@ def run_scenario(
     whose epochs give the economics its flight figures instead of this one run;
     ``uncertainty``, ``samples``: the economics' Monte Carlo. ``finish(folder, results)`` may add files (the report)
     before the folder is moved into place. ``policy``: a policy name or object to use instead
-    of the scenario's ``[policy] name``. The results carry ``jobs_table`` (pyarrow) when the
+    of the scenario's ``[policy] name`` (``policy_where``: where it was named, ``(source,
+    key)``, for its errors). The results carry ``jobs_table`` (pyarrow) when the
     scenario has workloads."""
     progress_for = progress_for or _no_progress
     if scenario.satellite:
         cost_section(scenario, samples=0)  # refuse unpriceable designs before flying them
-    ops = Operations(scenario, policy) if scenario.workload else None
+    ops = Operations(scenario, policy, policy_where) if scenario.workload else None
     description = f"{scenario.name}: {len(scenario.satellite_names)} satellites"
     steps = scenario.n_steps - 1
 

@@ -113,10 +113,15 @@ class Operations:
     """The scenario's jobs flown in one flight: ``drive(flight)`` decides every step, then
     ``table()`` and ``section(results)`` give ``jobs.parquet`` and the summary's ``jobs``."""
 
-    def __init__(self, scenario: Scenario, policy=None):
+    def __init__(self, scenario: Scenario, policy=None,
+                 policy_where: tuple[str, str] | None = None):
         self.scenario = scenario
+        #: Where the policy was named, ``(source, key)``, for errors in what it does: the
+        #: scenario's ``policy.name`` unless given (``orbitdc compare``'s ``--policies``).
+        self.policy_where = policy_where or (str(scenario.source), "policy.name")
         self.policy = resolve_policy(policy if policy is not None else scenario.policy.name,
-                                     str(scenario.source), base_dir=scenario.base_dir)
+                                     self.policy_where[0], base_dir=scenario.base_dir,
+                                     key=self.policy_where[1])
         self.orchestrator: Orchestrator | None = None
         self.result = None
         self.rates = self.demand = self.tally = None
@@ -152,8 +157,8 @@ class Operations:
             jobs, groups, bandwidth, n_acc, flops, self.policy, mfu=sc.policy.mfu,
             on_served=self.tally if inference else None,
             t_end_s=float(t[-1]), inference_demand=demand,
-            failures=_hard_failures(sc, n_acc, float(t[-1])), source=str(sc.source),
-            group_fleets=group_fleets)
+            failures=_hard_failures(sc, n_acc, float(t[-1])), source=self.policy_where[0],
+            policy_key=self.policy_where[1], group_fleets=group_fleets)
         arrivals = None
         if uplinked:
             uplinks = [_Uplink(sc, w, _members(sc, w, fleet_index)) for w in uplinked]

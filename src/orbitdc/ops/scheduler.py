@@ -311,10 +311,13 @@ class Orchestrator:
                  n_acc: np.ndarray, flops_per_acc: np.ndarray, policy, *, mfu: float = 0.4,
                  t_end_s: float = np.inf, inference_demand=None,
                  failures: tuple[np.ndarray, ...] | None = None, source: str = "<policy>",
-                 group_fleets: dict[int, str] | None = None, on_served=None):
+                 group_fleets: dict[int, str] | None = None, on_served=None,
+                 policy_key: str = "policy.name"):
         self.policy = policy
-        #: Where the policy was named (the scenario file), for errors in what it returns.
+        #: Where the policy was named (the scenario file and its key, or ``--policies``), for
+        #: errors in what it returns.
         self.source = source
+        self.policy_key = policy_key
         self.mfu = float(mfu)
         n_s = int(np.asarray(n_acc).size)
         self.n_s = n_s
@@ -690,7 +693,7 @@ class Orchestrator:
 
     # --- the policy ----------------------------------------------------------------------------
     def _policy_error(self, what: str) -> ScenarioError:
-        return ScenarioError(self.source, [("policy.name", f"{self.policy.name}: {what}")])
+        return ScenarioError(self.source, [(self.policy_key, f"{self.policy.name}: {what}")])
 
     def _call(self, method: str, *args):
         """A policy method called; what a user's policy raises is reported as its error."""
