@@ -137,6 +137,19 @@ def _states(r_nodes, v_nodes, base, stride, n_nodes, step, t, out):
 
 
 @kernel
+def _cubic_terms(dr0, dv0, dr1, dv1, dt):
+    """The quadratic and cubic coefficients (x, y, z of each) of the cubic Hermite relative
+    motion between two nodes ``dt`` apart, over s in 0..1."""
+    c2x = 3.0 * (dr1[0] - dr0[0]) - (2.0 * dv0[0] + dv1[0]) * dt
+    c2y = 3.0 * (dr1[1] - dr0[1]) - (2.0 * dv0[1] + dv1[1]) * dt
+    c2z = 3.0 * (dr1[2] - dr0[2]) - (2.0 * dv0[2] + dv1[2]) * dt
+    c3x = 2.0 * (dr0[0] - dr1[0]) + (dv0[0] + dv1[0]) * dt
+    c3y = 2.0 * (dr0[1] - dr1[1]) + (dv0[1] + dv1[1]) * dt
+    c3z = 2.0 * (dr0[2] - dr1[2]) + (dv0[2] + dv1[2]) * dt
+    return c2x, c2y, c2z, c3x, c3y, c3z
+
+
+@kernel
 def _relative_minimum(dr0, dv0, dr1, dv1, dt):
     """Minimum of the cubic Hermite relative motion between two nodes ``dt`` apart whose range
     rates are f0 < 0 <= f1: bisection on the range rate to 2^-30 of the interval. Returns
@@ -144,12 +157,7 @@ def _relative_minimum(dr0, dv0, dr1, dv1, dt):
     # p(s) = c0 + c1 s + c2 s^2 + c3 s^3 (s in 0..1), p'(s) = c1 + 2 c2 s + 3 c3 s^2.
     c0x, c0y, c0z = dr0[0], dr0[1], dr0[2]
     c1x, c1y, c1z = dv0[0] * dt, dv0[1] * dt, dv0[2] * dt
-    c2x = 3.0 * (dr1[0] - dr0[0]) - (2.0 * dv0[0] + dv1[0]) * dt
-    c2y = 3.0 * (dr1[1] - dr0[1]) - (2.0 * dv0[1] + dv1[1]) * dt
-    c2z = 3.0 * (dr1[2] - dr0[2]) - (2.0 * dv0[2] + dv1[2]) * dt
-    c3x = 2.0 * (dr0[0] - dr1[0]) + (dv0[0] + dv1[0]) * dt
-    c3y = 2.0 * (dr0[1] - dr1[1]) + (dv0[1] + dv1[1]) * dt
-    c3z = 2.0 * (dr0[2] - dr1[2]) + (dv0[2] + dv1[2]) * dt
+    c2x, c2y, c2z, c3x, c3y, c3z = _cubic_terms(dr0, dv0, dr1, dv1, dt)
     lo = 0.0
     hi = 1.0
     for _ in range(30):
@@ -176,12 +184,7 @@ def _linear_lower_bound(dr0, dv0, dr1, dv1, dt):
     """A lower bound on the distance of the cubic Hermite relative motion over the interval:
     the closest approach of its linear part ``dr0 + dv0 t`` (t in 0..dt) less the most its
     quadratic and cubic terms add (``|c2| + |c3|``, s in 0..1)."""
-    c2x = 3.0 * (dr1[0] - dr0[0]) - (2.0 * dv0[0] + dv1[0]) * dt
-    c2y = 3.0 * (dr1[1] - dr0[1]) - (2.0 * dv0[1] + dv1[1]) * dt
-    c2z = 3.0 * (dr1[2] - dr0[2]) - (2.0 * dv0[2] + dv1[2]) * dt
-    c3x = 2.0 * (dr0[0] - dr1[0]) + (dv0[0] + dv1[0]) * dt
-    c3y = 2.0 * (dr0[1] - dr1[1]) + (dv0[1] + dv1[1]) * dt
-    c3z = 2.0 * (dr0[2] - dr1[2]) + (dv0[2] + dv1[2]) * dt
+    c2x, c2y, c2z, c3x, c3y, c3z = _cubic_terms(dr0, dv0, dr1, dv1, dt)
     extra = math.sqrt(c2x * c2x + c2y * c2y + c2z * c2z) + math.sqrt(
         c3x * c3x + c3y * c3y + c3z * c3z)
     vv = dv0[0] * dv0[0] + dv0[1] * dv0[1] + dv0[2] * dv0[2]
