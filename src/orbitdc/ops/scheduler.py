@@ -831,29 +831,23 @@ class Orchestrator:
         most that many groups, the first of that order (found without sorting the rest).
         Returns ``(seq, group_start, group_bandwidth, whole)``, ``whole`` False where groups
         were left out."""
-        pos = np.nonzero(keep[self.members])[0]
-        gid = np.searchsorted(self.group_start, pos, side="right") - 1
-        kept, first = np.unique(gid, return_index=True)
-        sizes = np.diff(np.r_[first, pos.size]).astype(np.int64)
-        within = self.members[pos]
-        local = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        if score is None:
+        scored = score is not None
+        score = np.asarray(score, float) if scored else np.empty(0)
+        kept, within, local, key = _kept_groups(np.asarray(keep, np.bool_), self.members,
+                                                self.group_start, score, scored)
+        if not scored:
             if head is not None and head < kept.size:  # in group order: the first groups
                 end = int(local[head])
                 return within[:end], local[:head + 1], self.group_bw[kept[:head]], False
             return within, local, self.group_bw[kept], True
-        score = np.asarray(score, float)
-        best = score[within[first]]
-        for g in self.linked:  # linked groups: one per linked fleet
+        for g in self.linked:  # linked groups (one per linked fleet): members best first
             i = int(np.searchsorted(kept, g))
             if i >= kept.size or kept[i] != g:
                 continue
             seg = within[local[i]:local[i + 1]]
             within[local[i]:local[i + 1]] = seg[np.argsort(-score[seg], kind="stable")]
-            best[i] = score[self.members[self.group_start[g]:self.group_start[g + 1]]].max()
         # Groups by best score, ties by group order: a stable sort on the scores as ordered
         # integers (IEEE bits; exact for every float, NaN last).
-        key = _descending_key(best)
         whole = head is None or head >= kept.size
         if whole:
             by_rank = np.argsort(key, kind="stable")
@@ -865,7 +859,7 @@ class Orchestrator:
             at = np.flatnonzero(key == kth)[:head - below.size]
             chosen = np.concatenate([below, at])
             by_rank = chosen[np.argsort(key[chosen], kind="stable")]
-        start = np.concatenate([[0], np.cumsum(sizes[by_rank])]).astype(np.int64)
+        start = np.concatenate([[0], np.cumsum(np.diff(local)[by_rank])]).astype(np.int64)
         return _gather(within, local, by_rank), start, self.group_bw[kept][by_rank], whole
 
     def used_share(self, duration_s: float) -> np.ndarray:
@@ -909,12 +903,61 @@ def _short(x, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def _descending_key(x: np.ndarray) -> np.ndarray:
-    """Integers whose ascending order is ``x``'s descending order (NaN after everything)."""
-    x = np.where(np.isnan(x), -np.inf, np.asarray(x, float)) + 0.0  # -0.0 == 0.0
-    bits = x.view(np.int64)
-    up = np.where(bits < 0, bits ^ np.int64(2**63 - 1), bits)  # ascending as signed ints
-    return ~up
+@kernel
+def _kept_groups(keep, members, group_start, score, scored):
+    """The groups with a member in ``keep`` (S,) bool, in group order: their ids, their kept
+    members (``within``, in member order; ``local``: where each group's start) and, where
+    ``scored``, a key per group whose ascending order is the descending order of the group's
+    best ``score`` (its only member's; a linked group's best over all its members), NaN
+    after everything (a linked group with a NaN member is NaN, as NumPy's max reads it)."""
+    n_groups = group_start.size - 1
+    n_kept = 0
+    n_with = 0
+    for g in range(n_groups):
+        any_kept = False
+        for p in range(group_start[g], group_start[g + 1]):
+            if keep[members[p]]:
+                n_kept += 1
+                any_kept = True
+        if any_kept:
+            n_with += 1
+    kept = np.empty(n_with, np.int64)
+    within = np.empty(n_kept, np.int64)
+    local = np.empty(n_with + 1, np.int64)
+    best = np.empty(n_with if scored else 0, np.float64)
+    local[0] = 0
+    i = 0
+    j = 0
+    for g in range(n_groups):
+        start = j
+        for p in range(group_start[g], group_start[g + 1]):
+            if keep[members[p]]:
+                within[j] = members[p]
+                j += 1
+        if j == start:
+            continue
+        kept[i] = g
+        local[i + 1] = j
+        if scored:
+            if group_start[g + 1] - group_start[g] == 1:
+                b = score[within[start]]
+            else:
+                b = -np.inf
+                for p in range(group_start[g], group_start[g + 1]):
+                    x = score[members[p]]
+                    if np.isnan(x):
+                        b = np.nan
+                        break
+                    b = max(b, x)
+            best[i] = (-np.inf if np.isnan(b) else b) + 0.0  # -0.0 == 0.0
+        i += 1
+    # IEEE bits as signed integers ascend with the floats once negatives' are flipped.
+    bits = best.view(np.int64)
+    key = np.empty(bits.size, np.int64)
+    for i in range(bits.size):
+        up = bits[i] ^ np.int64(0x7FFFFFFFFFFFFFFF) if bits[i] < 0 else bits[i]
+        key[i] = ~up
+    return kept, within, local, key
 
 
 @kernel
