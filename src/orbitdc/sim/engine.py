@@ -963,7 +963,7 @@ class Flight:
     def run(self) -> RawRun:
         """Fly every chunk at full demand (no scheduler), then :meth:`finish`."""
         if self.network is not None:
-            self.network.keep_sat_rtt = False  # no views: nobody asks for them
+            self.network.no_views()
         n_t = self.times.size
         c0 = 0
         while True:
