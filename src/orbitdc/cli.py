@@ -619,8 +619,11 @@ def _print_costs(sc, c: dict, simulated: bool) -> None:
         out.print(lt)
     unc = c.get("uncertainty")
     if unc and unc.get("samples"):
+        flights = unc.get("flights", 0)
         ut = Table(title=f"uncertainty: {unc['samples']:,} samples of the estimated inputs "
-                   f"(seed {unc['seed']}; no re-flight)")
+                   f"(seed {unc['seed']}; "
+                   + (f"physical figures drawn in {flights} re-flights)" if flights
+                      else "no re-flights: physical figures at their values)"))
         for col in ("figure", "P10", "P50", "P90"):
             ut.add_column(col, justify="left" if col == "figure" else "right")
         for key, label, fmt in (
@@ -634,8 +637,13 @@ def _print_costs(sc, c: dict, simulated: bool) -> None:
         out.print(f"share of samples where orbit is cheaper: {unc['share_orbit_cheaper']:.1%}; "
                   f"where some launch price >= 0 breaks even: {unc['share_with_break_even']:.1%}"
                   , soft_wrap=True)
-    tornado_table = Table(title="what moves the orbit/ground ratio most (each input across its "
-                          "range)")
+        ranks = unc.get("rank_correlation_with_ratio") or {}
+        if ranks:
+            out.print("rank correlation with the ratio over the samples (the strongest): "
+                      + ", ".join(f"{k} {v:+.2f}" for k, v in list(ranks.items())[:6]),
+                      soft_wrap=True)
+    tornado_table = Table(title="what moves the orbit/ground ratio most (each cost input across "
+                          "its range)")
     tornado_table.add_column("input")
     tornado_table.add_column("low → ratio", justify="right")
     tornado_table.add_column("high → ratio", justify="right")
@@ -643,8 +651,11 @@ def _print_costs(sc, c: dict, simulated: bool) -> None:
         tornado_table.add_row(row["input"], f"{row['low']:.4g} → {_v(row['ratio_at_low'], '.3f')}",
                               f"{row['high']:.4g} → {_v(row['ratio_at_high'], '.3f')}")
     out.print(tornado_table)
-    for note in c["notes"]:
+    for note in c["notes"] + life.get("notes", []) + ((unc or {}).get("notes") or []):
         err.print(f"[yellow]note:[/yellow] {escape(note)}", soft_wrap=True)
+    for w in life.get("warnings", []):
+        err.print(f"[yellow]warning:[/yellow] in epochs {', '.join(map(str, w['epochs']))} of "
+                  f"{life['epochs']}: {escape(w['warning'])}", soft_wrap=True)
 
 
 @app.command()

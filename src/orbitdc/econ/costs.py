@@ -14,7 +14,7 @@ from orbitdc.econ.tco import (
     sweep_launch_price,
     tco,
 )
-from orbitdc.econ.uncertainty import monte_carlo
+from orbitdc.econ.uncertainty import monte_carlo, physical_inputs
 from orbitdc.model.economics import SOURCES
 from orbitdc.model.errors import ScenarioError
 from orbitdc.model.scenario import Scenario
@@ -148,8 +148,13 @@ def cost_section(scenario: Scenario, results=None, used_share=None, *, lifetime=
                                   else "nameplate: no flight")}),
     }
     if delivers:
+        flown = physical = None
+        if uncertainty and lifetime is not None and lifetime.flight_outcomes:
+            flown = lifetime.flown(scenario, delivered_from_workloads=bool(scenario.workload))
+            physical = physical_inputs(scenario)
         mc = monte_carlo(items, econ, samples=0 if not uncertainty else samples,
-                         source=scenario.source, samples_key=samples_key)
+                         source=scenario.source, samples_key=samples_key, flown=flown,
+                         physical=physical)
         section["tornado"] = mc["tornado"]
         if uncertainty:
             section["uncertainty"] = mc
