@@ -504,3 +504,196 @@ def test_run_report_shows_uncertainty_and_lifetime(tmp_path):
     assert result.exit_code == 0, result.output
     page = (tmp_path / "o" / "report.html").read_text()
     assert "Cost uncertainty and lifetime" in page and "P50" in page and "2 epochs" in page
+
+
+H100_SAT = {"accelerator": "nvidia-h100-sxm", "accelerators": 2, "bus_load_w": 200.0,
+            "solar": {"rated_power_w": 4000.0}, "battery": {"capacity_wh": 2000.0},
+            "radiator": {"area_m2": 8.0}}
+
+
+def test_every_estimated_catalogue_figure_and_satellite_default_has_a_range():
+    """Every [E] number in parts.toml carries a range that holds it, and only [E] numbers
+    do; the estimated satellite defaults' ranges hold the defaults the model uses."""
+    from orbitdc.model import satellite
+    from orbitdc.model.catalogue import shipped_catalogue
+    from orbitdc.model.economics import SATELLITE_RANGES
+
+    estimated = 0
+    for _kind, name, part in shipped_catalogue():
+        for f in part.numeric_fields():
+            if part.sources.get(f, "").startswith("[E]"):
+                estimated += 1
+                lo, hi = part.ranges[f]
+                assert lo <= getattr(part, f) <= hi and lo < hi, (name, f)
+        for f in part.ranges:
+            assert part.sources[f].startswith("[E]"), (name, f)
+    assert estimated >= 30
+    defaults = {"structure_fraction": satellite.DEFAULT_STRUCTURE_FRACTION,
+                "radiator.gradient_k": satellite.DEFAULT_CHIP_GRADIENT_K,
+                "drag_coefficient": satellite.DEFAULT_DRAG_COEFFICIENT}
+    assert set(defaults) == set(SATELLITE_RANGES)
+    for key, (lo, hi, why) in SATELLITE_RANGES.items():
+        assert lo < defaults[key] < hi and why.startswith("[E]"), key
+
+
+def test_physical_draws_are_seeded_and_independent():
+    """Re-flight j's draws come from its own generator: the same with 4 or 8 re-flights,
+    different between re-flights and seeds, each figure drawn on its own (no shared draw
+    across unrelated figures) and inside its range."""
+    from orbitdc.econ.uncertainty import physical_draws, physical_inputs
+
+    sc = _scenario(sat=H100_SAT)
+    inputs = physical_inputs(sc)
+    assert "part.nvidia-h100-sxm.see_cross_section_cm2" in inputs
+    assert "satellite.sat.structure_fraction" in inputs
+    four, eight = physical_draws(sc, 4, 3), physical_draws(sc, 8, 3)
+    assert eight[:4] == four
+    assert physical_draws(sc, 4, 4) != four
+    many = physical_draws(sc, 200, 3)
+    q = {p: np.array([(d[p] - lo) / (hi - lo) for d in many])
+         for p, (lo, hi, _v, _w) in inputs.items()}
+    for p, values in q.items():
+        assert values.min() >= 0.0 and values.max() <= 1.0, p
+        assert np.unique(values).size == len(many), p
+    names = sorted(q)
+    corr = np.corrcoef(np.array([q[p] for p in names]))
+    off = np.abs(corr[~np.eye(len(names), dtype=bool)])
+    assert off.max() < 0.3  # 200 independent draws: |r| > 0.3 has odds ~1e-5 per pair
+
+
+def test_reflights_fly_their_drawn_figures_and_the_cost_samples_use_them():
+    """A re-flight flies its drawn parts: expected upsets scale with the drawn cross-section
+    against the nominal flight of the same epoch (the same orbit), and its satellites' mass
+    roll-up carries the drawn accelerator mass. The Monte Carlo spreads its samples over the
+    re-flights and ranks their figures."""
+    from orbitdc.study.lifetime import sample_lifetime
+
+    sc = _scenario(sat=H100_SAT, econ=copy.deepcopy(ECON) | {"uncertainty": {"flights": 3}})
+    life = sample_lifetime(sc, 2, 1.0, workers=1)
+    assert len(life.flight_outcomes) == 3 and len(life.outcomes) == 2
+    key = "part.nvidia-h100-sxm.see_cross_section_cm2"
+    for j, (draws, got) in enumerate(zip(life.flight_draws, life.flight_outcomes)):
+        nominal = life.flight_reference[j % 2]
+        assert got["bus"]["upsets_expected"] / nominal["bus"]["upsets_expected"] == (
+            pytest.approx(draws[key] / 1.6e-8, rel=0.01))
+    flown = life.flown(sc, delivered_from_workloads=False)
+    for f in flown:
+        sat = f.items[0].satellite
+        assert sat.accelerator.mass_kg == f.draws["part.nvidia-h100-sxm.mass_kg"]
+        assert sat.spec.structure_fraction == f.draws["satellite.sat.structure_fraction"]
+    assert len({f.items[0].satellite.mass.total_kg for f in flown}) == 3
+    c = cost_section(sc, lifetime=life, samples=300)
+    unc = c["uncertainty"]
+    assert unc["flights"] == 3 and key in unc["physical_ranges"]
+    assert "mass_factor" not in unc["ranges"]
+    assert key in unc["rank_correlation_with_ratio"]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[part.gpu]\nranges = { mass_kg = [3.0, 1.0] }\n", "part.gpu: ranges.mass_kg"),
+        ("[part.gpu]\nranges = { warp = [1.0, 2.0] }\n", "part.gpu: ranges.warp"),
+        ("[economics.uncertainty]\nflights = 5000\n", "economics.uncertainty.flights"),
+    ],
+)
+def test_bad_physical_uncertainty_input_exits_2(tmp_path, text, key):
+    part = "\n".join(f"{k} = {json.dumps(v)}" for k, v in PART.items())
+    path = tmp_path / "p.toml"
+    body = (
+        'name = "p"\nstart = 2026-03-20T00:00:00Z\nduration_h = 1.0\nstep_s = 60.0\n'
+        '[satellite.sat]\naccelerator = "gpu"\nsolar = { rated_power_w = 4000.0 }\n'
+        'battery = { capacity_wh = 2000.0 }\nradiator = { area_m2 = 5.0 }\n'
+        '[[fleet]]\nname = "s"\nkind = "sso"\naltitude_km = 550.0\nltan_h = 18.0\n'
+        'satellite = "sat"\n')
+    if text.startswith("[part.gpu]"):
+        body += "[part.gpu]\n" + part + "\n" + text.removeprefix("[part.gpu]\n")
+    else:
+        body += "[part.gpu]\n" + part + "\n" + text
+    path.write_text(body)
+    result = CliRunner().invoke(app, ["cost", str(path), "--nameplate"])
+    assert result.exit_code == 2, result.output
+    assert f"{path}: {key}" in result.output
+    assert "Traceback" not in result.output
+
+
+def _season_file(tmp_path, battery_wh: float):
+    """650 km dawn-dusk from the March equinox: no eclipse in a March run, up to ~20 min
+    around the June solstice (the lifetime sample's epoch 1 starts in early August, still in
+    the eclipse season)."""
+    path = tmp_path / f"season-{battery_wh:g}.toml"
+    part = "\n".join(f"{k} = {json.dumps(v)}" for k, v in PART.items())
+    path.write_text(
+        'name = "season"\nstart = 2026-03-20T00:00:00Z\nduration_h = 1.0\nstep_s = 30.0\n'
+        f"[part.gpu]\n{part}\n"
+        '[satellite.sat]\naccelerator = "gpu"\naccelerators = 2\nbus_load_w = 200.0\n'
+        f'solar = {{ rated_power_w = 1400.0 }}\nbattery = {{ capacity_wh = {battery_wh} }}\n'
+        'radiator = { area_m2 = 5.0 }\n'
+        '[[fleet]]\nname = "s"\nkind = "sso"\naltitude_km = 650.0\nltan_h = 18.0\n'
+        'satellite = "sat"\n[economics.uncertainty]\nsamples = 50\nflights = 0\n')
+    return path
+
+
+def test_a_design_that_fails_in_another_season_is_refused_naming_the_epoch(tmp_path):
+    """The battery carries the bus through a March hour (no eclipse) but not through the
+    eclipses of the season the lifetime sample's second epoch flies: `run` refuses it with
+    the key and the epoch, before writing anything; with --epochs 0 (this run's figures
+    only) the March run is flown."""
+    path = _season_file(tmp_path, 20.0)
+    out = tmp_path / "o"
+    result = CliRunner().invoke(app, ["run", str(path), "--out", str(out), "--epochs", "4",
+                                      "--epoch-hours", "1"])
+    assert result.exit_code == 2, result.output
+    assert "satellite.sat.battery.capacity_wh" in result.output
+    assert "epoch 1 (2026-08-03" in result.output and "Traceback" not in result.output
+    assert not out.exists()
+    result = CliRunner().invoke(app, ["run", str(path), "--out", str(out), "--epochs", "0"])
+    assert result.exit_code == 0, result.output
+
+
+def test_warnings_of_other_seasons_reach_the_run_summary(tmp_path):
+    """A battery that carries the bus but not the full load through the eclipse season: the
+    March run itself does not warn, the lifetime sample's eclipse-season epoch does, and the
+    run's summary says so with the epoch."""
+    path = _season_file(tmp_path, 100.0)
+    out = tmp_path / "o"
+    result = CliRunner().invoke(app, ["run", str(path), "--out", str(out), "--epochs", "4",
+                                      "--epoch-hours", "1"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    own = [w for w in summary["warnings"] if "battery" in w and "lifetime sample" not in w]
+    other = [w for w in summary["warnings"] if "battery" in w and "lifetime sample" in w]
+    assert not own and other
+    assert "epochs 1" in other[0]
+    epochs = summary["economics"]["lifetime"]["warnings"]
+    assert any("battery" in w["warning"] and 1 in w["epochs"] for w in epochs)
+
+
+def test_a_large_fleet_without_workloads_flies_a_representative_sample():
+    """A 300-satellite Walker shell with no workloads or links: each epoch flies 16 planes x
+    4 over the same node spread; its availability and dose match the whole shell flown at
+    the same epoch; the cost model still counts all 300."""
+    from orbitdc.econ.lifetime import REPRESENTATIVE_PER_FLEET, epoch_plan
+    from orbitdc.study.lifetime import run_epoch, sample_lifetime
+
+    sat = copy.deepcopy(H100_SAT) | {"solar": {"rated_power_w": 1700.0},
+                                     "battery": {"capacity_wh": 400.0}}
+    sc = _scenario(sat=sat, fleet=[{"name": "shell", "kind": "walker", "altitude_km": 550.0,
+                                    "inclination_deg": 53.0, "planes": 30, "per_plane": 10,
+                                    "satellite": "sat"}],
+                   economics=copy.deepcopy(ECON) | {"uncertainty": {"flights": 0}})
+    life = sample_lifetime(sc, 2, 1.0, workers=1)
+    section = cost_section(sc, lifetime=life, samples=0)["lifetime"]
+    assert section["satellites_flown"] == {"shell": {"flown": 64, "of": 300}}
+    assert REPRESENTATIVE_PER_FLEET == 64
+    c = cost_section(sc, lifetime=life, samples=0)
+    assert c["fleet"][0]["satellites"] == 300
+    # The whole shell at epoch 1 against its sample.
+    whole = epoch_plan(sc, 2, 1.0)[1].data | {"fleet": [f.model_dump() for f in sc.fleet]}
+    full = run_epoch(whole, str(sc.base_dir), sc.source)
+    sampled = life.outcomes[1]
+    assert sampled["fleet"][0]["satellites"] == 64 and full["fleet"][0]["satellites"] == 300
+    assert sampled["fleet"][0]["availability"] == pytest.approx(
+        full["fleet"][0]["availability"], abs=0.02)
+    assert sampled["bus"]["dose_rad_per_year_max"] == pytest.approx(
+        full["bus"]["dose_rad_per_year_max"], rel=0.5)

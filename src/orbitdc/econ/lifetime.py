@@ -71,6 +71,9 @@ class LifetimeSample:
     flight_draws: list[dict] = field(default_factory=list)
     flight_data: list[dict] = field(default_factory=list)
     flight_outcomes: list[dict] = field(default_factory=list)
+    #: Bare flights (:func:`bare`) of epochs ``0 .. min(flights, epochs) - 1`` with the
+    #: figures at their values: what re-flight ``j`` is compared with (``j mod epochs``).
+    flight_reference: list[dict] = field(default_factory=list)
     #: The satellites each flight flew, of how many, per fleet (``orbitdc.econ.lifetime.
     #: representative``): ``{fleet name: (flown, of)}``; empty: the whole fleet.
     thinned: dict = field(default_factory=dict)
@@ -109,8 +112,8 @@ class LifetimeSample:
         """The Monte Carlo's re-flights as cost-model fleets
         (:class:`orbitdc.econ.uncertainty.Flown`): each type's lifetime figures (the epochs'
         means) scaled by what the re-flight found against the nominal flight of the same
-        epoch (availability, delivered share, dose-limited life), with the satellites it
-        flew (their mass roll-up from the drawn parts)."""
+        epoch (availability, dose-limited life; both bare flights, :func:`bare`), with the
+        satellites it flew (their mass roll-up from the drawn parts)."""
         from orbitdc.econ.uncertainty import Flown
         from orbitdc.model.scenario import parse_scenario
 
@@ -118,7 +121,7 @@ class LifetimeSample:
         out = []
         for j, (draws, data, got) in enumerate(zip(self.flight_draws, self.flight_data,
                                                    self.flight_outcomes)):
-            nominal = self.outcomes[j % len(self.outcomes)]
+            nominal = self.flight_reference[j % len(self.outcomes)]
             sc = parse_scenario(data, source=scenario.source, base_dir=scenario.base_dir)
             items = []
             if "refused" in got:  # the design cannot work at these figures: delivers nothing
@@ -139,8 +142,8 @@ class LifetimeSample:
                 if math.isfinite(dose) and row["dose_lifetime_years"] is not None:
                     dose *= _ratio(row["dose_lifetime_years"], ref["dose_lifetime_years"])
                 used = item.utilisation
-                if used is not None:
-                    used = min(1.0, used * _ratio(row["utilisation"], ref["utilisation"]))
+                if used is not None:  # the workloads' delivered share, moved as availability
+                    used = min(1.0, used * _ratio(row["availability"], ref["availability"]))
                 items.append(FleetItem(name=item.name, satellite=sc.satellite_types[item.name],
                                        count=item.count, availability=avail,
                                        dose_lifetime_years=dose, stations=item.stations,
@@ -247,17 +250,17 @@ def _beta_range_deg(scenario: Scenario) -> tuple[float, float]:
     return (float(beta.min()), float(beta.max())) if beta.size else (math.nan, math.nan)
 
 
-def representative(scenario: Scenario, data: dict) -> tuple[dict, dict]:
-    """Scenario data whose fleets fly a representative sample of their satellites, and
-    ``{fleet: (flown, of)}`` for those thinned. A fleet is thinned only when its satellites
-    do not interact: with workloads (gangs placed and inference served across the fleet) or
-    laser links (routing over every link) the whole fleet flies. A Walker shell keeps its
-    inclination and altitude with at most 16 planes spread over the same 360 degrees of
-    node (so the same spread of beta angles) and satellites spread round each plane; an SSO
-    plane or a cluster keeps fewer of its evenly spaced members; element sets fly whole. The
-    cost model takes its counts from the scenario and only per-type means (availability,
-    dose) from the flights, which the sample estimates."""
-    if scenario.workload or scenario.network.isl:
+def representative(data: dict) -> tuple[dict, dict]:
+    """Scenario data (``Scenario.model_dump()``) whose fleets fly a representative sample of
+    their satellites, and ``{fleet: (flown, of)}`` for those thinned. A fleet is thinned only
+    when its satellites do not interact: with workloads (gangs placed and inference served
+    across the fleet) or laser links (routing over every link) the whole fleet flies. A
+    Walker shell keeps its inclination and altitude with at most 16 planes spread over the
+    same 360 degrees of node (so the same spread of beta angles) and satellites spread round
+    each plane; an SSO plane or a cluster keeps fewer of its evenly spaced members; element
+    sets fly whole. The cost model takes its counts from the scenario and only per-type means
+    (availability, dose) from the flights, which the sample estimates."""
+    if data.get("workload") or (data.get("network") or {}).get("isl"):
         return data, {}
     cap = REPRESENTATIVE_PER_FLEET
     fleets, thinned = [], {}
@@ -282,6 +285,20 @@ def representative(scenario: Scenario, data: dict) -> tuple[dict, dict]:
     return out, thinned
 
 
+def bare(data: dict) -> dict:
+    """Scenario data for a re-flight of the Monte Carlo: the bus only (no workloads, no laser
+    links, no screening or night sky), thinned to a representative sample (see
+    :func:`representative`). What the drawn physical figures change is the bus (power, heat,
+    upsets, dose: links draw no bus power in the model and route only the workloads), so a
+    re-flight against a bare flight of the same epoch with the figures at their values gives
+    the ratio by which they move availability and dose; with workloads the delivered share
+    is moved by the same ratio as availability (an approximation: a scheduler may place
+    around a throttled satellite)."""
+    out = dict(data, workload=[], screening=None, night_sky=None)
+    out["network"] = dict(data.get("network") or {}, isl=[])
+    return representative(out)[0]
+
+
 def epoch_plan(scenario: Scenario, epochs: int = DEFAULT_EPOCHS,
                hours: float | None = None) -> list[Epoch]:
     """The epochs to fly (see the module docstring). Raises :class:`ScenarioError` naming
@@ -300,7 +317,7 @@ def epoch_plan(scenario: Scenario, epochs: int = DEFAULT_EPOCHS,
     base = scenario.model_dump()
     # The epochs fly for the economics only: no close-approach screening or night sky.
     base.update(screening=None, night_sky=None)
-    base, _thinned = representative(scenario, base)
+    base, _thinned = representative(base)
     plan = []
     for k in range(epochs):
         q = (k + 0.5) / epochs

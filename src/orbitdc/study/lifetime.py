@@ -10,7 +10,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from orbitdc.econ.lifetime import DEFAULT_EPOCHS, LifetimeSample, epoch_plan, representative
+from orbitdc.econ.lifetime import (
+    DEFAULT_EPOCHS,
+    LifetimeSample,
+    bare,
+    epoch_plan,
+    representative,
+)
 from orbitdc.econ.uncertainty import physical_draws, with_draws
 from orbitdc.model.errors import ScenarioError
 from orbitdc.model.scenario import Scenario
@@ -61,18 +67,22 @@ def sample_lifetime(scenario: Scenario, epochs: int = DEFAULT_EPOCHS, hours: flo
     plan = epoch_plan(scenario, epochs, hours)
     draws = physical_draws(scenario, unc.flights if flights is None else flights,
                            unc.seed if seed is None else seed)
-    flight_data = [with_draws(plan[j % len(plan)].data, scenario, d)
+    flight_data = [with_draws(bare(plan[j % len(plan)].data), scenario, d)
                    for j, d in enumerate(draws)]
+    reference = [bare(plan[k].data) for k in range(min(len(draws), len(plan)))]
     labels = [f"the lifetime sample's epoch {ep.index} ({ep.start:%Y-%m-%d}, satellites aged "
               f"+{ep.age_years:.2f} years)" for ep in plan]
     jobs = [(ep.data, labels[k], True) for k, ep in enumerate(plan)]
     jobs += [(d, f"the uncertainty re-flight {j} (drawn physical figures) of "
               + labels[j % len(plan)].removeprefix("the "), False)
              for j, d in enumerate(flight_data)]
+    jobs += [(d, f"the uncertainty re-flights' reference for "
+              + labels[k].removeprefix("the "), True) for k, d in enumerate(reference)]
     hours_each = plan[0].data["duration_h"]
-    _data, thinned = representative(scenario, scenario.model_dump())
-    flown_sats = len(scenario.satellite_names) - sum(of - n for n, of in thinned.values())
-    sat_steps = flown_sats * (hours_each * 3600.0 / scenario.step_s + 1) * len(jobs)
+    _data, thinned = representative(scenario.model_dump())
+    steps = hours_each * 3600.0 / scenario.step_s + 1
+    sat_steps = steps * (_flown(plan[0].data) * len(plan)
+                         + _flown(bare(plan[0].data)) * (len(jobs) - len(plan)))
     remote = scheduler or os.environ.get(SCHEDULER_ENV)
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     n_workers = workers or min(len(jobs), cpus or 1)
@@ -115,7 +125,24 @@ def sample_lifetime(scenario: Scenario, epochs: int = DEFAULT_EPOCHS, hours: flo
         notes.append("each flight flies the whole fleet: "
                      + ("its workloads place jobs and serve inference across it"
                         if scenario.workload else "its laser links route over every satellite"))
+    if draws:
+        notes.append(f"{len(draws)} re-flights with drawn physical figures, and "
+                     f"{len(reference)} at the figures' values to compare them with, fly the "
+                     f"bus alone (no workloads or links), {_flown(bare(plan[0].data)):,} of "
+                     f"{len(scenario.satellite_names):,} satellites")
     return LifetimeSample(epochs_planned=plan, outcomes=outcomes[:len(plan)],
                           hours_each=hours_each, parallel=how, notes=notes,
                           flight_draws=draws, flight_data=flight_data,
-                          flight_outcomes=outcomes[len(plan):], thinned=thinned)
+                          flight_outcomes=outcomes[len(plan):len(plan) + len(draws)],
+                          flight_reference=outcomes[len(plan) + len(draws):],
+                          thinned=thinned)
+
+
+def _flown(data: dict) -> int:
+    """Satellites a flight of ``data`` flies (element sets counted as one fleet of 100: the
+    count only chooses between this process and the cluster)."""
+    n = 0
+    for f in data["fleet"]:
+        n += (f["planes"] * f["per_plane"] if f["kind"] == "walker"
+              else 100 if f["kind"] == "elements" else f.get("count", 1))
+    return n
