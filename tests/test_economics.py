@@ -51,31 +51,39 @@ def _scenario(sat=SAT, econ=ECON, stations=1, **top):
     return orbitdc.parse_scenario(data)
 
 
-def test_one_satellite_totals_match_a_hand_calculation():
+def test_each_price_moves_only_what_it_buys():
+    """Not the model restated: properties any correct cost roll-up has. Raising one price
+    raises only its own line (and the integration and insurance wrapped around hardware), by
+    that price's change times the quantity it buys; the lines add up to the totals; with no
+    discounting, failures or idle time the delivered hours are the accelerators' wall-clock
+    hours over the life."""
     sc = _scenario()
     t = sc.satellite_types["sat"]
-    mass = t.mass
-    hw = 2 * 10_000 + mass.structure_kg * 3000 + 4000 * 20 + 2000 * 1.5 + 5 * 8000
-    integration = 0.1 * hw
-    launch = mass.total_kg * 2000
-    insurance = 0.05 * (hw + integration + launch)
-    orbit = hw + integration + launch + insurance + 4 * 10_000 + 4 * 50_000
-    hours = 2 * HOURS_PER_YEAR * 4
-    it_mw = 2 * 500 * 1.5 / 1e6
-    kwh_year = 2 * (50 + 450) * 1.5 * HOURS_PER_YEAR / 1000
-    ground = (20_000 + 10e6 * it_mw + 1e6 * it_mw + 4 * kwh_year * 1.25 * 0.1
-              + 4 * kwh_year * 2.0 / 1000 * 3.0 + 4 * 200_000 * it_mw)
-    c = cost_section(sc)
-    assert c["orbit_total_usd"] == pytest.approx(orbit, abs=0.01)
-    assert c["ground_total_usd"] == pytest.approx(ground, abs=0.01)
-    assert c["orbit_usd_per_accelerator_hour"] == pytest.approx(orbit / hours, abs=1e-6)
-    assert c["ground_usd_per_accelerator_hour"] == pytest.approx(ground / hours, abs=1e-6)
-    assert c["orbit_usd"]["launch"] == pytest.approx(launch, abs=0.01)
-    assert c["carbon"]["orbit_launch_t_co2"] == pytest.approx(mass.total_kg * 20 / 1000, abs=1e-3)
-    assert c["carbon"]["ground_grid_t_co2"] == pytest.approx(
-        kwh_year * 1.25 * 4 * 400 / 1e6, abs=1e-3)
-    assert c["launched_power_usd_per_kw_year"] == pytest.approx(
-        mass.total_kg * 2000 / (4.0 * 4), rel=1e-9)
+    base = cost_section(sc)
+    assert sum(base["orbit_usd"].values()) == pytest.approx(base["orbit_total_usd"], abs=0.05)
+    assert sum(base["ground_usd"].values()) == pytest.approx(base["ground_total_usd"], abs=0.05)
+    hours = t.spec.accelerators * 4 * 365.25 * 24
+    assert base["orbit_total_usd"] / base["orbit_usd_per_accelerator_hour"] == pytest.approx(
+        hours, rel=1e-6)
+    bought = {"solar_usd_per_w": ("solar_array", t.rated_power_w),
+              "battery_usd_per_wh": ("battery", t.spec.battery.capacity_wh),
+              "radiator_usd_per_m2": ("radiator", t.spec.radiator.area_m2),
+              "bus_usd_per_kg": ("bus_structure", t.mass.structure_kg),
+              "launch_usd_per_kg": ("launch", t.mass.total_kg)}
+    for key, (line, quantity) in bought.items():
+        moved = cost_section(_scenario(econ=copy.deepcopy(ECON) | {key: ECON[key] + 1.0}))
+        changed = {k for k, v in moved["orbit_usd"].items()
+                   if v != pytest.approx(base["orbit_usd"][k], abs=1e-3)}
+        wrap = {"insurance"} | ({"integration"} if key != "launch_usd_per_kg" else set())
+        assert changed == {line} | wrap, key
+        assert moved["orbit_usd"][line] - base["orbit_usd"][line] == pytest.approx(
+            quantity, abs=0.011), key
+        assert moved["ground_total_usd"] == pytest.approx(base["ground_total_usd"]), key
+    # The ground's electricity follows its price and PUE in proportion.
+    g = copy.deepcopy(ECON)
+    g["ground"] = g["ground"] | {"electricity_usd_per_kwh": 0.2, "pue": 2.5}
+    assert cost_section(_scenario(econ=g))["ground_usd"]["electricity"] == pytest.approx(
+        4 * base["ground_usd"]["electricity"], rel=1e-9)
 
 
 def test_discounting_and_failures_follow_their_closed_forms():
@@ -232,9 +240,15 @@ def test_starcloud_table_1_from_its_stated_inputs():
                  "orbit.launch", "orbit.shielding"):
         line = next(ln for ln in r.lines if ln.name == name)
         assert line.from_inputs == pytest.approx(line.printed, rel=0.005), name
-    assert r.value("orbit.solar_array") == pytest.approx(40e6 * 0.03)  # printed: 2e6
-    assert r.value("launch_usd_per_kg") == pytest.approx(5e6 / 100e3)  # printed: ~30
-    assert r.value("orbit.total") == pytest.approx(40e6 * 0.03 + 5e6 + 40e3 * 30.0)
+    printed = {ln.name: ln.printed for ln in r.lines}
+    # The document against itself: its printed orbit total is its printed lines' sum, and
+    # the whole gap between that total and its inputs' is the array line's.
+    assert printed["orbit.total"] == pytest.approx(
+        printed["orbit.solar_array"] + printed["orbit.launch"] + printed["orbit.shielding"])
+    assert printed["orbit.total"] - r.value("orbit.total") == pytest.approx(
+        printed["orbit.solar_array"] - r.value("orbit.solar_array"))
+    assert not next(ln for ln in r.lines if ln.name == "orbit.solar_array").agrees
+    assert not next(ln for ln in r.lines if ln.name == "launch_usd_per_kg").agrees
     said = " ".join(r.disagreements)
     assert "$2.00M" in said and "$1.20M" in said and "$50/kg" in said and "$30/kg" in said
     assert len(r.disagreements) == 3  # the array, the launch price and so the orbit total
@@ -261,7 +275,6 @@ def test_suncatcher_table_1_from_its_stated_inputs():
     from orbitdc.econ.reproductions import suncatcher_table_1
 
     r = suncatcher_table_1()
-    assert r.value("v2mini.array_kw") == pytest.approx(105 * 0.22 * 1.361 * 0.9)
     for line in r.lines:
         if line.printed is not None:
             assert line.from_inputs == pytest.approx(line.printed, rel=0.015), line.name
@@ -275,7 +288,6 @@ def test_spacex_filing_figures_are_checked_against_each_other():
     from orbitdc.econ.reproductions import spacex_filing
 
     r = spacex_filing()
-    assert r.value("compute_kw_per_satellite") == pytest.approx(300.0)
     assert r.value("array_kw_per_satellite") < r.value("compute_kw_per_satellite")
     assert r.value("radiator_kw_at_most") < r.value("compute_kw_per_satellite")
     assert any("70 kW per ton" in d for d in r.disagreements)
@@ -389,9 +401,11 @@ def test_monte_carlo_break_even_is_a_root_in_each_sample():
     sc = _scenario(econ=econ, stations=0)
     items = fleet_items(sc)
     mc = monte_carlo(items, sc.economics, samples=50)
-    row = next(r for r in mc["tornado"] if r["input"] == "bus_usd_per_kg")
-    e = sc.economics.model_copy(update={"bus_usd_per_kg": row["low"]})
-    at = tco(items, e, row["break_even_at_low"])
+    # bus_usd_per_kg (300) lies outside orbitdc's range: the scenario's own, not drawn.
+    assert "bus_usd_per_kg" not in {r["input"] for r in mc["tornado"]}
+    row = next(r for r in mc["tornado"] if r["input"] == "solar_usd_per_w")
+    e = sc.economics.model_copy(update={"solar_usd_per_w": row["high"]})
+    at = tco(items, e, row["break_even_at_high"])
     assert at.orbit_usd_per_hour == pytest.approx(at.ground_usd_per_hour, rel=1e-6)
 
 
