@@ -711,3 +711,26 @@ def test_a_large_fleet_without_workloads_flies_a_representative_sample():
         full["fleet"][0]["availability"], abs=0.02)
     assert sampled["bus"]["dose_rad_per_year_max"] == pytest.approx(
         full["bus"]["dose_rad_per_year_max"], rel=0.5)
+
+
+def test_cost_on_a_public_design_shows_the_document_rebuilt_and_the_walk(tmp_path):
+    """`orbitdc cost preset:starcloud-40mw` prints Table 1 from the paper's stated inputs
+    beside the printed figures, where they disagree with both figures, and the walk to
+    orbitdc's model; the JSON carries them. The walk starts at the printed $8.2M total."""
+    path = tmp_path / "c.json"
+    result = CliRunner().invoke(app, ["cost", "preset:starcloud-40mw", "--nameplate",
+                                      "--samples", "0", "--json", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "printed, and from its stated inputs" in result.output
+    assert "$2.00M" in result.output and "$1.20M" in result.output
+    assert "$50/kg" in result.output and "one change at a time" in result.output
+    repro = json.loads(path.read_text())["reproduction"]
+    lines = {ln["name"]: ln for ln in repro["document"]["lines"]}
+    assert lines["ground.total"]["agrees"] and not lines["orbit.solar_array"]["agrees"]
+    assert repro["walk"][0]["orbit_total_usd"] == pytest.approx(8.2e6, rel=1e-6)
+    assert all(row["why"] for row in repro["walk"])
+    # Other presets have no document to rebuild.
+    other = CliRunner().invoke(app, ["cost", "preset:suncatcher", "--nameplate", "--samples", "0",
+                                     "--json", str(tmp_path / "i.json")])
+    assert other.exit_code == 0, other.output
+    assert "reproduction" not in json.loads((tmp_path / "i.json").read_text())

@@ -512,9 +512,47 @@ def cost(
         # hours are their work.
         life = _lifetime(sc, max(epochs, 1), epoch_hours, workers)
         section = cost_section(sc, lifetime=life, samples=samples, samples_key=key)
+    if scenario.startswith("preset:"):
+        from orbitdc.econ.designs import reproduction
+
+        repro = reproduction(scenario.removeprefix("preset:"))
+        if repro is not None:
+            section = dict(section, reproduction=repro)
+            _print_reproduction(repro)
     _print_costs(sc, section, simulated=simulate_run)
     if json_path is not None:
         _write_json(json_path, section, "Cost section")
+
+
+def _print_reproduction(repro: dict) -> None:
+    """A public design's document rebuilt from its stated inputs, and the walk to orbitdc's
+    model (the cost command on that design's preset)."""
+    doc = repro["document"]
+    table = Table(title=f"{doc['title']}: printed, and from its stated inputs")
+    for col in ("figure", "printed", "from the inputs", "agrees", "arithmetic"):
+        table.add_column(col, justify="left" if col in ("figure", "arithmetic") else "right")
+    for ln in doc["lines"]:
+        def num(x):
+            return "-" if x is None else f"{x:,.0f}" if abs(x) >= 1e4 else f"{x:,.4g}"
+
+        table.add_row(ln["name"], num(ln["printed"]), num(ln["from_inputs"]),
+                      "-" if ln["printed"] is None else ("yes" if ln["agrees"] else "NO"),
+                      escape(ln["how"]))
+    out.print(table)
+    for d in doc["disagreements"]:
+        out.print(f"the document disagrees with its own inputs: {escape(d)}", soft_wrap=True)
+    walk = Table(title="from the document's own assumptions to orbitdc's model, one change at a "
+                 "time (nameplate)")
+    for col in ("step", "orbit", "ground", "orbit $/acc-h", "ratio"):
+        walk.add_column(col, justify="left" if col == "step" else "right")
+    for row in repro["walk"]:
+        walk.add_row(escape(row["step"]), _money(row["orbit_total_usd"]),
+                     _money(row["ground_total_usd"]),
+                     _money(row["orbit_usd_per_accelerator_hour"]),
+                     _v(row["orbit_to_ground_ratio"], ".3g"))
+    out.print(walk)
+    for row in repro["walk"][1:]:
+        out.print(f"why '{escape(row['step'])}' moves it: {escape(row['why'])}", soft_wrap=True)
 
 
 def _print_designs(json_path: Path | None) -> None:
