@@ -314,7 +314,7 @@ def monte_carlo(items: list[FleetItem], econ: Economics, *, samples: int | None 
     ranges, notes = ranges_for(items, econ, source, reflown=bool(flown))
     if n < 0:
         raise ScenarioError(source, [(samples_key, f"must be 0 or more (got {n})")])
-    _capacity(n, len(ranges), source, samples_key)
+    _capacity(n, len(ranges) + (len(physical or {}) if flown else 0), source, samples_key)
     base_price = _base_price(items, econ)
     launch = econ.launch_usd_per_kg
     base_values = {p: b for p, (_lo, _hi, b) in ranges.items()}
