@@ -337,9 +337,10 @@ def monte_carlo(items: list[FleetItem], econ: Economics, *, samples: int | None 
             notes.append(f"{path}: the design's {v:g} lies outside its range [{lo:g}, {hi:g}]; "
                          "drawn uniformly on the range")
     if not flown:
-        notes.append("physical figures not drawn (no re-flights: --epochs 0, --nameplate or "
-                     "economics.uncertainty.flights = 0): power draw, cross-sections, dose "
-                     "tolerance, temperatures and efficiencies stay at their catalogue values")
+        notes.append("physical figures not drawn (no re-flights: --epochs 0, --nameplate, "
+                     "economics.uncertainty.flights = 0, a sweep variant, or a design with no "
+                     "estimated physical figure): power draw, cross-sections, dose tolerance, "
+                     "temperatures and efficiencies stay at their values")
     result = {
         "method": ("seeded Monte Carlo: cost inputs drawn in process (triangular on each "
                    "range, mode at the scenario's value); "
