@@ -482,6 +482,16 @@ def test_cost_command_flies_epochs_and_shows_uncertainty(tmp_path):
     data = json.loads(path.read_text())
     assert data["lifetime"]["epochs"] == 2
     assert data["uncertainty"]["samples"] == 200
+    # The tornado holds the physical figures too, each re-flown at its range's ends: the
+    # TPU's estimated 250-650 W moves the ratio (throttling in orbit, the ground twin's
+    # electricity), and the TPU's estimated price is drawn over the catalogue's own range.
+    row = next(r for r in data["tornado"] if r["input"] == "part.tpu-v6e.power_load_w")
+    assert row["flown"] and (row["low"], row["high"]) == (250.0, 650.0)
+    assert row["ratio_at_low"] != row["ratio_at_high"]
+    assert "(flown)" in result.output
+    acc = data["uncertainty"]["ranges"]["accelerator_usd"]
+    assert (acc["low"], acc["high"]) == (pytest.approx(3300 / 5000), pytest.approx(3.0))
+    assert "part.tpu-v6e.price_usd" not in data["uncertainty"]["physical_ranges"]
 
 
 def test_bad_epochs_exit_2():

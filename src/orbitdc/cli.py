@@ -495,6 +495,10 @@ def cost(
     designs: Annotated[bool, typer.Option(
         "--designs", help="Price the public designs (Starcloud, Suncatcher, SpaceX's filing) "
         "in one table, from their stated inputs.")] = False,
+    physical_tornado: Annotated[bool, typer.Option(
+        "--physical-tornado/--no-physical-tornado",
+        help="Put each estimated physical figure in the tornado too: two bare flights a "
+        "figure (its range's ends) on a representative sample.")] = True,
 ) -> None:
     """Total cost of ownership in orbit and on the ground, break-even launch price, carbon,
     with its uncertainty."""
@@ -510,7 +514,12 @@ def cost(
     if simulate_run:
         # Short runs over the life, as `orbitdc run` flies them: with workloads, delivered
         # hours are their work.
-        life = _lifetime(sc, max(epochs, 1), epoch_hours, workers)
+        life = None
+        if sc.satellite:
+            plan = epoch_plan(sc, max(epochs, 1), epoch_hours)  # bad --epochs first
+            with _progress_bar(f"lifetime: {len(plan)} epochs", len(plan)) as progress:
+                life = sample_lifetime(sc, max(epochs, 1), epoch_hours, workers=workers,
+                                       progress=progress, physical_tornado=physical_tornado)
         section = cost_section(sc, lifetime=life, samples=samples, samples_key=key)
     if scenario.startswith("preset:"):
         from orbitdc.econ.designs import reproduction
@@ -680,13 +689,15 @@ def _print_costs(sc, c: dict, simulated: bool) -> None:
             out.print("rank correlation with the ratio over the samples (the strongest): "
                       + ", ".join(f"{k} {v:+.2f}" for k, v in list(ranks.items())[:6]),
                       soft_wrap=True)
-    tornado_table = Table(title="what moves the orbit/ground ratio most (each cost input across "
-                          "its range)")
+    tornado_table = Table(title="what moves the orbit/ground ratio most (each input across its "
+                          "range, the others at their values; flown: a physical figure, "
+                          "re-flown at each end)")
     tornado_table.add_column("input")
     tornado_table.add_column("low → ratio", justify="right")
     tornado_table.add_column("high → ratio", justify="right")
-    for row in c["tornado"][:6]:
-        tornado_table.add_row(row["input"], f"{row['low']:.4g} → {_v(row['ratio_at_low'], '.3f')}",
+    for row in c["tornado"][:8]:
+        tornado_table.add_row(row["input"] + (" (flown)" if row.get("flown") else ""),
+                              f"{row['low']:.4g} → {_v(row['ratio_at_low'], '.3f')}",
                               f"{row['high']:.4g} → {_v(row['ratio_at_high'], '.3f')}")
     out.print(tornado_table)
     for note in c["notes"] + life.get("notes", []) + ((unc or {}).get("notes") or []):

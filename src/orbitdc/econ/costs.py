@@ -148,13 +148,16 @@ def cost_section(scenario: Scenario, results=None, used_share=None, *, lifetime=
                                   else "nameplate: no flight")}),
     }
     if delivers:
-        flown = physical = None
-        if uncertainty and lifetime is not None and lifetime.flight_outcomes:
-            flown = lifetime.flown(scenario, delivered_from_workloads=bool(scenario.workload))
+        flown = physical = ptornado = None
+        if lifetime is not None and (lifetime.flight_outcomes or lifetime.tornado):
+            delivered = bool(scenario.workload)
             physical = physical_inputs(scenario)
+            if uncertainty:
+                flown = lifetime.flown(scenario, delivered_from_workloads=delivered)
+            ptornado = lifetime.tornado_flown(scenario, delivered_from_workloads=delivered)
         mc = monte_carlo(items, econ, samples=0 if not uncertainty else samples,
                          source=scenario.source, samples_key=samples_key, flown=flown,
-                         physical=physical)
+                         physical=physical, physical_tornado=ptornado)
         section["tornado"] = mc["tornado"]
         if uncertainty:
             section["uncertainty"] = mc

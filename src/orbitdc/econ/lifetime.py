@@ -77,6 +77,9 @@ class LifetimeSample:
     #: The satellites each flight flew, of how many, per fleet (``orbitdc.econ.lifetime.
     #: representative``): ``{fleet name: (flown, of)}``; empty: the whole fleet.
     thinned: dict = field(default_factory=dict)
+    #: The physical tornado's flights: ``(path, (low, high), (data at low, data at high),
+    #: (outcome at low, outcome at high))``, each figure alone at an end of its range.
+    tornado: list = field(default_factory=list)
 
     @property
     def epochs(self) -> int:
@@ -114,42 +117,55 @@ class LifetimeSample:
         means) scaled by what the re-flight found against the nominal flight of the same
         epoch (availability, dose-limited life; both bare flights, :func:`bare`), with the
         satellites it flew (their mass roll-up from the drawn parts)."""
+        base = self.items(scenario, delivered_from_workloads)
+        return [self._as_flown(scenario, base, draws, data, got,
+                               self.flight_reference[j % len(self.outcomes)])
+                for j, (draws, data, got) in enumerate(zip(
+                    self.flight_draws, self.flight_data, self.flight_outcomes))]
+
+    def tornado_flown(self, scenario: Scenario, delivered_from_workloads: bool) -> list:
+        """The physical tornado's flights (each estimated figure alone at its range's low
+        and high end, epoch 0, bare) as ``(path, low, high, Flown at low, Flown at high)``."""
+        base = self.items(scenario, delivered_from_workloads)
+        out = []
+        for path, (lo, hi), (lo_data, hi_data), (lo_got, hi_got) in self.tornado:
+            ref = self.flight_reference[0]
+            out.append((path, lo, hi,
+                        self._as_flown(scenario, base, {path: lo}, lo_data, lo_got, ref),
+                        self._as_flown(scenario, base, {path: hi}, hi_data, hi_got, ref)))
+        return out
+
+    @staticmethod
+    def _as_flown(scenario: Scenario, base: list[FleetItem], draws: dict, data: dict,
+                  got: dict, nominal: dict):
         from orbitdc.econ.uncertainty import Flown
         from orbitdc.model.scenario import parse_scenario
 
-        base = self.items(scenario, delivered_from_workloads)
-        out = []
-        for j, (draws, data, got) in enumerate(zip(self.flight_draws, self.flight_data,
-                                                   self.flight_outcomes)):
-            nominal = self.flight_reference[j % len(self.outcomes)]
-            sc = parse_scenario(data, source=scenario.source, base_dir=scenario.base_dir)
-            items = []
-            if "refused" in got:  # the design cannot work at these figures: delivers nothing
-                items = [FleetItem(name=i.name, satellite=sc.satellite_types[i.name],
-                                   count=i.count, availability=0.0,
-                                   dose_lifetime_years=i.dose_lifetime_years,
-                                   stations=i.stations,
-                                   utilisation=None if i.utilisation is None else 0.0)
-                         for i in base]
-                out.append(Flown(draws=draws, items=items, refused=got["refused"]))
-                continue
-            for item in base:
-                row = _row(got, item.name)
-                ref = _row(nominal, item.name)
-                avail = min(1.0, item.availability * _ratio(row["availability"],
-                                                            ref["availability"]))
-                dose = item.dose_lifetime_years
-                if math.isfinite(dose) and row["dose_lifetime_years"] is not None:
-                    dose *= _ratio(row["dose_lifetime_years"], ref["dose_lifetime_years"])
-                used = item.utilisation
-                if used is not None:  # the workloads' delivered share, moved as availability
-                    used = min(1.0, used * _ratio(row["availability"], ref["availability"]))
-                items.append(FleetItem(name=item.name, satellite=sc.satellite_types[item.name],
-                                       count=item.count, availability=avail,
-                                       dose_lifetime_years=dose, stations=item.stations,
-                                       utilisation=used))
-            out.append(Flown(draws=draws, items=items))
-        return out
+        sc = parse_scenario(data, source=scenario.source, base_dir=scenario.base_dir)
+        if "refused" in got:  # the design cannot work at these figures: delivers nothing
+            items = [FleetItem(name=i.name, satellite=sc.satellite_types[i.name],
+                               count=i.count, availability=0.0,
+                               dose_lifetime_years=i.dose_lifetime_years, stations=i.stations,
+                               utilisation=None if i.utilisation is None else 0.0)
+                     for i in base]
+            return Flown(draws=draws, items=items, refused=got["refused"])
+        items = []
+        for item in base:
+            row = _row(got, item.name)
+            ref = _row(nominal, item.name)
+            moved = _ratio(row["availability"], ref["availability"])
+            dose = item.dose_lifetime_years
+            if math.isfinite(dose) and row["dose_lifetime_years"] is not None:
+                dose *= _ratio(row["dose_lifetime_years"], ref["dose_lifetime_years"])
+            used = item.utilisation
+            if used is not None:  # the workloads' delivered share, moved as availability
+                used = min(1.0, used * moved)
+            items.append(FleetItem(name=item.name, satellite=sc.satellite_types[item.name],
+                                   count=item.count,
+                                   availability=min(1.0, item.availability * moved),
+                                   dose_lifetime_years=dose, stations=item.stations,
+                                   utilisation=used))
+        return Flown(draws=draws, items=items)
 
     def warnings(self) -> list[dict]:
         """Each warning the epochs' runs gave (design checks on that epoch's orbits, the

@@ -91,7 +91,7 @@ def physical_inputs(scenario) -> dict[str, tuple[float, float, float, str]]:
         part = cat.get(kind, name)
         for f, (lo, hi) in sorted(part.ranges.items()):
             value = getattr(part, f)
-            if value is None:
+            if value is None or f == "price_usd":  # a price: drawn as accelerator_usd
                 continue
             out[f"part.{name}.{f}"] = (float(lo), float(hi), float(value),
                                        part.sources.get(f, "[E]"))
@@ -196,10 +196,19 @@ def ranges_for(items: list[FleetItem], econ: Economics, source: str, *, reflown:
         if path in user:
             lo, hi = user[path]
         if path == "accelerator_usd":
-            if _base_price(items, econ) is None:
+            price = _base_price(items, econ)
+            if price is None:
                 notes.append("accelerator price not sampled: satellite types with different "
                              "accelerator prices (give economics.accelerator_usd)")
                 continue
+            own = {tuple(i.satellite.accelerator.ranges.get("price_usd") or ()) for i in items}
+            own = {o for o in own if o} if len(own) == 1 else set()
+            own = own.pop() if len(own) == 1 else None
+            if (path not in user and econ.accelerator_usd is None and own is not None
+                    and price > 0):
+                # The catalogue's own spread of an estimated price ([E], e.g. a part that is
+                # not sold), as a factor on it.
+                lo, hi = own[0] / price, own[1] / price
             base = 1.0
         elif path == "mass_factor":
             if reflown:
@@ -298,13 +307,17 @@ def monte_carlo(items: list[FleetItem], econ: Economics, *, samples: int | None 
                 seed: int | None = None, source: str = "<scenario>",
                 samples_key: str = "economics.uncertainty.samples",
                 flown: list[Flown] | None = None,
-                physical: dict[str, tuple[float, float, float, str]] | None = None) -> dict:
+                physical: dict[str, tuple[float, float, float, str]] | None = None,
+                physical_tornado: list | None = None) -> dict:
     """P10 / P50 / P90 of the orbit and ground cost per accelerator-hour, their ratio and the
     break-even launch price over ``samples`` draws of the estimated inputs; the tornado (each
     cost input at its range's ends, the others at the scenario's values) and each input's
     rank correlation with the ratio. ``samples_key`` names where the sample count came from.
     ``flown``: the re-flights with drawn physical figures (their ranges in ``physical``,
-    :func:`physical_inputs`); sample ``i`` takes re-flight ``i mod len(flown)``'s fleet."""
+    :func:`physical_inputs`); sample ``i`` takes re-flight ``i mod len(flown)``'s fleet.
+    ``physical_tornado``: ``(path, low, high, Flown at low, Flown at high)`` rows
+    (``LifetimeSample.tornado_flown``), added to the tornado with the cost inputs at the
+    scenario's values."""
     from scipy import stats
 
     unc = econ.uncertainty
@@ -330,7 +343,24 @@ def monte_carlo(items: list[FleetItem], econ: Economics, *, samples: int | None 
             "ratio_at_low": _r(at[0][2]), "ratio_at_high": _r(at[1][2]),
             "break_even_at_low": _r(at[0][3]), "break_even_at_high": _r(at[1][3]),
         })
-    tornado.sort(key=lambda row: -abs((row["ratio_at_high"] or 0) - (row["ratio_at_low"] or 0)))
+    for path, lo, hi, at_lo, at_hi in physical_tornado or []:
+        at = [_evaluate(f.items, econ, base_values, base_price, launch) for f in (at_lo, at_hi)]
+        why = (physical or {}).get(path, (0, 0, 0, "[E]"))[3]
+        tornado.append({
+            "input": path, "low": lo, "high": hi, "why": why, "flown": True,
+            "usd_per_hour_at_low": _r(at[0][0]), "usd_per_hour_at_high": _r(at[1][0]),
+            "ratio_at_low": _r(at[0][2]), "ratio_at_high": _r(at[1][2]),
+            "break_even_at_low": _r(at[0][3]), "break_even_at_high": _r(at[1][3]),
+            "refused_at": [e for e, f in (("low", at_lo), ("high", at_hi)) if f.refused],
+        })
+
+    def swing(row):
+        lo, hi = row["ratio_at_low"], row["ratio_at_high"]
+        if lo is None or hi is None:  # a design that delivers nothing at one end
+            return math.inf if (lo is None) != (hi is None) else 0.0
+        return abs(hi - lo)
+
+    tornado.sort(key=lambda row: -swing(row))
 
     for path, (lo, hi, v, _why) in (physical or {}).items():
         if flown and not lo <= v <= hi:

@@ -17,7 +17,7 @@ from orbitdc.econ.lifetime import (
     epoch_plan,
     representative,
 )
-from orbitdc.econ.uncertainty import physical_draws, with_draws
+from orbitdc.econ.uncertainty import physical_draws, physical_inputs, with_draws
 from orbitdc.model.errors import ScenarioError
 from orbitdc.model.scenario import Scenario
 
@@ -55,12 +55,14 @@ def run_epoch(data: dict, base_dir: str, source: str, label: str = "",
 def sample_lifetime(scenario: Scenario, epochs: int = DEFAULT_EPOCHS, hours: float | None = None,
                     *, workers: int | None = None, scheduler: str | None = None,
                     progress=None, flights: int | None = None,
-                    seed: int | None = None) -> LifetimeSample:
+                    seed: int | None = None, physical_tornado: bool = False) -> LifetimeSample:
     """Fly ``epochs`` short runs spread over the year and the design life, and ``flights``
     re-flights (default: ``economics.uncertainty.flights``) of those epochs in turn with the
     estimated physical figures drawn afresh (seed: ``economics.uncertainty.seed``);
     ``workers=1`` runs them here, one after another. ``progress(done, total)`` follows them,
-    counted in epochs."""
+    counted in epochs. ``physical_tornado``: also fly epoch 0 bare with each estimated
+    physical figure alone at its range's low and high end (2 flights a figure), for the
+    tornado."""
     from orbitdc.study.sweep import SCHEDULER_ENV, _client
 
     unc = scenario.economics.uncertainty
@@ -69,7 +71,12 @@ def sample_lifetime(scenario: Scenario, epochs: int = DEFAULT_EPOCHS, hours: flo
                            unc.seed if seed is None else seed)
     flight_data = [with_draws(bare(plan[j % len(plan)].data), scenario, d)
                    for j, d in enumerate(draws)]
-    reference = [bare(plan[k].data) for k in range(min(len(draws), len(plan)))]
+    phys = physical_inputs(scenario) if physical_tornado else {}
+    reference = [bare(plan[k].data)
+                 for k in range(max(min(len(draws), len(plan)), 1 if phys else 0))]
+    ends = [(p, lo, hi) for p, (lo, hi, _v, _w) in phys.items()]
+    tornado_data = [(with_draws(reference[0], scenario, {p: lo}),
+                     with_draws(reference[0], scenario, {p: hi})) for p, lo, hi in ends]
     labels = [f"the lifetime sample's epoch {ep.index} ({ep.start:%Y-%m-%d}, satellites aged "
               f"+{ep.age_years:.2f} years)" for ep in plan]
     jobs = [(ep.data, labels[k], True) for k, ep in enumerate(plan)]
@@ -78,6 +85,9 @@ def sample_lifetime(scenario: Scenario, epochs: int = DEFAULT_EPOCHS, hours: flo
              for j, d in enumerate(flight_data)]
     jobs += [(d, f"the uncertainty re-flights' reference for "
               + labels[k].removeprefix("the "), True) for k, d in enumerate(reference)]
+    jobs += [(d, f"the physical tornado's flight of {p} at its {end} end", False)
+             for (p, _lo, _hi), pair in zip(ends, tornado_data)
+             for end, d in zip(("low", "high"), pair)]
     hours_each = plan[0].data["duration_h"]
     _data, thinned = representative(scenario.model_dump())
     steps = hours_each * 3600.0 / scenario.step_s + 1
@@ -116,6 +126,7 @@ def sample_lifetime(scenario: Scenario, epochs: int = DEFAULT_EPOCHS, hours: flo
                 cluster.close()
         how = (f"on the Dask scheduler {remote}" if remote
                else f"on a local Dask cluster of {n_workers} workers")
+    t0 = len(plan) + len(draws) + len(reference)
     notes = []
     if thinned:
         notes.append("each flight flies a representative sample of each large fleet ("
@@ -134,8 +145,13 @@ def sample_lifetime(scenario: Scenario, epochs: int = DEFAULT_EPOCHS, hours: flo
                           hours_each=hours_each, parallel=how, notes=notes,
                           flight_draws=draws, flight_data=flight_data,
                           flight_outcomes=outcomes[len(plan):len(plan) + len(draws)],
-                          flight_reference=outcomes[len(plan) + len(draws):],
-                          thinned=thinned)
+                          flight_reference=outcomes[len(plan) + len(draws):
+                                                    len(plan) + len(draws) + len(reference)],
+                          thinned=thinned,
+                          tornado=[((p, (lo, hi), pair, tuple(outcomes[t0 + 2 * i:
+                                                                       t0 + 2 * i + 2])))
+                                   for i, ((p, lo, hi), pair) in enumerate(zip(ends,
+                                                                              tornado_data))])
 
 
 def _flown(data: dict) -> int:
