@@ -89,17 +89,25 @@ def test_sweep_runs_on_dask_matches_direct_runs_and_records_invalid(sweep_file, 
     assert len(invalid) == 4  # 100 km: inside the atmosphere, refused, not run, not fatal
     assert all("fleet.0.altitude_km" in r["error"] for r in invalid)
     assert all(r["status"] == "ok" for r in rows if r["fleet.0.altitude_km"] != 100.0)
-    # The first ok variant, run directly as orbitdc run would, gives the same figures.
-    row = next(r for r in rows if r["status"] == "ok" and r["repetition"] == 0)
-    data = spec.scenario_data(spec.variants()[row["variant"]])
-    sc = orbitdc.parse_scenario(data, base_dir=spec.base.base_dir)
-    res = orbitdc.simulate(sc)
-    direct = variant_row(res.summary, orbitdc.costs(sc, res))
-    for key, value in direct.items():
-        if math.isnan(value):
-            assert math.isnan(row[key])
-        else:
-            assert row[key] == value, key
+    # Each variant prices its own flight: the 550 km and 700 km variants, run directly as
+    # orbitdc run would, give the same figures, and not the same as each other (the dose
+    # each flight finds sets when the chips are replaced).
+    priced = []
+    for altitude in (550.0, 700.0):
+        row = next(r for r in rows if r["status"] == "ok" and r["repetition"] == 0
+                   and r["fleet.0.altitude_km"] == altitude
+                   and r["economics.launch_usd_per_kg"] == 500.0)
+        data = spec.scenario_data(spec.variants()[row["variant"]])
+        sc = orbitdc.parse_scenario(data, base_dir=spec.base.base_dir)
+        res = orbitdc.simulate(sc)
+        direct = variant_row(res.summary, orbitdc.costs(sc, res))
+        for key, value in direct.items():
+            if math.isnan(value):
+                assert math.isnan(row[key])
+            else:
+                assert row[key] == value, key
+        priced.append(row["orbit_usd_per_accelerator_hour"])
+    assert priced[0] != priced[1]
     # Repetitions change only the seed.
     reps = [r for r in rows if r["fleet.0.altitude_km"] == 550.0
             and r["economics.launch_usd_per_kg"] == 500.0]

@@ -497,6 +497,10 @@ def cost(
     designs: Annotated[bool, typer.Option(
         "--designs", help="Price the public designs (Starcloud, Suncatcher, SpaceX's filing) "
         "in one table, from their stated inputs.")] = False,
+    physical_tornado: Annotated[bool, typer.Option(
+        "--physical-tornado/--no-physical-tornado",
+        help="Put each estimated physical figure in the tornado too: two bare flights a "
+        "figure (its range's ends) on a representative sample.")] = True,
 ) -> None:
     """Total cost of ownership in orbit and on the ground, break-even launch price, carbon,
     with its uncertainty."""
@@ -512,11 +516,54 @@ def cost(
     if simulate_run:
         # Short runs over the life, as `orbitdc run` flies them: with workloads, delivered
         # hours are their work.
-        life = _lifetime(sc, max(epochs, 1), epoch_hours, workers)
+        life = None
+        if sc.satellite:
+            plan = epoch_plan(sc, max(epochs, 1), epoch_hours)  # bad --epochs first
+            with _progress_bar(f"lifetime: {len(plan)} epochs", len(plan)) as progress:
+                life = sample_lifetime(sc, max(epochs, 1), epoch_hours, workers=workers,
+                                       progress=progress, physical_tornado=physical_tornado)
         section = cost_section(sc, lifetime=life, samples=samples, samples_key=key)
+    if scenario.startswith("preset:"):
+        from orbitdc.econ.designs import reproduction
+
+        repro = reproduction(scenario.removeprefix("preset:"))
+        if repro is not None:
+            section = dict(section, reproduction=repro)
+            _print_reproduction(repro)
     _print_costs(sc, section, simulated=simulate_run)
     if json_path is not None:
         _write_json(json_path, section, "Cost section")
+
+
+def _print_reproduction(repro: dict) -> None:
+    """A public design's document rebuilt from its stated inputs, and the walk to orbitdc's
+    model (the cost command on that design's preset)."""
+    doc = repro["document"]
+    table = Table(title=f"{doc['title']}: printed, and from its stated inputs")
+    for col in ("figure", "printed", "from the inputs", "agrees", "arithmetic"):
+        table.add_column(col, justify="left" if col in ("figure", "arithmetic") else "right")
+    for ln in doc["lines"]:
+        def num(x):
+            return "-" if x is None else f"{x:,.0f}" if abs(x) >= 1e4 else f"{x:,.4g}"
+
+        table.add_row(ln["name"], num(ln["printed"]), num(ln["from_inputs"]),
+                      "-" if ln["printed"] is None else ("yes" if ln["agrees"] else "NO"),
+                      escape(ln["how"]))
+    out.print(table)
+    for d in doc["disagreements"]:
+        out.print(f"the document disagrees with its own inputs: {escape(d)}", soft_wrap=True)
+    walk = Table(title="from the document's own assumptions to orbitdc's model, one change at a "
+                 "time (nameplate)")
+    for col in ("step", "orbit", "ground", "orbit $/acc-h", "ratio"):
+        walk.add_column(col, justify="left" if col == "step" else "right")
+    for row in repro["walk"]:
+        walk.add_row(escape(row["step"]), _money(row["orbit_total_usd"]),
+                     _money(row["ground_total_usd"]),
+                     _money(row["orbit_usd_per_accelerator_hour"]),
+                     _v(row["orbit_to_ground_ratio"], ".3g"))
+    out.print(walk)
+    for row in repro["walk"][1:]:
+        out.print(f"why '{escape(row['step'])}' moves it: {escape(row['why'])}", soft_wrap=True)
 
 
 def _print_designs(json_path: Path | None) -> None:
@@ -621,8 +668,11 @@ def _print_costs(sc, c: dict, simulated: bool) -> None:
         out.print(lt)
     unc = c.get("uncertainty")
     if unc and unc.get("samples"):
+        flights = unc.get("flights", 0)
         ut = Table(title=f"uncertainty: {unc['samples']:,} samples of the estimated inputs "
-                   f"(seed {unc['seed']}; no re-flight)")
+                   f"(seed {unc['seed']}; "
+                   + (f"physical figures drawn in {flights} re-flights)" if flights
+                      else "no re-flights: physical figures at their values)"))
         for col in ("figure", "P10", "P50", "P90"):
             ut.add_column(col, justify="left" if col == "figure" else "right")
         for key, label, fmt in (
@@ -636,17 +686,27 @@ def _print_costs(sc, c: dict, simulated: bool) -> None:
         out.print(f"share of samples where orbit is cheaper: {unc['share_orbit_cheaper']:.1%}; "
                   f"where some launch price >= 0 breaks even: {unc['share_with_break_even']:.1%}"
                   , soft_wrap=True)
+        ranks = unc.get("rank_correlation_with_ratio") or {}
+        if ranks:
+            out.print("rank correlation with the ratio over the samples (the strongest): "
+                      + ", ".join(f"{k} {v:+.2f}" for k, v in list(ranks.items())[:6]),
+                      soft_wrap=True)
     tornado_table = Table(title="what moves the orbit/ground ratio most (each input across its "
-                          "range)")
+                          "range, the others at their values; flown: a physical figure, "
+                          "re-flown at each end)")
     tornado_table.add_column("input")
     tornado_table.add_column("low → ratio", justify="right")
     tornado_table.add_column("high → ratio", justify="right")
-    for row in c["tornado"][:6]:
-        tornado_table.add_row(row["input"], f"{row['low']:.4g} → {_v(row['ratio_at_low'], '.3f')}",
+    for row in c["tornado"][:8]:
+        tornado_table.add_row(row["input"] + (" (flown)" if row.get("flown") else ""),
+                              f"{row['low']:.4g} → {_v(row['ratio_at_low'], '.3f')}",
                               f"{row['high']:.4g} → {_v(row['ratio_at_high'], '.3f')}")
     out.print(tornado_table)
-    for note in c["notes"]:
+    for note in c["notes"] + life.get("notes", []) + ((unc or {}).get("notes") or []):
         err.print(f"[yellow]note:[/yellow] {escape(note)}", soft_wrap=True)
+    for w in life.get("warnings", []):
+        err.print(f"[yellow]warning:[/yellow] in epochs {', '.join(map(str, w['epochs']))} of "
+                  f"{life['epochs']}: {escape(w['warning'])}", soft_wrap=True)
 
 
 @app.command()

@@ -14,7 +14,7 @@ from orbitdc.econ.tco import (
     sweep_launch_price,
     tco,
 )
-from orbitdc.econ.uncertainty import monte_carlo
+from orbitdc.econ.uncertainty import monte_carlo, physical_inputs
 from orbitdc.model.economics import SOURCES
 from orbitdc.model.errors import ScenarioError
 from orbitdc.model.scenario import Scenario
@@ -148,8 +148,16 @@ def cost_section(scenario: Scenario, results=None, used_share=None, *, lifetime=
                                   else "nameplate: no flight")}),
     }
     if delivers:
+        flown = physical = ptornado = None
+        if lifetime is not None and (lifetime.flight_outcomes or lifetime.tornado):
+            delivered = bool(scenario.workload)
+            physical = physical_inputs(scenario)
+            if uncertainty:
+                flown = lifetime.flown(scenario, delivered_from_workloads=delivered)
+            ptornado = lifetime.tornado_flown(scenario, delivered_from_workloads=delivered)
         mc = monte_carlo(items, econ, samples=0 if not uncertainty else samples,
-                         source=scenario.source, samples_key=samples_key)
+                         source=scenario.source, samples_key=samples_key, flown=flown,
+                         physical=physical, physical_tornado=ptornado)
         section["tornado"] = mc["tornado"]
         if uncertainty:
             section["uncertainty"] = mc

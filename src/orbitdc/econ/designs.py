@@ -7,12 +7,17 @@ availability: no flight (``orbitdc cost preset:NAME`` flies each over its life).
 from __future__ import annotations
 
 from orbitdc.econ.costs import cost_section
-from orbitdc.econ.reproductions import spacex_filing, starcloud_table_1, suncatcher_table_1
+from orbitdc.econ.reproductions import (
+    model_walk,
+    spacex_filing,
+    starcloud_table_1,
+    suncatcher_table_1,
+)
 from orbitdc.model.economics import Economics
 from orbitdc.model.presets import preset_path
 from orbitdc.model.scenario import load_scenario, parse_scenario
 
-__all__ = ["DESIGNS", "public_designs"]
+__all__ = ["DESIGNS", "public_designs", "reproduction"]
 
 #: (label, preset, the economics kept from the document, how the document counts it).
 DESIGNS = (
@@ -74,3 +79,20 @@ def public_designs(samples: int = 0) -> list[dict]:
             "notes": notes,
         })
     return rows
+
+
+def reproduction(preset: str) -> dict | None:
+    """For a public design's preset: the document's printed figures beside the same figures
+    from its stated inputs (with where they disagree), then the walk from the document's own
+    assumptions to orbitdc's fuller model, one change at a time with the reason for each
+    (nameplate, as the document counts it; ``orbitdc cost`` flies the last row's design).
+    None for any other preset."""
+    make = {"starcloud-40mw": starcloud_table_1, "suncatcher-launch": suncatcher_table_1,
+            "spacex-odc": spacex_filing}.get(preset)
+    if make is None:
+        return None
+    keys = ("orbit_total_usd", "ground_total_usd", "orbit_usd_per_accelerator_hour",
+            "ground_usd_per_accelerator_hour", "orbit_to_ground_ratio")
+    walk = [{"step": row["step"], "why": row["why"]} | {k: row["section"][k] for k in keys}
+            for row in model_walk(load_scenario(preset_path(preset)).model_dump())]
+    return {"document": make().as_dict(), "walk": walk}

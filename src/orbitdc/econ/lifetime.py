@@ -41,6 +41,9 @@ DEFAULT_EPOCHS = 4
 DEFAULT_EPOCH_HOURS = 2.0
 #: Most epochs one sample may fly.
 MAX_EPOCHS = 1000
+#: Most satellites a lifetime flight flies of one fleet, where a sample stands for the whole
+#: (no workloads, no laser links: each satellite's bus is then independent of the others).
+REPRESENTATIVE_PER_FLEET = 64
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,21 @@ class LifetimeSample:
     hours_each: float
     parallel: str  # how they were flown: "dask (N workers)" or "in process"
     notes: list[str] = field(default_factory=list)
+    #: The Monte Carlo's re-flights (``orbitdc.econ.uncertainty``): re-flight ``j`` flew
+    #: epoch ``j mod epochs`` with the physical figures ``flight_draws[j]``; its scenario data
+    #: and what it found (as ``outcomes``).
+    flight_draws: list[dict] = field(default_factory=list)
+    flight_data: list[dict] = field(default_factory=list)
+    flight_outcomes: list[dict] = field(default_factory=list)
+    #: Bare flights (:func:`bare`) of epochs ``0 .. min(flights, epochs) - 1`` with the
+    #: figures at their values: what re-flight ``j`` is compared with (``j mod epochs``).
+    flight_reference: list[dict] = field(default_factory=list)
+    #: The satellites each flight flew, of how many, per fleet (``orbitdc.econ.lifetime.
+    #: representative``): ``{fleet name: (flown, of)}``; empty: the whole fleet.
+    thinned: dict = field(default_factory=dict)
+    #: The physical tornado's flights: ``(path, (low, high), (data at low, data at high),
+    #: (outcome at low, outcome at high))``, each figure alone at an end of its range.
+    tornado: list = field(default_factory=list)
 
     @property
     def epochs(self) -> int:
@@ -93,13 +111,81 @@ class LifetimeSample:
                                  stations=item.stations, utilisation=used))
         return out
 
+    def flown(self, scenario: Scenario, delivered_from_workloads: bool) -> list:
+        """The Monte Carlo's re-flights as cost-model fleets
+        (:class:`orbitdc.econ.uncertainty.Flown`): each type's lifetime figures (the epochs'
+        means) scaled by what the re-flight found against the nominal flight of the same
+        epoch (availability, dose-limited life; both bare flights, :func:`bare`), with the
+        satellites it flew (their mass roll-up from the drawn parts)."""
+        base = self.items(scenario, delivered_from_workloads)
+        return [self._as_flown(scenario, base, draws, data, got,
+                               self.flight_reference[j % len(self.outcomes)])
+                for j, (draws, data, got) in enumerate(zip(
+                    self.flight_draws, self.flight_data, self.flight_outcomes))]
+
+    def tornado_flown(self, scenario: Scenario, delivered_from_workloads: bool) -> list:
+        """The physical tornado's flights (each estimated figure alone at its range's low
+        and high end, epoch 0, bare) as ``(path, low, high, Flown at low, Flown at high)``."""
+        base = self.items(scenario, delivered_from_workloads)
+        out = []
+        for path, (lo, hi), (lo_data, hi_data), (lo_got, hi_got) in self.tornado:
+            ref = self.flight_reference[0]
+            out.append((path, lo, hi,
+                        self._as_flown(scenario, base, {path: lo}, lo_data, lo_got, ref),
+                        self._as_flown(scenario, base, {path: hi}, hi_data, hi_got, ref)))
+        return out
+
+    @staticmethod
+    def _as_flown(scenario: Scenario, base: list[FleetItem], draws: dict, data: dict,
+                  got: dict, nominal: dict):
+        from orbitdc.econ.uncertainty import Flown
+        from orbitdc.model.scenario import parse_scenario
+
+        sc = parse_scenario(data, source=scenario.source, base_dir=scenario.base_dir)
+        if "refused" in got:  # the design cannot work at these figures: delivers nothing
+            items = [FleetItem(name=i.name, satellite=sc.satellite_types[i.name],
+                               count=i.count, availability=0.0,
+                               dose_lifetime_years=i.dose_lifetime_years, stations=i.stations,
+                               utilisation=None if i.utilisation is None else 0.0)
+                     for i in base]
+            return Flown(draws=draws, items=items, refused=got["refused"])
+        items = []
+        for item in base:
+            row = _row(got, item.name)
+            ref = _row(nominal, item.name)
+            moved = _ratio(row["availability"], ref["availability"])
+            dose = item.dose_lifetime_years
+            if math.isfinite(dose) and row["dose_lifetime_years"] is not None:
+                dose *= _ratio(row["dose_lifetime_years"], ref["dose_lifetime_years"])
+            used = item.utilisation
+            if used is not None:  # the workloads' delivered share, moved as availability
+                used = min(1.0, used * moved)
+            items.append(FleetItem(name=item.name, satellite=sc.satellite_types[item.name],
+                                   count=item.count,
+                                   availability=min(1.0, item.availability * moved),
+                                   dose_lifetime_years=dose, stations=item.stations,
+                                   utilisation=used))
+        return Flown(draws=draws, items=items)
+
+    def warnings(self) -> list[dict]:
+        """Each warning the epochs' runs gave (design checks on that epoch's orbits, the
+        bus), with the epochs that gave it: a design that works in the season the run flew
+        may not in another."""
+        seen: dict[str, list[int]] = {}
+        for ep, out in zip(self.epochs_planned, self.outcomes):
+            for w in out.get("warnings", []):
+                seen.setdefault(w, []).append(ep.index)
+        return [{"warning": w, "epochs": k} for w, k in seen.items()]
+
     def section(self, scenario: Scenario) -> dict:
         """The ``lifetime`` part of the economics section: how many epochs, each one's
         figures, and their spread."""
-        accelerators = sum(t.spec.accelerators * n for t, n in _type_counts(scenario))
+        per_sat = {name: t.spec.accelerators for name, t in scenario.satellite_types.items()}
         rows = []
         for ep, out in zip(self.epochs_planned, self.outcomes):
             bus = out.get("bus") or {}
+            accelerators = sum(per_sat[f["satellite_type"]] * f["satellites"]
+                               for f in out["fleet"])
             sat_h = max(bus.get("satellites_with_bus", 0), 1) * out["duration_h"]
             acc_h = max(accelerators, 1) * out["duration_h"]
             rows.append({
@@ -128,7 +214,25 @@ class LifetimeSample:
                                "max": _num(vals.max()), "sd": _num(vals.std())}
         return {"epochs": self.epochs, "hours_each": self.hours_each,
                 "flown": self.parallel, "per_epoch": rows, "spread": spread,
+                "warnings": self.warnings(), "reflights": len(self.flight_outcomes),
+                "satellites_flown": {k: {"flown": a, "of": b}
+                                     for k, (a, b) in self.thinned.items()},
                 "notes": list(self.notes)}
+
+
+def _row(outcome: dict, name: str) -> dict:
+    return next(f for f in outcome["fleet"] if f["satellite_type"] == name)
+
+
+def _ratio(a, b) -> float:
+    """``a / b`` for a re-flight's figure against the nominal one (1 where either is
+    missing, both are 0, or the nominal is infinite)."""
+    if a is None or b is None:
+        return 1.0
+    a, b = float(a), float(b)
+    if not (math.isfinite(a) and math.isfinite(b)) or b <= 0.0:
+        return 1.0
+    return a / b
 
 
 def _num(x):
@@ -162,6 +266,55 @@ def _beta_range_deg(scenario: Scenario) -> tuple[float, float]:
     return (float(beta.min()), float(beta.max())) if beta.size else (math.nan, math.nan)
 
 
+def representative(data: dict) -> tuple[dict, dict]:
+    """Scenario data (``Scenario.model_dump()``) whose fleets fly a representative sample of
+    their satellites, and ``{fleet: (flown, of)}`` for those thinned. A fleet is thinned only
+    when its satellites do not interact: with workloads (gangs placed and inference served
+    across the fleet) or laser links (routing over every link) the whole fleet flies. A
+    Walker shell keeps its inclination and altitude with at most 16 planes spread over the
+    same 360 degrees of node (so the same spread of beta angles) and satellites spread round
+    each plane; an SSO plane or a cluster keeps fewer of its evenly spaced members; element
+    sets fly whole. The cost model takes its counts from the scenario and only per-type means
+    (availability, dose) from the flights, which the sample estimates."""
+    if data.get("workload") or (data.get("network") or {}).get("isl"):
+        return data, {}
+    cap = REPRESENTATIVE_PER_FLEET
+    fleets, thinned = [], {}
+    for f in data["fleet"]:
+        f = dict(f)
+        kind = f["kind"]
+        if kind == "walker" and f["planes"] * f["per_plane"] > cap:
+            of = f["planes"] * f["per_plane"]
+            planes = min(f["planes"], 16)
+            per_plane = max(1, min(f["per_plane"], cap // planes))
+            f["phasing"] = round(f.get("phasing", 0) * planes / f["planes"]) % planes
+            f["planes"], f["per_plane"] = planes, per_plane
+            thinned[f["name"]] = (planes * per_plane, of)
+        elif kind in ("sso", "cluster") and f.get("count", 1) > cap:
+            thinned[f["name"]] = (cap, f["count"])
+            f["count"] = cap
+        fleets.append(f)
+    if not thinned:
+        return data, {}
+    out = dict(data, fleet=fleets)
+    out["output"] = dict(data.get("output") or {}, satellites="auto")
+    return out, thinned
+
+
+def bare(data: dict) -> dict:
+    """Scenario data for a re-flight of the Monte Carlo: the bus only (no workloads, no laser
+    links, no screening or night sky), thinned to a representative sample (see
+    :func:`representative`). What the drawn physical figures change is the bus (power, heat,
+    upsets, dose: links draw no bus power in the model and route only the workloads), so a
+    re-flight against a bare flight of the same epoch with the figures at their values gives
+    the ratio by which they move availability and dose; with workloads the delivered share
+    is moved by the same ratio as availability (an approximation: a scheduler may place
+    around a throttled satellite)."""
+    out = dict(data, workload=[], screening=None, night_sky=None)
+    out["network"] = dict(data.get("network") or {}, isl=[])
+    return representative(out)[0]
+
+
 def epoch_plan(scenario: Scenario, epochs: int = DEFAULT_EPOCHS,
                hours: float | None = None) -> list[Epoch]:
     """The epochs to fly (see the module docstring). Raises :class:`ScenarioError` naming
@@ -178,6 +331,9 @@ def epoch_plan(scenario: Scenario, epochs: int = DEFAULT_EPOCHS,
             f"year (got {hours:g} h)")])
     life = scenario.economics.lifetime_years
     base = scenario.model_dump()
+    # The epochs fly for the economics only: no close-approach screening or night sky.
+    base.update(screening=None, night_sky=None)
+    base, _thinned = representative(base)
     plan = []
     for k in range(epochs):
         q = (k + 0.5) / epochs

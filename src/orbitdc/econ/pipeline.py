@@ -88,6 +88,14 @@ def run_scenario(
             sections["economics"] = cost_section(scenario, res, used_share=used,
                                                  lifetime=lifetime, uncertainty=uncertainty,
                                                  samples=samples)
+        if lifetime is not None:
+            # A design can warn in a season this run does not fly: say so, with the epochs.
+            own = set(res.summary["warnings"])
+            for w in lifetime.warnings():
+                if w["warning"] not in own:
+                    res.summary["warnings"].append(
+                        f"in the lifetime sample (epochs {', '.join(map(str, w['epochs']))} of "
+                        f"{lifetime.epochs}), not in this run: {w['warning']}")
         return sections
 
     def write_jobs(folder: Path, res: Results) -> None:

@@ -340,5 +340,6 @@ def model_walk(data: dict) -> list[dict]:
         if ground_change:
             ground.update(default_ground)
         sc = parse_scenario(dict(data, economics=dict(econ, ground=ground)))
-        rows.append({"step": label, "why": why, "section": cost_section(sc)})
+        rows.append({"step": label, "why": why,
+                     "section": cost_section(sc, uncertainty=False)})
     return rows

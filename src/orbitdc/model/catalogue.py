@@ -38,6 +38,24 @@ class _PartBase(BaseModel):
     description: str = ""
     #: Field name -> citation, starting with its mark: [P], [S] or [E].
     sources: dict[str, str] = {}
+    #: Field name -> ``[low, high]``: the spread of an estimated ([E]) figure, which the cost
+    #: Monte Carlo draws from when it re-flies the design (``orbitdc.econ.uncertainty``).
+    ranges: dict[str, list[float]] = {}
+
+    @model_validator(mode="after")
+    def _ranges_are_ranges(self):
+        numeric = set(self.numeric_fields())
+        for name, pair in self.ranges.items():
+            if name not in numeric:
+                raise ValueError(f"ranges.{name}: no number named {name} in this part (its "
+                                 f"numbers: {', '.join(sorted(numeric))})")
+            if len(pair) != 2:
+                raise ValueError(f"ranges.{name}: a range is [low, high] (got {len(pair)} "
+                                 "values)")
+            if pair[0] > pair[1]:
+                raise ValueError(f"ranges.{name}: a range is [low, high] with low <= high "
+                                 f"(got low {pair[0]:g} > high {pair[1]:g})")
+        return self
 
     def numeric_fields(self) -> list[str]:
         return [

@@ -11,7 +11,11 @@ from pydantic import AfterValidator, Field, field_validator
 
 from orbitdc.model._base import Strict
 
-__all__ = ["RANGES", "SOURCES", "Economics", "GroundBaseline", "Uncertainty"]
+__all__ = ["MAX_FLIGHTS", "RANGES", "SATELLITE_RANGES", "SOURCES", "Economics", "GroundBaseline",
+           "Uncertainty"]
+
+#: Most re-flights with drawn physical figures one Monte Carlo may ask for.
+MAX_FLIGHTS = 1000
 
 Usd = Annotated[float, Field(ge=0.0)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -43,11 +47,15 @@ Range = Annotated[list[float], Field(min_length=2, max_length=2), AfterValidator
 
 class Uncertainty(Strict):
     """The Monte Carlo over the estimated inputs (``orbitdc cost``, the run's economics):
-    ``samples`` draws, seeded by ``seed``; ``ranges`` replaces a default range of
-    :data:`RANGES` (``input = [low, high]``)."""
+    ``samples`` draws of the cost inputs, seeded by ``seed``; ``ranges`` replaces a default
+    range of :data:`RANGES` (``input = [low, high]``). ``flights``: re-flights of the design
+    with the estimated physical figures (the catalogue parts' ``ranges`` and
+    :data:`SATELLITE_RANGES`) drawn afresh for each, flown beside the lifetime sample's
+    epochs; the cost samples are spread over them (0: physical figures not sampled)."""
 
     samples: Annotated[int, Field(ge=0)] = 1000
     seed: int = 1
+    flights: Annotated[int, Field(ge=0, le=MAX_FLIGHTS)] = 4
     ranges: dict[str, Range] = {}
 
     @field_validator("ranges")
@@ -174,4 +182,17 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "ground.it_overhead_fraction": (0.1, 0.35, "[E] hosts, network and storage"),
     "ground.operations_usd_per_mw_year": (0.3e6, 0.8e6, "[E] maintenance 3-5 % of capex + "
                                           "staff"),
+}
+
+#: Ranges of the estimated satellite defaults (``orbitdc.model.satellite``), drawn in the
+#: Monte Carlo's re-flights for each satellite type that leaves the figure to its default:
+#: ``field: (low, high, why)``. The catalogue's estimated figures carry theirs in
+#: ``parts.toml`` (``ranges``).
+SATELLITE_RANGES: dict[str, tuple[float, float, str]] = {
+    "structure_fraction": (0.20, 0.30, "[E] SMAD (Wertz et al. 2011) table 14-18: structure "
+                           "and mechanisms 20-30 % of a small satellite's dry mass"),
+    "radiator.gradient_k": (20.0, 40.0, "[E] chip to radiator at full load: radiators 20-40 K "
+                            "below their chips (issue 15's model review)"),
+    "drag_coefficient": (2.0, 2.5, "[E] Cook 1965 / Vallado 8.6.2: 2.0-2.5 for compact "
+                         "satellites in free-molecular flow"),
 }
