@@ -31,6 +31,7 @@ from orbitdc.model.errors import ScenarioError
 from orbitdc.model.network import Network, UserRegion
 from orbitdc.model.satellite import ResolvedSatellite, SatelliteType
 from orbitdc.model.nightsky import NightSky
+from orbitdc.model.radiation import Radiation
 from orbitdc.model.screening import Screening
 from orbitdc.model.sustainability import Sustainability
 from orbitdc.model.workload import Policy, Workload
@@ -271,6 +272,8 @@ class Scenario(_Strict):
     policy: Policy = Policy()
     #: Orbital lifetime and disposal inputs (all with defaults; see docs/scenario.md).
     sustainability: Sustainability = Sustainability()
+    #: The run's radiation environment beyond the fixed models: solar particle events.
+    radiation: Radiation = Radiation()
     #: Close-approach screening of the run (none by default; see docs/scenario.md).
     screening: Screening | None = None
     #: Night-sky counts at observatories (none by default; see docs/scenario.md).
