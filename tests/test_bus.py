@@ -579,6 +579,10 @@ def test_shielding_attenuates_dose_like_shieldose():
     [(0, 0.11), (20, 0.17), (30, 0.30), (40, 0.67), (50, 1.9), (60, 3.7), (70, 3.8)],
 )
 def test_gcr_flux_follows_the_cutoff_table_at_650_km(lat_m, flux):
+    """A consistency check, not a validation: the pass fractions are the same spectrum's
+    (radiation-figures.md c), so this checks the dipole geometry, the cutoff formula and the
+    Earth's shadow only. The orbit averages with IRBEM's field are the independent check
+    (tests/test_radiation.py)."""
     from orbitdc.core.constants import WGS84_RADIUS_KM
 
     pole = radiation._DIPOLE_UNIT

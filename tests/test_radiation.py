@@ -110,6 +110,18 @@ def _long_term(altitude_km, inclination_deg, shielding_mm=10.0):
     return see.mean(), g.mean(), rate[p < 1.0].sum() / rate.sum()
 
 
+@pytest.mark.parametrize(("altitude_km", "inclination_deg", "irbem"),
+                         [(400.0, 51.6, 0.76), (550.0, 53.0, 0.89), (650.0, 97.9, 1.8),
+                          (800.0, 98.6, 1.8)])
+def test_gcr_orbit_averages_agree_with_the_irbem_field(altitude_km, inclination_deg, irbem):
+    """Orbit-average GCR flux against the same spectrum and cutoff formula evaluated with
+    IRBEM's McIlwain L in the real (IGRF 2025) field instead of our tilted dipole
+    (radiation-figures.md c, solar minimum): the geomagnetic shielding by inclination and
+    altitude. Measured: -8 %, -7 %, -2 %, +2 %; within 15 %."""
+    _, gcr, _ = _long_term(altitude_km, inclination_deg)
+    assert gcr == pytest.approx(irbem, rel=0.15)
+
+
 def test_heavy_ions_are_shielded_by_the_field_not_the_aluminium():
     """Cosmic rays (heavy ions among them) are cut off by the geomagnetic field: an
     equatorial orbit sees ~6x fewer than a polar one at the same altitude; aluminium does not
