@@ -300,3 +300,88 @@ def test_thin_shielding_warns_that_electrons_are_left_out():
     thick = orbitdc.simulate(_scenario(copy.deepcopy(BASE), fleet, duration_h=0.5))
     assert any("trapped electrons" in w for w in thin.summary["warnings"])
     assert not any("trapped electrons" in w for w in thick.summary["warnings"])
+
+
+def test_let_integral_matches_its_closed_form():
+    """For F(> L) = exp(-L / lam) and a shape-1 Weibull (threshold L0, width W), the upsets
+    per particle are sat exp(-L0 / lam) lam / (lam + W) (integrate sigma(L) (-dF/dL))."""
+    lam, l0, w, sat = 3.0, 1.5, 10.0, 2e-7
+    let = np.linspace(1e-3, 80.0, 40_001)
+    got = radiation.let_averaged_cross_section(let, np.exp(-let / lam), sat, l0, w, 1.0)
+    assert got == pytest.approx(sat * np.exp(-(l0 - 1e-3) / lam) * lam / (lam + w), rel=1e-4)
+    # A threshold above the spectrum: no upsets; a zero threshold, a sharp Weibull: the
+    # saturation for every particle.
+    assert radiation.let_averaged_cross_section(let, np.exp(-let / lam), sat, 100.0, w,
+                                                1.0) == 0.0
+    assert radiation.let_averaged_cross_section(let, np.exp(-let / lam), sat, 0.0, 1e-6,
+                                                1.0) == pytest.approx(sat, rel=1e-6)
+
+
+def _weibull_scenario(tmp_path, spectrum: str | None, weibull=True):
+    part = {"kind": "accelerator", "bf16_dense_flops": 1e15, "power_load_w": 100.0,
+            "power_idle_w": 10.0, "mass_kg": 1.0, "max_temperature_k": 360.0,
+            "tid_tolerance_krad": 10.0, "see_cross_section_cm2": 0.0,
+            "crash_cross_section_cm2": 1e-9}
+    if weibull:
+        part["ion_weibull"] = {"saturation_cm2": 1e-4, "threshold_mev_cm2_mg": 0.5,
+                               "width_mev_cm2_mg": 20.0, "shape": 1.5}
+    top = {"part": {"hi": part}}
+    if spectrum is not None:
+        (tmp_path / "let.csv").write_text(spectrum)
+        top["radiation"] = {"gcr_let_spectrum_file": "let.csv"}
+    sat = copy.deepcopy(BASE) | {"accelerator": "hi"}
+    fleet = {"name": "s", "kind": "sso", "altitude_km": 650.0, "ltan_h": 18.0,
+             "satellite": "sat"}
+    data = {"name": "ions", "start": dt.datetime(2026, 3, 20, tzinfo=dt.UTC),
+            "duration_h": 2.0, "step_s": 60.0, "satellite": {"sat": sat}, "fleet": [fleet]}
+    return orbitdc.parse_scenario(data | top, source=str(tmp_path / "s.toml"),
+                                  base_dir=tmp_path)
+
+
+def test_a_let_spectrum_and_a_weibull_give_the_cosmic_rays_cross_section(tmp_path):
+    """With a spectrum file, a part's Weibull gives its per-particle GCR cross-section by the
+    LET integral: a spectrum with ten times the share of particles above the threshold gives
+    ten times the cross-section; the run uses it (more upsets expected than with the part's
+    default GCR cross-section, its 1e-9 cm^2 proton total)."""
+    lets = np.geomspace(2e-3, 100.0, 60)
+    soft = "let_mev_cm2_mg,flux\n" + "".join(
+        f"{x},{1e-4 if x > 0.3 else 1.0}\n" for x in lets)
+    hard = soft.replace("0.0001", "0.001")
+    (tmp_path / "b").mkdir()
+    a, b = _weibull_scenario(tmp_path, soft), _weibull_scenario(tmp_path / "b", hard)
+    part = a.satellite_types["sat"].accelerator
+    sigma_a = a.radiation.gcr_cross_section_cm2(part)
+    sigma_b = b.radiation.gcr_cross_section_cm2(part)
+    assert sigma_b == pytest.approx(10 * sigma_a, rel=1e-9) and sigma_a > 0
+    exp_a = orbitdc.simulate(a).summary["bus"]["upsets_expected"]
+    no_ions = orbitdc.simulate(_weibull_scenario(tmp_path, None, weibull=False))
+    exp_p = no_ions.summary["bus"]["upsets_expected"]  # protons + gcr at the 1e-9 default
+    assert exp_a > exp_p
+
+
+@pytest.mark.parametrize(
+    ("spectrum", "weibull", "key", "words"),
+    [(None, True, "satellite.sat.accelerator", "needs radiation.gcr_let_spectrum_file"),
+     ("let,flux\n1,2\n0.5,1\n", True, "radiation.gcr_let_spectrum_file", "ascending"),
+     ("let,flux\n1,1\n2,3\n", True, "radiation.gcr_let_spectrum_file", "not increase"),
+     ("let,flux\n1,x\n", True, "radiation.gcr_let_spectrum_file", "two numbers")],
+)
+def test_bad_let_spectra_and_weibulls_name_the_key(tmp_path, spectrum, weibull, key, words):
+    with pytest.raises(orbitdc.ScenarioError) as err:
+        _weibull_scenario(tmp_path, spectrum, weibull)
+    text = str(err.value)
+    assert key in text and words in text
+
+
+def test_a_missing_let_spectrum_file_exits_2(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text("\n".join([
+        'name = "x"', "start = 2026-06-21T00:00:00Z", "duration_h = 1.0", "step_s = 60.0",
+        "[radiation]", 'gcr_let_spectrum_file = "nowhere.csv"',
+        "[[fleet]]", 'name = "s"', 'kind = "sso"', "altitude_km = 550.0", "ltan_h = 12.0"])
+        + "\n")
+    result = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert f"{path}: radiation.gcr_let_spectrum_file" in result.output
+    assert "file not found" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()

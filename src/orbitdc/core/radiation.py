@@ -387,3 +387,31 @@ def solar_particle_events(seed: int, duration_s: float, per_year: float, log10_m
         logs.append(rng.normal(log10_mean, log10_sigma))
     start = np.array(starts, float)
     return SolarEvents(start, start + float(event_s), 10.0 ** np.array(logs, float))
+
+
+# --- Heavy ions by LET (with a LET spectrum of your own) ---------------------------------------
+def weibull_cross_section(let, saturation_cm2: float, threshold: float, width: float,
+                          shape: float) -> np.ndarray:
+    """The Weibull fit of a heavy-ion cross-section: ``sat (1 - exp(-((L - L0) / W)^s))``
+    above the threshold ``L0``, 0 below (LET in the units of ``threshold`` and ``width``)."""
+    x = np.maximum(np.asarray(let, float) - threshold, 0.0) / width
+    return saturation_cm2 * -np.expm1(-(x**shape))
+
+
+def let_averaged_cross_section(let, integral_flux, saturation_cm2: float, threshold: float,
+                               width: float, shape: float) -> float:
+    """Upsets per particle of an integral LET spectrum ``F(> L)`` (``let`` ascending,
+    ``integral_flux`` non-increasing, any unit): ``int sigma(L) (-dF/dL) dL / F(> L_min)``,
+    the spectrum's particles above its last LET taken at the saturation. With a spectrum
+    that starts at the protons' LET (all cosmic rays), times the GCR flux this is the
+    heavy-ion upset rate of the LET integral (CREME96's, without the chord-length
+    distribution: the part's cross-section is taken as isotropic)."""
+    let = np.asarray(let, float)
+    f = np.asarray(integral_flux, float)
+    if f[0] <= 0.0:
+        return 0.0
+    mid = 0.5 * (let[1:] + let[:-1])
+    sigma = weibull_cross_section(mid, saturation_cm2, threshold, width, shape)
+    total = np.sum(sigma * -np.diff(f)) + f[-1] * float(
+        weibull_cross_section(let[-1], saturation_cm2, threshold, width, shape))
+    return float(total / f[0])

@@ -18,6 +18,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from orbitdc.model.radiation import IonWeibull
+
 __all__ = [
     "PART_KINDS",
     "Accelerator",
@@ -73,6 +75,9 @@ class Accelerator(_PartBase):
     #: averaged over the GCR LET spectrum. None: the sum of its proton cross-sections (see
     #: docs/validation.md for what that assumes).
     gcr_cross_section_cm2: Annotated[float | None, Field(ge=0.0)] = None
+    #: The heavy-ion Weibull fit (used with ``radiation.gcr_let_spectrum_file``; then it, not
+    #: ``gcr_cross_section_cm2``, gives the cosmic rays' upsets).
+    ion_weibull: IonWeibull | None = None
     #: Lowest temperature at which the part may be kept (the heater's setpoint, with the
     #: battery's); none: the part sets no minimum.
     min_temperature_k: Annotated[float | None, Field(gt=3.0, lt=600.0)] = None

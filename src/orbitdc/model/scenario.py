@@ -477,6 +477,16 @@ def parse_scenario(
         except KeyError as exc:
             key, message = exc.args[0]
             problems.append((f"satellite.{name}.{key}", message))
+    try:
+        scenario.radiation.load(scenario.base_dir)
+    except ValueError as exc:
+        problems.append(("radiation.gcr_let_spectrum_file", str(exc)))
+    for name, resolved in scenario._resolved.items():
+        if (resolved.accelerator.ion_weibull is not None
+                and scenario.radiation.gcr_let_spectrum_file is None):
+            problems.append((f"satellite.{name}.accelerator", "its part has an ion_weibull, "
+                             "which needs radiation.gcr_let_spectrum_file (an integral LET "
+                             "spectrum) to give the cosmic rays' upsets"))
     for i, fleet in enumerate(scenario.fleet):
         if fleet.satellite is not None and fleet.satellite not in scenario.satellite:
             defined = ", ".join(sorted(scenario.satellite)) or "none (add a [satellite.NAME] table)"

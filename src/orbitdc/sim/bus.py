@@ -105,7 +105,10 @@ class BusParams:
     recovery_s: np.ndarray
 
     @classmethod
-    def build(cls, types: list[ResolvedSatellite | None]) -> BusParams:
+    def build(cls, types: list[ResolvedSatellite | None], gcr_sigma=None) -> BusParams:
+        """``gcr_sigma(accelerator)``: its upsets per GCR particle / cm^2 (default: the
+        part's ``gcr_cross_section_total_cm2``; the scenario's ``radiation`` gives the LET
+        integral's where it has a spectrum)."""
         def arr(fn, default=0.0):
             return np.array([fn(t) if t is not None else default for t in types], float)
 
@@ -156,7 +159,8 @@ class BusParams:
             heater_max_w=arr(lambda t: t.heater_max_w),
             sigma_p=np.array([t.accelerator.proton_cross_sections_cm2 if t is not None
                               else (0.0, 0.0, 0.0) for t in types], float).reshape(-1, 3),
-            sigma_gcr=arr(lambda t: t.accelerator.gcr_cross_section_total_cm2),
+            sigma_gcr=arr(lambda t: gcr_sigma(t.accelerator) if gcr_sigma is not None
+                          else t.accelerator.gcr_cross_section_total_cm2),
             shielding_mm=shielding,
             trapped_dose=trapped[0],
             trapped_see=trapped[1],

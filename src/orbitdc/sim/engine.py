@@ -189,7 +189,8 @@ class _Flight:
         self.last = self.times.size - 1
         fleet_types = scenario.fleet_types()
         types = [fleet_types[i] for i in fleet.fleet_index]
-        self.bus_params = [BusParams.build(types[a:b]) for a, b in self.bounds]
+        self.bus_params = [BusParams.build(types[a:b], scenario.radiation.gcr_cross_section_cm2)
+                           for a, b in self.bounds]
         #: Each block's bus state, kept where the block is flown (a worker process).
         self.bus_state = [
             BusState.initial(types[a:b], self.bus_params[i], self.seed, a)
