@@ -602,7 +602,9 @@ def test_policies_on_the_presets_fly_the_same_orbits_and_faults(preset):
     assert naive["kpis"]["upsets"] == aware["kpis"]["upsets"] > 0
     assert naive["jobs"]["jobs"] == aware["jobs"]["jobs"]
     assert naive["jobs"]["states"]["finished"] > 0 and aware["jobs"]["states"]["finished"] > 0
-    assert naive["jobs"]["work_lost_flops"] > 0  # the upsets bite
+    # The upsets reach jobs: rolled back (uncorrectable errors, crashes) or silently
+    # corrupted (the orchestrator cannot see those).
+    assert naive["jobs"]["work_lost_flops"] > 0 or naive["jobs"]["silent_corruptions"] > 0
     assert runs["first-fit"].events.equals(runs["power-aware"].events)
 
 

@@ -18,6 +18,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from orbitdc.model.radiation import IonWeibull
+
 __all__ = [
     "PART_KINDS",
     "Accelerator",
@@ -78,12 +80,39 @@ class Accelerator(_PartBase):
     mass_kg: Annotated[float, Field(gt=0.0)]
     max_temperature_k: Annotated[float, Field(gt=200.0, lt=600.0)]
     tid_tolerance_krad: Annotated[float, Field(gt=0.0)]
+    #: Single-event effects per proton / cm^2 reaching the part (above 30 MeV), per device:
+    #: ``see_cross_section_cm2`` silent data corruption (the upset class of older
+    #: scenarios), ``uecc_cross_section_cm2`` uncorrectable memory errors (ECC reports
+    #: them), ``crash_cross_section_cm2`` hangs and resets. A beam test's rate per rad
+    #: converts with ``orbitdc.core.radiation.fluence_per_rad`` at the beam's energy.
     see_cross_section_cm2: Annotated[float, Field(ge=0.0)]
+    uecc_cross_section_cm2: Annotated[float, Field(ge=0.0)] = 0.0
+    crash_cross_section_cm2: Annotated[float, Field(ge=0.0)] = 0.0
+    #: Upsets (all kinds, split in the shares of the proton cross-sections) per galactic
+    #: cosmic-ray particle / cm^2, per device: the part's heavy-ion Weibull cross-section
+    #: averaged over the GCR LET spectrum. None: the sum of its proton cross-sections (see
+    #: docs/validation.md for what that assumes).
+    gcr_cross_section_cm2: Annotated[float | None, Field(ge=0.0)] = None
+    #: The heavy-ion Weibull fit (used with ``radiation.gcr_let_spectrum_file``; then it, not
+    #: ``gcr_cross_section_cm2``, gives the cosmic rays' upsets).
+    ion_weibull: IonWeibull | None = None
     #: Lowest temperature at which the part may be kept (the heater's setpoint, with the
     #: battery's); none: the part sets no minimum.
     min_temperature_k: Annotated[float | None, Field(gt=3.0, lt=600.0)] = None
     #: Unit price, for the cost model (optional for user parts: give economics.accelerator_usd).
     price_usd: Annotated[float | None, Field(ge=0.0)] = None
+
+    @property
+    def proton_cross_sections_cm2(self) -> tuple[float, float, float]:
+        """(silent, uecc, crash) per proton / cm^2."""
+        return (self.see_cross_section_cm2, self.uecc_cross_section_cm2,
+                self.crash_cross_section_cm2)
+
+    @property
+    def gcr_cross_section_total_cm2(self) -> float:
+        if self.gcr_cross_section_cm2 is not None:
+            return self.gcr_cross_section_cm2
+        return sum(self.proton_cross_sections_cm2)
 
     @model_validator(mode="after")
     def _idle_below_load(self):

@@ -31,6 +31,7 @@ from orbitdc.model.errors import ScenarioError
 from orbitdc.model.network import Network, UserRegion
 from orbitdc.model.satellite import ResolvedSatellite, SatelliteType
 from orbitdc.model.nightsky import NightSky
+from orbitdc.model.radiation import Radiation
 from orbitdc.model.screening import Screening
 from orbitdc.model.sustainability import Sustainability
 from orbitdc.model.workload import Policy, Workload
@@ -271,6 +272,8 @@ class Scenario(_Strict):
     policy: Policy = Policy()
     #: Orbital lifetime and disposal inputs (all with defaults; see docs/scenario.md).
     sustainability: Sustainability = Sustainability()
+    #: The run's radiation environment beyond the fixed models: solar particle events.
+    radiation: Radiation = Radiation()
     #: Close-approach screening of the run (none by default; see docs/scenario.md).
     screening: Screening | None = None
     #: Night-sky counts at observatories (none by default; see docs/scenario.md).
@@ -474,6 +477,16 @@ def parse_scenario(
         except KeyError as exc:
             key, message = exc.args[0]
             problems.append((f"satellite.{name}.{key}", message))
+    try:
+        scenario.radiation.load(scenario.base_dir)
+    except ValueError as exc:
+        problems.append(("radiation.gcr_let_spectrum_file", str(exc)))
+    for name, resolved in scenario._resolved.items():
+        if (resolved.accelerator.ion_weibull is not None
+                and scenario.radiation.gcr_let_spectrum_file is None):
+            problems.append((f"satellite.{name}.accelerator", "its part has an ion_weibull, "
+                             "which needs radiation.gcr_let_spectrum_file (an integral LET "
+                             "spectrum) to give the cosmic rays' upsets"))
     for i, fleet in enumerate(scenario.fleet):
         if fleet.satellite is not None and fleet.satellite not in scenario.satellite:
             defined = ", ".join(sorted(scenario.satellite)) or "none (add a [satellite.NAME] table)"

@@ -29,7 +29,7 @@ JOBS_SCHEMA = pa.schema([
     ("placement", pa.string()), ("accelerators", pa.int64()), ("work_flops", pa.float64()),
     ("work_done_flops", pa.float64()), ("work_lost_flops", pa.float64()),
     ("checkpoints", pa.int64()), ("requeues", pa.int64()), ("preemptions", pa.int64()),
-    ("queued_s", pa.float64()), ("run_s", pa.float64()),
+    ("queued_s", pa.float64()), ("run_s", pa.float64()), ("silent_corruptions", pa.int64()),
 ])
 
 
@@ -215,6 +215,8 @@ class Operations:
             else None,
             "unschedulable": [j.id for j, s in zip(res.jobs, state) if s == "unschedulable"],
             "requeued_by_hard_failures": int(res.requeues.sum()),
+            "silent_corruptions": int(res.silent_corruptions.sum()),
+            "jobs_with_silent_corruption": int((res.silent_corruptions > 0).sum()),
             "preemptions": int(res.preemptions.sum()),
             "migrations": int(res.migrations.sum()),
             "closed_loop": "one flight: decided step by step",
@@ -419,6 +421,7 @@ def _table(scenario, res, names) -> pa.Table:
                      for a, q in zip(res.first_start_s, res.queued_s)],
         "run_s": [None if np.isnan(e) else float(e - a)
                   for a, e in zip(res.first_start_s, ended)],
+        "silent_corruptions": list(res.silent_corruptions),
     }
     arrays = []
     for f in JOBS_SCHEMA:

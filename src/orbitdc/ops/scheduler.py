@@ -122,6 +122,9 @@ class ScheduleResult:
     inference_served: np.ndarray | None = None  # (K-1, R) accelerators serving each region
     not_submitted: int = 0  # jobs whose arrival falls after the run's end
     preemptions: np.ndarray | None = None  # times the policy stopped each job
+    #: Silent data corruptions that hit each job's accelerators while it held them (not
+    #: rolled back: the orchestrator cannot see them).
+    silent_corruptions: np.ndarray | None = None
 
 
 class SchedulingPolicy(Protocol):
@@ -431,6 +434,7 @@ class Orchestrator:
         self.on_served = on_served
         self.busy = self.avail = self.useful = self.inference_flops = 0.0
         self._step: dict | None = None
+        self.silent = np.zeros(0, np.int64)  # silent data corruptions each job took
 
     # --- jobs ---------------------------------------------------------------------------------
     def add(self, jobs: list[Job]) -> None:
@@ -656,7 +660,7 @@ class Orchestrator:
         t0, t1 = st["t0"], st["t1"]
         dt = t1 - t0
         jobs, span, rate = st["jobs"], st["span"], st["rate"]
-        f_sat, f_t, f_acc = faults
+        f_sat, f_t, f_acc = self._rollback_upsets(faults)
         none = np.empty(0, np.int64)
         upset = (self._holder(np.asarray(f_sat, np.int64), np.asarray(f_acc, np.int64))
                  if len(f_sat) else none)
@@ -748,6 +752,24 @@ class Orchestrator:
                 self._set_rows(*(a_[~np.isin(self.p_job, gone)] for a_ in
                                  (self.p_job, self.p_sat, self.p_n)))
         self._step = None
+
+    # --- radiation effects (issue 15): which upsets roll a job back ---------------------------
+    def _rollback_upsets(self, faults: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+        """The upsets of ``faults`` that roll back the job holding the accelerator: all of
+        them without a kind (three arrays), else uncorrectable memory errors and crashes
+        (kinds 1, 2). A silent data corruption (kind 0) is not seen: the job holding the
+        accelerator goes on and its count of silent corruptions (``silent``) goes up."""
+        if len(faults) < 4:
+            return tuple(faults[:3])
+        f_sat, f_t, f_acc, f_kind = (np.asarray(f) for f in faults)
+        silent = f_kind == 0
+        if silent.any():
+            if self.silent.size < self.done.size:
+                self.silent = np.r_[self.silent, np.zeros(self.done.size - self.silent.size,
+                                                          np.int64)]
+            held = self._holder(f_sat[silent].astype(np.int64), f_acc[silent].astype(np.int64))
+            np.add.at(self.silent, held[held >= 0], 1)
+        return f_sat[~silent], f_t[~silent], f_acc[~silent]
 
     # --- the policy ----------------------------------------------------------------------------
     def _policy_error(self, what: str) -> ScenarioError:
@@ -952,6 +974,8 @@ class Orchestrator:
             useful_acc_s=useful, inference_flops=self.inference_flops, inference_pieces=pieces,
             inference_served=np.array(self.served) if self.inference_demand is not None
             else None, not_submitted=self.not_submitted, preemptions=self.preemptions,
+            silent_corruptions=np.r_[self.silent, np.zeros(len(self.jobs) - self.silent.size,
+                                                           np.int64)],
         )
 
 
@@ -1093,6 +1117,7 @@ class _FixedFlight:
         self.up_sat, self.up_t = (np.asarray(upsets[0], np.int64), np.asarray(upsets[1], float))
         self.up_acc = np.asarray(upsets[2], np.int64) if len(upsets) > 2 else np.zeros(
             self.up_sat.size, np.int64)
+        self.up_kind = np.asarray(upsets[3], np.int8) if len(upsets) > 3 else None
         self.headroom, self.outlook, self.rtt = headroom, outlook, rtt
         self.k = 0
 
@@ -1117,8 +1142,10 @@ class _FixedFlight:
         t0, t1 = self.schedule_times[k], self.schedule_times[k + 1]
         limit = np.where(self.n_acc > 0, self.capacity[:, k] / np.maximum(self.n_acc, 1), 0.0)
         hit = (self.up_t >= t0) & (self.up_t < t1)
-        return (np.minimum(demand, limit),
-                (self.up_sat[hit], self.up_t[hit], self.up_acc[hit]))
+        faults = (self.up_sat[hit], self.up_t[hit], self.up_acc[hit])
+        if self.up_kind is not None:
+            faults += (self.up_kind[hit],)
+        return np.minimum(demand, limit), faults
 
     def commit(self):
         self.k += 1
@@ -1130,7 +1157,8 @@ def schedule(t_s, capacity, groups, group_bandwidth, flops_per_acc, jobs, upsets
              inference_rtt=None, headroom=None, outlook=None) -> ScheduleResult:
     """Run ``jobs`` over steps ``t_s`` (K,) on a fleet whose accelerators that can run are
     given, ``capacity`` (S, K), whatever the load (no bus): the orchestrator on its own.
-    ``upsets``: (satellite, time[, accelerator]) arrays; ``inference_demand`` (K-1, R)."""
+    ``upsets``: (satellite, time[, accelerator[, kind]]) arrays (kind 0: silent);
+    ``inference_demand`` (K-1, R)."""
     capacity = np.asarray(capacity, float)
     if n_acc is None:
         n_acc = np.ceil(capacity.max(axis=1) - 1e-6) if capacity.size else np.zeros(0)

@@ -19,7 +19,14 @@ temperature, drawn from the bus. The share left,
 Upsets are drawn by time rescaling: each satellite integrates its upset hazard, and an upset
 happens when the integral reaches the next of a stream of exponential thresholds. The stream
 is a counter-based hash (SplitMix64) of the seed, the satellite's index and the upset's
-number, so the faults of a satellite do not depend on chunks, blocks or workers.
+number, so the faults of a satellite do not depend on chunks, blocks or workers. The hazard
+is the protons' behind the shielding (trapped and solar) times the part's proton
+cross-sections plus the cosmic rays' times its GCR cross-section; each upset's kind (silent
+data corruption, uncorrectable memory error, crash) and the accelerator it hits are drawn from
+the same counter, keyed apart. A crash takes its accelerator out for ``fault_recovery_s``;
+an uncorrectable error and a silent corruption do not take it out (what they do to the job
+is the orchestrator's: it rolls back after an uncorrectable error, and cannot see a silent
+corruption).
 """
 
 from __future__ import annotations
@@ -36,6 +43,8 @@ __all__ = ["ACCELERATOR_STREAM", "BusChunk", "BusParams", "BusState", "run_bus",
 
 #: Keys the draw of which accelerator an upset hits apart from the upset times' stream.
 ACCELERATOR_STREAM = 0xACC
+#: ... and the draw of its kind.
+KIND_STREAM = 0x51D
 
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
@@ -88,16 +97,24 @@ class BusParams:
     t_min_k: np.ndarray  # the thermostat's setpoint (0: none)
     turn_down: np.ndarray  # least share of the open rejection the radiator turns down to
     heater_max_w: np.ndarray
-    sigma_cm2: np.ndarray
+    sigma_p: np.ndarray  # (S, 3) per proton / cm^2: silent, uecc, crash
+    sigma_gcr: np.ndarray  # per GCR particle / cm^2, all kinds
     shielding_mm: np.ndarray
+    trapped_dose: np.ndarray  # rad(Si) per trapped proton / cm^2 (> 10 MeV outside)
+    trapped_see: np.ndarray  # protons above 30 MeV at the part per one > 10 MeV outside
     recovery_s: np.ndarray
 
     @classmethod
-    def build(cls, types: list[ResolvedSatellite | None]) -> BusParams:
+    def build(cls, types: list[ResolvedSatellite | None], gcr_sigma=None) -> BusParams:
+        """``gcr_sigma(accelerator)``: its upsets per GCR particle / cm^2 (default: the
+        part's ``gcr_cross_section_total_cm2``; the scenario's ``radiation`` gives the LET
+        integral's where it has a spectrum)."""
         def arr(fn, default=0.0):
             return np.array([fn(t) if t is not None else default for t in types], float)
 
         fixed = {"zenith": power.ZENITH, "orbit_normal": power.ORBIT_NORMAL}
+        shielding = arr(lambda t: t.spec.shielding_mm_al, 10.0)
+        trapped = radiation.trapped_response(shielding)
 
         def pointing(t):
             if t is None:
@@ -140,8 +157,13 @@ class BusParams:
             t_min_k=arr(lambda t: t.min_temperature_k),
             turn_down=arr(lambda t: t.spec.radiator.turn_down, 1.0),
             heater_max_w=arr(lambda t: t.heater_max_w),
-            sigma_cm2=arr(lambda t: t.accelerator.see_cross_section_cm2),
-            shielding_mm=arr(lambda t: t.spec.shielding_mm_al, 10.0),
+            sigma_p=np.array([t.accelerator.proton_cross_sections_cm2 if t is not None
+                              else (0.0, 0.0, 0.0) for t in types], float).reshape(-1, 3),
+            sigma_gcr=arr(lambda t: gcr_sigma(t.accelerator) if gcr_sigma is not None
+                          else t.accelerator.gcr_cross_section_total_cm2),
+            shielding_mm=shielding,
+            trapped_dose=trapped[0],
+            trapped_see=trapped[1],
             recovery_s=arr(lambda t: t.spec.fault_recovery_s),
         )
 
@@ -177,6 +199,8 @@ class BusState:
     cold_s: np.ndarray  # time below the minimum temperature (the heater could not hold it)
     temperature_min_k: np.ndarray
     hazard_total: np.ndarray  # integrated upset hazard: the expected number of upsets
+    upsets_by_kind: np.ndarray  # (S, 3) silent, uecc, crash
+    spe_dose_rad: np.ndarray  # the part of the dose from solar particle events
 
     @classmethod
     def initial(cls, types, params: BusParams, seed: int, first_index: int) -> BusState:
@@ -212,6 +236,8 @@ class BusState:
             cold_s=zeros.copy(),
             temperature_min_k=t0.copy(),
             hazard_total=zeros.copy(),
+            upsets_by_kind=np.zeros((n, 3), np.int64),
+            spe_dose_rad=zeros.copy(),
         )
 
     @staticmethod
@@ -242,6 +268,11 @@ class BusInputs:
     rad_t_s: np.ndarray
     proton_flux: np.ndarray  # (S, C)
     gcr_flux: np.ndarray  # (S, C)
+    #: Solar particle events: the flux above 30 MeV outside the magnetosphere (C,) and the
+    #: local cutoff rigidity (S, C), GV (None: no event in the chunk).
+    spe_flux30: np.ndarray | None = None
+    cutoff_gv: np.ndarray | None = None
+    radius_c: np.ndarray | None = None  # (S, C) km, on the radiation grid
     #: False once a satellite has decayed (SGP4 error): its bus is off from then on.
     alive: np.ndarray | None = None
 
@@ -279,6 +310,11 @@ def _upsets(rate: np.ndarray, t: np.ndarray, state: BusState, seed: int, sat_ind
     return np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64)
 
 
+def _trapezoid(rate: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Integral over the chunk of ``rate`` (S, C) sampled at ``t`` (C,), per satellite."""
+    return np.sum(0.5 * (rate[:, :-1] + rate[:, 1:]) * np.diff(t), axis=1)
+
+
 def _down_counts(n_s: int, t: np.ndarray, rows, start, end) -> np.ndarray:
     """(S, K): accelerators restarting at each sample, from restarts ``[start, end)``."""
     diff = np.zeros((n_s, t.size + 1))
@@ -299,8 +335,10 @@ class BusChunk:
     chunk at once under one demand is what :func:`run_bus` does.
 
     Upsets hit one accelerator each: ``faults`` holds ``(satellite, start_s, end_s,
-    accelerator)`` with global satellite indices and the accelerator's index on its satellite
-    (drawn uniformly from the same counter-based stream as the upset times, keyed apart).
+    accelerator, kind)`` with global satellite indices, the accelerator's index on its
+    satellite (drawn uniformly from the same counter-based stream as the upset times, keyed
+    apart) and the kind (``radiation.SILENT``, ``UECC``, ``CRASH``; the end is the start but
+    for a crash).
     """
 
     def __init__(self, params: BusParams, state: BusState, inp: BusInputs, seed: int,
@@ -341,23 +379,38 @@ class BusChunk:
         self.env_step = np.ascontiguousarray(0.5 * (env_heat[:, :-1] + env_heat[:, 1:]))
 
         # Radiation: dose and upsets do not depend on the bus state, so the whole chunk at once.
+        see_flux = inp.proton_flux * p.trapped_see[:, None]  # protons above 30 MeV at the part
+        spe_rate = 0.0
+        if inp.spe_flux30 is not None and inp.cutoff_gv is not None:
+            spe_dose, spe_see = radiation.spe_response(p.shielding_mm, inp.cutoff_gv)
+            outside = np.where(np.isfinite(inp.cutoff_gv),  # inf: decayed
+                               inp.spe_flux30[None, :] * radiation.open_sky(inp.radius_c), 0.0)
+            spe_rate = outside * spe_dose
+            see_flux = see_flux + outside * spe_see
+            s.spe_dose_rad = s.spe_dose_rad + _trapezoid(spe_rate, inp.rad_t_s)
         dose_rate = radiation.dose_rate_rad_per_s(
-            inp.proton_flux, inp.gcr_flux, p.shielding_mm[:, None]
-        )
-        dt_rad = np.diff(inp.rad_t_s)
-        s.dose_rad = s.dose_rad + np.sum(
-            0.5 * (dose_rate[:, :-1] + dose_rate[:, 1:]) * dt_rad, axis=1
-        )
-        upset_rate = p.n_acc[:, None] * p.sigma_cm2[:, None] * (inp.proton_flux + inp.gcr_flux)
+            inp.proton_flux, inp.gcr_flux, p.shielding_mm[:, None], spe_rate)
+        s.dose_rad = s.dose_rad + _trapezoid(dose_rate, inp.rad_t_s)
+        sigma_p = p.sigma_p.sum(axis=1)
+        upset_rate = p.n_acc[:, None] * (sigma_p[:, None] * see_flux
+                                         + p.sigma_gcr[:, None] * inp.gcr_flux)
         new_rows, new_start, new_count = _upsets(upset_rate, inp.rad_t_s, s, seed, sat_index)
-        new_end = new_start + p.recovery_s[new_rows]
+        # Each upset's kind, in the shares of the part's cross-sections (the same for
+        # protons and cosmic rays), and the accelerator it hits.
+        shares = (np.cumsum(p.sigma_p[new_rows], axis=1)
+                  / np.maximum(sigma_p[new_rows], 1e-300)[:, None])
+        u = uniform_stream(seed ^ KIND_STREAM, sat_index[new_rows], new_count)
+        new_kind = np.minimum(np.sum(u[:, None] >= shares, axis=1), 2).astype(np.int8)
+        np.add.at(s.upsets_by_kind, (new_rows, new_kind), 1)
+        new_end = new_start + np.where(new_kind == radiation.CRASH, p.recovery_s[new_rows], 0.0)
         new_acc = np.floor(
             uniform_stream(seed ^ ACCELERATOR_STREAM, sat_index[new_rows], new_count)
             * p.n_acc[new_rows]
         ).astype(np.int64)
-        open_rows = np.concatenate([s.open_fault_rows, new_rows])
-        open_end = np.concatenate([s.open_fault_end, new_end])
-        open_start = np.concatenate([np.full(s.open_fault_rows.size, -np.inf), new_start])
+        down = new_end > new_start
+        open_rows = np.concatenate([s.open_fault_rows, new_rows[down]])
+        open_end = np.concatenate([s.open_fault_end, new_end[down]])
+        open_start = np.concatenate([np.full(s.open_fault_rows.size, -np.inf), new_start[down]])
         down = _down_counts(n_s, t, open_rows, open_start, open_end)
         still = open_end > t[-1]
         s.open_fault_rows, s.open_fault_end = open_rows[still], open_end[still]
@@ -365,7 +418,7 @@ class BusChunk:
             p.n_acc[:, None] > 0, np.maximum(1.0 - down / np.maximum(p.n_acc, 1)[:, None], 0.0),
             0.0,
         ))
-        self.faults = (sat_index[new_rows], new_start, new_end, new_acc)
+        self.faults = (sat_index[new_rows], new_start, new_end, new_acc, new_kind)
 
         self.span = p.n_acc * (p.acc_load_w - p.acc_idle_w)
         self.idle_all = p.n_acc * p.acc_idle_w

@@ -157,6 +157,13 @@ def check_design(scenario: Scenario, fleet: Fleet) -> list[str]:
                 f"its {table_top:,.0f} km value, so dose, upsets and the lifetime they imply "
                 "are rough"
             )
+        if spec.shielding_mm_al < 5.0:
+            warnings.append(
+                f"satellite type {name}: {spec.shielding_mm_al:g} mm of shielding: trapped "
+                "electrons, left out of the dose model, add much of the dose below ~5 mm "
+                "(SHIELDOSE-2 at 550 km: ~30 % at 5 mm, most at 2 mm), so the dose and the "
+                "lifetime it implies are optimistic"
+            )
         longest_s = max(e.longest_eclipse_s for e in used)
         ecl_frac = max(e.eclipse_fraction_max for e in used)
         rad = spec.radiator

@@ -119,6 +119,16 @@ class RawRun:
     network: dict | None = None
     #: User round trips (ms) to the nearest compute: times (n,) and (n, regions).
     rtt: tuple[np.ndarray, np.ndarray] | None = None
+    #: The solar particle events the run drew (``orbitdc.core.radiation.SolarEvents``).
+    solar_events: object | None = None
+
+
+def solar_events_of(scenario: Scenario, times: np.ndarray) -> radiation.SolarEvents:
+    """The run's solar particle events, from its seed and ``[radiation]`` table."""
+    spe = scenario.radiation.solar_particle_events
+    return radiation.solar_particle_events(
+        scenario.seed, float(times[-1]) if spe.enabled else 0.0, spe.events_per_year,
+        spe.log10_fluence_mean, spe.log10_fluence_sigma, spe.duration_h * 3600.0)
 
 
 _NO_PAIRS = (np.empty(0, np.int64), np.empty(0), np.empty(0))
@@ -176,10 +186,12 @@ class _Flight:
         self.schedule_every = scenario.schedule_every if scenario.workload else 0
         self.coarse_every = coarse_every(scenario.step_s)
         self.proton_table = trapped_proton_table()
+        self.solar_events = solar_events_of(scenario, self.times)
         self.last = self.times.size - 1
         fleet_types = scenario.fleet_types()
         types = [fleet_types[i] for i in fleet.fleet_index]
-        self.bus_params = [BusParams.build(types[a:b]) for a, b in self.bounds]
+        self.bus_params = [BusParams.build(types[a:b], scenario.radiation.gcr_cross_section_cm2)
+                           for a, b in self.bounds]
         #: Each block's bus state, kept where the block is flown (a worker process).
         self.bus_state = [
             BusState.initial(types[a:b], self.bus_params[i], self.seed, a)
@@ -344,12 +356,13 @@ class _Flight:
             self._trial[b] = chunk.fly(self.bus_state[b], j0, j1, demand)
         self._trial_of[b] = (j0, j1, demand.copy() if demand.ndim else demand)
         t = self._chunks[b]["t"]
-        f_sat, f_start, _, f_acc = chunk.faults
+        f_sat, f_start, _, f_acc, f_kind = chunk.faults
         now = (f_start >= t[j0]) & (f_start < t[j1])
         ahead = None
         if horizon_s is not None and j1 < t.size - 1:
             ahead = self.view(b, j1, horizon_s, self._trial[b])
-        return chunk.mean_utilisation(j0, j1), (f_sat[now], f_start[now], f_acc[now]), ahead
+        return (chunk.mean_utilisation(j0, j1),
+                (f_sat[now], f_start[now], f_acc[now], f_kind[now]), ahead)
 
     def accept(self, b: int) -> None:
         """Keep block ``b``'s flight last flown (the next range starts from it)."""
@@ -488,6 +501,11 @@ class _Flight:
             proton_flux=radiation.trapped_proton_flux(lat, lon, alt, self.proton_table),
             gcr_flux=radiation.gcr_flux(r_ecef, radius_c),
         )
+        spe = self.solar_events.flux30(t[coarse])
+        if spe.any():  # a solar particle event in the chunk: where the cutoff lets it in
+            inputs.spe_flux30 = spe
+            inputs.cutoff_gv = radiation.cutoff_rigidity_gv(r_ecef, radius_c)
+            inputs.radius_c = radius_c
         bad = np.isnan(radius)
         inputs.alive = ~bad
         if bad.any():  # decayed satellites: no sunlight, no environment, no bus
@@ -497,6 +515,9 @@ class _Flight:
             bad_c = np.isnan(radius_c)
             inputs.proton_flux[bad_c] = 0.0
             inputs.gcr_flux[bad_c] = 0.0
+            if inputs.cutoff_gv is not None:
+                inputs.cutoff_gv[bad_c] = np.inf
+                inputs.radius_c = np.where(bad_c, 1e9, radius_c)
         return BusChunk(params, state, inputs, self.seed, s0,
                         time_major=bool(self.schedule_every))
 
@@ -932,11 +953,12 @@ class Flight:
             a, z = self._flight.bounds[b]
             self._flown[b] = (self.k, demand[a:z].copy(), res)
         self._clock.lap("bus (scheduled)")
-        empty = (np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64))
+        empty = (np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64),
+                 np.empty(0, np.int8))
         results = [self._flown[b][2] or (np.zeros(z - a), empty, None)
                    for b, (a, z) in enumerate(self._flight.bounds)]
         ran = np.concatenate([r[0] for r in results])
-        faults = tuple(np.concatenate([r[1][i] for r in results]) for i in range(3))
+        faults = tuple(np.concatenate([r[1][i] for r in results]) for i in range(4))
         return ran, faults
 
     def commit(self) -> FleetView | None:
@@ -1135,6 +1157,7 @@ class Flight:
             bus=bus,
             types=[scenario.fleet_types()[i] for i in fleet.fleet_index],
             design_warnings=self.design_warnings,
+            solar_events=solar_events_of(scenario, times),
             rtt=(
                 (np.asarray(network.times), np.vstack(network.rtt_ms))
                 if network is not None and network.rtt_ms else None

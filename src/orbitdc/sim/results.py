@@ -180,6 +180,12 @@ def _bus_per_satellite(raw: RawRun, duration_s: float) -> dict[str, np.ndarray]:
         "battery_capacity_end_kwh": bus(b.capacity_now_wh / 1000.0),
         "upsets": bus(upsets),
         "upsets_expected": bus(b.hazard_total),
+        # By kind (orbitdc.core.radiation): silent data corruption, uncorrectable memory
+        # error, crash.
+        "upsets_silent": bus(b.upsets_by_kind[:, 0].astype(float)),
+        "upsets_uecc": bus(b.upsets_by_kind[:, 1].astype(float)),
+        "upsets_crash": bus(b.upsets_by_kind[:, 2].astype(float)),
+        "dose_spe_rad": bus(b.spe_dose_rad),
         "dose_rad_per_year": dose_per_year,
         "dose_lifetime_years": bus(lifetime),
     }
@@ -350,6 +356,11 @@ def _bus_fleet(scenario, raw, per_sat, duration_s, warnings) -> dict | None:
         "hours_below_min_temperature": total("hours_below_min_temperature"),
         "upsets": int(np.nansum(per_sat["upsets"][has])),
         "upsets_expected": _num(np.nansum(per_sat["upsets_expected"][has])),
+        "upsets_by_kind": {k: int(np.nansum(per_sat[f"upsets_{k}"][has]))
+                           for k in ("silent", "uecc", "crash")},
+        "solar_particle_events": int(raw.solar_events.start_s.size)
+        if getattr(raw, "solar_events", None) is not None else 0,
+        "dose_spe_rad_max": _num(np.nanmax(per_sat["dose_spe_rad"][has])),
         "dose_rad_per_year_max": _num(np.nanmax(per_sat["dose_rad_per_year"][has])),
         "dose_lifetime_years_min": _num(np.nanmin(per_sat["dose_lifetime_years"][has])),
     }
