@@ -408,14 +408,21 @@ def bench(
                   f"{result.sat_steps // result.satellites} samples, {result.stations} stations")
     table.add_column("measure")
     table.add_column("value", justify="right")
-    table.add_row("raw SatrecArray.sgp4 (1 thread)", f"{result.raw_rate:,.0f} sat-steps/s")
-    table.add_row(
-        f"full simulation ({result.workers} worker{'s' if result.workers > 1 else ''})",
-        f"{result.full_rate:,.0f} sat-steps/s",
-    )
-    table.add_row("full / raw", f"{result.ratio:.2f}")
-    table.add_row("raw time", f"{result.raw_s:.1f} s")
-    table.add_row("full time", f"{result.full_s:.1f} s")
+    for name, raw in result.raw_propagators.items():
+        what = "SatrecArray.sgp4" if name == "sgp4" else f"{name} SGP4"
+        table.add_row(f"raw {what} alone (1 thread{', fastest' if name == result.fastest else ''})",
+                      f"{raw['rate']:,.0f} sat-steps/s ({raw['wall_s']:.1f} s)")
+    plural = "s" if result.workers > 1 else ""
+    table.add_row(f"full simulation ({result.workers} worker{plural}, {result.propagator})",
+                  f"{result.full_rate:,.0f} sat-steps/s ({result.full_s:.1f} s)")
+    table.add_row("full, per worker (per core)", f"{result.per_worker_rate:,.0f} sat-steps/s")
+    table.add_row("per worker / raw sgp4 (target >= 2)", f"{result.per_worker_vs_sgp4:.2f}")
+    if result.fastest != "sgp4":
+        table.add_row(f"per worker / raw {result.fastest}", f"{result.per_worker_vs_fastest:.2f}")
+    table.add_row("per CPU-second / raw sgp4", f"{result.cpu_vs_sgp4:.2f} "
+                  f"({result.full_cpu_s:.1f} CPU-s)")
+    table.add_row(f"full ({result.workers} worker{plural}) / raw sgp4 (1 thread)",
+                  f"{result.ratio:.2f}")
     table.add_row("peak memory", f"{result.peak_rss_mib:,.0f} MiB")
     table.add_row("routing step, 72x22 +grid, 100 regions",
                   f"{result.network_step_s * 1000:,.1f} ms")
