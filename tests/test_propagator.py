@@ -156,6 +156,25 @@ def test_astroz_agrees_with_sgp4_on_generated_shells():
         np.testing.assert_array_equal(r[~ok], r0[~ok])
 
 
+@pytest.mark.parametrize("name", propagators.installed())
+def test_states_do_not_depend_on_the_batch_or_the_other_times(name):
+    """Bit for bit: a satellite's states are the same whichever satellites share its batch
+    (astroz's SIMD lanes, a lone satellite in the last batch included) and whichever other
+    times are asked for with them, so blocks and chunks cannot change a run."""
+    epoch = epoch_jd(dt.datetime(2026, 3, 20, tzinfo=dt.UTC))
+    sats = _shells(epoch)
+    jd, fr = jd_pair(epoch, np.arange(0.0, 7200.0, 30.0))
+    _, r_all, v_all = propagators.batch(sats, name, reference_jd=epoch).sgp4(jd, fr)
+    rng = np.random.default_rng(11)
+    for a, b in ((0, 1), (5, 6), (0, 9), (3, 11), (7, 24), (150, 171)):
+        cut = rng.integers(1, jd.size - 1)
+        part = propagators.batch(sats[a:b], name, reference_jd=epoch)
+        for t in (slice(0, cut), slice(cut - 1, None)):
+            _, r, v = part.sgp4(jd[t], fr[t])
+            np.testing.assert_array_equal(r, r_all[a:b, t])
+            np.testing.assert_array_equal(v, v_all[a:b, t])
+
+
 def test_unknown_or_missing_propagator_names_the_installed_ones(monkeypatch):
     with pytest.raises(propagators.UnknownPropagator, match="installed: .*sgp4"):
         propagators.resolve("sgp5")
@@ -174,3 +193,80 @@ def test_default_is_the_fastest_installed_and_preferred_sets_it():
     with pytest.raises(propagators.UnknownPropagator):
         with propagators.preferred("nope"):
             pass
+
+
+# --- the engine and the commands ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shell():
+    from orbitdc.bench import bench_scenario
+
+    return bench_scenario(satellites=40, hours=3.0, step_s=30.0, stations=12)
+
+
+@needs_astroz
+def test_a_flight_by_astroz_has_sgp4s_events_and_summary(shell):
+    """The same scenario flown with each propagator: the same event windows (kind, satellite,
+    station) with times within 2 ms (each side refines to 1 ms; 1 m of position moves an
+    event by ~0.1 ms), and the same summary to 1e-6 relative, but for the propagator named."""
+    from conftest import fly_with_events
+
+    from orbitdc.sim import simulate
+
+    runs = {name: fly_with_events(shell, propagator=name) for name in ("sgp4", "astroz")}
+    assert runs["astroz"][0].propagator == "astroz" and runs["sgp4"][0].propagator == "sgp4"
+    wa, wb = runs["sgp4"][1], runs["astroz"][1]
+    assert set(wa) == set(wb) and {"umbra", "penumbra", "contact"} <= set(wa)
+    for kind in wa:
+        assert len(wa[kind][0]) == len(wb[kind][0]) > 0, kind
+        for i in (0, 1, 4, 5):  # satellite, target, clipped flags
+            np.testing.assert_array_equal(wa[kind][i], wb[kind][i])
+        for i in (2, 3):  # start, end (s)
+            np.testing.assert_allclose(wa[kind][i], wb[kind][i], atol=2e-3, rtol=0)
+    summaries = {}
+    for name in ("sgp4", "astroz"):
+        with propagators.preferred(name):
+            summaries[name] = simulate(shell).summary
+    assert summaries["sgp4"]["propagator"] == "sgp4"
+    assert summaries["astroz"]["propagator"] == "astroz"
+
+    def same(a, b, path=""):
+        if isinstance(a, dict):
+            assert set(a) == set(b), path
+            for k in a:
+                if path + k != "propagator":
+                    same(a[k], b[k], f"{path}{k}.")
+        elif isinstance(a, list):
+            assert len(a) == len(b), path
+            for x, y in zip(a, b):
+                same(x, y, path)
+        elif isinstance(a, float):
+            assert b == pytest.approx(a, rel=1e-6, abs=1e-9), path
+        else:
+            assert a == b, path
+
+    same(summaries["sgp4"], summaries["astroz"])
+
+
+def test_the_summary_names_the_default_propagator(shell):
+    from orbitdc.sim import simulate
+
+    short = shell.model_copy(update={"duration_h": 0.2})
+    assert simulate(short).summary["propagator"] == propagators.installed()[0]
+
+
+@pytest.mark.parametrize("command", ["run", "bench"])
+def test_an_unknown_propagator_is_a_user_error_naming_the_installed(command, tmp_path):
+    from typer.testing import CliRunner
+
+    from orbitdc.cli import app
+
+    args = (["run", "preset:suncatcher", "--out", str(tmp_path / "o")] if command == "run"
+            else ["bench", "--satellites", "3", "--hours", "0.1"])
+    result = CliRunner().invoke(app, args + ["--propagator", "sgp5"])
+    assert result.exit_code == 2, result.output
+    assert "sgp5" in result.output and "installed: " + ", ".join(propagators.installed()) \
+        in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()

@@ -168,9 +168,9 @@ def _raw_propagation_seconds(scenario: Scenario, chunk_sat_steps: int,
     samples, one thread, in chunks of about ``chunk_sat_steps`` (positions and velocities,
     as the engine asks for them). ``"sgp4"`` is plain ``SatrecArray.sgp4``."""
     fleet = build_fleet(scenario)
-    sats = propagators.batch(fleet.satrec_list, name)
-    times = engine.sample_times(scenario)
     epoch = epoch_jd(scenario.start)
+    sats = propagators.batch(fleet.satrec_list, name, reference_jd=epoch)
+    times = engine.sample_times(scenario)
     chunk = max(2, chunk_sat_steps // fleet.size)
     c0, t0 = time.process_time(), time.perf_counter()
     for k in range(0, times.size, chunk):

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from orbitdc._version import __version__
+from orbitdc.core import propagators
 from orbitdc.core.constants import SOLAR_IRRADIANCE_W_PER_M2, WGS84_RADIUS_KM
 from orbitdc.core.thermal import (
     environment_heat_w,
@@ -137,8 +138,29 @@ def _lifetime(scenario, epochs: int, epoch_hours: float | None, workers: int | N
         return sample_lifetime(scenario, epochs, epoch_hours, workers=workers, progress=progress)
 
 
+def _propagator(name: str | None):
+    """``propagators.preferred(name)`` for the command's flight; an unknown or missing
+    propagator is a user error naming the installed ones (exit 2), before anything runs."""
+    try:
+        propagators.resolve(name)
+    except propagators.UnknownPropagator as exc:
+        raise ScenarioError("--propagator", [("", str(exc))]) from None
+    return propagators.preferred(name)
+
+
+PROPAGATOR_HELP = ("SGP4 implementation: " + " or ".join(propagators.KNOWN)
+                   + " (default: the fastest installed).")
+
+
 def _run(scenario_arg: str, out_dir: Path, workers: int | None = None, epochs: int = 0,
-         epoch_hours: float | None = None, samples: int | None = None) -> Results:
+         epoch_hours: float | None = None, samples: int | None = None,
+         propagator: str | None = None) -> Results:
+    with _propagator(propagator):
+        return _run_with(scenario_arg, out_dir, workers, epochs, epoch_hours, samples)
+
+
+def _run_with(scenario_arg: str, out_dir: Path, workers: int | None, epochs: int,
+              epoch_hours: float | None, samples: int | None) -> Results:
     scenario = load_scenario(_scenario_path(scenario_arg))
     resolve_policy(scenario.policy.name, scenario.source, base_dir=scenario.base_dir)  # fail early
     if scenario.satellite:
@@ -280,9 +302,10 @@ def run(
     samples: Annotated[int | None, typer.Option(
         help="Economics: Monte Carlo samples over the estimated inputs (default: the "
         "scenario's economics.uncertainty.samples).")] = None,
+    propagator: Annotated[str | None, typer.Option(help=PROPAGATOR_HELP)] = None,
 ) -> None:
     """Simulate a scenario; write summary.json, Parquet tables and report.html to --out."""
-    _run(scenario, out_dir, workers, epochs, epoch_hours, samples)
+    _run(scenario, out_dir, workers, epochs, epoch_hours, samples, propagator)
 
 
 def _print_screening(sc: dict) -> None:
@@ -362,8 +385,18 @@ def bench(
     sweep_bench: Annotated[
         bool, typer.Option("--sweep", help="Measure sweep overheads on Dask instead.")
     ] = False,
+    propagator: Annotated[str | None, typer.Option(
+        help="SGP4 implementation the full simulation uses: " + " or ".join(propagators.KNOWN)
+        + " (default: the fastest installed; every installed one is measured alone).")] = None,
 ) -> None:
     """Measure simulation speed against raw SGP4 propagation, in one run on this machine."""
+    with _propagator(propagator) as chosen:
+        _bench(satellites, hours, step, stations, workers, json_path, sweep_bench,
+               propagator and chosen)
+
+
+def _bench(satellites, hours, step, stations, workers, json_path, sweep_bench,
+           propagator) -> None:
     from orbitdc.bench import run_bench, run_sweep_bench
 
     if sweep_bench:
@@ -392,6 +425,7 @@ def bench(
     command = (
         f"orbitdc bench --satellites {satellites} --hours {hours:g} --step {step:g} "
         f"--stations {stations}" + (f" --workers {workers}" if workers else "")
+        + (f" --propagator {propagator}" if propagator else "")
     )
     err.print(
         f"bench: raw SGP4, then the full simulation: {satellites} satellites, {hours:g} h at "

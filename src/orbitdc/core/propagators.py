@@ -97,12 +97,19 @@ def preferred(name: str | None) -> Iterator[str]:
         _preferred = before
 
 
-def batch(satrecs: Sequence[Satrec], name: str | None = None):
+def batch(satrecs: Sequence[Satrec], name: str | None = None,
+          reference_jd: tuple[float, float] | None = None):
     """A propagator over ``satrecs`` (python-sgp4 ``Satrec``): an object with ``name`` and
     ``sgp4(jd, fr) -> (err, r_km, v_km_s)`` of shapes ``(S, T)``, ``(S, T, 3)``, ``(S, T,
-    3)`` (C-contiguous, satellite-major), as ``SatrecArray.sgp4`` returns them."""
+    3)`` (C-contiguous, satellite-major), as ``SatrecArray.sgp4`` returns them. Each
+    satellite's states depend only on it and the time, not on the others in the batch nor
+    on the other times asked for (so neither blocks nor chunks change a run), given the same
+    ``reference_jd`` (a Julian date pair near the times: the run's epoch; default: the
+    first satellite's epoch) for astroz."""
     chosen = resolve(name)
-    return AstrozBatch(satrecs) if chosen == "astroz" else Sgp4Batch(satrecs)
+    if chosen == "astroz":
+        return AstrozBatch(satrecs, reference_jd)
+    return Sgp4Batch(satrecs)
 
 
 class Sgp4Batch:
@@ -125,18 +132,36 @@ def _simd_ok(s: Satrec) -> bool:
             and s.radiusearthkm == WGS72_RADIUS_KM and s.mu == WGS72_MU_KM3_PER_S2)
 
 
+def _companion(api, lone: Satrec):
+    """A near-earth astroz satellite with elements other than ``lone``'s, to share its SIMD
+    batch: astroz flies a batch of one, or of copies of one satellite, on another code path
+    (a few um away from a mixed batch's states)."""
+    x = api.Satrec()
+    ecc = 0.001 if lone.ecco != 0.001 else 0.002
+    x.sgp4init(api.WGS72, "i", 0, (lone.jdsatepoch - JD_SGP4INIT_EPOCH) + lone.jdsatepochF,
+               0.0, 0.0, 0.0, ecc, 0.5, 1.0, 0.5, 0.06, 0.5)
+    return x._native
+
+
 class AstrozBatch:
     """astroz's SIMD SGP4 for the near-earth satellites, python-sgp4 for the others (see the
     module docstring).
 
-    Times go to astroz as minutes since each satellite's epoch in two parts, a common one
-    (the first time) and one per satellite, each a difference of Julian date pairs, as
-    python-sgp4 forms ``tsince``: astroz's own API adds Julian dates whole first, which costs
-    ~20 us (0.15 m) of rounding at today's dates."""
+    Times go to astroz as minutes since each satellite's epoch in two parts, minutes since
+    ``reference_jd`` (one per time) and the reference's minutes since the satellite's epoch
+    (one per satellite), each a difference of Julian date pairs, as python-sgp4 forms
+    ``tsince``: astroz's own API adds Julian dates whole first, which costs ~20 us (0.15 m)
+    of rounding at today's dates. A fixed reference makes each state independent of the
+    other times asked for. astroz propagates a lone satellite of a SIMD batch (the
+    satellites after the last full batch being one) on another code path, a few um away:
+    such a one is propagated with a companion beside it (:func:`_companion`), so that the
+    grouping does not matter either.
+    """
 
     name = "astroz"
 
-    def __init__(self, satrecs: Sequence[Satrec]):
+    def __init__(self, satrecs: Sequence[Satrec],
+                 reference_jd: tuple[float, float] | None = None):
         native, api = _astroz()
         satrecs = list(satrecs)
         self.size = len(satrecs)
@@ -156,14 +181,29 @@ class AstrozBatch:
         self._simd = np.flatnonzero(simd)
         self._other = np.flatnonzero(~simd)
         self._all_simd = self._other.size == 0
-        self._constellation = (native.Sgp4Constellation(natives, gravity_model=native.WGS72)
-                               if natives else None)
+        self._constellation = None
+        self._pad = 0
+        if natives:
+            c = native.Sgp4Constellation(natives, gravity_model=native.WGS72)
+            if len(natives) % c.batch_size == 1:  # a lone satellite in the last batch
+                self._pad = 1
+                c = native.Sgp4Constellation(natives + [_companion(api, satrecs[
+                    self._simd[-1]])], gravity_model=native.WGS72)
+            self._constellation = c
         self._other_array = (SatrecArray([satrecs[i] for i in self._other])
                              if self._other.size else None)
         #: Satellites on astroz's SIMD path (the others: python-sgp4).
         self.simd_satellites = int(self._simd.size)
-        self._epoch_jd = np.array([satrecs[i].jdsatepoch for i in self._simd])
-        self._epoch_fr = np.array([satrecs[i].jdsatepochF for i in self._simd])
+        epoch_jd = np.array([satrecs[i].jdsatepoch for i in self._simd])
+        epoch_fr = np.array([satrecs[i].jdsatepochF for i in self._simd])
+        if reference_jd is None:
+            reference_jd = ((satrecs[0].jdsatepoch, satrecs[0].jdsatepochF) if satrecs
+                            else (0.0, 0.0))
+        self._ref_jd, self._ref_fr = (float(x) for x in reference_jd)
+        # The companion (if any) shares the lone satellite's epoch.
+        offsets = ((self._ref_jd - epoch_jd) + (self._ref_fr - epoch_fr)) * 1440.0
+        self._offsets = np.ascontiguousarray(np.r_[offsets, offsets[-1:]] if self._pad
+                                             else offsets)
 
     def sgp4(self, jd, fr):
         jd = np.ascontiguousarray(np.atleast_1d(jd), float)
@@ -173,15 +213,19 @@ class AstrozBatch:
         r = np.empty((self.size, n_t, 3))
         v = np.empty((self.size, n_t, 3))
         if self._constellation is not None and n_t:
-            minutes = np.ascontiguousarray(((jd - jd[0]) + (fr - fr[0])) * 1440.0)
-            offsets = ((jd[0] - self._epoch_jd) + (fr[0] - self._epoch_fr)) * 1440.0
-            if self._all_simd:
+            minutes = np.ascontiguousarray(((jd - self._ref_jd) + (fr - self._ref_fr)) * 1440.0)
+            n_simd = self._simd.size
+            if self._all_simd and not self._pad:
                 rs, vs = r, v
             else:
-                rs = np.empty((self._simd.size, n_t, 3))
-                vs = np.empty((self._simd.size, n_t, 3))
-            self._constellation.propagate_into(minutes, rs, vs, epoch_offsets=offsets,
+                # The padded copy's rows are left off by slicing (still C-contiguous).
+                rs = np.empty((n_simd + self._pad, n_t, 3))
+                vs = np.empty((n_simd + self._pad, n_t, 3))
+            self._constellation.propagate_into(minutes, rs, vs, epoch_offsets=self._offsets,
                                                time_major=False)
+            rs, vs = rs[:n_simd], vs[:n_simd]
+            if self._all_simd:
+                r, v = rs, vs
             # A failed SIMD propagation is NaN: such a satellite is flown again by sgp4,
             # whose error codes (and positions of a decayed one) are the reference.
             failed = np.flatnonzero(np.isnan(rs[:, :, 0]).any(axis=1))
