@@ -411,6 +411,38 @@ def run_bench(
     )
 
 
+#: ``orbitdc bench --scaling``: (satellites, hours) flown at 10 s with 50 stations, about
+#: 9-90 million satellite-steps each; the larger fleets at shorter spans.
+SCALING_SIZES = ((1_000, 24.0), (10_000, 24.0), (100_000, 2.0), (1_000_000, 0.25))
+
+
+def scaling(sizes=SCALING_SIZES, step_s: float = 10.0, stations: int = 50,
+            workers: int | None = None, progress=None) -> list[dict]:
+    """How the cost grows with the fleet: the bench's shell of each ``(satellites, hours)``
+    flown whole (``run_to_directory`` into a temporary folder), one after the other.
+    Returns per size: satellite-steps, wall and CPU seconds (this process and its workers),
+    workers, and satellite-steps per second per worker (per core) and per CPU-second."""
+    out = []
+    for satellites, hours in sizes:
+        scenario = bench_scenario(satellites, hours, step_s, stations)
+        sat_steps = len(scenario.satellite_names) * scenario.n_steps
+        with tempfile.TemporaryDirectory(prefix="orbitdc-bench-scaling-") as tmp:
+            c0 = _cpu_seconds()
+            t0 = time.perf_counter()
+            res = run_to_directory(scenario, Path(tmp) / "run", workers=workers,
+                                   progress=progress)
+            wall = time.perf_counter() - t0
+            cpu = _cpu_seconds() - c0
+        n_w = res.raw_stats["workers"]
+        out.append({"satellites": len(scenario.satellite_names), "hours": hours,
+                    "step_s": step_s, "stations": stations, "sat_steps": sat_steps,
+                    "wall_s": wall, "cpu_s": cpu, "workers": n_w,
+                    "propagator": res.summary["propagator"],
+                    "per_worker_rate": sat_steps / wall / n_w,
+                    "per_cpu_s_rate": sat_steps / max(cpu, 1e-12)})
+    return out
+
+
 SWEEP_BASE = """
 name = "bench-sweep"
 start = 2026-03-20T00:00:00Z

@@ -388,11 +388,39 @@ def bench(
     propagator: Annotated[str | None, typer.Option(
         help="SGP4 implementation the full simulation uses: " + " or ".join(propagators.KNOWN)
         + " (default: the fastest installed; every installed one is measured alone).")] = None,
+    scaling_bench: Annotated[bool, typer.Option(
+        "--scaling", help="Measure how the cost grows instead: 10^3, 10^4, 10^5 and 10^6 "
+        "satellites (24, 24, 2 and 0.25 h at 10 s, 50 stations; minutes, and a few GiB for "
+        "the largest).")] = False,
 ) -> None:
     """Measure simulation speed against raw SGP4 propagation, in one run on this machine."""
     with _propagator(propagator) as chosen:
+        if scaling_bench:
+            _scaling(workers, json_path)
+            return
         _bench(satellites, hours, step, stations, workers, json_path, sweep_bench,
                propagator and chosen)
+
+
+def _scaling(workers, json_path) -> None:
+    from orbitdc.bench import SCALING_SIZES, scaling
+
+    rows = []
+    for n, hours in SCALING_SIZES:
+        err.print(f"bench --scaling: {n:,} satellites, {hours:g} h", soft_wrap=True)
+        with _progress_bar(f"{n:,} satellites", int(round(hours * 360))) as progress:
+            rows += scaling(((n, hours),), workers=workers, progress=progress)
+    table = Table(title="orbitdc bench --scaling (10 s steps, 50 stations)")
+    for col in ("satellites", "hours", "sat-steps", "wall", "workers", "per worker (sat-steps/s)",
+                "per CPU-second"):
+        table.add_column(col, justify="right")
+    for r in rows:
+        table.add_row(f"{r['satellites']:,}", f"{r['hours']:g}", f"{r['sat_steps']:,}",
+                      f"{r['wall_s']:.1f} s", str(r["workers"]), f"{r['per_worker_rate']:,.0f}",
+                      f"{r['per_cpu_s_rate']:,.0f}")
+    out.print(table)
+    if json_path is not None:
+        _write_json(json_path, {"scaling": rows}, "Figures")
 
 
 def _bench(satellites, hours, step, stations, workers, json_path, sweep_bench,
