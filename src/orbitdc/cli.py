@@ -190,6 +190,7 @@ def _print_summary(results: Results, out_dir: Path) -> None:
     table.add_row("sunlit fraction (fleet mean)", f"{_v(k['sunlit_fraction_mean'], '.4f')}")
     table.add_row("eclipses", f"{k['eclipses']}")
     table.add_row("longest eclipse", f"{_v(k['longest_eclipse_min'], '.1f')} min")
+    table.add_row("propagator (SGP4)", str(s.get("propagator", "sgp4")))
     for name, minutes in k["contact_min_per_station"].items():
         table.add_row(f"contact with {name} (all satellites)", f"{minutes:.1f} min")
     net = s.get("network")

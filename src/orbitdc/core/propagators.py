@@ -56,7 +56,7 @@ def _astroz():
     try:
         from astroz import _astroz as native
         from astroz import api
-    except ImportError:
+    except (ImportError, OSError):  # no wheel here, or its library fails to load
         return None
     return native, api
 
