@@ -270,3 +270,20 @@ def test_an_unknown_propagator_is_a_user_error_naming_the_installed(command, tmp
         in " ".join(result.output.split())
     assert "Traceback" not in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_without_astroz_a_flight_falls_back_to_sgp4_and_says_so(shell, monkeypatch, tmp_path):
+    """Where astroz has no wheel: sgp4 is chosen automatically and the summary names it;
+    asking for astroz on the command line is a user error naming sgp4."""
+    from typer.testing import CliRunner
+
+    from orbitdc.cli import app
+    from orbitdc.sim import simulate
+
+    monkeypatch.setattr(propagators, "installed", lambda: ("sgp4",))
+    short = shell.model_copy(update={"duration_h": 0.2})
+    assert simulate(short).summary["propagator"] == "sgp4"
+    result = CliRunner().invoke(app, ["bench", "--satellites", "3", "--hours", "0.1",
+                                      "--propagator", "astroz"])
+    assert result.exit_code == 2, result.output
+    assert "'astroz' is not installed here; installed: sgp4" in " ".join(result.output.split())
