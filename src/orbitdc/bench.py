@@ -210,10 +210,12 @@ def scheduling_step_seconds(satellites: int = 1_000_000, jobs: int = 10_000,
     that placed the running half. Returns seconds per phase and in all."""
     from types import SimpleNamespace
 
+    from orbitdc.core._alloc import keep_freed_memory
     from orbitdc.ops.placement import warm_up
     from orbitdc.ops.policies import resolve_policy
     from orbitdc.ops.scheduler import Job, Orchestrator
 
+    keep_freed_memory()  # as the command does: the step's temporaries reused, not faulted in
     rng = np.random.default_rng(seed)
     n_acc = np.full(satellites, 4, np.int64)
     linked = min(10_000, satellites)

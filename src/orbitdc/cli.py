@@ -21,6 +21,7 @@ from rich.table import Table
 
 from orbitdc._version import __version__
 from orbitdc.core import propagators
+from orbitdc.core._alloc import keep_freed_memory
 from orbitdc.core.constants import SOLAR_IRRADIANCE_W_PER_M2, WGS84_RADIUS_KM
 from orbitdc.core.thermal import (
     environment_heat_w,
@@ -91,6 +92,7 @@ def _main(
     ] = False,
 ) -> None:
     """Design, simulate and operate AI data centers in orbit."""
+    keep_freed_memory()
 
 
 def _scenario_path(value: str) -> Path:

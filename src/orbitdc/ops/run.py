@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from orbitdc.core._jit import kernel
 from orbitdc.model.scenario import Scenario
 from orbitdc.ops.policies import resolve_policy
 from orbitdc.ops.scheduler import Job, Orchestrator, drive
@@ -327,6 +328,14 @@ def _request_rates(scenario: Scenario, inference, t) -> np.ndarray:
     return np.stack([w.requests_per_s * share[None, :] * profile for w in inference])
 
 
+@kernel
+def _add_at(hist, bins, weights):
+    """``np.add.at(hist, bins, weights)``, in the same order, compiled (a step's serving
+    satellites: a few dozen, where NumPy's call costs more than the sums)."""
+    for i in range(bins.size):
+        hist[bins[i]] += weights[i]
+
+
 class _InferenceTally:
     """The inference served, tallied as the run goes (memory: a histogram per workload, not
     a row per region, satellite and step): per workload the requests served at each round
@@ -339,14 +348,18 @@ class _InferenceTally:
         self.dt = np.diff(t)
         self.hist = np.zeros((len(inference), 1 << 16))
 
-    def __call__(self, k: int, region: int, rtt_ms: np.ndarray, amounts: np.ndarray) -> None:
+    def __call__(self, k: int, region: np.ndarray, rtt_ms: np.ndarray,
+                 amounts: np.ndarray) -> None:
+        """A step's inference as it ran: per satellite serving a region, the region, its
+        round trip and the accelerators it gave."""
         d = self.demand[k, region]
-        if not d > 0:
-            return
+        ok = d > 0
+        if not ok.all():
+            region, rtt_ms, amounts, d = region[ok], rtt_ms[ok], amounts[ok], d[ok]
         bins = np.asarray(rtt_ms, np.float16).view(np.uint16)
         share = amounts / d  # of the region's requests at this step, per serving satellite
         for i in range(len(self.inference)):  # workloads: a handful
-            np.add.at(self.hist[i], bins, self.rates[i][k, region] * self.dt[k] * share)
+            _add_at(self.hist[i], bins, self.rates[i][k, region] * self.dt[k] * share)
 
     def section(self, t) -> dict:
         """Per workload: requests, the share served, latency-objective attainment and

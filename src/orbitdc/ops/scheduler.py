@@ -217,18 +217,13 @@ def _serve(need: np.ndarray, free: np.ndarray, rtt: np.ndarray, nearest: bool):
     ones, region by region in their order: from the satellites with the shortest round trip
     ``rtt`` (R, S) first when ``nearest`` (ties by index), else in satellite index order.
     Satellites a region cannot reach (infinite round trip) do not serve it. Returns ``(taken
-    (S,), served (R,), pieces)``, ``pieces`` a list of (region, satellites, rtt, amounts)."""
+    (S,), served (R,), pieces)``, ``pieces`` the (region, satellite, rtt, amount) arrays of
+    each satellite serving a region, by region."""
     need = np.ascontiguousarray(need, float)
     rtt = np.ascontiguousarray(rtt, float)
     taken, served, p_region, p_sat, p_amount = _serve_kernel(
         need, np.ascontiguousarray(free, float), rtt, bool(nearest))
-    pieces = []
-    if p_region.size:
-        bounds = [0, *(np.flatnonzero(np.diff(p_region)) + 1).tolist(), p_region.size]
-        for a, b in zip(bounds[:-1], bounds[1:]):  # regions that were served
-            r, sats = int(p_region[a]), p_sat[a:b]
-            pieces.append((r, sats, rtt[r, sats], p_amount[a:b]))
-    return taken, served, pieces
+    return taken, served, (p_region, p_sat, rtt[p_region, p_sat], p_amount)
 
 
 #: Nearest-first serving sorts a region's satellites a block at a time: the nearest this many
@@ -242,46 +237,85 @@ def _serve_kernel(need, free, rtt, nearest):
     (nearest first, ties by index; or by index), taking what each has free.
 
     Only satellites it can reach and that have something free can serve a region, so only
-    they are ordered; nearest first, they are taken a block at a time (the nearest
-    ``SERVE_BLOCK``, then the next ones, ...): each block is every candidate up to a
-    threshold, sorted stably, so the order is that of one stable sort of them all."""
+    they are ordered. Nearest first, the nearest ``SERVE_BLOCK`` are picked in the pass that
+    finds the candidates (a bounded heap on (round trip, index)); where they do not meet the
+    demand, the others are taken a block at a time (every candidate up to a threshold,
+    sorted stably, each block four times the last): the order is that of one stable sort of
+    them all."""
     n_r, n_s = rtt.shape
     free = free.copy()
     taken = np.zeros(n_s)
     served = np.zeros(n_r)
-    p_region = np.empty(n_r * n_s, np.int64)
-    p_sat = np.empty(n_r * n_s, np.int64)
-    p_amount = np.empty(n_r * n_s)
+    room = 256
+    p_region = np.empty(room, np.int64)
+    p_sat = np.empty(room, np.int64)
+    p_amount = np.empty(room)
     n_p = 0
     cand = np.empty(n_s, np.int64)
+    heap_v = np.empty(SERVE_BLOCK)
+    heap_s = np.empty(SERVE_BLOCK, np.int64)
     for r in range(n_r):
         want = need[r]
         if not want > 0:
             continue
-        n_c = 0  # the candidates, by index
+        n_c = 0  # the candidates, by index; nearest first: the nearest SERVE_BLOCK in a heap
+        n_h = 0  # whose root is the farthest of them (ties: the greatest index)
         for s in range(n_s):
-            if np.isfinite(rtt[r, s]) and free[s] > 0:
-                cand[n_c] = s
-                n_c += 1
-        rest = cand[:n_c].copy()
-        block = SERVE_BLOCK
-        while want > 0 and rest.size:
+            v = rtt[r, s]
+            if not (np.isfinite(v) and free[s] > 0):
+                continue
+            cand[n_c] = s
+            n_c += 1
             if not nearest:
-                order = rest
-                rest = rest[:0]
+                continue
+            if n_h < SERVE_BLOCK:  # sift up
+                p = n_h
+                n_h += 1
+                while p > 0:
+                    q = (p - 1) >> 1
+                    if heap_v[q] < v or (heap_v[q] == v and heap_s[q] < s):
+                        heap_v[p], heap_s[p] = heap_v[q], heap_s[q]
+                        p = q
+                    else:
+                        break
+                heap_v[p], heap_s[p] = v, s
+            elif v < heap_v[0]:  # (a tie comes later in index order: farther)
+                p = 0
+                while True:  # the root replaced, sifted down
+                    c = 2 * p + 1
+                    if c >= n_h:
+                        break
+                    if c + 1 < n_h and (heap_v[c + 1] > heap_v[c] or (
+                            heap_v[c + 1] == heap_v[c] and heap_s[c + 1] > heap_s[c])):
+                        c += 1
+                    if heap_v[c] > v or (heap_v[c] == v and heap_s[c] > s):
+                        heap_v[p], heap_s[p] = heap_v[c], heap_s[c]
+                        p = c
+                    else:
+                        break
+                heap_v[p], heap_s[p] = v, s
+        if nearest:
+            by_index = np.argsort(heap_s[:n_h])
+            first = heap_s[:n_h][by_index]
+            order = first[np.argsort(heap_v[:n_h][by_index], kind="mergesort")]
+            if n_h < n_c:
+                last_v, last_s = heap_v[0], heap_s[0]
+                keep = np.empty(n_c - n_h, np.int64)
+                n_k = 0
+                for i in range(n_c):
+                    s = cand[i]
+                    v = rtt[r, s]
+                    if v > last_v or (v == last_v and s > last_s):
+                        keep[n_k] = s
+                        n_k += 1
+                rest = keep[:n_k]
             else:
-                vals = rtt[r, rest]
-                if rest.size > block:
-                    threshold = np.partition(vals, block - 1)[block - 1]
-                    near = vals <= threshold
-                    first = rest[near]
-                    rest = rest[~near]
-                    vals = vals[near]
-                else:
-                    first = rest
-                    rest = rest[:0]
-                order = first[np.argsort(vals, kind="mergesort")]
-                block *= 4
+                rest = cand[:0]
+        else:
+            order = cand[:n_c].copy()
+            rest = cand[:0]
+        block = 4 * SERVE_BLOCK
+        while True:
             for s in order:
                 if want <= 0:
                     break
@@ -290,10 +324,29 @@ def _serve_kernel(need, free, rtt, nearest):
                 taken[s] += take
                 served[r] += take
                 want -= take
+                if n_p == room:
+                    room *= 2
+                    p_region = np.concatenate((p_region, np.empty(room - n_p, np.int64)))
+                    p_sat = np.concatenate((p_sat, np.empty(room - n_p, np.int64)))
+                    p_amount = np.concatenate((p_amount, np.empty(room - n_p)))
                 p_region[n_p] = r
                 p_sat[n_p] = s
                 p_amount[n_p] = take
                 n_p += 1
+            if not (want > 0 and rest.size):
+                break
+            vals = rtt[r, rest]
+            if rest.size > block:
+                threshold = np.partition(vals, block - 1)[block - 1]
+                near = vals <= threshold
+                chosen = rest[near]
+                rest = rest[~near]
+                vals = vals[near]
+            else:
+                chosen = rest
+                rest = rest[:0]
+            order = chosen[np.argsort(vals, kind="mergesort")]
+            block *= 4
     return taken, served, p_region[:n_p], p_sat[:n_p], p_amount[:n_p]
 
 
@@ -373,8 +426,8 @@ class Orchestrator:
         self.served: list[np.ndarray] = []
         self.pieces: list[tuple] = []
         #: ``on_served(k, region, rtt_ms, accelerators)``, if given, takes each step's
-        #: inference as it ran (by region: the round trips and amounts of the satellites that
-        #: served it) instead of the result keeping every piece of the run.
+        #: inference as it ran (arrays, one entry per satellite serving a region: the region,
+        #: the round trip, the accelerators) instead of the result keeping every piece.
         self.on_served = on_served
         self.busy = self.avail = self.useful = self.inference_flops = 0.0
         self._step: dict | None = None
@@ -456,12 +509,12 @@ class Orchestrator:
             rtt = view.rtt_ms if view.rtt_ms is not None else np.zeros((need.size, n_s))
         infer = np.zeros(n_s)
         served = np.zeros(need.size)
-        pieces: list[tuple] = []
+        pieces: list[tuple] = []  # (region, satellite, rtt, amount) arrays of each serving
         allocated = self._allocated()
         if rules.inference_first and rtt is not None:
             infer, got, parts = _serve(need, np.maximum(can - allocated, 0.0), rtt, nearest=True)
             served += got
-            pieces += parts
+            pieces.append(parts)
         reserved = np.ceil(infer - 1e-9).astype(np.int64)
         # Queued jobs that have arrived, in queue order.
         queue = np.nonzero((self.state == QUEUED) & (self.submit <= t0))[0]
@@ -544,9 +597,11 @@ class Orchestrator:
                                       rtt, nearest=rules.inference_first)
             served += got
             infer = infer + more
-            pieces += parts
+            pieces.append(parts)
         ask = allocated + infer
         demand = np.where(self.n_acc > 0, ask / np.maximum(self.n_acc, 1), 0.0)
+        pieces = (tuple(np.concatenate(c) for c in zip(*pieces)) if len(pieces) > 1
+                  else pieces[0] if pieces else None)
         self._step = {"t0": t0, "t1": t1, "k": view.k, "infer": infer, "flown": demand,
                       "pieces": pieces, "n_regions": need.size}
         return demand
@@ -563,7 +618,7 @@ class Orchestrator:
         dt = st["t1"] - st["t0"]
         flown = st["flown"]
         # The share of the demand flown that ran, per satellite.
-        g = np.where(flown > 0, np.clip(ran / np.maximum(flown, 1e-300), 0.0, 1.0), 1.0)
+        g = _ran_of_flown(np.asarray(ran, float), flown)
         if "pace" not in st:
             jobs, first = (np.unique(self.p_job, return_index=True) if self.p_job.size
                            else (np.empty(0, np.int64), np.empty(0, np.int64)))
@@ -584,8 +639,8 @@ class Orchestrator:
         eff = span / dt if dt > 0 else np.zeros(jobs.size)  # mean share of its allocation
         use = np.bincount(self.p_sat, self.p_n * eff[st["row_job"]] if jobs.size else None,
                           minlength=self.n_s) + st["infer"] * st["f"]
-        share = np.where(self.n_acc > 0, use / np.maximum(self.n_acc, 1), 0.0)
-        if np.all(share >= ran - 1e-9):
+        share, covered = _share_used(use, self.n_acc, np.asarray(ran, float))
+        if covered:
             return None
         st["flown"] = share
         return share
@@ -625,20 +680,21 @@ class Orchestrator:
                 if jobs.size else True
             return holder[ok]
 
-        failed_held = still_held(failed, self.f_t[now])
-        hit = np.unique(np.concatenate([still_held(upset, np.asarray(f_t, float)),
-                                        failed_held]))
+        failed_held = still_held(failed, self.f_t[now]) if failed.size else none
+        hit = (np.unique(np.concatenate([still_held(upset, np.asarray(f_t, float)),
+                                         failed_held])) if upset.size or failed.size else none)
         infer_run = st["infer"] * st["f"]
         if self.inference_demand is not None:
             # Inference as it ran: each piece at the share of its satellite the bus carried.
             served = np.zeros(st["n_regions"])
-            for r, sats, rtt, amounts in st["pieces"]:  # regions served this step
+            if st["pieces"] is not None and st["pieces"][0].size:  # regions served this step
+                region, sats, rtt, amounts = st["pieces"]
                 ran_amounts = amounts * st["f"][sats]
-                served[r] += ran_amounts.sum()
+                served += np.bincount(region, ran_amounts, minlength=served.size)
                 if self.on_served is not None:
-                    self.on_served(st["k"], r, rtt, ran_amounts)
+                    self.on_served(st["k"], region, rtt, ran_amounts)
                 else:
-                    self.pieces.append((st["k"], r, sats, rtt, ran_amounts))
+                    self.pieces.append((st["k"], region, sats, rtt, ran_amounts))
             self.served.append(served)
         if jobs.size:
             eff = span / dt if dt > 0 else np.zeros(jobs.size)
@@ -657,7 +713,7 @@ class Orchestrator:
             gained = np.minimum(rate * run_s, self.work[jobs] - self.done[jobs])
             self.done[jobs] += gained
             self.since[jobs] += run_s
-            was_hit = np.isin(jobs, hit)
+            was_hit = np.isin(jobs, hit) if hit.size else np.zeros(jobs.size, bool)
             finished = (self.done[jobs] >= self.work[jobs] * (1 - 1e-12)) & ~was_hit
             ck = ~finished & ~was_hit & (self.since[jobs] >= self.interval[jobs])
             c = jobs[ck]
@@ -666,12 +722,14 @@ class Orchestrator:
             self.saved[c] = self.done[c]
             self.stall[c] += self.ckpt_s[c]
             fin = jobs[finished]
-            pace = st["pace"][finished]
-            self.end[fin] = t0 + np.minimum(span[finished] / np.maximum(pace, 1e-12), dt)
-            self.state[fin] = FINISHED
-            self._remember(fin)
-            self._set_rows(*(a[~np.isin(self.p_job, fin)] for a in
-                             (self.p_job, self.p_sat, self.p_n)))
+            if fin.size:
+                pace = st["pace"][finished]
+                self.end[fin] = t0 + np.minimum(span[finished] / np.maximum(pace, 1e-12), dt)
+                self.state[fin] = FINISHED
+                self._remember(fin)
+                # The rows are in job order, as ``jobs``: a row's job is jobs[row_job].
+                stay = ~finished[st["row_job"]]
+                self._set_rows(self.p_job[stay], self.p_sat[stay], self.p_n[stay])
         # Upsets: the job holding the accelerator hit rolls back to its last checkpoint.
         if hit.size:
             self.lost[hit] += self.done[hit] - self.saved[hit]
@@ -881,7 +939,7 @@ class Orchestrator:
         pieces = None
         if self.inference_demand is not None:
             p = self.pieces
-            cols = [np.concatenate([np.full(len(x[2]), x[i]) if i < 2 else x[i] for x in p])
+            cols = [np.concatenate([np.full(len(x[2]), x[0]) if i == 0 else x[i] for x in p])
                     if p else np.empty(0) for i in range(5)]
             pieces = (cols[0].astype(int), cols[1].astype(int), cols[2].astype(int),
                       cols[3].astype(float), cols[4].astype(float))
@@ -901,6 +959,34 @@ def _short(x, limit: int = 40) -> str:
     """``repr(x)``, cut to ``limit`` characters (for error messages)."""
     text = repr(x)
     return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+@kernel
+def _ran_of_flown(ran, flown):
+    """(S,) the share of the demand flown that ran: ``ran / flown`` within 0..1 where
+    something was flown, 1 elsewhere (NaN stays NaN, as ``np.clip`` leaves it)."""
+    g = np.empty(ran.size)
+    for i in range(ran.size):
+        f = flown[i]
+        if f > 0:
+            x = ran[i] / max(f, 1e-300)
+            g[i] = x if np.isnan(x) else min(max(x, 0.0), 1.0)
+        else:
+            g[i] = 1.0
+    return g
+
+
+@kernel
+def _share_used(use, n_acc, ran):
+    """(S,) accelerators used as a share of each satellite's (0 without any), and whether
+    that share covers what ran everywhere (to 1e-9)."""
+    share = np.empty(use.size)
+    covered = True
+    for i in range(use.size):
+        share[i] = use[i] / n_acc[i] if n_acc[i] > 0 else 0.0
+        if not share[i] >= ran[i] - 1e-9:
+            covered = False
+    return share, covered
 
 
 @kernel

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from orbitdc.core import buskernel, power, propagators, radiation, visibility
+from orbitdc.core._jit import kernel
 from orbitdc.core import events as ev
 from orbitdc.core.constants import EARTH_ROTATION_RAD_PER_S
 from orbitdc.core.frames import ecef_to_geodetic, teme_to_ecef
@@ -395,35 +396,19 @@ class _Flight:
         above its reserve now carries through the shadow ahead. Heat and random faults are
         left out. It does not depend on how the run is cut into chunks or blocks."""
         p = self.bus_params[b]
-        entry, dur = self._ecl_entry[b].copy(), self._ecl_dur[b].copy()
+        entry, dur = self._ecl_entry[b], self._ecl_dur[b]
         sat, p_entry, p_exit = self._ecl_pairs[b]
         ended = p_exit <= t_now
         if ended.any():  # this chunk's umbras that have ended: the latest of each satellite
+            entry, dur = entry.copy(), dur.copy()
             s_, e_, x_ = sat[ended], p_entry[ended], p_exit[ended]
             last = np.r_[s_[1:] != s_[:-1], True]
             entry[s_[last]] = e_[last]
             dur[s_[last]] = x_[last] - e_[last]
-        period = self._period[b]
-        known = np.isfinite(entry)
-
-        def eclipsed(t):  # umbra time from the anchor to t (periodic)
-            x = t - np.where(known, entry, 0.0)
-            n = np.floor(x / period)
-            return n * dur + np.clip(x - n * period, 0.0, dur)
-
-        shadow = np.where(known, eclipsed(t_now + horizon_s) - eclipsed(t_now),
-                          horizon_s * (1.0 - chunk.lit_now(j)))
-        shadow = np.clip(shadow, 0.0, horizon_s)
-        span = np.maximum(chunk.span, 1e-300)
-        # In sunlight the array carries the load; in shadow, the battery above its reserve
-        # now (charge gained before the shadow is left out: a cautious forecast).
-        u_sun = np.clip((chunk.full_sun_w(j) - p.bus_w - chunk.idle_all) / span, 0.0, 1.0)
-        stored_j = np.maximum(state.battery_wh - p.min_soc * p.capacity_wh, 0.0) * (
-            p.discharge_eff * 3600.0)
-        u_dark = np.clip((stored_j / np.maximum(shadow, 1e-9) - p.bus_w - chunk.idle_all)
-                         / span, 0.0, 1.0)
-        share = ((horizon_s - shadow) * u_sun + shadow * u_dark) / horizon_s
-        return np.where(p.n_acc > 0, share, 0.0)
+        return _outlook_share(entry, dur, self._period[b], float(t_now), float(horizon_s),
+                              chunk.lit_now(j), chunk.full_sun_w(j), p.bus_w, chunk.idle_all,
+                              chunk.span, state.battery_wh, p.min_soc, p.capacity_wh,
+                              p.discharge_eff, p.n_acc)
 
     def _update_eclipse_anchor(self, b, rows, times, rising, s0):
         """The umbras (entry, exit) that end in this chunk, entered in it or before it, and
@@ -613,6 +598,53 @@ def sample_times(scenario: Scenario) -> np.ndarray:
     """Step times in seconds from the epoch; the last one is the end of the run."""
     n = scenario.n_steps
     return np.minimum(np.arange(n) * scenario.step_s, scenario.duration_s)
+
+
+@kernel
+def _outlook_share(entry, dur, period, t_now, horizon_s, lit, full_sun_w, bus_w, idle_all,
+                   span, battery_wh, min_soc, capacity_wh, discharge_eff, n_acc):
+    """:meth:`_Flight._outlook` per satellite, compiled: the umbra time ahead from the
+    anchor (``entry``, ``dur`` repeating every ``period``; NaN entry: the sunlit share
+    ``lit`` now persists), the array's share in sunlight, the battery's above its reserve
+    through the shadow, weighted by time."""
+    out = np.empty(entry.size)
+    h = horizon_s
+    for i in range(entry.size):
+        if np.isfinite(entry[i]):
+            shadow = 0.0
+            for sign, t in ((1.0, t_now + h), (-1.0, t_now)):  # umbra time, anchor to t
+                x = t - entry[i]
+                n = np.floor(x / period[i])
+                shadow += sign * (n * dur[i] + _clip(x - n * period[i], 0.0, dur[i]))
+        else:
+            shadow = h * (1.0 - lit[i])
+        shadow = _clip(shadow, 0.0, h)
+        sp = _fmax(span[i], 1e-300)
+        u_sun = _clip((full_sun_w[i] - bus_w[i] - idle_all[i]) / sp, 0.0, 1.0)
+        stored_j = _fmax(battery_wh[i] - min_soc[i] * capacity_wh[i], 0.0) * (
+            discharge_eff[i] * 3600.0)
+        u_dark = _clip((stored_j / _fmax(shadow, 1e-9) - bus_w[i] - idle_all[i]) / sp, 0.0, 1.0)
+        share = ((h - shadow) * u_sun + shadow * u_dark) / h
+        out[i] = share if n_acc[i] > 0 else 0.0
+    return out
+
+
+@kernel
+def _fmax(a, b):
+    """``np.maximum`` of two numbers (NaN if either is)."""
+    return a + b if np.isnan(a) or np.isnan(b) else (a if a >= b else b)
+
+
+@kernel
+def _fmin(a, b):
+    """``np.minimum`` of two numbers (NaN if either is)."""
+    return a + b if np.isnan(a) or np.isnan(b) else (a if a <= b else b)
+
+
+@kernel
+def _clip(x, lo, hi):
+    """``np.clip`` of one number, as NumPy reads it: ``minimum(maximum(x, lo), hi)``."""
+    return _fmin(_fmax(x, lo), hi)
 
 
 class _Local:
@@ -889,16 +921,20 @@ class Flight:
                         ahead)
             self._unaccepted.discard(b)
         sent = self._blocks.submit("fly", calls) if calls else None
+        nxt = None
         if self.network is not None:
-            # While the workers fly and the scheduler decides: the routing steps the next two
-            # views need, and in a background thread their round trips from the user regions
-            # (none of it depends on the flight).
+            # While the workers fly: the routing steps the next two views need (none of it
+            # depends on the flight).
             nxt = self.times[self.decision_samples[self.k + 1:self.k + 3]]
             nxt = nxt[nxt < self.times[self._c1]]
             if nxt.size:
                 self._route_until(float(nxt[-1]))
-                self.network.prefetch_sat_rtt(nxt)
         out = self._blocks.collect(sent) if calls else {}
+        if nxt is not None and nxt.size:
+            # Their round trips from the user regions, in a background thread, once the
+            # workers have answered: it runs while they wait for the next decision (a core
+            # idle otherwise) rather than against their flight.
+            self.network.prefetch_sat_rtt(nxt)
         for b, res in out.items():
             a, z = self._flight.bounds[b]
             self._flown[b] = (self.k, demand[a:z].copy(), res)
@@ -934,7 +970,7 @@ class Flight:
     def run(self) -> RawRun:
         """Fly every chunk at full demand (no scheduler), then :meth:`finish`."""
         if self.network is not None:
-            self.network.keep_sat_rtt = False  # no views: nobody asks for them
+            self.network.no_views()
         n_t = self.times.size
         c0 = 0
         while True:

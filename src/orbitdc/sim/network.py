@@ -149,6 +149,12 @@ class NetworkModel:
             isl.to_ground.append(self._to_ground(isl, rows, cols, cap, total))
         self.times.append(t_s)
 
+    def no_views(self) -> None:
+        """No view will ask for region-to-satellite round trips (a flight without a
+        scheduler): keep no routing step's graph for them."""
+        self.keep_sat_rtt = False
+        self._graphs.clear()
+
     def forget_sat_rtt(self) -> None:
         """Drop the graphs, region-to-satellite round trips and link counts of all routing
         steps but the last (the one in force until the next): the engine keeps a chunk's
