@@ -124,12 +124,32 @@ def test_bench_command_reports_rates_and_writes_json(tmp_path):
         ["bench", "--satellites", "30", "--hours", "0.5", "--stations", "5", "--json", str(path)],
     )
     assert result.exit_code == 0, result.output
-    assert "full / raw" in result.output
+    assert "raw sgp4 (1 thread)" in result.output
     data = json.loads(path.read_text())
     assert data["satellites"] == 30 and data["stations"] == 5
     assert data["sat_steps"] == 30 * 181
     assert data["raw_rate"] > 0 and data["full_rate"] > 0
     assert data["ratio"] == pytest.approx(data["raw_s"] / data["full_s"], rel=0.01)
+    # The yardsticks: every installed propagator alone, one thread, in this run; the full
+    # rate per worker against raw sgp4 and against the fastest.
+    from orbitdc.core import propagators
+
+    raws = data["raw_propagators"]
+    assert set(raws) == set(propagators.installed()) and "sgp4" in raws
+    for raw in raws.values():
+        assert raw["rate"] == pytest.approx(
+            data["sat_steps"] / max(raw["wall_s"], raw["cpu_s"]), rel=1e-9)
+    assert data["raw_s"] == pytest.approx(max(raws["sgp4"]["wall_s"], raws["sgp4"]["cpu_s"]))
+    assert data["fastest"] == max(raws, key=lambda k: raws[k]["rate"])
+    per_worker = data["sat_steps"] / data["full_s"] / data["workers"]
+    assert data["per_worker_rate"] == pytest.approx(per_worker, abs=1)
+    assert data["per_worker_vs_sgp4"] == pytest.approx(per_worker / raws["sgp4"]["rate"])
+    assert data["per_worker_vs_fastest"] == pytest.approx(
+        per_worker / raws[data["fastest"]]["rate"])
+    assert data["per_worker_vs_fastest"] <= data["per_worker_vs_sgp4"]
+    assert data["full_cpu_s"] > 0 and data["cpu_vs_sgp4"] > 0
+    assert data["propagator"] in raws
+    assert "per worker / raw sgp4" in result.output
     assert data["peak_rss_mib"] > 0
     assert {"propagate", "shadow", "contacts", "wall"} <= set(data["stages_cpu_s"])
     assert data["command"].startswith("orbitdc bench")

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from orbitdc._version import __version__
+from orbitdc.core import propagators
 from orbitdc.core._alloc import keep_freed_memory
 from orbitdc.core.constants import SOLAR_IRRADIANCE_W_PER_M2, WGS84_RADIUS_KM
 from orbitdc.core.thermal import (
@@ -139,8 +140,29 @@ def _lifetime(scenario, epochs: int, epoch_hours: float | None, workers: int | N
         return sample_lifetime(scenario, epochs, epoch_hours, workers=workers, progress=progress)
 
 
+def _propagator(name: str | None):
+    """``propagators.preferred(name)`` for the command's flight; an unknown or missing
+    propagator is a user error naming the installed ones (exit 2), before anything runs."""
+    try:
+        propagators.resolve(name)
+    except propagators.UnknownPropagator as exc:
+        raise ScenarioError("--propagator", [("", str(exc))]) from None
+    return propagators.preferred(name)
+
+
+PROPAGATOR_HELP = ("SGP4 implementation: " + " or ".join(propagators.KNOWN)
+                   + " (default: the fastest installed).")
+
+
 def _run(scenario_arg: str, out_dir: Path, workers: int | None = None, epochs: int = 0,
-         epoch_hours: float | None = None, samples: int | None = None) -> Results:
+         epoch_hours: float | None = None, samples: int | None = None,
+         propagator: str | None = None) -> Results:
+    with _propagator(propagator):
+        return _run_with(scenario_arg, out_dir, workers, epochs, epoch_hours, samples)
+
+
+def _run_with(scenario_arg: str, out_dir: Path, workers: int | None, epochs: int,
+              epoch_hours: float | None, samples: int | None) -> Results:
     scenario = load_scenario(_scenario_path(scenario_arg))
     resolve_policy(scenario.policy.name, scenario.source, base_dir=scenario.base_dir)  # fail early
     if scenario.satellite:
@@ -170,6 +192,7 @@ def _print_summary(results: Results, out_dir: Path) -> None:
     table.add_row("sunlit fraction (fleet mean)", f"{_v(k['sunlit_fraction_mean'], '.4f')}")
     table.add_row("eclipses", f"{k['eclipses']}")
     table.add_row("longest eclipse", f"{_v(k['longest_eclipse_min'], '.1f')} min")
+    table.add_row("propagator (SGP4)", str(s.get("propagator", "sgp4")))
     for name, minutes in k["contact_min_per_station"].items():
         table.add_row(f"contact with {name} (all satellites)", f"{minutes:.1f} min")
     net = s.get("network")
@@ -282,9 +305,10 @@ def run(
     samples: Annotated[int | None, typer.Option(
         help="Economics: Monte Carlo samples over the estimated inputs (default: the "
         "scenario's economics.uncertainty.samples).")] = None,
+    propagator: Annotated[str | None, typer.Option(help=PROPAGATOR_HELP)] = None,
 ) -> None:
     """Simulate a scenario; write summary.json, Parquet tables and report.html to --out."""
-    _run(scenario, out_dir, workers, epochs, epoch_hours, samples)
+    _run(scenario, out_dir, workers, epochs, epoch_hours, samples, propagator)
 
 
 def _print_screening(sc: dict) -> None:
@@ -364,8 +388,46 @@ def bench(
     sweep_bench: Annotated[
         bool, typer.Option("--sweep", help="Measure sweep overheads on Dask instead.")
     ] = False,
+    propagator: Annotated[str | None, typer.Option(
+        help="SGP4 implementation the full simulation uses: " + " or ".join(propagators.KNOWN)
+        + " (default: the fastest installed; every installed one is measured alone).")] = None,
+    scaling_bench: Annotated[bool, typer.Option(
+        "--scaling", help="Measure how the cost grows instead: 10^3, 10^4, 10^5 and 10^6 "
+        "satellites (24, 24, 2 and 0.25 h at 10 s, 50 stations; minutes, and a few GiB for "
+        "the largest).")] = False,
 ) -> None:
     """Measure simulation speed against raw SGP4 propagation, in one run on this machine."""
+    with _propagator(propagator) as chosen:
+        if scaling_bench:
+            _scaling(workers, json_path)
+            return
+        _bench(satellites, hours, step, stations, workers, json_path, sweep_bench,
+               propagator and chosen)
+
+
+def _scaling(workers, json_path) -> None:
+    from orbitdc.bench import SCALING_SIZES, scaling
+
+    rows = []
+    for n, hours in SCALING_SIZES:
+        err.print(f"bench --scaling: {n:,} satellites, {hours:g} h", soft_wrap=True)
+        with _progress_bar(f"{n:,} satellites", int(round(hours * 360))) as progress:
+            rows += scaling(((n, hours),), workers=workers, progress=progress)
+    table = Table(title="orbitdc bench --scaling (10 s steps, 50 stations)")
+    for col in ("satellites", "hours", "sat-steps", "wall", "workers", "per worker (sat-steps/s)",
+                "per CPU-second"):
+        table.add_column(col, justify="right")
+    for r in rows:
+        table.add_row(f"{r['satellites']:,}", f"{r['hours']:g}", f"{r['sat_steps']:,}",
+                      f"{r['wall_s']:.1f} s", str(r["workers"]), f"{r['per_worker_rate']:,.0f}",
+                      f"{r['per_cpu_s_rate']:,.0f}")
+    out.print(table)
+    if json_path is not None:
+        _write_json(json_path, {"scaling": rows}, "Figures")
+
+
+def _bench(satellites, hours, step, stations, workers, json_path, sweep_bench,
+           propagator) -> None:
     from orbitdc.bench import run_bench, run_sweep_bench
 
     if sweep_bench:
@@ -394,6 +456,7 @@ def bench(
     command = (
         f"orbitdc bench --satellites {satellites} --hours {hours:g} --step {step:g} "
         f"--stations {stations}" + (f" --workers {workers}" if workers else "")
+        + (f" --propagator {propagator}" if propagator else "")
     )
     err.print(
         f"bench: raw SGP4, then the full simulation: {satellites} satellites, {hours:g} h at "
@@ -410,14 +473,21 @@ def bench(
                   f"{result.sat_steps // result.satellites} samples, {result.stations} stations")
     table.add_column("measure")
     table.add_column("value", justify="right")
-    table.add_row("raw SatrecArray.sgp4 (1 thread)", f"{result.raw_rate:,.0f} sat-steps/s")
-    table.add_row(
-        f"full simulation ({result.workers} worker{'s' if result.workers > 1 else ''})",
-        f"{result.full_rate:,.0f} sat-steps/s",
-    )
-    table.add_row("full / raw", f"{result.ratio:.2f}")
-    table.add_row("raw time", f"{result.raw_s:.1f} s")
-    table.add_row("full time", f"{result.full_s:.1f} s")
+    for name, raw in result.raw_propagators.items():
+        what = "SatrecArray.sgp4" if name == "sgp4" else f"{name} SGP4"
+        table.add_row(f"raw {what} alone (1 thread{', fastest' if name == result.fastest else ''})",
+                      f"{raw['rate']:,.0f} sat-steps/s ({raw['wall_s']:.1f} s)")
+    plural = "s" if result.workers > 1 else ""
+    table.add_row(f"full simulation ({result.workers} worker{plural}, {result.propagator})",
+                  f"{result.full_rate:,.0f} sat-steps/s ({result.full_s:.1f} s)")
+    table.add_row("full, per worker (per core)", f"{result.per_worker_rate:,.0f} sat-steps/s")
+    table.add_row("per worker / raw sgp4 (target >= 2)", f"{result.per_worker_vs_sgp4:.2f}")
+    if result.fastest != "sgp4":
+        table.add_row(f"per worker / raw {result.fastest}", f"{result.per_worker_vs_fastest:.2f}")
+    table.add_row("per CPU-second / raw sgp4", f"{result.cpu_vs_sgp4:.2f} "
+                  f"({result.full_cpu_s:.1f} CPU-s)")
+    table.add_row(f"full ({result.workers} worker{plural}) / raw sgp4 (1 thread)",
+                  f"{result.ratio:.2f}")
     table.add_row("peak memory", f"{result.peak_rss_mib:,.0f} MiB")
     table.add_row("routing step, 72x22 +grid, 100 regions",
                   f"{result.network_step_s * 1000:,.1f} ms")

@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from sgp4.api import WGS72, Satrec, SatrecArray
+from sgp4.api import WGS72, Satrec
 
 from orbitdc.core.constants import (
     JD_SGP4INIT_EPOCH,
@@ -249,10 +249,11 @@ def satrecs_from_elements(
 
 
 def propagate(
-    satrecs: SatrecArray, jd: np.ndarray, fr: np.ndarray
+    satrecs, jd: np.ndarray, fr: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """SGP4 over satellites x times. Returns ``(err, r_km, v_km_s)`` with shapes
-    ``(S, T)``, ``(S, T, 3)``, ``(S, T, 3)``; positions of failed elements are NaN."""
+    """SGP4 over satellites x times with ``satrecs``, a ``SatrecArray`` or a batch of
+    ``orbitdc.core.propagators``. Returns ``(err, r_km, v_km_s)`` with shapes ``(S, T)``,
+    ``(S, T, 3)``, ``(S, T, 3)``; the caller blanks failed elements (``err != 0``)."""
     err, r, v = satrecs.sgp4(np.ascontiguousarray(jd, float), np.ascontiguousarray(fr, float))
     return err, r, v
 

@@ -260,6 +260,8 @@ def _summary(scenario: Scenario, raw: RawRun, per_sat: dict[str, np.ndarray]) ->
         "duration_h": scenario.duration_h,
         "step_s": scenario.step_s,
         "satellites": n_s,
+        # The SGP4 implementation that flew it (orbitdc.core.propagators; they agree to 1 m).
+        "propagator": raw.propagator,
         "ground_stations": raw.stations.names,
         "timeseries": {
             "satellites_recorded": len(recorded),
