@@ -149,7 +149,7 @@ def test_upsets_outside_the_anomaly_are_a_few_percent_as_in_flight(altitude_km,
     assert 0.025 / 6.0 < outside < 0.025 * 6.0
 
 
-def test_each_upset_is_silent_uecc_or_crash_in_the_parts_shares():
+def test_each_upset_is_silent_uecc_or_crash_in_the_parts_shares(tmp_path):
     """A part with all three cross-sections: the counts by kind follow their shares (a
     multinomial within 4 sigma); only crashes take an accelerator out (fault windows of
     fault_recovery_s), the others last no time."""
@@ -172,6 +172,13 @@ def test_each_upset_is_silent_uecc_or_crash_in_the_parts_shares():
     faults = res.events.filter(np.asarray(res.events.column("kind").to_pylist()) == "fault")
     long = faults.column("duration_s").to_numpy() > 0
     assert long.sum() == pytest.approx(kinds["crash"], abs=5)  # the last may run past the end
+    # The run's printed table splits them too.
+    from orbitdc import cli
+
+    with cli.out.capture() as printed:
+        cli._print_summary(res, tmp_path)
+    row = next(line for line in printed.get().splitlines() if "silent / uncorrectable" in line)
+    assert row.split()[-6:-1:2] == [str(kinds[k]) for k in ("silent", "uecc", "crash")]
 
 
 def test_a_silent_corruption_does_not_roll_back_an_uncorrectable_error_does():

@@ -235,6 +235,10 @@ def _print_summary(results: Results, out_dir: Path) -> None:
                       f"{_v(bus['hours_throttled_power'], '.1f')} / {_v(bus['hours_throttled_heat'], '.1f')} h")
         table.add_row("peak temperature", f"{_v(bus['temperature_max_k'], '.1f')} K")
         table.add_row("upsets (expected)", f"{bus['upsets']} ({_v(bus['upsets_expected'], '.1f')})")
+        kinds = bus.get("upsets_by_kind")
+        if kinds:
+            table.add_row("  silent / uncorrectable / crash",
+                          " / ".join(str(kinds.get(k, 0)) for k in ("silent", "uecc", "crash")))
         table.add_row("dose, worst satellite", f"{_v(bus['dose_rad_per_year_max'], '.0f')} rad(Si)/yr")
         table.add_row("dose-limited lifetime, worst", f"{_v(bus['dose_lifetime_years_min'], '.1f')} years")
     sus = s.get("sustainability")
