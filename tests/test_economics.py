@@ -293,19 +293,66 @@ def test_spacex_filing_figures_are_checked_against_each_other():
     assert any("70 kW per ton" in d for d in r.disagreements)
 
 
-def test_the_walk_ends_at_orbitdcs_defaults():
+@pytest.mark.parametrize("preset", ["starcloud-40mw", "suncatcher-launch", "spacex-odc"])
+def test_the_walk_ends_at_orbitdcs_defaults(preset):
     from orbitdc.econ.reproductions import model_walk
-    from orbitdc.model.economics import Economics
+    from orbitdc.model.economics import Economics, GroundBaseline
 
-    data = orbitdc.load_scenario(orbitdc.preset_path("starcloud-40mw")).model_dump()
+    data = orbitdc.load_scenario(orbitdc.preset_path(preset)).model_dump()
     rows = model_walk(data)
-    assert rows[0]["section"]["orbit_total_usd"] == pytest.approx(8.2e6, rel=1e-6)
     last = rows[-1]["section"]["inputs"]
     default = Economics().model_dump()
-    for key in ("solar_usd_per_w", "bus_usd_per_kg", "discount_rate", "launch_usd_per_kg"):
-        assert last[key] == default[key]
-    assert last["lifetime_years"] == 10.0  # the design's life stays the document's
-    assert all(r["why"] for r in rows)
+    for key in ("solar_usd_per_w", "bus_usd_per_kg", "discount_rate", "launch_usd_per_kg",
+                "utilisation", "failure_rate_per_year", "launched_mass_kg"):
+        assert last[key] == default[key], key
+    assert last["ground"] == GroundBaseline().model_dump()
+    # the design's life stays the document's
+    assert last["lifetime_years"] == data["economics"]["lifetime_years"]
+    # Each row changes what it says it changes, or says it moves nothing.
+    keys = ("orbit_total_usd", "ground_total_usd", "orbit_usd_per_accelerator_hour")
+    for before, row in zip(rows, rows[1:]):
+        moved = any(not math.isclose(row["section"][k], before["section"][k], rel_tol=1e-9)
+                    for k in keys)
+        assert row["moves"] == moved, row["step"]
+        assert row["why"].startswith("moves nothing") != moved, row["step"]
+
+
+def test_the_walk_starts_from_what_each_document_counts():
+    """The first row is the document's own accounting, only what it counts: Starcloud's
+    Table 1 from its stated inputs ($1.2M array + 140 t at $50/kg), Suncatcher's launched
+    power price (launch only) and the filing's launch alone, nothing else priced."""
+    from orbitdc.econ.reproductions import (
+        model_walk,
+        spacex_filing,
+        starcloud_table_1,
+        suncatcher_table_1,
+    )
+
+    def first(preset):
+        data = orbitdc.load_scenario(orbitdc.preset_path(preset)).model_dump()
+        return model_walk(data)[0]["section"]
+
+    sc = first("starcloud-40mw")
+    t1 = starcloud_table_1()
+    assert sc["orbit_total_usd"] == pytest.approx(
+        t1.value("orbit.solar_array") + 140e3 * t1.input("launch_usd") / (
+            t1.input("launch_t") * 1e3), rel=1e-6)
+    assert sc["ground_total_usd"] == pytest.approx(t1.value("ground.total"), rel=0.01)
+
+    sun = first("suncatcher-launch")
+    paper = suncatcher_table_1()
+    launch = paper.input("v2mini_mass_kg") * paper.input("usd_per_kg_today")
+    assert {k: v for k, v in sun["orbit_usd"].items() if v} == {"launch": pytest.approx(launch)}
+    # The paper's launched power price, $14,700 per kW-year printed (14,631 from its inputs).
+    assert sun["orbit_usd_per_kw_year"] == pytest.approx(paper.value("v2mini.at_3600"),
+                                                          rel=0.01)
+    assert sun["orbit_usd_per_kw_year"] == pytest.approx(14_700, rel=0.02)
+    assert {k: v for k, v in sun["ground_usd"].items() if v}.keys() == {"electricity"}
+
+    sx = first("spacex-odc")
+    filing = spacex_filing()
+    assert {k: v for k, v in sx["orbit_usd"].items() if v} == {
+        "launch": pytest.approx(filing.input("mass_kg") * 200.0)}
 
 
 @pytest.mark.parametrize("change", [{"sat": {"accelerators": 0}}, {"econ": {"utilisation": 0.0}}])

@@ -622,7 +622,7 @@ def _print_reproduction(repro: dict) -> None:
     out.print(table)
     for d in doc["disagreements"]:
         out.print(f"the document disagrees with its own inputs: {escape(d)}", soft_wrap=True)
-    walk = Table(title="from the document's own assumptions to orbitdc's model, one change at a "
+    walk = Table(title="from the document's own accounting to orbitdc's model, one change at a "
                  "time (nameplate)")
     for col in ("step", "orbit", "ground", "orbit $/acc-h", "ratio"):
         walk.add_column(col, justify="left" if col == "step" else "right")
@@ -632,8 +632,14 @@ def _print_reproduction(repro: dict) -> None:
                      _money(row["orbit_usd_per_accelerator_hour"]),
                      _v(row["orbit_to_ground_ratio"], ".3g"))
     out.print(walk)
+    first = repro["walk"][0]
+    out.print(f"'{escape(first['step'])}': {escape(first['why'])}", soft_wrap=True)
     for row in repro["walk"][1:]:
-        out.print(f"why '{escape(row['step'])}' moves it: {escape(row['why'])}", soft_wrap=True)
+        if row.get("moves", True):
+            out.print(f"why '{escape(row['step'])}' moves it: {escape(row['why'])}",
+                      soft_wrap=True)
+        else:
+            out.print(f"'{escape(row['step'])}' {escape(row['why'])}", soft_wrap=True)
 
 
 def _print_designs(json_path: Path | None) -> None:
@@ -658,7 +664,9 @@ def _print_designs(json_path: Path | None) -> None:
               soft_wrap=True)
     for r in rows:
         out.print(f"{r['preset']} ({r['design']}), as the document counts it: "
-                  f"{escape(r['as_counted'])}", soft_wrap=True)
+                  f"{escape(r['as_counted'])}; orbitdc on only what it counts: "
+                  f"{_money(r['as_counted_orbit_usd_per_kw_year'])} per kW of array-year, "
+                  f"ratio {_v(r['as_counted_orbit_to_ground_ratio'], '.3g')}", soft_wrap=True)
         for note in r["notes"]:
             out.print(f"{r['design']}: {escape(note)}", soft_wrap=True)
     if json_path is not None:
