@@ -467,6 +467,10 @@ def test_monte_carlo_break_even_is_a_root_in_each_sample():
          "economics.uncertainty.ranges.utilisation"),
         ("[economics.uncertainty]\nsamples = 1000000000000000\n",
          "economics.uncertainty.samples"),
+        ("[economics.uncertainty.ranges]\naccelerator_usd = [-5000.0, 40000.0]\n",
+         "economics.uncertainty.ranges.accelerator_usd"),
+        ("[economics.uncertainty.ranges]\nlifetime_years = [0.0, 7.0]\n",
+         "economics.uncertainty.ranges.lifetime_years"),
     ],
 )
 def test_bad_uncertainty_input_exits_2(tmp_path, text, key):
@@ -482,6 +486,42 @@ def test_bad_uncertainty_input_exits_2(tmp_path, text, key):
     assert result.exit_code == 2, result.output
     assert f"{path}: {key}" in result.output
     assert "Traceback" not in result.output
+
+
+def test_an_accelerator_price_range_is_read_in_dollars():
+    """``ranges.accelerator_usd = [20000, 40000]`` is dollars, as the key is: the tornado's
+    ends cost what the cost model gives at $20,000 and $40,000 an accelerator."""
+    from orbitdc.econ.uncertainty import monte_carlo
+
+    econ = dict(ECON, uncertainty={"ranges": {"accelerator_usd": [20_000.0, 40_000.0]}})
+    sc = _scenario(econ=econ)
+    items = fleet_items(sc)
+    mc = monte_carlo(items, sc.economics, samples=400, seed=2)
+    assert mc["ranges"]["accelerator_usd"]["low"] == 20_000.0
+    row = next(r for r in mc["tornado"] if r["input"] == "accelerator_usd")
+    for end, price in (("low", 20_000.0), ("high", 40_000.0)):
+        e = sc.economics.model_copy(update={"accelerator_usd": price})
+        assert row[f"usd_per_hour_at_{end}"] == pytest.approx(
+            tco(items, e).orbit_usd_per_hour, rel=1e-6)
+    # Read as a factor, $20,000 would price each accelerator at $200M: P50 would be absurd.
+    dear = tco(items, sc.economics.model_copy(update={"accelerator_usd": 2e8}))
+    assert mc["orbit_usd_per_accelerator_hour"]["p90"] < 0.01 * dear.orbit_usd_per_hour
+
+
+def test_the_filings_estimated_launch_price_and_life_are_drawn():
+    """spacex-odc's launch price ($200/kg) and 5-year life are orbitdc's estimates [E]: the
+    preset gives them ranges ($20-1,000/kg, 4-7 years) and the Monte Carlo draws both."""
+    from orbitdc.econ.uncertainty import monte_carlo
+
+    sc = orbitdc.load_scenario(orbitdc.preset_path("spacex-odc"))
+    mc = monte_carlo(fleet_items(sc), sc.economics, samples=500, seed=1)
+    assert mc["ranges"]["launch_usd_per_kg"] | {"why": ""} == {
+        "low": 20.0, "high": 1000.0, "scenario": 200.0, "why": ""}
+    assert mc["ranges"]["lifetime_years"]["low"] == 4.0
+    assert "launch_usd_per_kg" in mc["rank_correlation_with_ratio"]
+    assert "lifetime_years" in mc["rank_correlation_with_ratio"]
+    row = next(r for r in mc["tornado"] if r["input"] == "launch_usd_per_kg")
+    assert row["usd_per_hour_at_low"] < row["usd_per_hour_at_high"]
 
 
 def test_too_many_samples_on_the_command_line_names_the_option():
@@ -537,7 +577,8 @@ def test_cost_command_flies_epochs_and_shows_uncertainty(tmp_path):
     assert row["ratio_at_low"] != row["ratio_at_high"]
     assert "(flown)" in result.output
     acc = data["uncertainty"]["ranges"]["accelerator_usd"]
-    assert (acc["low"], acc["high"]) == (pytest.approx(3300 / 5000), pytest.approx(3.0))
+    # In dollars, the catalogue's own $3,300-15,000 around its $5,000.
+    assert (acc["low"], acc["high"], acc["scenario"]) == (3300.0, 15000.0, 5000.0)
     assert "part.tpu-v6e.price_usd" not in data["uncertainty"]["physical_ranges"]
 
 
@@ -599,6 +640,21 @@ def test_every_estimated_catalogue_figure_and_satellite_default_has_a_range():
         for f in part.ranges:
             assert part.sources[f].startswith("[E]"), (name, f)
     assert estimated >= 30
+    # The presets' own parts: every [E] number has a range that holds it.
+    import tomllib
+
+    from orbitdc.model.presets import preset_names
+
+    own = 0
+    for preset in preset_names():
+        data = tomllib.loads(orbitdc.preset_path(preset).read_text())
+        for name, part in (data.get("part") or {}).items():
+            for f, text in (part.get("sources") or {}).items():
+                if text.startswith("[E]") and isinstance(part.get(f), float | int):
+                    own += 1
+                    lo, hi = part["ranges"][f]
+                    assert lo <= part[f] <= hi and lo < hi, (preset, name, f)
+    assert own >= 6
     defaults = {"structure_fraction": satellite.DEFAULT_STRUCTURE_FRACTION,
                 "radiator.gradient_k": satellite.DEFAULT_CHIP_GRADIENT_K,
                 "drag_coefficient": satellite.DEFAULT_DRAG_COEFFICIENT}
