@@ -732,6 +732,14 @@ def _print_costs(sc, c: dict, simulated: bool) -> None:
         out.print(
             f"lifetime: {life['epochs']} epochs of {life['hours_each']:g} h spread over the year "
             f"and the design life, flown {life['flown']}", soft_wrap=True)
+        year = life.get("beta_deg_over_year") or {}
+        flew = [r.get("beta_deg_median") for r in life.get("per_epoch", [])]
+        if life.get("epoch_choice") and year.get("max") is not None:
+            out.print(
+                f"epochs chosen {life['epoch_choice']}: |beta| flown (fleet median) "
+                + ", ".join(_v(b, ".0f") for b in flew)
+                + f" deg, of the year's {year['min']:.0f}-{year['max']:.0f} deg",
+                soft_wrap=True)
         lt = Table(title="flight figures over the epochs")
         for col in ("figure", "mean", "min", "max"):
             lt.add_column(col, justify="left" if col == "figure" else "right")
