@@ -784,8 +784,8 @@ def test_bad_physical_uncertainty_input_exits_2(tmp_path, text, key):
 
 def _season_file(tmp_path, battery_wh: float):
     """650 km dawn-dusk from the March equinox: no eclipse in a March run, up to ~20 min
-    around the June solstice (the lifetime sample's epoch 1 starts in early August, still in
-    the eclipse season)."""
+    around the June solstice (the lifetime sample's epoch at the year's lowest |beta| flies
+    it: :func:`_eclipse_epoch`)."""
     path = tmp_path / f"season-{battery_wh:g}.toml"
     part = "\n".join(f"{k} = {json.dumps(v)}" for k, v in PART.items())
     path.write_text(
@@ -799,9 +799,17 @@ def _season_file(tmp_path, battery_wh: float):
     return path
 
 
+def _eclipse_epoch(path):
+    """The lifetime sample's epoch (of 4) at the lowest |beta|: the eclipse season."""
+    from orbitdc.econ.lifetime import epoch_plan
+
+    plan = epoch_plan(orbitdc.load_scenario(path), 4, 1.0)
+    return min(plan, key=lambda p: p.beta_median_deg)
+
+
 def test_a_design_that_fails_in_another_season_is_refused_naming_the_epoch(tmp_path):
     """The battery carries the bus through a March hour (no eclipse) but not through the
-    eclipses of the season the lifetime sample's second epoch flies: `run` refuses it with
+    eclipses of the season the lifetime sample's eclipse-season epoch flies: `run` refuses it with
     the key and the epoch, before writing anything; with --epochs 0 (this run's figures
     only) the March run is flown."""
     path = _season_file(tmp_path, 20.0)
@@ -810,10 +818,9 @@ def test_a_design_that_fails_in_another_season_is_refused_naming_the_epoch(tmp_p
                                       "--epoch-hours", "1"])
     assert result.exit_code == 2, result.output
     assert "satellite.sat.battery.capacity_wh" in result.output
-    from orbitdc.econ.lifetime import epoch_plan
-
-    second = epoch_plan(orbitdc.load_scenario(path), 4, 1.0)[1].start.date().isoformat()
-    assert f"epoch 1 ({second}" in result.output and "Traceback" not in result.output
+    ep = _eclipse_epoch(path)
+    assert f"epoch {ep.index} ({ep.start.date().isoformat()}" in result.output
+    assert "Traceback" not in result.output
     assert not out.exists()
     result = CliRunner().invoke(app, ["run", str(path), "--out", str(out), "--epochs", "0"])
     assert result.exit_code == 0, result.output
@@ -832,9 +839,10 @@ def test_warnings_of_other_seasons_reach_the_run_summary(tmp_path):
     own = [w for w in summary["warnings"] if "battery" in w and "lifetime sample" not in w]
     other = [w for w in summary["warnings"] if "battery" in w and "lifetime sample" in w]
     assert not own and other
-    assert "epochs 1" in other[0]
+    k = _eclipse_epoch(path).index
+    assert f"epochs {k}" in other[0]
     epochs = summary["economics"]["lifetime"]["warnings"]
-    assert any("battery" in w["warning"] and 1 in w["epochs"] for w in epochs)
+    assert any("battery" in w["warning"] and k in w["epochs"] for w in epochs)
 
 
 def test_a_large_fleet_without_workloads_flies_a_representative_sample():

@@ -566,7 +566,8 @@ def cost(
         "economics.uncertainty.samples).")] = None,
     designs: Annotated[bool, typer.Option(
         "--designs", help="Price the public designs (Starcloud, Suncatcher, SpaceX's filing) "
-        "in one table, from their stated inputs.")] = False,
+        "in one table, from their stated inputs (with --samples N: the ratio's P10-P90 over "
+        "N Monte Carlo samples each).")] = False,
     physical_tornado: Annotated[bool, typer.Option(
         "--physical-tornado/--no-physical-tornado",
         help="Put each estimated physical figure in the tornado too: two bare flights a "
@@ -575,7 +576,7 @@ def cost(
     """Total cost of ownership in orbit and on the ground, break-even launch price, carbon,
     with its uncertainty."""
     if designs:
-        _print_designs(json_path)
+        _print_designs(json_path, samples or 0)
         return
     if scenario is None:
         raise ScenarioError("orbitdc cost", [("SCENARIO", "give a scenario file or "
@@ -621,7 +622,8 @@ def _print_reproduction(repro: dict) -> None:
                       escape(ln["how"]))
     out.print(table)
     for d in doc["disagreements"]:
-        out.print(f"the document disagrees with its own inputs: {escape(d)}", soft_wrap=True)
+        label = doc.get("disagreements_are", "the document disagrees with its own inputs")
+        out.print(f"{escape(label)}: {escape(d)}", soft_wrap=True)
     walk = Table(title="from the document's own accounting to orbitdc's model, one change at a "
                  "time (nameplate)")
     for col in ("step", "orbit", "ground", "orbit $/acc-h", "ratio"):
@@ -642,10 +644,10 @@ def _print_reproduction(repro: dict) -> None:
             out.print(f"'{escape(row['step'])}' {escape(row['why'])}", soft_wrap=True)
 
 
-def _print_designs(json_path: Path | None) -> None:
+def _print_designs(json_path: Path | None, samples: int = 0) -> None:
     from orbitdc.econ.designs import public_designs
 
-    rows = public_designs()
+    rows = public_designs(samples=samples)
     table = Table(title="public designs priced by orbitdc (nameplate; default prices for what "
                   "the documents leave out)")
     for col in ("design", "launch $/kg", "orbit $/kW-yr",
@@ -657,7 +659,7 @@ def _print_designs(json_path: Path | None) -> None:
                       _money(r["orbit_usd_per_compute_kw_year"]),
                       _money(r["orbit_usd_per_accelerator_hour"]),
                       _money(r["ground_usd_per_accelerator_hour"]),
-                      _v(r["orbit_to_ground_ratio"], ".2f"),
+                      _v(r["orbit_to_ground_ratio"], ".2f") + _p10_p90(r["uncertainty"]),
                       f"{be:,.0f}" if be is not None else "none")
     out.print(table)
     out.print("orbit $/kW-yr: the orbit's whole cost per kW of compute per year of life",
@@ -671,6 +673,14 @@ def _print_designs(json_path: Path | None) -> None:
             out.print(f"{r['design']}: {escape(note)}", soft_wrap=True)
     if json_path is not None:
         _write_json(json_path, {"designs": rows}, "Designs")
+
+
+def _p10_p90(unc: dict | None) -> str:
+    """`` (P10-P90)`` of the ratio where the Monte Carlo ran, else nothing."""
+    p = (unc or {}).get("orbit_to_ground_ratio") or {}
+    if p.get("p10") is None or p.get("p90") is None:
+        return ""
+    return f" ({p['p10']:.2f}-{p['p90']:.2f})"
 
 
 def _write_json(path: Path, data: dict, label: str) -> None:

@@ -11,12 +11,14 @@ Plan, for ``n`` epochs over a life of ``L`` years, stratified three ways:
 - over the **year** (the eclipse seasons): epoch ``k`` starts in the ``k``-th ``1/n`` of the
   year after the scenario's start;
 - over the **beta-angle cycle**: the fleet's |beta| (the median over its satellites) is
-  computed every half day over the year, and epoch ``k`` starts on the day of its ``1/n`` of
+  computed every day over the year, and epoch ``k`` starts on the day of its ``1/n`` of
   the year whose |beta| is nearest the ``j_k / (n - 1)`` quantile of the year's (from its
   lowest |beta| to its highest), the levels given to the parts of the year so that they miss
   their targets least in all (ties: ``j_k``), where
   ``j_k`` permutes the epochs (the ranks of ``frac((k + 1) x golden ratio)``) so that the
-  beta levels are not in step with the seasons or the age. A single inclined plane's ~60-day
+  beta levels are not in step with the seasons or the age; the candidate days are whole days
+  after the start, and the time of day is stratified on its own (:func:`times_of_day`: a
+  short flight's South Atlantic Anomaly crossings depend on it). A single inclined plane's ~60-day
   beta cycle is not aliased by quarter-year spacing; a dawn-dusk orbit, whose beta follows
   the seasons, gets the nearest it can in each part of the year;
 - over the **life**: its satellites are aged ``age_years + (k + 0.5) / n x L``.
@@ -48,7 +50,7 @@ from orbitdc.model.errors import ScenarioError
 from orbitdc.model.scenario import Scenario
 
 __all__ = ["DEFAULT_EPOCH_HOURS", "DEFAULT_EPOCHS", "EPOCH_CHOICE", "Epoch", "LifetimeSample",
-           "beta_levels", "choose_days", "epoch_plan", "year_beta_deg"]
+           "beta_levels", "choose_days", "epoch_plan", "times_of_day", "year_beta_deg"]
 
 #: Defaults of ``orbitdc cost`` and ``orbitdc run``: cheap enough for CI; ask for more with
 #: ``--epochs`` and ``--epoch-hours``.
@@ -60,10 +62,9 @@ MAX_EPOCHS = 1000
 EPOCH_CHOICE = (
     "one epoch in each 1/n of the year, on the day whose fleet-median |beta| is nearest a "
     "quantile j/(n - 1) of the year's, lowest to highest (levels permuted across the "
-    "epochs), the satellites "
-    "aged through the life")
-#: Days between the candidate starts the plan chooses among (|beta| moves < ~2 deg a day).
-CANDIDATE_STEP_DAYS = 0.5
+    "epochs), at times of day spread over the day, the satellites aged through the life")
+#: Days between the candidate days the plan chooses among (|beta| moves < ~2 deg a day).
+CANDIDATE_STEP_DAYS = 1.0
 #: Satellite-times propagated at once for the year's beta (memory bound).
 _BETA_CHUNK = 2_000_000
 #: Most satellites a lifetime flight flies of one fleet, where a sample stands for the whole
@@ -387,6 +388,18 @@ def beta_levels(n: int) -> np.ndarray:
     return rank / (n - 1.0)
 
 
+def times_of_day(n: int) -> np.ndarray:
+    """The time of day (fraction of a day) each of ``n`` epochs starts at: ``(i_k + 0.5) /
+    n`` with ``i_k`` the rank of ``frac((k + 1) x sqrt 2)``, stratified over the day and not
+    in step with the beta levels: a short flight's South Atlantic Anomaly crossings depend
+    on where the Earth has turned under the orbit, so starts at one time of day would fly
+    the same ground track every epoch."""
+    key = np.mod((np.arange(n) + 1) * math.sqrt(2.0), 1.0)
+    rank = np.empty(n, int)
+    rank[np.argsort(key, kind="stable")] = np.arange(n)
+    return (rank + 0.5) / n
+
+
 def choose_days(days: np.ndarray, beta: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """The start offset (days) of each of ``n`` epochs (see the module docstring) and the
     quantile level of the year's |beta| each was chosen for. The levels go to the parts of
@@ -490,13 +503,14 @@ def epoch_plan(scenario: Scenario, epochs: int = DEFAULT_EPOCHS,
     days, year_beta = year_beta_deg(parse_scenario(base, source=scenario.source,
                                                    base_dir=scenario.base_dir))
     offsets, levels = choose_days(days, year_beta, epochs)
+    tod = times_of_day(epochs)
     finite = year_beta[np.isfinite(year_beta)]
     year = ((float(finite.min()), float(finite.max())) if finite.size
             else (math.nan, math.nan))
     plan = []
     for k in range(epochs):
         q = (k + 0.5) / epochs
-        start = scenario.start + dt.timedelta(days=float(offsets[k]))
+        start = scenario.start + dt.timedelta(days=float(offsets[k] + tod[k]))
         age = q * life
         data = dict(base, start=start, duration_h=hours)
         data["satellite"] = {

@@ -76,6 +76,9 @@ class Reproduction:
     lines: list[Line]
     #: Where the document's own arithmetic disagrees with its inputs, in words, both figures.
     disagreements: list[str] = field(default_factory=list)
+    #: What the disagreements are: the document against its own inputs, or (where they rest
+    #: on orbitdc's estimates) the document's figures against each other through them.
+    disagreements_are: str = "the document disagrees with its own inputs"
 
     def value(self, name: str) -> float:
         for line in self.lines:
@@ -98,6 +101,7 @@ class Reproduction:
             "lines": [{"name": ln.name, "printed": ln.printed, "from_inputs": ln.from_inputs,
                        "agrees": ln.agrees, "how": ln.how} for ln in self.lines],
             "disagreements": list(self.disagreements),
+            "disagreements_are": self.disagreements_are,
         }
 
 
@@ -280,6 +284,10 @@ def spacex_filing() -> Reproduction:
         Line("ai1.kw_per_t", r.input("ai1_per_t_said"), r.input("ai1_average_kw") / mass_t,
              "120 kW / 3 t"),
     ]
+    r.disagreements_are = (
+        "the filing's reported figures disagree with each other through orbitdc's estimates "
+        "(22 % cells at 90 % packing, Starcloud's 633 W/m^2 of radiator), not with inputs it "
+        "states")
     r.disagreements += [
         f"power: 100 kW/t x 3 t is {compute_kw:,.0f} kW of compute per satellite, but 700 m^2 "
         f"of array gives {array_kw:,.0f} kW at 22 % cells and 90 % packing (30 % cells: "
