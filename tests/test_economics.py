@@ -524,8 +524,11 @@ def test_the_filings_estimated_launch_price_and_life_are_drawn():
     assert row["usd_per_hour_at_low"] < row["usd_per_hour_at_high"]
 
 
-def test_too_many_samples_on_the_command_line_names_the_option():
-    result = CliRunner().invoke(app, ["cost", "preset:suncatcher-launch", "--nameplate",
+@pytest.mark.parametrize("mode", ["--nameplate", "--simulate"])
+def test_too_many_samples_on_the_command_line_names_the_option(mode):
+    """Refused before any flight (with --simulate the check runs the Monte Carlo's checks
+    alone, not the Monte Carlo)."""
+    result = CliRunner().invoke(app, ["cost", "preset:suncatcher-launch", mode,
                                       "--samples", str(10**16)])
     assert result.exit_code == 2, result.output
     assert "--samples" in result.output and "GiB" in result.output

@@ -583,7 +583,8 @@ def cost(
                                               "preset:NAME, or --designs")])
     sc = load_scenario(_scenario_path(scenario))
     key = "--samples" if samples is not None else "economics.uncertainty.samples"
-    section = cost_section(sc, samples=samples, samples_key=key)  # errors before any flight
+    # Errors before any flight; the Monte Carlo itself runs once, on what is flown.
+    section = cost_section(sc, samples=samples, samples_key=key, check_only=simulate_run)
     if simulate_run:
         # Short runs over the life, as `orbitdc run` flies them: with workloads, delivered
         # hours are their work.

@@ -316,7 +316,7 @@ def monte_carlo(items: list[FleetItem], econ: Economics, *, samples: int | None 
                 samples_key: str = "economics.uncertainty.samples",
                 flown: list[Flown] | None = None,
                 physical: dict[str, tuple[float, float, float, str]] | None = None,
-                physical_tornado: list | None = None) -> dict:
+                physical_tornado: list | None = None, check_only: bool = False) -> dict:
     """P10 / P50 / P90 of the orbit and ground cost per accelerator-hour, their ratio and the
     break-even launch price over ``samples`` draws of the estimated inputs; the tornado (each
     cost input at its range's ends, the others at the scenario's values) and each input's
@@ -325,7 +325,8 @@ def monte_carlo(items: list[FleetItem], econ: Economics, *, samples: int | None 
     :func:`physical_inputs`); sample ``i`` takes re-flight ``i mod len(flown)``'s fleet.
     ``physical_tornado``: ``(path, low, high, Flown at low, Flown at high)`` rows
     (``LifetimeSample.tornado_flown``), added to the tornado with the cost inputs at the
-    scenario's values."""
+    scenario's values. ``check_only``: refuse bad ranges or too many samples and return
+    ``{}`` without evaluating anything (a check before flights)."""
     from scipy import stats
 
     unc = econ.uncertainty
@@ -336,6 +337,8 @@ def monte_carlo(items: list[FleetItem], econ: Economics, *, samples: int | None 
     if n < 0:
         raise ScenarioError(source, [(samples_key, f"must be 0 or more (got {n})")])
     _capacity(n, len(ranges) + (len(physical or {}) if flown else 0), source, samples_key)
+    if check_only:  # the inputs and the sample count checked, nothing evaluated
+        return {}
     launch = econ.launch_usd_per_kg
     base_values = {p: b for p, (_lo, _hi, b) in ranges.items()}
     base = _evaluate(items, econ, base_values, launch)
