@@ -293,19 +293,66 @@ def test_spacex_filing_figures_are_checked_against_each_other():
     assert any("70 kW per ton" in d for d in r.disagreements)
 
 
-def test_the_walk_ends_at_orbitdcs_defaults():
+@pytest.mark.parametrize("preset", ["starcloud-40mw", "suncatcher-launch", "spacex-odc"])
+def test_the_walk_ends_at_orbitdcs_defaults(preset):
     from orbitdc.econ.reproductions import model_walk
-    from orbitdc.model.economics import Economics
+    from orbitdc.model.economics import Economics, GroundBaseline
 
-    data = orbitdc.load_scenario(orbitdc.preset_path("starcloud-40mw")).model_dump()
+    data = orbitdc.load_scenario(orbitdc.preset_path(preset)).model_dump()
     rows = model_walk(data)
-    assert rows[0]["section"]["orbit_total_usd"] == pytest.approx(8.2e6, rel=1e-6)
     last = rows[-1]["section"]["inputs"]
     default = Economics().model_dump()
-    for key in ("solar_usd_per_w", "bus_usd_per_kg", "discount_rate", "launch_usd_per_kg"):
-        assert last[key] == default[key]
-    assert last["lifetime_years"] == 10.0  # the design's life stays the document's
-    assert all(r["why"] for r in rows)
+    for key in ("solar_usd_per_w", "bus_usd_per_kg", "discount_rate", "launch_usd_per_kg",
+                "utilisation", "failure_rate_per_year", "launched_mass_kg"):
+        assert last[key] == default[key], key
+    assert last["ground"] == GroundBaseline().model_dump()
+    # the design's life stays the document's
+    assert last["lifetime_years"] == data["economics"]["lifetime_years"]
+    # Each row changes what it says it changes, or says it moves nothing.
+    keys = ("orbit_total_usd", "ground_total_usd", "orbit_usd_per_accelerator_hour")
+    for before, row in zip(rows, rows[1:]):
+        moved = any(not math.isclose(row["section"][k], before["section"][k], rel_tol=1e-9)
+                    for k in keys)
+        assert row["moves"] == moved, row["step"]
+        assert row["why"].startswith("moves nothing") != moved, row["step"]
+
+
+def test_the_walk_starts_from_what_each_document_counts():
+    """The first row is the document's own accounting, only what it counts: Starcloud's
+    Table 1 from its stated inputs ($1.2M array + 140 t at $50/kg), Suncatcher's launched
+    power price (launch only) and the filing's launch alone, nothing else priced."""
+    from orbitdc.econ.reproductions import (
+        model_walk,
+        spacex_filing,
+        starcloud_table_1,
+        suncatcher_table_1,
+    )
+
+    def first(preset):
+        data = orbitdc.load_scenario(orbitdc.preset_path(preset)).model_dump()
+        return model_walk(data)[0]["section"]
+
+    sc = first("starcloud-40mw")
+    t1 = starcloud_table_1()
+    assert sc["orbit_total_usd"] == pytest.approx(
+        t1.value("orbit.solar_array") + 140e3 * t1.input("launch_usd") / (
+            t1.input("launch_t") * 1e3), rel=1e-6)
+    assert sc["ground_total_usd"] == pytest.approx(t1.value("ground.total"), rel=0.01)
+
+    sun = first("suncatcher-launch")
+    paper = suncatcher_table_1()
+    launch = paper.input("v2mini_mass_kg") * paper.input("usd_per_kg_today")
+    assert {k: v for k, v in sun["orbit_usd"].items() if v} == {"launch": pytest.approx(launch)}
+    # The paper's launched power price, $14,700 per kW-year printed (14,631 from its inputs).
+    assert sun["orbit_usd_per_kw_year"] == pytest.approx(paper.value("v2mini.at_3600"),
+                                                          rel=0.01)
+    assert sun["orbit_usd_per_kw_year"] == pytest.approx(14_700, rel=0.02)
+    assert {k: v for k, v in sun["ground_usd"].items() if v}.keys() == {"electricity"}
+
+    sx = first("spacex-odc")
+    filing = spacex_filing()
+    assert {k: v for k, v in sx["orbit_usd"].items() if v} == {
+        "launch": pytest.approx(filing.input("mass_kg") * 200.0)}
 
 
 @pytest.mark.parametrize("change", [{"sat": {"accelerators": 0}}, {"econ": {"utilisation": 0.0}}])
@@ -420,6 +467,10 @@ def test_monte_carlo_break_even_is_a_root_in_each_sample():
          "economics.uncertainty.ranges.utilisation"),
         ("[economics.uncertainty]\nsamples = 1000000000000000\n",
          "economics.uncertainty.samples"),
+        ("[economics.uncertainty.ranges]\naccelerator_usd = [-5000.0, 40000.0]\n",
+         "economics.uncertainty.ranges.accelerator_usd"),
+        ("[economics.uncertainty.ranges]\nlifetime_years = [0.0, 7.0]\n",
+         "economics.uncertainty.ranges.lifetime_years"),
     ],
 )
 def test_bad_uncertainty_input_exits_2(tmp_path, text, key):
@@ -437,8 +488,47 @@ def test_bad_uncertainty_input_exits_2(tmp_path, text, key):
     assert "Traceback" not in result.output
 
 
-def test_too_many_samples_on_the_command_line_names_the_option():
-    result = CliRunner().invoke(app, ["cost", "preset:suncatcher-launch", "--nameplate",
+def test_an_accelerator_price_range_is_read_in_dollars():
+    """``ranges.accelerator_usd = [20000, 40000]`` is dollars, as the key is: the tornado's
+    ends cost what the cost model gives at $20,000 and $40,000 an accelerator."""
+    from orbitdc.econ.uncertainty import monte_carlo
+
+    econ = dict(ECON, uncertainty={"ranges": {"accelerator_usd": [20_000.0, 40_000.0]}})
+    sc = _scenario(econ=econ)
+    items = fleet_items(sc)
+    mc = monte_carlo(items, sc.economics, samples=400, seed=2)
+    assert mc["ranges"]["accelerator_usd"]["low"] == 20_000.0
+    row = next(r for r in mc["tornado"] if r["input"] == "accelerator_usd")
+    for end, price in (("low", 20_000.0), ("high", 40_000.0)):
+        e = sc.economics.model_copy(update={"accelerator_usd": price})
+        assert row[f"usd_per_hour_at_{end}"] == pytest.approx(
+            tco(items, e).orbit_usd_per_hour, rel=1e-6)
+    # Read as a factor, $20,000 would price each accelerator at $200M: P50 would be absurd.
+    dear = tco(items, sc.economics.model_copy(update={"accelerator_usd": 2e8}))
+    assert mc["orbit_usd_per_accelerator_hour"]["p90"] < 0.01 * dear.orbit_usd_per_hour
+
+
+def test_the_filings_estimated_launch_price_and_life_are_drawn():
+    """spacex-odc's launch price ($200/kg) and 5-year life are orbitdc's estimates [E]: the
+    preset gives them ranges ($20-1,000/kg, 4-7 years) and the Monte Carlo draws both."""
+    from orbitdc.econ.uncertainty import monte_carlo
+
+    sc = orbitdc.load_scenario(orbitdc.preset_path("spacex-odc"))
+    mc = monte_carlo(fleet_items(sc), sc.economics, samples=500, seed=1)
+    assert mc["ranges"]["launch_usd_per_kg"] | {"why": ""} == {
+        "low": 20.0, "high": 1000.0, "scenario": 200.0, "why": ""}
+    assert mc["ranges"]["lifetime_years"]["low"] == 4.0
+    assert "launch_usd_per_kg" in mc["rank_correlation_with_ratio"]
+    assert "lifetime_years" in mc["rank_correlation_with_ratio"]
+    row = next(r for r in mc["tornado"] if r["input"] == "launch_usd_per_kg")
+    assert row["usd_per_hour_at_low"] < row["usd_per_hour_at_high"]
+
+
+@pytest.mark.parametrize("mode", ["--nameplate", "--simulate"])
+def test_too_many_samples_on_the_command_line_names_the_option(mode):
+    """Refused before any flight (with --simulate the check runs the Monte Carlo's checks
+    alone, not the Monte Carlo)."""
+    result = CliRunner().invoke(app, ["cost", "preset:suncatcher-launch", mode,
                                       "--samples", str(10**16)])
     assert result.exit_code == 2, result.output
     assert "--samples" in result.output and "GiB" in result.output
@@ -459,7 +549,7 @@ def test_lifetime_is_sampled_over_the_year_and_the_life():
     plan = epoch_plan(sc, 4, 1.0)
     assert [round(p.age_years, 3) for p in plan] == [1.0, 3.0, 5.0, 7.0]
     days = [(p.start - sc.start).days for p in plan]
-    assert days == [45, 136, 228, 319]
+    assert [d * 4 // 365 for d in days] == [0, 1, 2, 3]  # one in each quarter of the year
     life = sample_lifetime(sc, 4, 1.0, workers=1)
     c = cost_section(sc, lifetime=life, samples=0)
     section = c["lifetime"]
@@ -470,6 +560,36 @@ def test_lifetime_is_sampled_over_the_year_and_the_life():
     # The array degrades with age (the catalogue's default cell).
     out = [r["array_output_fraction"] for r in section["per_epoch"]]
     assert out == sorted(out, reverse=True) and out[0] < 1.0
+
+
+def test_epochs_cover_the_beta_angle_cycle_as_well_as_the_year():
+    """The ISS's single inclined plane runs through its beta cycle every ~60 days: epochs a
+    quarter-year apart alias it (they flew |beta| 4-33 deg of 0-75). Chosen over the year's
+    beta, four epochs, one in each quarter, reach most of the year's range; the |beta| each
+    flew is the fleet's at its start as the flight builds it, independent of the plan's
+    grid."""
+    from orbitdc.econ.lifetime import _beta_range_deg, epoch_plan, year_beta_deg
+    from orbitdc.model.scenario import parse_scenario
+
+    sc = orbitdc.load_scenario(orbitdc.preset_path("iss"))
+    _days, year = year_beta_deg(sc)
+    span = np.nanmax(year) - np.nanmin(year)
+    assert span > 60.0
+    for n in (4, 8):
+        plan = epoch_plan(sc, n, 1.0)
+        flew = [p.beta_median_deg for p in plan]
+        assert max(flew) - min(flew) >= 0.8 * span, (n, flew)
+        assert sorted((p.start - sc.start).days * n // 365 for p in plan) == list(range(n))
+    p = plan[3]
+    got = _beta_range_deg(parse_scenario(p.data, source=sc.source, base_dir=sc.base_dir))
+    assert got[2] == pytest.approx(p.beta_median_deg)
+    # A dawn-dusk plane: its beta follows the seasons; the plan's grid agrees with the
+    # flights' own geometry at the chosen starts.
+    sun = orbitdc.load_scenario(orbitdc.preset_path("suncatcher-launch"))
+    days, grid = year_beta_deg(sun)
+    for p in epoch_plan(sun, 4, 1.0):
+        at = np.searchsorted(days, (p.start - sun.start).total_seconds() / 86400.0)
+        assert grid[at] == pytest.approx(p.beta_median_deg, abs=1.0)
 
 
 def test_cost_command_flies_epochs_and_shows_uncertainty(tmp_path):
@@ -490,7 +610,8 @@ def test_cost_command_flies_epochs_and_shows_uncertainty(tmp_path):
     assert row["ratio_at_low"] != row["ratio_at_high"]
     assert "(flown)" in result.output
     acc = data["uncertainty"]["ranges"]["accelerator_usd"]
-    assert (acc["low"], acc["high"]) == (pytest.approx(3300 / 5000), pytest.approx(3.0))
+    # In dollars, the catalogue's own $3,300-15,000 around its $5,000.
+    assert (acc["low"], acc["high"], acc["scenario"]) == (3300.0, 15000.0, 5000.0)
     assert "part.tpu-v6e.price_usd" not in data["uncertainty"]["physical_ranges"]
 
 
@@ -552,6 +673,21 @@ def test_every_estimated_catalogue_figure_and_satellite_default_has_a_range():
         for f in part.ranges:
             assert part.sources[f].startswith("[E]"), (name, f)
     assert estimated >= 30
+    # The presets' own parts: every [E] number has a range that holds it.
+    import tomllib
+
+    from orbitdc.model.presets import preset_names
+
+    own = 0
+    for preset in preset_names():
+        data = tomllib.loads(orbitdc.preset_path(preset).read_text())
+        for name, part in (data.get("part") or {}).items():
+            for f, text in (part.get("sources") or {}).items():
+                if text.startswith("[E]") and isinstance(part.get(f), float | int):
+                    own += 1
+                    lo, hi = part["ranges"][f]
+                    assert lo <= part[f] <= hi and lo < hi, (preset, name, f)
+    assert own >= 6
     defaults = {"structure_fraction": satellite.DEFAULT_STRUCTURE_FRACTION,
                 "radiator.gradient_k": satellite.DEFAULT_CHIP_GRADIENT_K,
                 "drag_coefficient": satellite.DEFAULT_DRAG_COEFFICIENT}
@@ -651,8 +787,8 @@ def test_bad_physical_uncertainty_input_exits_2(tmp_path, text, key):
 
 def _season_file(tmp_path, battery_wh: float):
     """650 km dawn-dusk from the March equinox: no eclipse in a March run, up to ~20 min
-    around the June solstice (the lifetime sample's epoch 1 starts in early August, still in
-    the eclipse season)."""
+    around the June solstice (the lifetime sample's epoch at the year's lowest |beta| flies
+    it: :func:`_eclipse_epoch`)."""
     path = tmp_path / f"season-{battery_wh:g}.toml"
     part = "\n".join(f"{k} = {json.dumps(v)}" for k, v in PART.items())
     path.write_text(
@@ -666,9 +802,17 @@ def _season_file(tmp_path, battery_wh: float):
     return path
 
 
+def _eclipse_epoch(path):
+    """The lifetime sample's epoch (of 4) at the lowest |beta|: the eclipse season."""
+    from orbitdc.econ.lifetime import epoch_plan
+
+    plan = epoch_plan(orbitdc.load_scenario(path), 4, 1.0)
+    return min(plan, key=lambda p: p.beta_median_deg)
+
+
 def test_a_design_that_fails_in_another_season_is_refused_naming_the_epoch(tmp_path):
     """The battery carries the bus through a March hour (no eclipse) but not through the
-    eclipses of the season the lifetime sample's second epoch flies: `run` refuses it with
+    eclipses of the season the lifetime sample's eclipse-season epoch flies: `run` refuses it with
     the key and the epoch, before writing anything; with --epochs 0 (this run's figures
     only) the March run is flown."""
     path = _season_file(tmp_path, 20.0)
@@ -677,7 +821,9 @@ def test_a_design_that_fails_in_another_season_is_refused_naming_the_epoch(tmp_p
                                       "--epoch-hours", "1"])
     assert result.exit_code == 2, result.output
     assert "satellite.sat.battery.capacity_wh" in result.output
-    assert "epoch 1 (2026-08-03" in result.output and "Traceback" not in result.output
+    ep = _eclipse_epoch(path)
+    assert f"epoch {ep.index} ({ep.start.date().isoformat()}" in result.output
+    assert "Traceback" not in result.output
     assert not out.exists()
     result = CliRunner().invoke(app, ["run", str(path), "--out", str(out), "--epochs", "0"])
     assert result.exit_code == 0, result.output
@@ -696,9 +842,10 @@ def test_warnings_of_other_seasons_reach_the_run_summary(tmp_path):
     own = [w for w in summary["warnings"] if "battery" in w and "lifetime sample" not in w]
     other = [w for w in summary["warnings"] if "battery" in w and "lifetime sample" in w]
     assert not own and other
-    assert "epochs 1" in other[0]
+    k = _eclipse_epoch(path).index
+    assert f"epochs {k}" in other[0]
     epochs = summary["economics"]["lifetime"]["warnings"]
-    assert any("battery" in w["warning"] and 1 in w["epochs"] for w in epochs)
+    assert any("battery" in w["warning"] and k in w["epochs"] for w in epochs)
 
 
 def test_a_large_fleet_without_workloads_flies_a_representative_sample():

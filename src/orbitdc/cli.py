@@ -570,7 +570,8 @@ def cost(
         "economics.uncertainty.samples).")] = None,
     designs: Annotated[bool, typer.Option(
         "--designs", help="Price the public designs (Starcloud, Suncatcher, SpaceX's filing) "
-        "in one table, from their stated inputs.")] = False,
+        "in one table, from their stated inputs (with --samples N: the ratio's P10-P90 over "
+        "N Monte Carlo samples each).")] = False,
     physical_tornado: Annotated[bool, typer.Option(
         "--physical-tornado/--no-physical-tornado",
         help="Put each estimated physical figure in the tornado too: two bare flights a "
@@ -579,14 +580,15 @@ def cost(
     """Total cost of ownership in orbit and on the ground, break-even launch price, carbon,
     with its uncertainty."""
     if designs:
-        _print_designs(json_path)
+        _print_designs(json_path, samples or 0)
         return
     if scenario is None:
         raise ScenarioError("orbitdc cost", [("SCENARIO", "give a scenario file or "
                                               "preset:NAME, or --designs")])
     sc = load_scenario(_scenario_path(scenario))
     key = "--samples" if samples is not None else "economics.uncertainty.samples"
-    section = cost_section(sc, samples=samples, samples_key=key)  # errors before any flight
+    # Errors before any flight; the Monte Carlo itself runs once, on what is flown.
+    section = cost_section(sc, samples=samples, samples_key=key, check_only=simulate_run)
     if simulate_run:
         # Short runs over the life, as `orbitdc run` flies them: with workloads, delivered
         # hours are their work.
@@ -625,8 +627,9 @@ def _print_reproduction(repro: dict) -> None:
                       escape(ln["how"]))
     out.print(table)
     for d in doc["disagreements"]:
-        out.print(f"the document disagrees with its own inputs: {escape(d)}", soft_wrap=True)
-    walk = Table(title="from the document's own assumptions to orbitdc's model, one change at a "
+        label = doc.get("disagreements_are", "the document disagrees with its own inputs")
+        out.print(f"{escape(label)}: {escape(d)}", soft_wrap=True)
+    walk = Table(title="from the document's own accounting to orbitdc's model, one change at a "
                  "time (nameplate)")
     for col in ("step", "orbit", "ground", "orbit $/acc-h", "ratio"):
         walk.add_column(col, justify="left" if col == "step" else "right")
@@ -636,14 +639,20 @@ def _print_reproduction(repro: dict) -> None:
                      _money(row["orbit_usd_per_accelerator_hour"]),
                      _v(row["orbit_to_ground_ratio"], ".3g"))
     out.print(walk)
+    first = repro["walk"][0]
+    out.print(f"'{escape(first['step'])}': {escape(first['why'])}", soft_wrap=True)
     for row in repro["walk"][1:]:
-        out.print(f"why '{escape(row['step'])}' moves it: {escape(row['why'])}", soft_wrap=True)
+        if row.get("moves", True):
+            out.print(f"why '{escape(row['step'])}' moves it: {escape(row['why'])}",
+                      soft_wrap=True)
+        else:
+            out.print(f"'{escape(row['step'])}' {escape(row['why'])}", soft_wrap=True)
 
 
-def _print_designs(json_path: Path | None) -> None:
+def _print_designs(json_path: Path | None, samples: int = 0) -> None:
     from orbitdc.econ.designs import public_designs
 
-    rows = public_designs()
+    rows = public_designs(samples=samples)
     table = Table(title="public designs priced by orbitdc (nameplate; default prices for what "
                   "the documents leave out)")
     for col in ("design", "launch $/kg", "orbit $/kW-yr",
@@ -655,18 +664,28 @@ def _print_designs(json_path: Path | None) -> None:
                       _money(r["orbit_usd_per_compute_kw_year"]),
                       _money(r["orbit_usd_per_accelerator_hour"]),
                       _money(r["ground_usd_per_accelerator_hour"]),
-                      _v(r["orbit_to_ground_ratio"], ".2f"),
+                      _v(r["orbit_to_ground_ratio"], ".2f") + _p10_p90(r["uncertainty"]),
                       f"{be:,.0f}" if be is not None else "none")
     out.print(table)
     out.print("orbit $/kW-yr: the orbit's whole cost per kW of compute per year of life",
               soft_wrap=True)
     for r in rows:
         out.print(f"{r['preset']} ({r['design']}), as the document counts it: "
-                  f"{escape(r['as_counted'])}", soft_wrap=True)
+                  f"{escape(r['as_counted'])}; orbitdc on only what it counts: "
+                  f"{_money(r['as_counted_orbit_usd_per_kw_year'])} per kW of array-year, "
+                  f"ratio {_v(r['as_counted_orbit_to_ground_ratio'], '.3g')}", soft_wrap=True)
         for note in r["notes"]:
             out.print(f"{r['design']}: {escape(note)}", soft_wrap=True)
     if json_path is not None:
         _write_json(json_path, {"designs": rows}, "Designs")
+
+
+def _p10_p90(unc: dict | None) -> str:
+    """`` (P10-P90)`` of the ratio where the Monte Carlo ran, else nothing."""
+    p = (unc or {}).get("orbit_to_ground_ratio") or {}
+    if p.get("p10") is None or p.get("p90") is None:
+        return ""
+    return f" ({p['p10']:.2f}-{p['p90']:.2f})"
 
 
 def _write_json(path: Path, data: dict, label: str) -> None:
@@ -728,6 +747,14 @@ def _print_costs(sc, c: dict, simulated: bool) -> None:
         out.print(
             f"lifetime: {life['epochs']} epochs of {life['hours_each']:g} h spread over the year "
             f"and the design life, flown {life['flown']}", soft_wrap=True)
+        year = life.get("beta_deg_over_year") or {}
+        flew = [r.get("beta_deg_median") for r in life.get("per_epoch", [])]
+        if life.get("epoch_choice") and year.get("max") is not None:
+            out.print(
+                f"epochs chosen {life['epoch_choice']}: |beta| flown (fleet median) "
+                + ", ".join(_v(b, ".0f") for b in flew)
+                + f" deg, of the year's {year['min']:.0f}-{year['max']:.0f} deg",
+                soft_wrap=True)
         lt = Table(title="flight figures over the epochs")
         for col in ("figure", "mean", "min", "max"):
             lt.add_column(col, justify="left" if col == "figure" else "right")

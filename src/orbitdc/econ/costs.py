@@ -65,14 +65,17 @@ def _r(x, digits=6):
 
 def cost_section(scenario: Scenario, results=None, used_share=None, *, lifetime=None,
                  uncertainty: bool = True, samples: int | None = None,
-                 samples_key: str = "economics.uncertainty.samples") -> dict:
+                 samples_key: str = "economics.uncertainty.samples",
+                 check_only: bool = False) -> dict:
     """The ``economics`` section of ``summary.json``. Raises :class:`ScenarioError` when the
     scenario has nothing to cost. ``used_share`` (S,): the share of each satellite's
     accelerator-hours the run's workloads used; with it, delivered hours are the work the
     simulation delivered, not the nameplate ``utilisation``. ``lifetime``: a
     :class:`~orbitdc.econ.lifetime.LifetimeSample`, whose epochs then give availability, the
     delivered share and the dose limit instead of ``results``. ``uncertainty``: add the Monte
-    Carlo over the estimated inputs (``samples`` draws, else the scenario's)."""
+    Carlo over the estimated inputs (``samples`` draws, else the scenario's).
+    ``check_only``: raise what the Monte Carlo would refuse (ranges, the sample count)
+    without running it; the section then has no tornado or uncertainty."""
     if lifetime is not None:
         items = lifetime.items(scenario, delivered_from_workloads=bool(scenario.workload))
         if used_share is None and scenario.workload:
@@ -155,6 +158,10 @@ def cost_section(scenario: Scenario, results=None, used_share=None, *, lifetime=
             if uncertainty:
                 flown = lifetime.flown(scenario, delivered_from_workloads=delivered)
             ptornado = lifetime.tornado_flown(scenario, delivered_from_workloads=delivered)
+        if check_only:
+            monte_carlo(items, econ, samples=samples, source=scenario.source,
+                        samples_key=samples_key, check_only=True)
+            return section
         mc = monte_carlo(items, econ, samples=0 if not uncertainty else samples,
                          source=scenario.source, samples_key=samples_key, flown=flown,
                          physical=physical, physical_tornado=ptornado)

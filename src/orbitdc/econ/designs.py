@@ -61,6 +61,9 @@ def public_designs(samples: int = 0) -> list[dict]:
                          for t, n in ((sc.satellite_types[f.satellite], f.count)
                                       for f in sc.fleet if f.satellite))
         counted, notes = _as_counted(preset)
+        # The document's own accounting (the walk's first row): only what it counts.
+        own = model_walk(dict(data, economics=dict(
+            data["economics"], launch_usd_per_kg=econ["launch_usd_per_kg"])))[0]["section"]
         rows.append({
             "design": label, "preset": preset,
             "launch_usd_per_kg": econ["launch_usd_per_kg"],
@@ -68,6 +71,8 @@ def public_designs(samples: int = 0) -> list[dict]:
             "launched_mass_kg": c["launched_mass_kg"],
             "compute_kw": compute_kw,
             "as_counted": counted,
+            "as_counted_orbit_usd_per_kw_year": own["orbit_usd_per_kw_year"],
+            "as_counted_orbit_to_ground_ratio": own["orbit_to_ground_ratio"],
             "orbit_usd_per_compute_kw_year": c["orbit_total_usd"] / (
                 compute_kw * econ["lifetime_years"]),
             "orbit_usd_per_accelerator_hour": c["orbit_usd_per_accelerator_hour"],
@@ -92,7 +97,8 @@ def reproduction(preset: str) -> dict | None:
     if make is None:
         return None
     keys = ("orbit_total_usd", "ground_total_usd", "orbit_usd_per_accelerator_hour",
-            "ground_usd_per_accelerator_hour", "orbit_to_ground_ratio")
-    walk = [{"step": row["step"], "why": row["why"]} | {k: row["section"][k] for k in keys}
+            "ground_usd_per_accelerator_hour", "orbit_to_ground_ratio", "orbit_usd_per_kw_year")
+    walk = [{"step": row["step"], "why": row["why"], "moves": row["moves"]}
+            | {k: row["section"][k] for k in keys}
             for row in model_walk(load_scenario(preset_path(preset)).model_dump())]
     return {"document": make().as_dict(), "walk": walk}

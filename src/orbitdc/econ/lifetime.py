@@ -6,10 +6,26 @@ averaged into what the cost model uses, with their spread.
 This module plans the epochs and aggregates what they found; flying them, on the sweep engine,
 is ``orbitdc.study.lifetime`` one layer up.
 
-Plan, for ``n`` epochs over a life of ``L`` years: epoch ``k`` starts ``(k + 0.5) / n`` of a
-year after the scenario's start (stratified over the seasons) with its satellites aged
-``age_years + (k + 0.5) / n x L`` (stratified over the life). Each flies ``hours`` (default:
-the scenario's duration, at most :data:`DEFAULT_EPOCH_HOURS`).
+Plan, for ``n`` epochs over a life of ``L`` years, stratified three ways:
+
+- over the **year** (the eclipse seasons): epoch ``k`` starts in the ``k``-th ``1/n`` of the
+  year after the scenario's start;
+- over the **beta-angle cycle**: the fleet's |beta| (the median over its satellites) is
+  computed every day over the year, and epoch ``k`` starts on the day of its ``1/n`` of
+  the year whose |beta| is nearest the ``j_k / (n - 1)`` quantile of the year's (from its
+  lowest |beta| to its highest), the levels given to the parts of the year so that they miss
+  their targets least in all (ties: ``j_k``), where
+  ``j_k`` permutes the epochs (the ranks of ``frac((k + 1) x golden ratio)``) so that the
+  beta levels are not in step with the seasons or the age; the candidate days are whole days
+  after the start, and the time of day is stratified on its own (:func:`times_of_day`: a
+  short flight's South Atlantic Anomaly crossings depend on it). A single inclined plane's ~60-day
+  beta cycle is not aliased by quarter-year spacing; a dawn-dusk orbit, whose beta follows
+  the seasons, gets the nearest it can in each part of the year;
+- over the **life**: its satellites are aged ``age_years + (k + 0.5) / n x L``.
+
+Each flies ``hours`` (default: the scenario's duration, at most :data:`DEFAULT_EPOCH_HOURS`).
+The section says how the epochs were chosen, the year's |beta| range and the |beta| each
+flew.
 
 Aggregation, per satellite type, each epoch weighted equally: availability and the delivered
 share are the mean over epochs; the dose rate is the mean rate, so the dose-limited life is
@@ -33,7 +49,8 @@ from orbitdc.econ.tco import HOURS_PER_YEAR, FleetItem
 from orbitdc.model.errors import ScenarioError
 from orbitdc.model.scenario import Scenario
 
-__all__ = ["DEFAULT_EPOCH_HOURS", "DEFAULT_EPOCHS", "Epoch", "LifetimeSample", "epoch_plan"]
+__all__ = ["DEFAULT_EPOCH_HOURS", "DEFAULT_EPOCHS", "EPOCH_CHOICE", "Epoch", "LifetimeSample",
+           "beta_levels", "choose_days", "epoch_plan", "times_of_day", "year_beta_deg"]
 
 #: Defaults of ``orbitdc cost`` and ``orbitdc run``: cheap enough for CI; ask for more with
 #: ``--epochs`` and ``--epoch-hours``.
@@ -41,6 +58,15 @@ DEFAULT_EPOCHS = 4
 DEFAULT_EPOCH_HOURS = 2.0
 #: Most epochs one sample may fly.
 MAX_EPOCHS = 1000
+#: How the plan chooses its epochs, as the section says it.
+EPOCH_CHOICE = (
+    "one epoch in each 1/n of the year, on the day whose fleet-median |beta| is nearest a "
+    "quantile j/(n - 1) of the year's, lowest to highest (levels permuted across the "
+    "epochs), at times of day spread over the day, the satellites aged through the life")
+#: Days between the candidate days the plan chooses among (|beta| moves < ~2 deg a day).
+CANDIDATE_STEP_DAYS = 1.0
+#: Satellite-times propagated at once for the year's beta (memory bound).
+_BETA_CHUNK = 2_000_000
 #: Most satellites a lifetime flight flies of one fleet, where a sample stands for the whole
 #: (no workloads, no laser links: each satellite's bus is then independent of the others).
 REPRESENTATIVE_PER_FLEET = 64
@@ -53,6 +79,12 @@ class Epoch:
     age_years: float  # added to each type's own age_years
     beta_deg: tuple[float, float]  # |beta| over the fleet at the start: (min, max)
     data: dict  # the scenario of this epoch, as data
+    #: The fleet's median |beta| at the start (as flown), the quantile level of the year's it
+    #: was chosen for, and the range of the fleet's median |beta| over the candidate starts
+    #: of the year (the same for every epoch).
+    beta_median_deg: float = math.nan
+    beta_level: float = math.nan
+    beta_year_deg: tuple[float, float] = (math.nan, math.nan)
 
 
 @dataclass
@@ -194,6 +226,8 @@ class LifetimeSample:
                 "age_years": round(ep.age_years, 4),
                 "beta_deg_min": round(ep.beta_deg[0], 2),
                 "beta_deg_max": round(ep.beta_deg[1], 2),
+                "beta_deg_median": _num(ep.beta_median_deg),
+                "beta_quantile_level": _num(ep.beta_level),
                 "availability": _num(np.mean([f["availability"] for f in out["fleet"]])),
                 "throttled_power_fraction": _num(bus.get("hours_throttled_power", 0.0) / sat_h),
                 "throttled_heat_fraction": _num(bus.get("hours_throttled_heat", 0.0) / sat_h),
@@ -212,7 +246,10 @@ class LifetimeSample:
             if vals.size:
                 spread[key] = {"mean": _num(vals.mean()), "min": _num(vals.min()),
                                "max": _num(vals.max()), "sd": _num(vals.std())}
+        year = self.epochs_planned[0].beta_year_deg if self.epochs_planned else (math.nan,) * 2
         return {"epochs": self.epochs, "hours_each": self.hours_each,
+                "epoch_choice": EPOCH_CHOICE,
+                "beta_deg_over_year": {"min": _num(year[0]), "max": _num(year[1])},
                 "flown": self.parallel, "per_epoch": rows, "spread": spread,
                 "warnings": self.warnings(), "reflights": len(self.flight_outcomes),
                 "satellites_flown": {k: {"flown": a, "of": b}
@@ -250,7 +287,7 @@ def _type_counts(scenario: Scenario):
     return [(scenario.satellite_types[name], n) for name, n in counts.items()]
 
 
-def _beta_range_deg(scenario: Scenario) -> tuple[float, float]:
+def _beta_range_deg(scenario: Scenario) -> tuple[float, float, float]:
     from orbitdc.core.orbits import propagate
     from orbitdc.core.sun import beta_angle_rad, sun_position_km
     from orbitdc.core.time import epoch_jd
@@ -263,7 +300,136 @@ def _beta_range_deg(scenario: Scenario) -> tuple[float, float]:
     sun = sun_position_km(jd_a, fr_a)
     beta = np.abs(np.degrees(beta_angle_rad(r[:, 0], v[:, 0], sun[None, 0])))
     beta = beta[np.isfinite(beta)]
-    return (float(beta.min()), float(beta.max())) if beta.size else (math.nan, math.nan)
+    return ((float(beta.min()), float(beta.max()), float(np.median(beta))) if beta.size
+            else (math.nan, math.nan, math.nan))
+
+
+def year_beta_deg(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """``(days, beta)``: candidate start offsets (days after the scenario's start, every
+    :data:`CANDIDATE_STEP_DAYS` over one year) and the fleet's median |beta| (degrees) at
+    each, as an epoch starting then would fly it: a generated fleet (Walker, sun-synchronous,
+    cluster) is laid out afresh at each epoch's start, so its planes are those of its
+    elements at that start (the orbit normal against the Sun's direction); element sets
+    keep theirs and are propagated to the day (NaN where nothing propagates)."""
+    from orbitdc.core import orbits
+    from orbitdc.core.sun import beta_angle_rad, sun_position_km
+    from orbitdc.core.time import epoch_jd
+
+    days = np.arange(0.0, 365.25, CANDIDATE_STEP_DAYS)
+    jd0, fr0 = epoch_jd(scenario.start)
+    whole = np.floor(fr0 + days)
+    jd, fr = jd0 + whole, fr0 + days - whole
+    sun = sun_position_km(jd, fr)
+    sun_hat = sun / np.linalg.norm(sun, axis=-1, keepdims=True)
+    rows: list[np.ndarray] = []  # (satellites, days) of |beta| in degrees
+
+    def planes(inc, raan):  # inc, raan: (S, T) or broadcastable
+        h = np.stack(np.broadcast_arrays(np.sin(inc) * np.sin(raan), -np.sin(inc) * np.cos(raan),
+                                         np.cos(inc)), axis=-1)
+        return np.abs(np.degrees(np.arcsin(np.clip(
+            np.einsum("stk,tk->st", h, sun_hat), -1.0, 1.0))))
+
+    def sun_synchronous(altitude_km, ltan_h):
+        inc = np.empty(days.size)
+        raan = np.empty(days.size)
+        for t in range(days.size):
+            gmst, ut = orbits.gmst_and_ut_hours((float(jd[t]), float(fr[t])))
+            raan[t] = orbits.raan_for_ltan_rad(gmst, ut, ltan_h)
+            inc[t] = orbits.sgp4_sun_synchronous_inclination_rad(
+                altitude_km, (float(jd[t]), float(fr[t])))
+        return inc[None, :], raan[None, :]
+
+    for f in scenario.fleet:
+        if f.kind == "walker":
+            raan, _anomaly = orbits.walker_delta(f.planes, f.per_plane, f.phasing,
+                                                 np.deg2rad(f.raan0_deg))
+            raan = np.asarray(raan, float).reshape(-1, 1) + np.zeros((1, days.size))
+            rows.append(planes(np.deg2rad(f.inclination_deg), raan))
+        elif f.kind == "sso" or (f.kind == "cluster" and f.ltan_h is not None):
+            beta = planes(*sun_synchronous(f.altitude_km, f.ltan_h))
+            rows.append(np.repeat(beta, f.count, axis=0))
+        elif f.kind == "cluster":
+            inc = np.full((1, days.size), np.deg2rad(f.inclination_deg))
+            raan = np.full((1, days.size), np.deg2rad(f.raan_deg or 0.0))
+            rows.append(np.repeat(planes(inc, raan), f.count, axis=0))
+        else:  # element sets: propagated from their own epochs
+            from sgp4.api import SatrecArray
+
+            sats = SatrecArray([sat for _, sat in f.records])
+            n = len(f.records)
+            step = max(1, _BETA_CHUNK // max(n, 1))
+            beta = np.full((n, days.size), np.nan)
+            for a in range(0, days.size, step):
+                b = min(days.size, a + step)
+                err, r, v = orbits.propagate(sats, jd[a:b], fr[a:b])
+                got = np.abs(np.degrees(beta_angle_rad(r, v, sun[None, a:b])))
+                got[np.asarray(err) != 0] = np.nan
+                beta[:, a:b] = got
+            rows.append(beta)
+    median = np.full(days.size, np.nan)
+    if rows:
+        beta = np.concatenate(rows, axis=0)
+        ok = np.isfinite(beta).any(axis=0)
+        median[ok] = np.nanmedian(beta[:, ok], axis=0)
+    return days, median
+
+
+def beta_levels(n: int) -> np.ndarray:
+    """The quantile level of the year's |beta| each of ``n`` epochs aims at: ``j_k / (n -
+    1)``, from the year's lowest |beta| (the longest eclipses) to its highest, with ``j_k``
+    the rank of ``frac((k + 1) x golden ratio)``, so each level is used once and they are not
+    in step with the epochs' order (season, age); 0.5 (the median) for one epoch."""
+    if n == 1:
+        return np.array([0.5])
+    golden = (1.0 + math.sqrt(5.0)) / 2.0
+    key = np.mod((np.arange(n) + 1) * golden, 1.0)
+    rank = np.empty(n, int)
+    rank[np.argsort(key, kind="stable")] = np.arange(n)
+    return rank / (n - 1.0)
+
+
+def times_of_day(n: int) -> np.ndarray:
+    """The time of day (fraction of a day) each of ``n`` epochs starts at: ``(i_k + 0.5) /
+    n`` with ``i_k`` the rank of ``frac((k + 1) x sqrt 2)``, stratified over the day and not
+    in step with the beta levels: a short flight's South Atlantic Anomaly crossings depend
+    on where the Earth has turned under the orbit, so starts at one time of day would fly
+    the same ground track every epoch."""
+    key = np.mod((np.arange(n) + 1) * math.sqrt(2.0), 1.0)
+    rank = np.empty(n, int)
+    rank[np.argsort(key, kind="stable")] = np.arange(n)
+    return (rank + 0.5) / n
+
+
+def choose_days(days: np.ndarray, beta: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The start offset (days) of each of ``n`` epochs (see the module docstring) and the
+    quantile level of the year's |beta| each was chosen for. The levels go to the parts of
+    the year by the assignment that misses the targets least in all (a part of the year
+    shorter than the beta cycle cannot reach every level), ties broken towards
+    :func:`beta_levels`'s order; the middle of each part where no |beta| is known."""
+    from scipy.optimize import linear_sum_assignment
+
+    finite = np.isfinite(beta)
+    if not finite.any():
+        return (np.arange(n) + 0.5) / n * 365.25, np.full(n, math.nan)
+    preferred = beta_levels(n)
+    levels = np.sort(preferred)
+    targets = np.quantile(beta[finite], levels)
+    parts = [np.flatnonzero((days >= k / n * 365.25) & (days < (k + 1) / n * 365.25) & finite)
+             for k in range(n)]
+    miss = np.zeros((n, n))
+    for k, idx in enumerate(parts):
+        miss[k] = (np.abs(beta[idx][:, None] - targets[None, :]).min(axis=0) if idx.size
+                   else 0.0)
+    miss += 1e-6 * np.abs(levels[None, :] - preferred[:, None])
+    rows, cols = linear_sum_assignment(miss)
+    out = np.empty(n)
+    chosen = np.empty(n)
+    for k, j in zip(rows, cols):
+        idx = parts[k]
+        chosen[k] = levels[j]
+        out[k] = (days[idx[np.argmin(np.abs(beta[idx] - targets[j]))]] if idx.size
+                  else (k + 0.5) / n * 365.25)
+    return out, chosen
 
 
 def representative(data: dict) -> tuple[dict, dict]:
@@ -334,10 +500,17 @@ def epoch_plan(scenario: Scenario, epochs: int = DEFAULT_EPOCHS,
     # The epochs fly for the economics only: no close-approach screening or night sky.
     base.update(screening=None, night_sky=None)
     base, _thinned = representative(base)
+    days, year_beta = year_beta_deg(parse_scenario(base, source=scenario.source,
+                                                   base_dir=scenario.base_dir))
+    offsets, levels = choose_days(days, year_beta, epochs)
+    tod = times_of_day(epochs)
+    finite = year_beta[np.isfinite(year_beta)]
+    year = ((float(finite.min()), float(finite.max())) if finite.size
+            else (math.nan, math.nan))
     plan = []
     for k in range(epochs):
         q = (k + 0.5) / epochs
-        start = scenario.start + dt.timedelta(days=q * 365.25)
+        start = scenario.start + dt.timedelta(days=float(offsets[k] + tod[k]))
         age = q * life
         data = dict(base, start=start, duration_h=hours)
         data["satellite"] = {
@@ -345,6 +518,8 @@ def epoch_plan(scenario: Scenario, epochs: int = DEFAULT_EPOCHS,
             for name, spec in base.get("satellite", {}).items()
         }
         sc = parse_scenario(data, source=scenario.source, base_dir=scenario.base_dir)
-        plan.append(Epoch(index=k, start=start, age_years=age, beta_deg=_beta_range_deg(sc),
-                          data=data))
+        lo, hi, median = _beta_range_deg(sc)
+        plan.append(Epoch(index=k, start=start, age_years=age, beta_deg=(lo, hi),
+                          data=data, beta_median_deg=median, beta_level=float(levels[k]),
+                          beta_year_deg=year))
     return plan

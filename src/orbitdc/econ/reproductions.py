@@ -25,6 +25,8 @@ __all__ = [
     "Line",
     "Reproduction",
     "Stated",
+    "document_economics",
+    "model_walk",
     "spacex_filing",
     "starcloud_table_1",
     "suncatcher_table_1",
@@ -74,6 +76,9 @@ class Reproduction:
     lines: list[Line]
     #: Where the document's own arithmetic disagrees with its inputs, in words, both figures.
     disagreements: list[str] = field(default_factory=list)
+    #: What the disagreements are: the document against its own inputs, or (where they rest
+    #: on orbitdc's estimates) the document's figures against each other through them.
+    disagreements_are: str = "the document disagrees with its own inputs"
 
     def value(self, name: str) -> float:
         for line in self.lines:
@@ -96,6 +101,7 @@ class Reproduction:
             "lines": [{"name": ln.name, "printed": ln.printed, "from_inputs": ln.from_inputs,
                        "agrees": ln.agrees, "how": ln.how} for ln in self.lines],
             "disagreements": list(self.disagreements),
+            "disagreements_are": self.disagreements_are,
         }
 
 
@@ -278,6 +284,10 @@ def spacex_filing() -> Reproduction:
         Line("ai1.kw_per_t", r.input("ai1_per_t_said"), r.input("ai1_average_kw") / mass_t,
              "120 kW / 3 t"),
     ]
+    r.disagreements_are = (
+        "the filing's reported figures disagree with each other through orbitdc's estimates "
+        "(22 % cells at 90 % packing, Starcloud's 633 W/m^2 of radiator), not with inputs it "
+        "states")
     r.disagreements += [
         f"power: 100 kW/t x 3 t is {compute_kw:,.0f} kW of compute per satellite, but 700 m^2 "
         f"of array gives {array_kw:,.0f} kW at 22 % cells and 90 % packing (30 % cells: "
@@ -319,27 +329,105 @@ WALK_STEPS = (
 )
 
 
+#: What the walk's first row prices nothing but: orbitdc's model with every item a document
+#: may leave out set to zero (no chips, no bus, no operations, no failures, no discounting,
+#: every hour sold), on both sides.
+_COUNTS_NOTHING = {
+    "discount_rate": 0.0, "utilisation": 1.0, "accelerator_usd": 0.0, "bus_usd_per_kg": 0.0,
+    "solar_usd_per_w": 0.0, "battery_usd_per_wh": 0.0, "radiator_usd_per_m2": 0.0,
+    "integration_fraction": 0.0, "insurance_fraction": 0.0,
+    "operations_usd_per_satellite_year": 0.0, "ground_segment_usd_per_station_year": 0.0,
+    "failure_rate_per_year": 0.0,
+}
+_GROUND_COUNTS_NOTHING = {
+    "capex_usd_per_mw": 0.0, "backup_usd_per_mw": 0.0, "electricity_usd_per_kwh": 0.0,
+    "pue": 1.0, "water_usd_per_m3": 0.0, "it_overhead_fraction": 0.0,
+    "operations_usd_per_mw_year": 0.0,
+}
+
+#: Each document's own accounting, the walk's first row: ``preset: (economics kept from the
+#: preset, "all" for every key; ground figures the document states; what it counts)``. The
+#: kept figures are the document's (the preset's [economics] states them); everything else
+#: is priced at zero as the document leaves it out.
+DOCUMENT_ACCOUNTING = {
+    "starcloud-40mw": ("all", {},
+                       "Table 1: orbit = array + launch + shielding, ground = energy + cooling + "
+                       "backup (the preset states every figure)"),
+    "suncatcher-launch": (
+        ("launch_usd_per_kg", "lifetime_years", "launched_mass_kg"),
+        # $570/kW/yr over the model's 8,766-hour year: a unit conversion of the stated input.
+        {"electricity_usd_per_kwh": 570.0 / 8766.0},
+        "Table 1: launch only, 575 kg at $3,600/kg over 5 years; the ground's power spend at "
+        "the paper's low $570/kW/yr"),
+    "spacex-odc": (
+        ("launch_usd_per_kg", "lifetime_years", "launched_mass_kg"),
+        {"electricity_usd_per_kwh": "default"},
+        "the filing prices nothing: launch only, its 3,000 kg at orbitdc's estimated "
+        "Starship-class $200/kg [E]; the ground's electricity alone at orbitdc's $0.08/kWh"),
+}
+
+_WALK_KEYS = ("orbit_total_usd", "ground_total_usd", "orbit_usd_per_accelerator_hour",
+              "ground_usd_per_accelerator_hour")
+
+
+def document_economics(data: dict) -> tuple[dict, str]:
+    """The economics (with ``ground``) of the document's own accounting for a preset's
+    scenario data (see :data:`DOCUMENT_ACCOUNTING`), and what it counts; a scenario that is
+    not a public design keeps its own economics."""
+    econ = dict(data["economics"])
+    ground = dict(econ.pop("ground"))
+    found = DOCUMENT_ACCOUNTING.get(data.get("name"))
+    if found is None:
+        return dict(econ, ground=ground), "the scenario's own inputs"
+    keep, ground_stated, says = found
+    if keep != "all":
+        kept = {k: econ[k] for k in keep}
+        econ.update(_COUNTS_NOTHING)
+        econ.update(kept)
+        ground.update(_GROUND_COUNTS_NOTHING)
+        from orbitdc.model.economics import GroundBaseline
+
+        default_ground = GroundBaseline().model_dump()
+        ground.update({k: default_ground[k] if v == "default" else v
+                       for k, v in ground_stated.items()})
+    return dict(econ, ground=ground), says
+
+
 def model_walk(data: dict) -> list[dict]:
     """Walk a preset's scenario data (``Scenario.model_dump()``) from the document's own
-    assumptions to orbitdc's defaults, one step of :data:`WALK_STEPS` at a time; each row
-    is ``{"step", "why", "section"}`` with the cost section at that step (nameplate: the
-    flown rows come from the lifetime sample, one layer up)."""
+    accounting (:func:`document_economics`: only what the document counts) to orbitdc's
+    defaults, one step of :data:`WALK_STEPS` at a time; each row is ``{"step", "why",
+    "moves", "section"}`` with the cost section at that step (nameplate: the flown rows come
+    from the lifetime sample, one layer up). A step whose inputs are already orbitdc's, or
+    that changes no cost, says so (``moves`` false, ``why`` "moves nothing: ...")."""
     from orbitdc.econ.costs import cost_section
     from orbitdc.model.economics import Economics, GroundBaseline
     from orbitdc.model.scenario import parse_scenario
 
     default = Economics().model_dump()
     default_ground = GroundBaseline().model_dump()
-    econ = dict(data["economics"])
+    first, says = document_economics(data)
+    econ = dict(first)
     ground = dict(econ.pop("ground"))
     rows = []
-    steps = (("the document's own assumptions", {}, {}, "its stated inputs"), *WALK_STEPS)
+    steps = (("the document's own accounting", {}, {}, says), *WALK_STEPS)
+    previous = None
     for label, change, ground_change, why in steps:
+        before = (dict(econ), dict(ground))
         for k, v in change.items():
             econ[k] = default[k] if v == "default" else v
         if ground_change:
             ground.update(default_ground)
         sc = parse_scenario(dict(data, economics=dict(econ, ground=ground)))
-        rows.append({"step": label, "why": why,
-                     "section": cost_section(sc, uncertainty=False)})
+        section = cost_section(sc, uncertainty=False)
+        moves = True
+        if previous is not None:
+            if (econ, ground) == before:
+                moves, why = False, ("moves nothing: the document's figures here are already "
+                                     "orbitdc's")
+            elif all(math.isclose(section[k] or 0.0, previous[k] or 0.0, rel_tol=1e-9,
+                                  abs_tol=1e-12) for k in _WALK_KEYS):
+                moves, why = False, "moves nothing: this design has none of it to price"
+        rows.append({"step": label, "why": why, "moves": moves, "section": section})
+        previous = section
     return rows

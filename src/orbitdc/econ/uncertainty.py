@@ -40,7 +40,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from orbitdc.econ.tco import FleetItem, tco
-from orbitdc.model.economics import RANGES, SATELLITE_RANGES, Economics
+from orbitdc.model.economics import OPTIONAL_RANGES, RANGES, SATELLITE_RANGES, Economics
 from orbitdc.model.errors import ScenarioError
 
 __all__ = ["Flown", "monte_carlo", "physical_draws", "physical_inputs", "ranges_for",
@@ -192,24 +192,35 @@ def ranges_for(items: list[FleetItem], econ: Economics, source: str, *, reflown:
     kept: list[str] = []
     out: dict[str, tuple[float, float, float]] = {}
     user = econ.uncertainty.ranges
-    for path, (lo, hi, _why) in RANGES.items():
+    every = {**RANGES, **{p: (math.nan, math.nan, why) for p, why in OPTIONAL_RANGES.items()
+                          if p in user}}
+    for path, (lo, hi, _why) in every.items():
         if path in user:
             lo, hi = user[path]
         if path == "accelerator_usd":
+            # Drawn in dollars: a scenario's range is in dollars, as the key is; orbitdc's
+            # default range is a factor on the unit price, and the catalogue's own spread of
+            # an estimated price ([E], e.g. a part that is not sold) is in dollars.
             price = _base_price(items, econ)
             if price is None:
                 notes.append("accelerator price not sampled: satellite types with different "
                              "accelerator prices (give economics.accelerator_usd)")
                 continue
-            own = {tuple(i.satellite.accelerator.ranges.get("price_usd") or ()) for i in items}
-            own = {o for o in own if o} if len(own) == 1 else set()
-            own = own.pop() if len(own) == 1 else None
-            if (path not in user and econ.accelerator_usd is None and own is not None
-                    and price > 0):
-                # The catalogue's own spread of an estimated price ([E], e.g. a part that is
-                # not sold), as a factor on it.
-                lo, hi = own[0] / price, own[1] / price
-            base = 1.0
+            if path in user:
+                if lo < 0:
+                    raise ScenarioError(source, [(
+                        "economics.uncertainty.ranges.accelerator_usd",
+                        f"a range in dollars per accelerator, at least 0 (got low {lo:g})")])
+            else:
+                own = {tuple(i.satellite.accelerator.ranges.get("price_usd") or ())
+                       for i in items}
+                own = {o for o in own if o} if len(own) == 1 else set()
+                own = own.pop() if len(own) == 1 else None
+                if econ.accelerator_usd is None and own is not None and price > 0:
+                    lo, hi = own
+                else:
+                    lo, hi = lo * price, hi * price
+            base = float(price)
         elif path == "mass_factor":
             if reflown:
                 notes.append("mass_factor not drawn: the re-flights draw the estimated "
@@ -267,15 +278,12 @@ def _draw(rng: np.random.Generator, lo: float, hi: float, mode: float, n: int) -
     return rng.uniform(lo, hi, n)
 
 
-def _evaluate(items, econ: Economics, values: dict[str, float], base_price: float | None,
-              launch: float) -> tuple[float, float, float, float]:
+def _evaluate(items, econ: Economics, values: dict[str, float], launch: float) -> tuple[float, float, float, float]:
     """Orbit and ground cost per hour at ``launch``, their ratio and the signed break-even
     launch price (negative: orbit is dearer even with free launch)."""
     values = dict(values)
     mass = values.pop("mass_factor", 1.0)
-    acc = values.pop("accelerator_usd", None)
-    if acc is not None and base_price is not None:
-        values["accelerator_usd"] = acc * base_price
+    launch = values.pop("launch_usd_per_kg", launch)
     e = _apply(econ, values)
     c0 = tco(items, e, _PRICE_LOW, mass_factor=mass)
     c1 = tco(items, e, _PRICE_HIGH, mass_factor=mass)
@@ -308,7 +316,7 @@ def monte_carlo(items: list[FleetItem], econ: Economics, *, samples: int | None 
                 samples_key: str = "economics.uncertainty.samples",
                 flown: list[Flown] | None = None,
                 physical: dict[str, tuple[float, float, float, str]] | None = None,
-                physical_tornado: list | None = None) -> dict:
+                physical_tornado: list | None = None, check_only: bool = False) -> dict:
     """P10 / P50 / P90 of the orbit and ground cost per accelerator-hour, their ratio and the
     break-even launch price over ``samples`` draws of the estimated inputs; the tornado (each
     cost input at its range's ends, the others at the scenario's values) and each input's
@@ -317,7 +325,8 @@ def monte_carlo(items: list[FleetItem], econ: Economics, *, samples: int | None 
     :func:`physical_inputs`); sample ``i`` takes re-flight ``i mod len(flown)``'s fleet.
     ``physical_tornado``: ``(path, low, high, Flown at low, Flown at high)`` rows
     (``LifetimeSample.tornado_flown``), added to the tornado with the cost inputs at the
-    scenario's values."""
+    scenario's values. ``check_only``: refuse bad ranges or too many samples and return
+    ``{}`` without evaluating anything (a check before flights)."""
     from scipy import stats
 
     unc = econ.uncertainty
@@ -328,23 +337,24 @@ def monte_carlo(items: list[FleetItem], econ: Economics, *, samples: int | None 
     if n < 0:
         raise ScenarioError(source, [(samples_key, f"must be 0 or more (got {n})")])
     _capacity(n, len(ranges) + (len(physical or {}) if flown else 0), source, samples_key)
-    base_price = _base_price(items, econ)
+    if check_only:  # the inputs and the sample count checked, nothing evaluated
+        return {}
     launch = econ.launch_usd_per_kg
     base_values = {p: b for p, (_lo, _hi, b) in ranges.items()}
-    base = _evaluate(items, econ, base_values, base_price, launch)
+    base = _evaluate(items, econ, base_values, launch)
 
     tornado = []
     for path, (lo, hi, _b) in ranges.items():
-        at = [_evaluate(items, econ, base_values | {path: v}, base_price, launch)
+        at = [_evaluate(items, econ, base_values | {path: v}, launch)
               for v in (lo, hi)]
         tornado.append({
-            "input": path, "low": lo, "high": hi, "why": RANGES[path][2],
+            "input": path, "low": lo, "high": hi, "why": _range_why(path),
             "usd_per_hour_at_low": _r(at[0][0]), "usd_per_hour_at_high": _r(at[1][0]),
             "ratio_at_low": _r(at[0][2]), "ratio_at_high": _r(at[1][2]),
             "break_even_at_low": _r(at[0][3]), "break_even_at_high": _r(at[1][3]),
         })
     for path, lo, hi, at_lo, at_hi in physical_tornado or []:
-        at = [_evaluate(f.items, econ, base_values, base_price, launch) for f in (at_lo, at_hi)]
+        at = [_evaluate(f.items, econ, base_values, launch) for f in (at_lo, at_hi)]
         why = (physical or {}).get(path, (0, 0, 0, "[E]"))[3]
         tornado.append({
             "input": path, "low": lo, "high": hi, "why": why, "flown": True,
@@ -378,7 +388,7 @@ def monte_carlo(items: list[FleetItem], econ: Economics, *, samples: int | None 
                       "sample i on re-flight i mod that" if flown
                       else "no re-flights: physical figures at their values")),
         "samples": n, "seed": seed, "flights": len(flown),
-        "ranges": {p: {"low": lo, "high": hi, "scenario": b, "why": RANGES[p][2]}
+        "ranges": {p: {"low": lo, "high": hi, "scenario": b, "why": _range_why(p)}
                    for p, (lo, hi, b) in ranges.items()},
         "physical_ranges": ({p: {"low": lo, "high": hi, "design": v, "why": why}
                              for p, (lo, hi, v, why) in (physical or {}).items()}
@@ -398,7 +408,7 @@ def monte_carlo(items: list[FleetItem], econ: Economics, *, samples: int | None 
     for i in range(n):
         fleet = flown[i % len(flown)].items if flown else items
         out[i] = _evaluate(fleet, econ, {p: float(d[i]) for p, d in draws.items()},
-                           base_price, launch)
+                           launch)
     if flown:
         for p in physical or {}:
             draws[p] = np.array([flown[i % len(flown)].draws[p] for i in range(n)])
@@ -425,6 +435,10 @@ def monte_carlo(items: list[FleetItem], econ: Economics, *, samples: int | None 
     result["rank_correlation_with_ratio"] = dict(
         sorted(corr.items(), key=lambda kv: -abs(kv[1])))
     return result
+
+
+def _range_why(path: str) -> str:
+    return RANGES[path][2] if path in RANGES else OPTIONAL_RANGES[path]
 
 
 def _r(x):

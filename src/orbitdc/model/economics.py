@@ -11,8 +11,8 @@ from pydantic import AfterValidator, Field, field_validator
 
 from orbitdc.model._base import Strict
 
-__all__ = ["MAX_FLIGHTS", "RANGES", "SATELLITE_RANGES", "SOURCES", "Economics", "GroundBaseline",
-           "Uncertainty"]
+__all__ = ["MAX_FLIGHTS", "OPTIONAL_RANGES", "RANGES", "SATELLITE_RANGES", "SOURCES", "Economics",
+           "GroundBaseline", "Uncertainty"]
 
 #: Most re-flights with drawn physical figures one Monte Carlo may ask for.
 MAX_FLIGHTS = 1000
@@ -61,10 +61,11 @@ class Uncertainty(Strict):
     @field_validator("ranges")
     @classmethod
     def _known(cls, value: dict) -> dict:
-        unknown = sorted(set(value) - set(RANGES))
+        known = set(RANGES) | set(OPTIONAL_RANGES)
+        unknown = sorted(set(value) - known)
         if unknown:
             raise ValueError(f"no estimated input named {', '.join(unknown)}; the inputs with "
-                             f"ranges are: {', '.join(sorted(RANGES))}")
+                             f"ranges are: {', '.join(sorted(known))}")
         return value
 
 
@@ -146,8 +147,9 @@ SOURCES: dict[str, str] = {
 
 #: The range of every estimated input, ``path: (low, high, why)``: the Monte Carlo draws each
 #: from a triangular distribution on [low, high] with its mode at the scenario's value (or
-#: uniform where the value lies outside the range). ``accelerator_usd`` is a factor on the
-#: scenario's accelerator price and ``mass_factor`` one on the mass roll-up (not on a stated
+#: uniform where the value lies outside the range). ``accelerator_usd``'s default is a factor on
+#: the scenario's accelerator price (drawn in dollars; a scenario's own range for it is in
+#: dollars, as the key is) and ``mass_factor`` one on the mass roll-up (not on a stated
 #: ``launched_mass_kg``): both stand for catalogue estimates ([E] in parts.toml) that the cost
 #: model uses without a flight.
 RANGES: dict[str, tuple[float, float, str]] = {
@@ -182,6 +184,16 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "ground.it_overhead_fraction": (0.1, 0.35, "[E] hosts, network and storage"),
     "ground.operations_usd_per_mw_year": (0.3e6, 0.8e6, "[E] maintenance 3-5 % of capex + "
                                           "staff"),
+}
+
+#: Inputs drawn only where a scenario gives them a range (``economics.uncertainty.ranges``):
+#: their defaults are primary figures ([P] in ``SOURCES``), but a scenario that states an
+#: estimate of its own (a projected launch price, an assumed design life) draws it over the
+#: range it gives: ``path: why``.
+OPTIONAL_RANGES: dict[str, str] = {
+    "launch_usd_per_kg": "the scenario's range for its estimated launch price",
+    "lifetime_years": "the scenario's range for its estimated design life (the lifetime "
+    "sample's epochs stay spread over the nominal life)",
 }
 
 #: Ranges of the estimated satellite defaults (``orbitdc.model.satellite``), drawn in the
