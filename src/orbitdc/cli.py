@@ -580,6 +580,9 @@ def cost(
     """Total cost of ownership in orbit and on the ground, break-even launch price, carbon,
     with its uncertainty."""
     if designs:
+        if samples is not None and samples < 0:
+            raise ScenarioError("orbitdc cost", [("--samples", f"a count of Monte Carlo "
+                                                  f"samples, 0 or more (got {samples})")])
         _print_designs(json_path, samples or 0)
         return
     if scenario is None:
