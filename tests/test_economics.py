@@ -534,10 +534,12 @@ def test_too_many_samples_on_the_command_line_names_the_option(mode):
     assert "--samples" in result.output and "GiB" in result.output
 
 
-def test_negative_samples_for_the_designs_table_are_refused():
-    result = CliRunner().invoke(app, ["cost", "--designs", "--samples", "-1"])
+@pytest.mark.parametrize("samples", ["-1", str(10**16)])
+def test_bad_samples_for_the_designs_table_are_refused_naming_the_option(samples):
+    result = CliRunner().invoke(app, ["cost", "--designs", "--samples", samples])
     assert result.exit_code == 2, result.output
     assert "--samples" in result.output and "Traceback" not in result.output
+    assert "economics.uncertainty.samples" not in result.output
 
 
 def test_lifetime_is_sampled_over_the_year_and_the_life():

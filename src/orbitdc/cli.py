@@ -655,7 +655,7 @@ def _print_reproduction(repro: dict) -> None:
 def _print_designs(json_path: Path | None, samples: int = 0) -> None:
     from orbitdc.econ.designs import public_designs
 
-    rows = public_designs(samples=samples)
+    rows = public_designs(samples=samples, samples_key="--samples")
     table = Table(title="public designs priced by orbitdc (nameplate; default prices for what "
                   "the documents leave out)")
     for col in ("design", "launch $/kg", "orbit $/kW-yr",

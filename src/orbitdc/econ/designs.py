@@ -43,7 +43,8 @@ def _as_counted(preset: str) -> tuple[str, list[str]]:
     return "no cost published", r.disagreements
 
 
-def public_designs(samples: int = 0) -> list[dict]:
+def public_designs(samples: int = 0, samples_key: str = "economics.uncertainty.samples"
+                   ) -> list[dict]:
     """One row per design (see the module docstring); ``samples``: Monte Carlo samples each
     (0: none)."""
     default = Economics().model_dump()
@@ -56,7 +57,8 @@ def public_designs(samples: int = 0) -> list[dict]:
         if preset == "suncatcher-launch":
             econ["launch_usd_per_kg"] = 200.0  # the paper's ~2035 price, not today's
         sc = parse_scenario(dict(data, economics=econ), source=sc.source, base_dir=sc.base_dir)
-        c = cost_section(sc, uncertainty=samples > 0, samples=samples or None)
+        c = cost_section(sc, uncertainty=samples > 0, samples=samples or None,
+                         samples_key=samples_key)
         compute_kw = sum(t.spec.accelerators * t.accelerator.power_load_w / 1e3 * n
                          for t, n in ((sc.satellite_types[f.satellite], f.count)
                                       for f in sc.fleet if f.satellite))
