@@ -407,7 +407,7 @@ class Orchestrator:
                             ("queued_s", f64), ("first_start", f64), ("last_start", f64),
                             ("end", f64), ("waiting_since", f64), ("checkpoints", i64),
                             ("migrations", i64), ("requeues", i64), ("preemptions", i64),
-                            ("ids", i64)):
+                            ("silent", i64), ("ids", i64)):
             setattr(self, name, np.empty(0, dtype))
         self.last_placement: list[dict[int, int]] = []
         # Running placements: rows (job, satellite, accelerators), sorted by job.
@@ -434,7 +434,6 @@ class Orchestrator:
         self.on_served = on_served
         self.busy = self.avail = self.useful = self.inference_flops = 0.0
         self._step: dict | None = None
-        self.silent = np.zeros(0, np.int64)  # silent data corruptions each job took
 
     # --- jobs ---------------------------------------------------------------------------------
     def add(self, jobs: list[Job]) -> None:
@@ -466,7 +465,8 @@ class Orchestrator:
             new[name] = np.zeros(n)
         for name in ("first_start", "last_start", "end"):
             new[name] = np.full(n, np.nan)
-        for name in ("checkpoints", "migrations", "requeues", "preemptions"):
+        # ``silent``: the silent data corruptions each job took.
+        for name in ("checkpoints", "migrations", "requeues", "preemptions", "silent"):
             new[name] = np.zeros(n, np.int64)
         for name, value in new.items():
             setattr(self, name, np.concatenate([getattr(self, name), value]))
@@ -764,9 +764,6 @@ class Orchestrator:
         f_sat, f_t, f_acc, f_kind = (np.asarray(f) for f in faults)
         silent = f_kind == 0
         if silent.any():
-            if self.silent.size < self.done.size:
-                self.silent = np.r_[self.silent, np.zeros(self.done.size - self.silent.size,
-                                                          np.int64)]
             held = self._holder(f_sat[silent].astype(np.int64), f_acc[silent].astype(np.int64))
             np.add.at(self.silent, held[held >= 0], 1)
         return f_sat[~silent], f_t[~silent], f_acc[~silent]
@@ -974,8 +971,7 @@ class Orchestrator:
             useful_acc_s=useful, inference_flops=self.inference_flops, inference_pieces=pieces,
             inference_served=np.array(self.served) if self.inference_demand is not None
             else None, not_submitted=self.not_submitted, preemptions=self.preemptions,
-            silent_corruptions=np.r_[self.silent, np.zeros(len(self.jobs) - self.silent.size,
-                                                           np.int64)],
+            silent_corruptions=self.silent,
         )
 
 
