@@ -41,6 +41,7 @@ from orbitdc.ops.policies import resolve_policy, verdict
 from orbitdc.report import ReportError, write_report, write_sweep_report
 from orbitdc.sim import OutputError, Results
 from orbitdc.sim import simulate as orbitdc_simulate
+from orbitdc.sim.engine import ClusterError, connect_cluster
 from orbitdc.sim.design import validate_design
 from orbitdc.study import SweepOutputError, run_sweep
 from orbitdc.study.lifetime import sample_lifetime
@@ -156,22 +157,46 @@ PROPAGATOR_HELP = ("SGP4 implementation: " + " or ".join(propagators.KNOWN)
 
 def _run(scenario_arg: str, out_dir: Path, workers: int | None = None, epochs: int = 0,
          epoch_hours: float | None = None, samples: int | None = None,
-         propagator: str | None = None) -> Results:
+         propagator: str | None = None, scheduler: str | None = None) -> Results:
     with _propagator(propagator):
-        return _run_with(scenario_arg, out_dir, workers, epochs, epoch_hours, samples)
+        return _run_with(scenario_arg, out_dir, workers, epochs, epoch_hours, samples,
+                         scheduler)
+
+
+def _check_scheduler(address: str) -> None:
+    """A Dask scheduler that cannot be reached (or has no workers) is a user error naming
+    ``--scheduler`` (exit 2), found before anything runs or is written."""
+    try:
+        client, _ = connect_cluster(address)
+    except ClusterError as exc:
+        message = str(exc).removeprefix("--scheduler ")
+        raise ScenarioError("--scheduler", [("", message)]) from None
+    client.close()
 
 
 def _run_with(scenario_arg: str, out_dir: Path, workers: int | None, epochs: int,
-              epoch_hours: float | None, samples: int | None) -> Results:
+              epoch_hours: float | None, samples: int | None,
+              scheduler: str | None = None) -> Results:
     scenario = load_scenario(_scenario_path(scenario_arg))
     resolve_policy(scenario.policy.name, scenario.source, base_dir=scenario.base_dir)  # fail early
     if scenario.satellite:
         cost_section(scenario, samples=samples, samples_key="--samples"
                      if samples is not None else "economics.uncertainty.samples")
+    if scheduler is not None:
+        if workers is not None:
+            raise ScenarioError("--workers", [("", "give --workers or --scheduler, not both: "
+                                               "with --scheduler the cluster's workers fly "
+                                               "the blocks")])
+        _check_scheduler(scheduler)
     life = _lifetime(scenario, epochs, epoch_hours, workers)
-    results = run_scenario(scenario, out_dir, workers=workers, progress_for=_progress_bar,
-                           finish=lambda folder, _res: write_report(folder), lifetime=life,
-                           samples=samples)
+    try:
+        results = run_scenario(scenario, out_dir, workers=workers, progress_for=_progress_bar,
+                               finish=lambda folder, _res: write_report(folder),
+                               lifetime=life, samples=samples, scheduler=scheduler)
+    except ClusterError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}; nothing was written to {out_dir}",
+                  soft_wrap=True)
+        raise typer.Exit(1) from None
     _print_summary(results, out_dir)
     return results
 
@@ -310,9 +335,13 @@ def run(
         help="Economics: Monte Carlo samples over the estimated inputs (default: the "
         "scenario's economics.uncertainty.samples).")] = None,
     propagator: Annotated[str | None, typer.Option(help=PROPAGATOR_HELP)] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Address of an existing Dask scheduler (tcp://HOST:PORT) whose workers fly the "
+        "satellites' blocks, step by step with the orchestrator here (default: this "
+        "machine's processes). The results are the same.")] = None,
 ) -> None:
     """Simulate a scenario; write summary.json, Parquet tables and report.html to --out."""
-    _run(scenario, out_dir, workers, epochs, epoch_hours, samples, propagator)
+    _run(scenario, out_dir, workers, epochs, epoch_hours, samples, propagator, scheduler)
 
 
 def _print_screening(sc: dict) -> None:

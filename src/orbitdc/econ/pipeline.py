@@ -42,6 +42,7 @@ def run_scenario(
     lifetime=None,
     uncertainty: bool = True,
     samples: int | None = None,
+    scheduler: str | None = None,
 ) -> Results:
     """Fly ``scenario`` with its workloads and economics; write the run to ``out_dir`` (or
     keep it in memory when None). ``lifetime``: a lifetime sample (``orbitdc.study.lifetime``)
@@ -50,7 +51,8 @@ def run_scenario(
     before the folder is moved into place. ``policy``: a policy name or object to use instead
     of the scenario's ``[policy] name`` (``policy_where``: where it was named, ``(source,
     key)``, for its errors). The results carry ``jobs_table`` (pyarrow) when the
-    scenario has workloads."""
+    scenario has workloads. ``scheduler``: the address of a ``dask.distributed`` scheduler
+    whose workers fly the satellites' blocks, step by step with the orchestrator here."""
     progress_for = progress_for or _no_progress
     if scenario.satellite:
         cost_section(scenario, samples=0)  # refuse unpriceable designs before flying them
@@ -114,9 +116,11 @@ def run_scenario(
     with progress_for(description, steps) as cb:
         if out_dir is not None:
             results = run_to_directory(scenario, out_dir, progress=cb, workers=workers,
-                                       extend=extend, finish=write_jobs, drive=drive)
+                                       extend=extend, finish=write_jobs, drive=drive,
+                                       scheduler=scheduler)
         else:
-            results = simulate(scenario, progress=cb, workers=workers, drive=drive)
+            results = simulate(scenario, progress=cb, workers=workers, drive=drive,
+                               scheduler=scheduler)
             results.summary.update(extend(results))
     results.jobs_table = ops.table() if ops is not None else None
     results.conjunctions = screened["screen"].table if "screen" in screened else None

@@ -21,6 +21,7 @@ steps product, the dominant cost of a large constellation, into a few per cent o
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
 import os
@@ -780,6 +781,118 @@ class _Forked:
                 p.join()
 
 
+class ClusterError(RuntimeError):
+    """The Dask cluster a flight's blocks were given to cannot be reached, has no workers, or
+    lost one mid-run (a worker's state is its blocks': the run cannot go on without it)."""
+
+
+class _BlockHost:
+    """One Dask worker's blocks (an actor: it keeps their state between calls), the same
+    :class:`_Flight` the local paths fly, built there from the scenario."""
+
+    def __init__(self, scenario: Scenario, block_size: int, propagator: str):
+        fleet = build_fleet(scenario)
+        self.flight = _Flight(scenario, fleet, build_stations(scenario), block_size,
+                              propagator)
+
+    def call(self, method: str, calls: dict[int, tuple]) -> dict[int, object]:
+        fn = getattr(self.flight, method)
+        return {b: fn(b, *args) for b, args in calls.items()}
+
+
+def connect_cluster(address: str):
+    """A client of the ``dask.distributed`` scheduler at ``address`` and its workers' count;
+    a :class:`ClusterError` if none answers there or it has no workers."""
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout="15s")
+    except (OSError, ValueError, TimeoutError) as exc:
+        raise ClusterError(f"--scheduler {address}: no Dask scheduler answers there "
+                           f"({exc}); give its address as tcp://HOST:PORT") from None
+    n = len(client.scheduler_info()["workers"])
+    if not n:
+        client.close()
+        raise ClusterError(f"--scheduler {address}: the cluster has no workers")
+    return client, n
+
+
+class _Cluster:
+    """Blocks flown by the workers of an existing ``dask.distributed`` cluster (``orbitdc run
+    --scheduler``): block ``b`` lives on worker ``b % workers`` in a :class:`_BlockHost`
+    actor that keeps its state, so what crosses the wire each call is what crosses the
+    forked workers' pipes: the decision in, per-block results and the operator's view out.
+    A worker that leaves the cluster mid-run is a :class:`ClusterError`, not a hang."""
+
+    #: Seconds between checks that the workers still answer while a call runs.
+    POLL_S = 2.0
+
+    def __init__(self, client, address: str, scenario: Scenario, block_size: int,
+                 propagator: str, n_blocks: int):
+        self.client, self.address = client, address
+        workers = sorted(client.scheduler_info()["workers"])
+        self.workers = workers[:max(1, min(len(workers), n_blocks))]
+        self.n = len(self.workers)
+        self.actors = []
+        futures = [client.submit(_BlockHost, scenario, block_size, propagator, actor=True,
+                                 workers=[w], allow_other_workers=False, pure=False)
+                   for w in self.workers]
+        self.actors = [self._wait(i, f) for i, f in enumerate(futures)]
+
+    def _wait(self, w: int, future):
+        """``future``'s result, checking every :attr:`POLL_S` that worker ``w`` is still in
+        the cluster."""
+        while True:
+            try:
+                return future.result(timeout=self.POLL_S)
+            except TimeoutError:
+                if self.workers[w] not in self.client.scheduler_info()["workers"]:
+                    raise ClusterError(
+                        f"Dask worker {self.workers[w]} left the cluster at "
+                        f"{self.address} mid-run: its blocks' state went with it, so the run "
+                        "cannot go on") from None
+            except Exception as exc:
+                self._lost(w, exc)
+                raise
+
+    def _lost(self, w: int, exc: Exception) -> None:
+        """Raise a :class:`ClusterError` if ``exc`` says worker ``w`` is gone (its connection
+        closed under a call, or Dask says the worker holding the actor was lost); anything
+        else is the block's own error, for the caller to raise."""
+        if (isinstance(exc, (OSError, EOFError)) or "was lost" in str(exc)
+                or self.workers[w] not in self.client.scheduler_info()["workers"]):
+            raise ClusterError(f"Dask worker {self.workers[w]} at {self.address} stopped "
+                               f"answering mid-run ({type(exc).__name__}: {exc}): its "
+                               "blocks' state went with it, so the run cannot go on") from None
+
+    def call(self, method: str, calls: dict[int, tuple]) -> dict[int, object]:
+        return self.collect(self.submit(method, calls))
+
+    def submit(self, method: str, calls: dict[int, tuple]):
+        per: dict[int, dict] = defaultdict(dict)
+        for b, args in calls.items():
+            per[b % self.n][b] = args
+        sent = []
+        for w, part in per.items():
+            try:
+                sent.append((w, self.actors[w].call(method, part)))
+            except Exception as exc:
+                self._lost(w, exc)
+                raise
+        return sent
+
+    def collect(self, submitted) -> dict[int, object]:
+        out: dict[int, object] = {}
+        for w, future in submitted:
+            out.update(self._wait(w, future))
+        return out
+
+    def close(self) -> None:
+        self.actors = []
+        with contextlib.suppress(Exception):  # a cluster already gone has nothing to close
+            self.client.close()
+
+
 @dataclass
 class FleetView:
     """What an operator sees of the fleet at a scheduling step, arrays (S,) over satellites:
@@ -821,7 +934,8 @@ class Flight:
     def __init__(self, scenario: Scenario, *, sink: Sink | None = None,
                  progress: Progress | None = None, chunk: int | None = None,
                  workers: int | None = None, block_size: int | None = None,
-                 events: EventSink | None = None, propagator: str | None = None):
+                 events: EventSink | None = None, propagator: str | None = None,
+                 scheduler: str | None = None):
         self._wall0 = time.perf_counter()
         self._clock = _Clock()
         self.scenario = scenario
@@ -835,13 +949,22 @@ class Flight:
         self.stations = stations
         self.times = times = sample_times(scenario)
         n_t, n_s = times.size, fleet.size
+        client = None
+        if scheduler is not None:
+            # The blocks go to the cluster's workers, one block each unless given smaller.
+            client, workers = connect_cluster(scheduler)
         if workers is None:
             workers = default_workers() if n_s * n_t >= PARALLEL_MIN_SAT_STEPS else 1
         workers = max(1, min(int(workers), n_s))
         if block_size is None:
             block_size = -(-n_s // workers)
         block_size = max(1, min(int(block_size), n_s))
-        flight = _Flight(scenario, fleet, stations, block_size, self.propagator)
+        try:
+            flight = _Flight(scenario, fleet, stations, block_size, self.propagator)
+        except BaseException:
+            if client is not None:
+                client.close()
+            raise
         self._flight = flight
         self.n_blocks = len(flight.bounds)
         if chunk is None:
@@ -885,7 +1008,15 @@ class Flight:
         self.workers = workers
         has_bus = any(state is not None for state in flight.bus_state)
         self.has_bus = has_bus
-        if workers > 1:
+        if client is not None:
+            try:
+                self._blocks = _Cluster(client, scheduler, scenario, block_size,
+                                        self.propagator, self.n_blocks)
+            except BaseException:
+                client.close()
+                raise
+            self.workers = self._blocks.n
+        elif workers > 1:
             # Compiled kernels: loaded once here, not once per worker.
             if has_bus:
                 buskernel.warm_up()
@@ -1195,6 +1326,7 @@ def simulate_arrays(
     drive: Callable[[Flight], object] | None = None,
     events: EventSink | None = None,
     propagator: str | None = None,
+    scheduler: str | None = None,
 ) -> RawRun:
     """Run the scenario: ``drive(flight)`` flies it step by step (the orchestrator, which
     decides each step's demand), or without it every accelerator is asked to run. ``sink``
@@ -1207,9 +1339,12 @@ def simulate_arrays(
     processes (default :func:`default_workers`, one for small runs) share the blocks of
     ``block_size`` satellites; ``chunk`` sets the steps per chunk. None of these change the
     results. ``propagator``: the SGP4 propagator (default: the preferred one, else the
-    fastest installed; ``orbitdc.core.propagators``); they agree to 1 m."""
+    fastest installed; ``orbitdc.core.propagators``); they agree to 1 m. ``scheduler``: the
+    address of a ``dask.distributed`` scheduler whose workers fly the blocks instead of this
+    machine's processes (``workers`` is then the cluster's); the results are the same."""
     flight = Flight(scenario, sink=sink, progress=progress, chunk=chunk, workers=workers,
-                    block_size=block_size, events=events, propagator=propagator)
+                    block_size=block_size, events=events, propagator=propagator,
+                    scheduler=scheduler)
     try:
         if drive is None:
             return flight.run()

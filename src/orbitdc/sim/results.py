@@ -552,12 +552,13 @@ def _finish(scenario: Scenario, raw: RawRun, timeseries, events) -> Results:
 
 def simulate(
     scenario: Scenario, *, progress: Progress | None = None, workers: int | None = None,
-    drive=None,
+    drive=None, scheduler: str | None = None,
 ) -> Results:
     """Fly ``scenario`` and return its :class:`Results`, time series in memory. ``workers``:
     processes to use (default: the machine's CPUs for large runs; results do not depend on
     it). ``drive(flight)``: flies the :class:`~orbitdc.sim.engine.Flight` step by step (the
-    orchestrator); without it every accelerator runs."""
+    orchestrator); without it every accelerator runs. ``scheduler``: a ``dask.distributed``
+    scheduler's address whose workers fly the blocks (the same results)."""
     names = np.asarray(scenario.satellite_names, dtype=object)
     targets = _event_targets(scenario)
     batches: list[pa.RecordBatch] = []
@@ -569,6 +570,7 @@ def simulate(
         progress=progress,
         workers=workers,
         drive=drive,
+        scheduler=scheduler,
     )
     return _finish(scenario, raw, pa.Table.from_batches(batches, schema=TIMESERIES_SCHEMA),
                    pa.Table.from_batches(events, schema=EVENTS_SCHEMA))
@@ -583,8 +585,10 @@ def run_to_directory(
     extend: Callable[[Results], dict] | None = None,
     finish: Callable[[Path, Results], None] | None = None,
     drive=None,
+    scheduler: str | None = None,
 ) -> Results:
-    """Fly ``scenario`` and write its outputs to ``out_dir``, streaming the time series.
+    """Fly ``scenario`` and write its outputs to ``out_dir``, streaming the time series
+    (``scheduler``: as :func:`simulate`).
 
     ``extend(results)`` may return sections to add to the summary before it is written (the
     layers above the engine, economics for one, add theirs this way); ``finish(folder,
@@ -610,6 +614,7 @@ def run_to_directory(
                 progress=progress,
                 workers=workers,
                 drive=drive,
+                scheduler=scheduler,
             )
         results = _finish(scenario, raw, path, events)
         if extend is not None:
