@@ -40,6 +40,8 @@ ISS
 CASES = {
     # case: (replace (old, new) in GOOD, expected key, expected words)
     "unknown key": (("phasing = 1", "phasing = 1\nphasng = 2"), "fleet.0.phasng", "unknown key"),
+    "unknown event kind": (("step_s = 30.0", "step_s = 30.0\n[output]\nevents = [\"umbra\", \"eclipse\"]"),
+                           "output.events.1", "umbra"),
     "wrong type": (('planes = 2', 'planes = "two"'), "fleet.0.planes", "integer"),
     "negative altitude": (("altitude_km = 550.0", "altitude_km = -5.0"), "fleet.0.altitude_km", "150"),
     "altitude inside the Earth": (

@@ -76,3 +76,57 @@ def test_penumbra_is_shadow_minus_umbra():
     _, s, e, _, _ = windows_from_crossings(r, t, rising, start, 0.0, 10.0)
     assert s.tolist() == [1.0, 7.0]
     assert e.tolist() == [3.0, 9.0]
+
+
+def test_output_events_chooses_the_kinds_written_and_the_summary_counts_them_all():
+    """``[output] events = [...]`` writes only those kinds of window (the same rows as the full
+    table holds of them); the summary, from the totals kept as windows are found, is the
+    same."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    import orbitdc
+    from orbitdc.model.presets import preset_path
+
+    full = orbitdc.load_scenario(preset_path("iss"))
+    some = full.model_copy(update={"output": full.output.model_copy(
+        update={"events": ["umbra", "contact"]})})
+    a, b = orbitdc.simulate(full), orbitdc.simulate(some)
+    kinds = set(a.events.column("kind").to_pylist())
+    assert {"umbra", "penumbra", "contact"} <= kinds
+    assert set(b.events.column("kind").to_pylist()) == {"umbra", "contact"}
+    wanted = a.events.filter(pc.is_in(a.events.column("kind"),
+                                      value_set=pa.array(["umbra", "contact"])))
+    assert wanted.equals(b.events)
+    assert a.summary["kpis"] == b.summary["kpis"]
+    assert b.event_rows == wanted.num_rows < a.event_rows
+
+
+def test_output_events_without_contacts_is_refused_for_data_driven_work():
+    """Data-driven batch work finishes when its results are down, which the contact windows
+    decide: leaving contacts out of the events is refused naming the key."""
+    import datetime as dt
+
+    import pytest
+
+    import orbitdc
+    from orbitdc.model import ScenarioError
+
+    data = {
+        "name": "eo", "start": dt.datetime(2026, 3, 20, tzinfo=dt.UTC), "duration_h": 1.0,
+        "step_s": 30.0,
+        "satellite": {"sat": {"accelerator": "nvidia-h100-sxm", "accelerators": 2,
+                              "bus_load_w": 300.0, "solar": {"rated_power_w": 4000.0},
+                              "battery": {"capacity_wh": 6000.0},
+                              "radiator": {"area_m2": 8.0}}},
+        "fleet": [{"name": "eo", "kind": "sso", "altitude_km": 600.0, "ltan_h": 10.5,
+                   "count": 1, "satellite": "sat"}],
+        "ground_station": [{"name": "Svalbard", "lat_deg": 78.23, "lon_deg": 15.41}],
+        "workload": [{"name": "imagery", "kind": "batch", "gb_per_orbit": 50.0,
+                      "flops_per_gb": 2e16, "result_fraction": 0.05}],
+        "output": {"events": ["umbra"]},
+    }
+    with pytest.raises(ScenarioError, match="output.events"):
+        orbitdc.parse_scenario(data)
+    data["output"]["events"] = ["umbra", "contact"]
+    orbitdc.parse_scenario(data)

@@ -209,17 +209,24 @@ class GroundStation(_Strict):
     uplink_bps: Annotated[float, Field(ge=0.0)] = 1e9
 
 
+#: The kinds of window ``events.parquet`` can hold (``[output] events`` chooses among them).
+EVENT_KINDS = ("contact", "fault", "link", "penumbra", "umbra")
+
+
 class Output(_Strict):
-    """What the time series records. Events are always complete.
+    """What the time series records, and which events are written.
 
     ``satellites``: ``"all"``, ``"auto"`` (all when the run has at most
     ``AUTO_RECORD_LIMIT`` satellites, else that many spread evenly over the fleet), or a list of
     satellite or fleet names. ``every_s``: recording interval, a multiple of ``step_s``
-    (default: ``step_s`` rounded up to a multiple that is at least 60 s).
+    (default: ``step_s`` rounded up to a multiple that is at least 60 s). ``events``: the
+    kinds of window written to ``events.parquet`` (default: all of them); the summary counts
+    every kind whatever is written.
     """
 
     satellites: Literal["all", "auto"] | list[Name] = "auto"
     every_s: Annotated[float | None, Field(gt=0.0)] = None
+    events: list[Literal["contact", "fault", "link", "penumbra", "umbra"]] = list(EVENT_KINDS)
 
     @field_validator("satellites")
     @classmethod
@@ -307,6 +314,12 @@ class Scenario(_Strict):
         _unique("workload", [w.name for w in self.workload])
         if any(w.kind == "inference" for w in self.workload) and not self.user_region:
             raise ValueError("inference workloads serve user regions: add [[user_region]]")
+        driven = [w.name for w in self.workload if w.data_driven]
+        if driven and self.ground_station and "contact" not in self.output.events:
+            raise ValueError(
+                f"output.events must include \"contact\": the data-driven workloads "
+                f"({', '.join(driven)}) finish when their results are down, which the "
+                "run's contact windows decide")
         return self
 
     # --- derived quantities ---------------------------------------------------------------

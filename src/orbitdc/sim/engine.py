@@ -991,7 +991,7 @@ class Flight:
             if found is not None:
                 links = link_rows(found[0], stations.size, found[1])
         self._events = EventLog(fleet.size, stations.names, float(times[0]), float(times[-1]),
-                                sink=events, links=links)
+                                sink=events, links=links, kinds=scenario.output.events)
         self._beta_min = np.full(n_s, np.inf)
         self._beta_max = np.full(n_s, -np.inf)
         self._errors: dict[int, tuple[int, float]] = {}

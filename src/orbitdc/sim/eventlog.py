@@ -20,11 +20,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from orbitdc.core import events as ev
+from orbitdc.model.scenario import EVENT_KINDS as MODEL_EVENT_KINDS
 
 __all__ = ["EVENT_KINDS", "EventLog", "EventTotals"]
 
-#: Kinds of window, in the order of their codes in the sink's ``kind`` column.
-EVENT_KINDS = ("contact", "fault", "link", "penumbra", "umbra")
+#: Kinds of window, in the order of their codes in the sink's ``kind`` column (the model's
+#: list, which ``[output] events`` chooses from).
+EVENT_KINDS = MODEL_EVENT_KINDS
 _CODE = {k: i for i, k in enumerate(EVENT_KINDS)}
 _COLUMNS = ("satellite_index", "kind", "target_index", "start_s", "end_s", "clipped_start",
             "clipped_end")
@@ -37,7 +39,8 @@ class EventTotals:
     """What the summary needs from the windows, accumulated as they were found: per satellite
     (S,) umbra and penumbra seconds, eclipses (umbra windows) and the longest; per satellite
     and station (S, G) contact seconds and passes; upsets (S,); per station (G,) the time at
-    least one satellite was in contact; ``rows``: windows written."""
+    least one satellite was in contact; ``rows``: windows written (of the kinds
+    ``[output] events`` keeps)."""
 
     umbra_s: np.ndarray
     eclipses: np.ndarray
@@ -58,10 +61,13 @@ class EventLog:
     :meth:`flush` with the chunk's last time. :meth:`close` ends the run."""
 
     def __init__(self, n_sat: int, station_names: list[str], t_start: float, t_end: float,
-                 sink: EventSink | None = None, links=None):
+                 sink: EventSink | None = None, links=None, kinds=EVENT_KINDS):
         self.n_sat, self.n_gs = n_sat, len(station_names)
         self.t_start, self.t_end = float(t_start), float(t_end)
         self.sink = sink
+        #: The kinds written (``[output] events``); the totals count every kind.
+        self._kept = (np.isin(np.arange(len(EVENT_KINDS)), [_CODE[k] for k in kinds])
+                      if set(kinds) != set(EVENT_KINDS) else None)
         ranks = np.argsort(np.argsort(np.asarray(station_names, dtype=object)))
         self._station_rank = ranks.astype(np.int64)
         g = max(self.n_gs, 1)
@@ -210,6 +216,9 @@ class EventLog:
         if not parts:
             return
         cols = [np.concatenate([p[i] for p in parts]) for i in range(len(_COLUMNS))]
+        if self._kept is not None:
+            keep = self._kept[cols[1]]
+            cols = [c[keep] for c in cols]
         sat, kind, target, _, end = cols[:5]
         # Targets: stations by name, then satellites (link peers) by index.
         rank = np.where(target < 0, -1,
