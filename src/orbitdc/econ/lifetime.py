@@ -344,7 +344,8 @@ def year_beta_deg(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
             raan, _anomaly = orbits.walker_delta(f.planes, f.per_plane, f.phasing,
                                                  np.deg2rad(f.raan0_deg))
             raan = np.asarray(raan, float).reshape(-1, 1) + np.zeros((1, days.size))
-            rows.append(planes(np.deg2rad(f.inclination_deg), raan))
+            inc = np.repeat(np.deg2rad(f.plane_inclinations_deg), f.per_plane).reshape(-1, 1)
+            rows.append(planes(inc, raan))
         elif f.kind == "sso" or (f.kind == "cluster" and f.ltan_h is not None):
             beta = planes(*sun_synchronous(f.altitude_km, f.ltan_h))
             rows.append(np.repeat(beta, f.count, axis=0))

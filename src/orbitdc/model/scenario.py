@@ -82,12 +82,22 @@ class _FleetBase(_Strict):
     satellite: Name | None = None
 
 
+Inclination = Annotated[float, Field(ge=0.0, le=180.0)]
+
+
 class WalkerFleet(_FleetBase):
-    """A Walker-delta shell ``i: T/P/F`` of circular orbits."""
+    """A Walker-delta shell ``i: T/P/F`` of circular orbits.
+
+    ``altitude_km`` and ``inclination_deg`` are each a number or a band ``[low, high]``: a
+    band spreads the shell's planes evenly over it, the first plane at ``low`` and the last
+    at ``high`` in order of their nodes (a filing's shell "of up to 50 km" between two
+    altitudes, or an inclination range); a plane's satellites share its altitude and
+    inclination."""
 
     kind: Literal["walker"]
-    altitude_km: Altitude
-    inclination_deg: Annotated[float, Field(ge=0.0, le=180.0)]
+    altitude_km: Altitude | Annotated[list[Altitude], Field(min_length=2, max_length=2)]
+    inclination_deg: Inclination | Annotated[list[Inclination],
+                                             Field(min_length=2, max_length=2)]
     planes: Annotated[int, Field(ge=1, le=10_000)]
     per_plane: Annotated[int, Field(ge=1, le=10_000)]
     phasing: Annotated[int, Field(ge=0)] = 0
@@ -99,11 +109,35 @@ class WalkerFleet(_FleetBase):
             raise ValueError(
                 f"phasing must be between 0 and planes - 1 = {self.planes - 1}, got {self.phasing}"
             )
+        for key in ("altitude_km", "inclination_deg"):
+            value = getattr(self, key)
+            if isinstance(value, list) and value[0] > value[1]:
+                raise ValueError(f"{key}: a band is [low, high], got [{value[0]:g}, "
+                                 f"{value[1]:g}]")
         return self
 
     @property
     def count(self) -> int:
         return self.planes * self.per_plane
+
+    def _per_plane(self, value) -> list[float]:
+        if not isinstance(value, list):
+            return [float(value)] * self.planes
+        lo, hi = value
+        if self.planes == 1:
+            return [0.5 * (lo + hi)]
+        return [lo + (hi - lo) * j / (self.planes - 1) for j in range(self.planes)]
+
+    @property
+    def plane_altitudes_km(self) -> list[float]:
+        """Each plane's altitude (the band spread evenly over the planes, or the one value)."""
+        return self._per_plane(self.altitude_km)
+
+    @property
+    def plane_inclinations_deg(self) -> list[float]:
+        """Each plane's inclination (the band spread evenly over the planes, or the one
+        value)."""
+        return self._per_plane(self.inclination_deg)
 
 
 class SsoFleet(_FleetBase):

@@ -51,8 +51,8 @@ def _circular(altitude_km, inclination_rad, raan_rad, anomaly_rad) -> orbits.Cir
     )
     n = raan_rad.size
     return orbits.CircularElements(
-        altitude_km=np.full(n, float(altitude_km)),
-        inclination_rad=np.full(n, float(inclination_rad)),
+        altitude_km=np.broadcast_to(np.asarray(altitude_km, float), (n,)).copy(),
+        inclination_rad=np.broadcast_to(np.asarray(inclination_rad, float), (n,)).copy(),
         raan_rad=raan_rad.astype(float),
         mean_anomaly_rad=anomaly_rad.astype(float),
         ecc=np.zeros(n),
@@ -87,7 +87,10 @@ def _fleet_satrecs(
         raan, anomaly = orbits.walker_delta(
             fleet.planes, fleet.per_plane, fleet.phasing, np.deg2rad(fleet.raan0_deg)
         )
-        el = _circular(fleet.altitude_km, np.deg2rad(fleet.inclination_deg), raan, anomaly)
+        # Satellites go plane by plane: each takes its plane's altitude and inclination.
+        el = _circular(np.repeat(fleet.plane_altitudes_km, fleet.per_plane),
+                       np.deg2rad(np.repeat(fleet.plane_inclinations_deg, fleet.per_plane)),
+                       raan, anomaly)
     elif isinstance(fleet, SsoFleet):
         inc = orbits.sgp4_sun_synchronous_inclination_rad(fleet.altitude_km, epoch)
         raan = orbits.raan_for_ltan_rad(gmst, ut_hours, fleet.ltan_h)

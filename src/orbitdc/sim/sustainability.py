@@ -25,7 +25,7 @@ from orbitdc.core.lifetime import (
     perigee_lowering_delta_v_km_s,
     propellant_kg,
 )
-from orbitdc.model.scenario import ClusterFleet, ElementsFleet, Scenario, SsoFleet
+from orbitdc.model.scenario import ClusterFleet, ElementsFleet, Scenario, SsoFleet, WalkerFleet
 from orbitdc.model.sustainability import FCC_LEO_CEILING_KM
 
 __all__ = ["GRID_BOTTOM_KM", "GRID_STEP_KM", "sustainability_section", "sustainability_warnings"]
@@ -62,10 +62,14 @@ def _fleet_orbits(scenario: Scenario):
             ballistic = np.where(bs > 0, orbits.ballistic_from_bstar(bs), np.nan)
             out.append((alt, inc, ballistic, bs, mass, "element sets (B* as given)"))
             continue
-        alt = np.full(fleet.count, float(fleet.altitude_km))
-        if isinstance(fleet, SsoFleet) or getattr(fleet, "ltan_h", None) is not None:
+        if isinstance(fleet, WalkerFleet):  # each plane at its own (a band spread over them)
+            alt = np.repeat(fleet.plane_altitudes_km, fleet.per_plane)
+            inc = float(np.median(fleet.plane_inclinations_deg))
+        elif isinstance(fleet, SsoFleet) or fleet.ltan_h is not None:
+            alt = np.full(fleet.count, float(fleet.altitude_km))
             inc = float(np.rad2deg(orbits.sun_synchronous_inclination_rad(fleet.altitude_km)))
-        else:
+        else:  # a cluster on a given inclination
+            alt = np.full(fleet.count, float(fleet.altitude_km))
             inc = float(fleet.inclination_deg)
         if sat_type is None:
             out.append((alt, inc, None, np.zeros(fleet.count), None, "none (no satellite type)"))
