@@ -172,6 +172,17 @@ def test_each_upset_is_silent_uecc_or_crash_in_the_parts_shares(tmp_path):
     faults = res.events.filter(np.asarray(res.events.column("kind").to_pylist()) == "fault")
     long = faults.column("duration_s").to_numpy() > 0
     assert long.sum() == pytest.approx(kinds["crash"], abs=5)  # the last may run past the end
+    # events.parquet says each upset's kind and the accelerator it hit: the same counts as
+    # the summary's, only crashes lasting, accelerators of the satellite's two.
+    written = faults.column("fault").to_pylist()
+    assert {k: written.count(k) for k in kinds} == kinds
+    assert all((d > 0) == (k == "crash")
+               for d, k in zip(faults.column("duration_s").to_pylist(), written))
+    acc = faults.column("accelerator").to_numpy()
+    assert set(acc.tolist()) == {0, 1}
+    others = res.events.filter(np.asarray(res.events.column("kind").to_pylist()) != "fault")
+    assert others.column("fault").null_count == others.num_rows
+    assert others.column("accelerator").null_count == others.num_rows
     # The run's printed table splits them too.
     from orbitdc import cli
 

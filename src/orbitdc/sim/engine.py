@@ -1216,7 +1216,7 @@ class Flight:
             if out.series is not None:
                 series.append(out.series)
             if out.faults is not None and out.faults[0].size:
-                self._events.faults(*out.faults[:3])
+                self._events.faults(*out.faults[:5])
             for stage, sec in (out.stage_s.items() if stages else ()):
                 self._stage_s[stage] += sec
         if self.sink is not None and series:
@@ -1334,7 +1334,9 @@ def simulate_arrays(
     per chunk, in time-major order; ``events`` receives the event windows as they end
     (columns ``satellite_index, kind`` (a code into ``EVENT_KINDS``), ``target_index`` (-1:
     none; below the stations' count: a station; above: a satellite, less the stations'
-    count), ``start_s, end_s, clipped_start, clipped_end``), ordered by end, then satellite,
+    count), ``start_s, end_s, clipped_start, clipped_end``, and for faults ``accelerator``
+    and ``fault_kind`` (a code into ``radiation.KIND_NAMES``; -1 elsewhere)), ordered by
+    end, then satellite,
     kind and target; ``progress(done, total)`` counts steps. ``workers``
     processes (default :func:`default_workers`, one for small runs) share the blocks of
     ``block_size`` satellites; ``chunk`` sets the steps per chunk. None of these change the

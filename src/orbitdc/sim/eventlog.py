@@ -29,7 +29,7 @@ __all__ = ["EVENT_KINDS", "EventLog", "EventTotals"]
 EVENT_KINDS = MODEL_EVENT_KINDS
 _CODE = {k: i for i, k in enumerate(EVENT_KINDS)}
 _COLUMNS = ("satellite_index", "kind", "target_index", "start_s", "end_s", "clipped_start",
-            "clipped_end")
+            "clipped_end", "accelerator", "fault_kind")
 
 EventSink = Callable[[dict[str, np.ndarray]], None]
 
@@ -134,10 +134,13 @@ class EventLog:
         self._t_lo = float(t_hi)
         return contacts
 
-    def faults(self, sat: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:
-        """Upsets drawn in a chunk: ``(satellite, start_s, end_s)``; written once they end."""
+    def faults(self, sat: np.ndarray, start: np.ndarray, end: np.ndarray,
+               accelerator: np.ndarray | None = None, kind: np.ndarray | None = None) -> None:
+        """Upsets drawn in a chunk: ``(satellite, start_s, end_s)``, the accelerator each hit
+        and its kind (a code into ``orbitdc.core.radiation.KIND_NAMES``); written once they
+        end."""
         self.totals.upsets += np.bincount(sat, minlength=self.n_sat)
-        new = _rows(sat, "fault", -1, start, end, False, False)
+        new = _rows(sat, "fault", -1, start, end, False, False, accelerator, kind)
         self._faults = tuple(np.concatenate([a, b]) for a, b in zip(self._faults, new))
 
     def flush(self, t_hi: float) -> None:
@@ -165,8 +168,9 @@ class EventLog:
                                          clip, True))
             else:
                 self._ready.append(_rows(row, kind, -1, start, end, clip, True))
-        sat, kind, target, start, end, c0, _ = self._faults
-        self._ready.append((sat, kind, target, start, np.minimum(end, t1), c0, end > t1))
+        sat, kind, target, start, end, c0, _, acc, fault = self._faults
+        self._ready.append((sat, kind, target, start, np.minimum(end, t1), c0, end > t1, acc,
+                            fault))
         self._ready.append(self._links)
         self._faults = self._links = _empty_windows()
         self._write()
@@ -231,13 +235,18 @@ class EventLog:
             self.sink({name: col[order] for name, col in zip(_COLUMNS, cols)})
 
 
-def _rows(sat, kind: str, target, start, end, c0, c1) -> tuple[np.ndarray, ...]:
+def _rows(sat, kind: str, target, start, end, c0, c1, accelerator=None,
+          fault_kind=None) -> tuple[np.ndarray, ...]:
+    """Event rows; ``accelerator`` and ``fault_kind`` (faults only) are -1 where none."""
     n = np.asarray(sat).size
     return (np.asarray(sat, np.int64), np.full(n, _CODE[kind], np.int64),
             np.broadcast_to(np.asarray(target, np.int64), (n,)).copy(),
             np.asarray(start, float), np.asarray(end, float),
             np.broadcast_to(np.asarray(c0, bool), (n,)).copy(),
-            np.broadcast_to(np.asarray(c1, bool), (n,)).copy())
+            np.broadcast_to(np.asarray(c1, bool), (n,)).copy(),
+            np.full(n, -1, np.int64) if accelerator is None
+            else np.asarray(accelerator, np.int64),
+            np.full(n, -1, np.int64) if fault_kind is None else np.asarray(fault_kind, np.int64))
 
 
 def _empty_windows() -> tuple[np.ndarray, ...]:

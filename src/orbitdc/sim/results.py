@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from orbitdc._version import __version__
+from orbitdc.core import radiation
 from orbitdc.core.time import to_datetime64
 from orbitdc.model.scenario import Scenario
 from orbitdc.sim.engine import EVENT_KINDS, Progress, RawRun, simulate_arrays
@@ -58,6 +59,10 @@ EVENTS_SCHEMA = pa.schema(
         ("duration_s", pa.float64()),
         ("clipped_start", pa.bool_()),
         ("clipped_end", pa.bool_()),
+        # Faults: the accelerator the upset hit (its index on the satellite) and its kind
+        # (silent, uecc, crash); null for other windows.
+        ("accelerator", pa.int32()),
+        ("fault", pa.string()),
     ]
 )
 OUTPUT_FILES = (
@@ -97,6 +102,9 @@ def _events_batch(scenario: Scenario, targets: list[str], cols: dict) -> pa.Reco
             pa.array(cols["end_s"] - cols["start_s"], type=pa.float64()),
             pa.array(cols["clipped_start"], type=pa.bool_()),
             pa.array(cols["clipped_end"], type=pa.bool_()),
+            pa.array(np.asarray(cols["accelerator"], np.int32), type=pa.int32(),
+                     mask=np.asarray(cols["accelerator"]) < 0),
+            _dictionary_strings(cols["fault_kind"], list(radiation.KIND_NAMES)),
         ],
         schema=EVENTS_SCHEMA,
     )
