@@ -735,7 +735,7 @@ def test_inference_placement_refuses_runs_past_its_memory_budget(monkeypatch):
     naming what to reduce, instead of filling memory."""
     from orbitdc.sim import design
 
-    monkeypatch.setattr(design, "SAT_RTT_BUDGET_BYTES", 1000)
+    monkeypatch.setattr(design, "SAT_RTT_BUDGET_BYTES", 100)
     sc = orbitdc.parse_scenario({
         "name": "big", "start": dt.datetime(2026, 3, 20, tzinfo=dt.UTC), "duration_h": 1.0,
         "step_s": 60.0,
@@ -750,23 +750,60 @@ def test_inference_placement_refuses_runs_past_its_memory_budget(monkeypatch):
         "workload": [{"name": "chat", "kind": "inference", "requests_per_s": 10.0,
                       "flops_per_request": 1e12, "latency_slo_ms": 50.0}],
     })
-    with pytest.raises(orbitdc.ScenarioError, match="user_region.*routing_step_s"):
+    with pytest.raises(orbitdc.ScenarioError, match="user_region.*fewer user regions"):
         run_scenario(sc, None)
-    with pytest.raises(orbitdc.ScenarioError, match="user_region.*routing_step_s"):
+    with pytest.raises(orbitdc.ScenarioError, match="user_region.*fewer user regions"):
         orbitdc.simulate(sc)
-    # What the engine keeps is bounded by its chunk, not the run's length: a budget of a
-    # chunk's routing steps (2,051 here, with one step of slack) takes a 1,000-hour run
-    # (60,001 of them).
-    from orbitdc.sim import engine
+    # What the engine holds is a few routing steps' tables, whatever the run's length: a
+    # budget of one region x 16 satellites x (4 float16 tables + the view's float64 copy)
+    # takes a 1,000-hour run (60,001 routing steps); a byte less refuses it.
     from orbitdc.sim.fleet import build_fleet
 
-    assert design.SAT_RTT_CHUNK_SAMPLES == engine.MAX_CHUNK_STEPS + 1
-    monkeypatch.setattr(design, "SAT_RTT_BUDGET_BYTES", 2 * 16 * 2051)
     long = sc.model_copy(update={"duration_h": 1000.0})
+    need = 1 * 16 * (2 * design.SAT_RTT_TABLES + design.SAT_RTT_VIEW_BYTES)
+    monkeypatch.setattr(design, "SAT_RTT_BUDGET_BYTES", need)
     design.validate_fleet(long, build_fleet(long))
-    monkeypatch.setattr(design, "SAT_RTT_BUDGET_BYTES", 2 * 16 * 2050)
-    with pytest.raises(orbitdc.ScenarioError, match="routing steps a chunk holds"):
+    monkeypatch.setattr(design, "SAT_RTT_BUDGET_BYTES", need - 1)
+    with pytest.raises(orbitdc.ScenarioError, match="routing steps it holds at once"):
         design.validate_fleet(long, build_fleet(long))
+
+
+def test_inference_round_trips_are_held_for_a_few_routing_steps_not_a_chunk(monkeypatch):
+    """The region-to-satellite round trips a run holds at any time are at most the design
+    check's SAT_RTT_TABLES routing steps' worth, in one chunk of 480 routing steps (8 h at
+    60 s); the inference is served (the placement reads only the step in force, so what it
+    serves is what it served when a chunk's worth were kept: the other inference tests hold
+    their figures)."""
+    from orbitdc.sim import design, network
+
+    sc = orbitdc.parse_scenario({
+        "name": "rtt", "start": dt.datetime(2026, 3, 20, tzinfo=dt.UTC), "duration_h": 8.0,
+        "step_s": 60.0,
+        "satellite": {"sat": {"accelerator": "nvidia-h100-sxm", "accelerators": 1,
+                              "bus_load_w": 100.0, "solar": {"rated_power_w": 3000.0},
+                              "battery": {"capacity_wh": 3000.0},
+                              "radiator": {"area_m2": 6.0}}},
+        "fleet": [{"name": "shell", "kind": "walker", "altitude_km": 550.0,
+                   "inclination_deg": 53.0, "planes": 4, "per_plane": 4, "phasing": 1,
+                   "satellite": "sat"}],
+        "network": {"isl": [{"fleet": "shell", "topology": "+grid"}]},
+        "user_region": [{"name": "London", "lat_deg": 51.5, "lon_deg": -0.13}],
+        "workload": [{"name": "chat", "kind": "inference", "requests_per_s": 10.0,
+                      "flops_per_request": 1e12, "latency_slo_ms": 50.0}],
+    })
+    held = []
+    original = network.NetworkModel.sat_rtt_at
+
+    def watched(self, t_s):
+        out = original(self, t_s)
+        held.append(len(self._sat_rtt))
+        return out
+
+    monkeypatch.setattr(network.NetworkModel, "sat_rtt_at", watched)
+    res = run_scenario(sc, None, workers=1)
+    assert len(held) >= 479
+    assert max(held) <= design.SAT_RTT_TABLES
+    assert res.summary["jobs"]["inference"]["chat"]["served_fraction"] > 0.1
 
 
 @pytest.mark.parametrize("checkpoint_s", [0.0, 60.0, 600.0, 1800.0])

@@ -50,9 +50,11 @@ __all__ = ["OrbitEnvelope", "check_design", "check_network", "orbit_envelopes",
 
 #: Most memory the per-satellite round trips of inference placement may take (see sim.network).
 SAT_RTT_BUDGET_BYTES = 1 << 30
-#: Most samples in one chunk of the engine (``engine.MAX_CHUNK_STEPS``, which a test holds
-#: equal): the round trips are kept for the routing steps of one chunk.
-SAT_RTT_CHUNK_SAMPLES = 2049
+#: Region-to-satellite round-trip tables held at once (``sim.network``: float16): the routing
+#: step in force, the two the next views need (found ahead), and the one being found.
+SAT_RTT_TABLES = 4
+#: Bytes per region and satellite beyond them: the view's float64 copy for the orchestrator.
+SAT_RTT_VIEW_BYTES = 8
 #: Satellites per fleet whose orbit planes are sampled for the envelope.
 _SAMPLE = 64
 #: Largest solar flux of the year (perihelion, 0.9833 AU).
@@ -308,21 +310,16 @@ def validate_fleet(scenario: Scenario, fleet: Fleet) -> list[str]:
             " s): the time series holds only its first sample"
         )
     if scenario.user_region and any(w.kind == "inference" for w in scenario.workload):
-        # The engine keeps them for the routing steps of one chunk (at most
-        # SAT_RTT_CHUNK_SAMPLES samples) and the one in force before it.
-        # (chunks end on the screening grid and on scheduling steps: at most this much more)
-        slack = max(1, int(60.0 // scenario.step_s)) * scenario.schedule_every
-        samples = min(scenario.n_steps, SAT_RTT_CHUNK_SAMPLES + slack)
-        steps = -(-samples // scenario.routing_every) + 1
-        need = 2 * len(scenario.user_region) * fleet.size * steps
+        # A few routing steps' tables at a time, however long the run or its chunks.
+        need = (len(scenario.user_region) * fleet.size
+                * (2 * SAT_RTT_TABLES + SAT_RTT_VIEW_BYTES))
         if need > SAT_RTT_BUDGET_BYTES:
             problems.append((
                 "user_region",
                 f"placing inference needs the round trip from each of the "
-                f"{len(scenario.user_region)} user regions to each of the {fleet.size} "
-                f"satellites at each of the {steps} routing steps a chunk holds "
-                f"({need / 2**30:.1f} GiB, more than {SAT_RTT_BUDGET_BYTES / 2**30:g}); use "
-                "fewer user regions or a longer network.routing_step_s",
+                f"{len(scenario.user_region)} user regions to each of the {fleet.size:,} "
+                f"satellites at the routing steps it holds at once ({need / 2**30:.1f} GiB, "
+                f"more than {SAT_RTT_BUDGET_BYTES / 2**30:g}); use fewer user regions",
             ))
     if problems:
         raise ScenarioError(scenario.source, problems)

@@ -196,6 +196,11 @@ class NetworkModel:
             self.find_sat_rtt(i)
         if i in self._sat_rtt:
             self._graphs.pop(i, None)  # not needed once they are found
+            # Views only go forward: an earlier routing step's round trips are not asked for
+            # again, so what is held is the step in force and those found ahead of it, not a
+            # chunk's worth. (list(): a snapshot, the background thread may add one meanwhile.)
+            for j in [j for j in list(self._sat_rtt) if j < i]:
+                del self._sat_rtt[j]
         return self._sat_rtt.get(i)
 
     def prefetch_sat_rtt(self, times_s) -> None:
