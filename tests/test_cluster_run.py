@@ -96,6 +96,23 @@ def test_a_run_on_the_cluster_writes_the_bytes_the_local_run_writes(cluster, tmp
     assert summary["jobs"]["work_done_flops"] > 0
 
 
+def test_a_flight_without_workloads_on_the_cluster_is_the_local_flight(cluster):
+    """No orchestrator (each chunk flown whole on the workers): the same results as two local
+    worker processes give (the same two blocks; other block layouts agree to the event
+    tolerance, not bit for bit)."""
+    import orbitdc
+
+    sc = orbitdc.load_scenario(preset_path("suncatcher")).model_copy(
+        update={"duration_h": 1.0})
+    local = orbitdc.simulate(sc, workers=2)
+    remote = orbitdc.simulate(sc, scheduler=cluster["address"])
+    assert remote.raw_stats["workers"] == 2 and remote.raw_stats["blocks"] == 2
+    assert json.dumps(local.summary, sort_keys=True) == json.dumps(remote.summary,
+                                                                   sort_keys=True)
+    assert local.events.equals(remote.events)
+    assert local.timeseries.equals(remote.timeseries)
+
+
 def test_an_unreachable_scheduler_is_exit_2_naming_it_and_leaves_no_folder(tmp_path):
     path = _scenario(tmp_path, 0.1)
     for address in ("notanaddress", "tcp://127.0.0.1:9"):
