@@ -121,10 +121,11 @@ def test_bench_command_reports_rates_and_writes_json(tmp_path):
     path = tmp_path / "bench.json"
     result = CliRunner().invoke(
         app,
-        ["bench", "--satellites", "30", "--hours", "0.5", "--stations", "5", "--json", str(path)],
+        ["bench", "--satellites", "30", "--hours", "0.5", "--stations", "5", "--workers", "2",
+         "--json", str(path)],
     )
     assert result.exit_code == 0, result.output
-    assert "raw sgp4 (1 thread)" in result.output
+    assert "full simulation (2 workers" in result.output
     data = json.loads(path.read_text())
     assert data["satellites"] == 30 and data["stations"] == 5
     assert data["sat_steps"] == 30 * 181
@@ -148,6 +149,10 @@ def test_bench_command_reports_rates_and_writes_json(tmp_path):
         per_worker / raws[data["fastest"]]["rate"])
     assert data["per_worker_vs_fastest"] <= data["per_worker_vs_sgp4"]
     assert data["full_cpu_s"] > 0 and data["cpu_vs_sgp4"] > 0
+    # The same flight in one process, in this run: the workers' speed-up over it.
+    assert data["workers"] == 2 and data["one_worker_s"] > 0
+    assert data["workers_speedup"] == pytest.approx(data["one_worker_s"] / data["full_s"])
+    assert "in one process (speed-up of 2)" in result.output
     assert data["propagator"] in raws
     assert "per worker / raw sgp4" in result.output
     assert data["peak_rss_mib"] > 0

@@ -79,6 +79,10 @@ class BenchResult:
     per_worker_vs_fastest: float = 0.0
     #: Satellite-steps per CPU-second of the full simulation, over raw sgp4's.
     cpu_vs_sgp4: float = 0.0
+    #: The same full simulation flown again in one process (where it used more), in this
+    #: run: its wall seconds and the speed-up of ``workers`` over it (None: one worker).
+    one_worker_s: float | None = None
+    workers_speedup: float | None = None
     stages_cpu_s: dict[str, float] = field(default_factory=dict)
     #: Seconds per routing step (links, routes, flows) of a 72 x 22 +grid shell with 100 user
     #: regions: the network issue's yardstick.
@@ -368,12 +372,23 @@ def run_bench(
     raw_s = max(raws["sgp4"]["wall_s"], raws["sgp4"]["cpu_s"])
     fastest = max(raws, key=lambda k: raws[k]["rate"])
     with tempfile.TemporaryDirectory(prefix="orbitdc-bench-") as tmp:
+        # A few steps first: the compiled kernels loaded, so that neither timed flight pays
+        # for it (the one-process flight comes second).
+        run_to_directory(scenario.model_copy(update={"duration_h": 3 * scenario.step_s / 3600}),
+                         Path(tmp) / "warm", workers=workers)
         c0 = _cpu_seconds()
         t0 = time.perf_counter()
         results = run_to_directory(scenario, Path(tmp) / "run", progress=progress, workers=workers)
         full_s = time.perf_counter() - t0
         full_cpu_s = _cpu_seconds() - c0
-    raw = results.raw_stats
+        raw = results.raw_stats
+        one_s = None
+        if raw["workers"] > 1:
+            # The same flight in one process, right after: what the extra workers buy, as a
+            # ratio measured in one run (the machines are shared and noisy).
+            t0 = time.perf_counter()
+            run_to_directory(scenario, Path(tmp) / "one", workers=1)
+            one_s = time.perf_counter() - t0
     stages = {k: round(v, 3) for k, v in raw["stage_s"].items()}
     stages["write outputs (wall)"] = round(full_s - raw["stage_s"]["wall"], 3)
     per_worker = sat_steps / full_s / raw["workers"]
@@ -398,6 +413,8 @@ def run_bench(
         per_worker_vs_sgp4=per_worker / raws["sgp4"]["rate"],
         per_worker_vs_fastest=per_worker / raws[fastest]["rate"],
         cpu_vs_sgp4=(sat_steps / max(full_cpu_s, 1e-12)) / raws["sgp4"]["rate"],
+        one_worker_s=one_s,
+        workers_speedup=one_s / full_s if one_s is not None else None,
         stages_cpu_s=stages,
         network_step_s=network_step_seconds(),
         scheduling_step=scheduling_step_seconds(),

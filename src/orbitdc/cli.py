@@ -407,7 +407,8 @@ def screen(
 @_user_errors
 def bench(
     satellites: Annotated[
-        int, typer.Option(min=1, max=200_000, help="Satellites in the Walker shell.")
+        int, typer.Option(min=1, max=1_000_000, help="Satellites in the Walker shell (a "
+                          "million takes a few GiB: give it a short --hours).")
     ] = 5000,
     hours: Annotated[float, typer.Option(min=0.01, max=8784.0, help="Simulated hours.")] = 24.0,
     step: Annotated[float, typer.Option(min=0.1, max=3600.0, help="Step, seconds.")] = 10.0,
@@ -514,6 +515,10 @@ def _bench(satellites, hours, step, stations, workers, json_path, sweep_bench,
     table.add_row(f"full simulation ({result.workers} worker{plural}, {result.propagator})",
                   f"{result.full_rate:,.0f} sat-steps/s ({result.full_s:.1f} s)")
     table.add_row("full, per worker (per core)", f"{result.per_worker_rate:,.0f} sat-steps/s")
+    if result.one_worker_s is not None:
+        table.add_row(f"in one process (speed-up of {result.workers})",
+                      f"{result.sat_steps / result.one_worker_s:,.0f} sat-steps/s "
+                      f"({result.one_worker_s:.1f} s); {result.workers_speedup:.2f}x")
     table.add_row("per worker / raw sgp4 (target >= 2)", f"{result.per_worker_vs_sgp4:.2f}")
     if result.fastest != "sgp4":
         table.add_row(f"per worker / raw {result.fastest}", f"{result.per_worker_vs_fastest:.2f}")
