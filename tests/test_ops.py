@@ -730,15 +730,11 @@ def test_one_job_on_a_flown_satellite_finishes_when_its_sunlit_time_is_spent():
     assert finished == pytest.approx(expected, abs=sum(pen) + 120.0)
 
 
-def test_inference_placement_refuses_runs_past_its_memory_budget(monkeypatch):
-    """The per-satellite round trips are bounded: past the budget the run is refused up front,
-    naming what to reduce, instead of filling memory."""
-    from orbitdc.sim import design
-
-    monkeypatch.setattr(design, "SAT_RTT_BUDGET_BYTES", 100)
-    sc = orbitdc.parse_scenario({
-        "name": "big", "start": dt.datetime(2026, 3, 20, tzinfo=dt.UTC), "duration_h": 1.0,
-        "step_s": 60.0,
+def _small_inference(hours: float, linked: bool = False):
+    """16 satellites serving one region's chat, for ``hours`` (``linked``: a +grid network)."""
+    return orbitdc.parse_scenario({
+        "name": "small", "start": dt.datetime(2026, 3, 20, tzinfo=dt.UTC),
+        "duration_h": hours, "step_s": 60.0,
         "satellite": {"sat": {"accelerator": "nvidia-h100-sxm", "accelerators": 1,
                               "bus_load_w": 100.0, "solar": {"rated_power_w": 3000.0},
                               "battery": {"capacity_wh": 3000.0},
@@ -746,10 +742,20 @@ def test_inference_placement_refuses_runs_past_its_memory_budget(monkeypatch):
         "fleet": [{"name": "shell", "kind": "walker", "altitude_km": 550.0,
                    "inclination_deg": 53.0, "planes": 4, "per_plane": 4, "phasing": 1,
                    "satellite": "sat"}],
+        **({"network": {"isl": [{"fleet": "shell", "topology": "+grid"}]}} if linked else {}),
         "user_region": [{"name": "London", "lat_deg": 51.5, "lon_deg": -0.13}],
         "workload": [{"name": "chat", "kind": "inference", "requests_per_s": 10.0,
                       "flops_per_request": 1e12, "latency_slo_ms": 50.0}],
     })
+
+
+def test_inference_placement_refuses_runs_past_its_memory_budget(monkeypatch):
+    """The per-satellite round trips are bounded: past the budget the run is refused up front,
+    naming what to reduce, instead of filling memory."""
+    from orbitdc.sim import design
+
+    monkeypatch.setattr(design, "SAT_RTT_BUDGET_BYTES", 100)
+    sc = _small_inference(1.0)
     with pytest.raises(orbitdc.ScenarioError, match="user_region.*fewer user regions"):
         run_scenario(sc, None)
     with pytest.raises(orbitdc.ScenarioError, match="user_region.*fewer user regions"):
@@ -776,21 +782,7 @@ def test_inference_round_trips_are_held_for_a_few_routing_steps_not_a_chunk(monk
     their figures)."""
     from orbitdc.sim import design, network
 
-    sc = orbitdc.parse_scenario({
-        "name": "rtt", "start": dt.datetime(2026, 3, 20, tzinfo=dt.UTC), "duration_h": 8.0,
-        "step_s": 60.0,
-        "satellite": {"sat": {"accelerator": "nvidia-h100-sxm", "accelerators": 1,
-                              "bus_load_w": 100.0, "solar": {"rated_power_w": 3000.0},
-                              "battery": {"capacity_wh": 3000.0},
-                              "radiator": {"area_m2": 6.0}}},
-        "fleet": [{"name": "shell", "kind": "walker", "altitude_km": 550.0,
-                   "inclination_deg": 53.0, "planes": 4, "per_plane": 4, "phasing": 1,
-                   "satellite": "sat"}],
-        "network": {"isl": [{"fleet": "shell", "topology": "+grid"}]},
-        "user_region": [{"name": "London", "lat_deg": 51.5, "lon_deg": -0.13}],
-        "workload": [{"name": "chat", "kind": "inference", "requests_per_s": 10.0,
-                      "flops_per_request": 1e12, "latency_slo_ms": 50.0}],
-    })
+    sc = _small_inference(8.0, linked=True)
     held = []
     original = network.NetworkModel.sat_rtt_at
 
