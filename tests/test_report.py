@@ -146,3 +146,91 @@ def test_results_render_in_notebooks():
     res = orbitdc.simulate(orbitdc.load_scenario(orbitdc.preset_path("iss")))
     html = res._repr_html_()
     assert "orbitdc results" in html and "sunlit fraction mean" in html
+
+
+SUSTAIN = """
+name = "sustain-report"
+start = 2026-06-20T23:00:00Z
+duration_h = 1.5
+step_s = 60.0
+
+[satellite.edge]
+accelerator = "nvidia-h100-sxm"
+accelerators = 2
+bus_load_w = 200.0
+solar = { rated_power_w = 4000.0 }
+battery = { capacity_wh = 4000.0 }
+radiator = { area_m2 = 6.0 }
+
+[[fleet]]
+name = "shell"
+kind = "walker"
+altitude_km = 550.0
+inclination_deg = 53.0
+planes = 12
+per_plane = 20
+phasing = 1
+satellite = "edge"
+
+[[fleet]]
+name = "pack"
+kind = "cluster"
+altitude_km = 650.0
+ltan_h = 18.0
+count = 5
+radius_km = 0.2
+
+[screening]
+threshold_km = 40.0
+formation_threshold_km = 0.25
+covariance = { sigma_km = 0.5, hard_body_radius_m = 20.0 }
+
+[night_sky]
+observatories = ["rubin"]
+area_m2 = 4.0
+step_s = 120.0
+"""
+
+
+def test_screening_night_sky_and_lifetime_sections_show_what_the_run_computed(tmp_path):
+    """The close-approach, night-sky and lifetime sections appear with their sections of the
+    run, and their figures are those of conjunctions.parquet and summary.json."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    (tmp_path / "s.toml").write_text(SUSTAIN)
+    out = tmp_path / "run"
+    res = CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), "--out", str(out),
+                                   "--epochs", "0"])
+    assert res.exit_code == 0, res.output
+    text = (out / "report.html").read_text()
+    summary = json.loads((out / "summary.json").read_text())
+    for section in ("close-approaches", "night-sky", "orbital-lifetime"):
+        assert f"id='{section}'" in text, section
+    table = pq.read_table(out / "conjunctions.parquet")
+    assert table.num_rows > 0
+    assert f"{table.num_rows:,} approaches below 40 km (0.25 km within a formation)" in text
+    closest_m = float(np.min(table.column("miss_km").to_numpy())) * 1000.0
+    assert f"<td>{closest_m:,.1f}</td>" in text
+    for pair, v in summary["screening"]["per_group_pair"].items():
+        assert f"<td>{pair}</td><td>{v['approaches']:,}</td>" in text
+    assert "Close approaches: miss distance at TCA" in text
+    assert "Probabilities assume an isotropic position error of 0.5 km" in text
+    # Night sky: the mean over the night hours of the summary's per-hour counts.
+    rubin = summary["night_sky"]["sites"]["rubin"]
+    assert rubin["hours"], "a June night at Cerro Pachon"
+    mean_lit = np.mean([h["sunlit_above_min_elevation_mean"] for h in rubin["hours"]])
+    assert mean_lit > 0.05  # the first night hour, while a 550 km shell is still lit
+    assert f"<td>rubin</td><td>-30.245, -70.749</td><td>{len(rubin['hours'])}</td>" \
+           f"<td>{mean_lit:.1f}</td>" in text
+    assert "Night sky per night hour" in text
+    # Lifetime: the shell's decay times and verdict; the cluster has no type (no drag data).
+    shell = summary["sustainability"]["fleets"]["shell"]
+    years = " / ".join(format(shell["decay_years"][k], ".3g") for k in ("high", "moderate", "low"))
+    assert f"<td>{years}</td>" in text
+    assert "<td>pack</td><td>650</td><td>no drag data</td>" in text
+
+
+def test_a_run_without_those_sections_has_none_of_them(run_dir):
+    text = (run_dir / "report.html").read_text()
+    assert "id='close-approaches'" not in text and "id='night-sky'" not in text

@@ -24,7 +24,14 @@ from plotly.subplots import make_subplots
 
 from orbitdc._version import __version__
 
-__all__ = ["MAX_POINTS", "MAX_TRACKS", "ReportError", "build_report", "write_report"]
+__all__ = [
+    "MAX_APPROACHES",
+    "MAX_POINTS",
+    "MAX_TRACKS",
+    "ReportError",
+    "build_report",
+    "write_report",
+]
 
 #: Satellites drawn in per-satellite plots, and points per satellite and plot.
 MAX_TRACKS = 12
@@ -355,6 +362,17 @@ def _build(run_dir: Path, summary, ts, events) -> str:
                     if "allreduce_bps_min" in v else ""))
                 for name, v in net["isl"].items()]
         sections.append(("Links", _table(rows), None))
+    sus = summary.get("sustainability")
+    if sus and sus.get("fleets"):
+        sections.append(("Orbital lifetime", _sustainability_html(sus), None))
+    sc = summary.get("screening")
+    conj_path = Path(run_dir) / "conjunctions.parquet"
+    if sc is not None and conj_path.is_file():
+        text, fig = _screening(sc, pq.read_table(conj_path))
+        sections.append(("Close approaches", text, fig))
+    sky = summary.get("night_sky")
+    if sky and sky.get("sites"):
+        sections.append(("Night sky", *_night_sky(sky)))
     econ = summary.get("economics")
     if econ:
         be = econ["break_even_launch_usd_per_kg"]
@@ -368,6 +386,118 @@ def _build(run_dir: Path, summary, ts, events) -> str:
         if extra:
             sections.append(("Cost uncertainty and lifetime", extra, None))
     return _page(summary, sections)
+
+
+#: Approaches drawn in the close-approach plot (the closest first); the tables cover all.
+MAX_APPROACHES = 5000
+
+
+def _sustainability_html(sus) -> str:
+    """Per fleet: passive decay at the three activity levels, the five-year verdict and the
+    disposal burns (the summary's ``sustainability`` section)."""
+    rows = []
+    for name, f in sus["fleets"].items():
+        years, rule, disp = f["decay_years"], f["five_year_rule"] or {}, f["disposal"]
+        if years is None:
+            rows.append((name, _fmt(f["altitude_km"]), "no drag data", "", "", "", ""))
+            continue
+        if not rule.get("applies"):
+            verdict = "n/a (above 2,000 km)"
+        elif rule.get("passive"):
+            verdict = f"pass (passive, {rule['solar_activity']} activity)"
+        else:
+            verdict = f"FAIL without propulsion ({rule['solar_activity']} activity)"
+        acc, ctrl = disp["accelerated"], disp["controlled"]
+        rows.append((name, _fmt(f["altitude_km"]),
+                     " / ".join(_fmt(years[k], ".3g") for k in ("high", "moderate", "low")),
+                     verdict,
+                     "not needed" if rule.get("passive") or not rule.get("applies") else
+                     f"{_fmt(acc['delta_v_m_s'], ',.1f')} m/s to "
+                     f"{_fmt(acc['to_altitude_km'], ',.0f')} km",
+                     f"{_fmt(ctrl['delta_v_m_s'], ',.1f')} m/s",
+                     _fmt(ctrl["propellant_kg"], ",.1f")))
+    levels = "; ".join(f"{k}: F10.7 {v['f107_sfu']:g}, Ap {v['ap']:g}"
+                       for k, v in sus["activity_levels"].items())
+    return (f"<p>{html.escape(sus['model'])} ({html.escape(levels)}).</p>"
+            + _grid(("fleet", "altitude (km)", "passive decay, years (high / moderate / low)",
+                     "five-year rule", "accelerated disposal", "controlled re-entry",
+                     "propellant, controlled (kg)"), rows))
+
+
+def _screening(sc, table):
+    """The ``screening`` section's tables, and every approach of ``conjunctions.parquet``
+    (at most ``MAX_APPROACHES``, the closest) as miss distance against TCA per pair of groups."""
+    rows = [(k, f"{v['approaches']:,}", f"{v['closest_km'] * 1000:,.1f}", v["closest"])
+            for k, v in sc["per_group_pair"].items()]
+    head = (f"<p>{sc['approaches']:,} approaches below {sc['threshold_km']:g} km"
+            + (f" ({sc['formation_threshold_km']:g} km within a formation)"
+               if sc["formation_threshold_km"] != sc["threshold_km"] else "")
+            + f" among {sc['objects']:,} objects"
+            + (f" ({sc['catalogue_objects']:,} from {html.escape(str(sc['catalogue']))})"
+               if sc["catalogue"] else " (no catalogue)") + ". "
+            f"{html.escape(sc['definition'])}.</p>")
+    if "probability" in sc:
+        prob = sc["probability"]
+        head += (f"<p class='note'>Probabilities assume an {html.escape(prob['assumption'])}; "
+                 f"highest {_fmt(prob['max'], '.3g')}.</p>")
+    closest = [(r["a"], r["b"], r["tca"], f"{r['miss_km'] * 1000:,.1f}",
+                f"{r['speed_km_s']:.3f}") + ((_fmt(r["probability"], ".3g"),)
+                                             if "probability" in r else ())
+               for r in sc["closest"]]
+    text = (head + _grid(("pair of groups", "approaches", "closest (m)", "between"), rows)
+            + "<h3>Closest approaches</h3>"
+            + _grid(("a", "b", "TCA (UTC)", "miss (m)", "speed (km/s)")
+                    + (("probability",) if "probability" in sc else ()), closest))
+    if table.num_rows == 0:
+        return text, None
+    miss = table.column("miss_km").to_numpy()
+    keep = np.sort(np.argsort(miss, kind="stable")[:MAX_APPROACHES])
+    tca = table.column("tca").to_numpy()[keep]
+    miss = miss[keep]
+    ga = np.asarray(table.column("a_group").to_pylist(), object)[keep]
+    gb = np.asarray(table.column("b_group").to_pylist(), object)[keep]
+    pair = np.where(ga <= gb, ga + " x " + gb, gb + " x " + ga)
+    fig = go.Figure()
+    for key in sorted(set(pair.tolist())):
+        m = pair == key
+        fig.add_trace(go.Scattergl(x=tca[m], y=miss[m] * 1000.0, mode="markers", name=key,
+                                   marker={"size": 5}))
+    shown = (f" (the {keep.size:,} closest of {table.num_rows:,})"
+             if table.num_rows > keep.size else "")
+    fig.update_layout(title="Close approaches: miss distance at TCA" + shown, height=420,
+                      xaxis={"type": "date", "title": "TCA (UTC)"},
+                      yaxis={"type": "log", "title": "miss (m)"})
+    return text, fig
+
+
+def _night_sky(sky):
+    """Per site and night hour: satellites sunlit above the elevation limit and those brighter
+    than the magnitude limit (the summary's ``night_sky`` section)."""
+    rows = []
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(
+        f"sunlit above {sky['min_elevation_deg']:g} deg (mean per hour)",
+        f"brighter than magnitude {sky['magnitude_limit']:g} (mean per hour)"))
+    for name, site in sky["sites"].items():
+        hours = site["hours"]
+        lit = [h["sunlit_above_min_elevation_mean"] for h in hours]
+        bright = [h["brighter_than_limit_mean"] for h in hours]
+        rows.append((name, f"{site['lat_deg']:.3f}, {site['lon_deg']:.3f}", len(hours),
+                     _fmt(float(np.mean(lit)) if hours else None, ".1f"),
+                     max((h["sunlit_above_min_elevation_max"] for h in hours), default=0),
+                     _fmt(float(np.mean(bright)) if hours else None, ".1f"),
+                     max((h["brighter_than_limit_max"] for h in hours), default=0)))
+        if hours:
+            x = [h["hour"] for h in hours]
+            fig.add_trace(go.Scatter(x=x, y=lit, mode="lines+markers", name=name,
+                                     legendgroup=name), row=1, col=1)
+            fig.add_trace(go.Scatter(x=x, y=bright, mode="lines+markers", name=name,
+                                     legendgroup=name, showlegend=False), row=1, col=2)
+    fig.update_layout(title="Night sky per night hour", height=380)
+    text = (f"<p>{html.escape(sky['model'])}. Night: {html.escape(sky['night'])}; sampled "
+            f"every {sky['step_s']:g} s.</p>"
+            + _grid(("site", "lat, lon (deg)", "night hours", "sunlit above, mean",
+                     "sunlit above, max", "brighter, mean", "brighter, max"), rows))
+    return text, (fig if any(s["hours"] for s in sky["sites"].values()) else None)
 
 
 def _grid(head, rows) -> str:
