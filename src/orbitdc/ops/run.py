@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 
 from orbitdc.core._jit import kernel
+from orbitdc.core.links import antenna_windows
 from orbitdc.model.scenario import Scenario
 from orbitdc.ops.policies import resolve_policy
 from orbitdc.ops.scheduler import Job, Orchestrator, drive
@@ -77,6 +78,7 @@ def make_jobs(scenario: Scenario, periods_s: np.ndarray | None = None,
                 checkpoint_interval_s=(w.checkpoint_interval_h * 3600.0
                                        if w.checkpoint_interval_h else None),
                 checkpoint_s=w.checkpoint_time_s, bandwidth_bps=w.bandwidth_bps,
+                step_flops=w.step_flops, gradient_bytes=w.gradient_bytes,
             ))
     return jobs
 
@@ -242,11 +244,15 @@ class _Uplink:
         self.members = members
         self.rate_gb_per_s = w.gb_uplinked_per_day / 86400.0
         self.uplink_bps = np.array([g.uplink_bps for g in scenario.ground_station], float)
+        self.antennas = np.array([g.antennas for g in scenario.ground_station], np.int64)
         self.taken_gb = 0.0
 
     def jobs(self, contacts, first_id: int) -> list[Job]:
         sats, stations, starts, ends = contacts
-        keep = np.isin(sats, self.members)
+        # A station serves one satellite per antenna (contacts of one batch: those closed
+        # since the last; each batch is served on its own).
+        starts, ends = antenna_windows(stations, starts, ends, self.antennas, sats)
+        keep = np.isin(sats, self.members) & (starts < ends)
         order = np.lexsort((sats[keep], ends[keep]))
         sats, stations = sats[keep][order], stations[keep][order]
         starts, ends = starts[keep][order], ends[keep][order]
@@ -268,23 +274,28 @@ class _Uplink:
 
 
 def _contact_table(scenario: Scenario, results):
-    """Every contact: (satellite, start s, end s, station uplink b/s, station downlink b/s)."""
+    """Every contact as its station serves it, one satellite per antenna
+    (``orbitdc.core.links.antenna_windows``): (satellite, start s, end s, station uplink b/s,
+    station downlink b/s); contacts no antenna was free for are left out."""
     c = results.events_of("contact")
     names = {n: i for i, n in enumerate(scenario.satellite_names)}
-    up = {g.name: g.uplink_bps for g in scenario.ground_station}
-    down = {g.name: g.downlink_bps for g in scenario.ground_station}
+    stations = {g.name: i for i, g in enumerate(scenario.ground_station)}
+    up = np.array([g.uplink_bps for g in scenario.ground_station], float)
+    down = np.array([g.downlink_bps for g in scenario.ground_station], float)
+    antennas = np.array([g.antennas for g in scenario.ground_station], np.int64)
     start_us = int(round(scenario.start.timestamp() * 1e6))
     sats = np.array([names[n] for n in c.column("satellite").to_pylist()], int)
     a = (c.column("start").cast(pa.int64()).to_numpy() - start_us) / 1e6
     b = (c.column("end").cast(pa.int64()).to_numpy() - start_us) / 1e6
-    targets = c.column("target").to_pylist()
-    return (sats, a, b, np.array([up[n] for n in targets], float),
-            np.array([down[n] for n in targets], float))
+    g = np.array([stations[n] for n in c.column("target").to_pylist()], np.int64)
+    a, b = antenna_windows(g, a, b, antennas, sats)
+    ok = a < b
+    return sats[ok], a[ok], b[ok], up[g[ok]], down[g[ok]]
 
 
 def _downlink_windows(scenario: Scenario, results) -> dict:
-    """Per satellite: its contact windows (s from the start) and the best downlink rate of the
-    stations it meets (one station at a time)."""
+    """Per satellite: its contact windows (s from the start, as the stations' antennas serve
+    them) and the best downlink rate of the stations it meets (one station at a time)."""
     sats, a, b, _, r = _contact_table(scenario, results)
     order = np.lexsort((a, sats))
     sats, a, b, r = sats[order], a[order], b[order], r[order]
