@@ -185,6 +185,17 @@ def test_station_antennas_serve_one_satellite_each_by_hand():
     assert two.tolist() == [0.0, 10.0, 50.0]
 
 
+def test_station_antennas_keep_contacts_served_in_an_earlier_batch():
+    """The operations layer serves contacts as chunks close them: a contact 50-150 s closed
+    after one 0-100 s was served on the only antenna waits until 100 s."""
+    free_at = np.full((1, 1), -np.inf)
+    first, _ = links.antenna_windows(np.array([0]), np.array([0.0]), np.array([100.0]),
+                                     np.array([1]), free_at=free_at)
+    second, _ = links.antenna_windows(np.array([0]), np.array([50.0]), np.array([150.0]),
+                                      np.array([1]), free_at=free_at)
+    assert first.tolist() == [0.0] and second.tolist() == [100.0]
+
+
 def test_station_antennas_bound_the_flow_to_the_ground():
     """Two satellites, each linked to one station at 10 Gb/s: one antenna lets 10 Gb/s
     through, two let 20."""
@@ -264,3 +275,33 @@ def test_a_topology_asking_more_links_than_terminals_is_warned_about():
                                                 "max_range_km": 0.25}]})
     warnings = check_network(sc, build_fleet(sc))
     assert any("asks 4 links" in w and "2 terminals" in w for w in warnings)
+
+
+def test_a_one_antenna_station_uplinks_to_one_satellite_of_a_formation_at_a_time():
+    """Three satellites flying within 1 km pass Svalbard together; data waiting on the
+    ground far exceeds what contacts carry. With three antennas each contact uplinks at the
+    station's rate for its whole length; with one, the first of each pass takes the antenna
+    and the other two only get what is left after it (a few ms): a third of the data goes
+    up, to within a percent."""
+    def uplinked(antennas):
+        sc = orbitdc.parse_scenario({
+            "name": "up", "start": START, "duration_h": 6.0, "step_s": 30.0,
+            "satellite": {"sat": {"accelerator": "nvidia-h100-sxm", "accelerators": 2,
+                                  "bus_load_w": 300.0, "solar": {"rated_power_w": 4000.0},
+                                  "battery": {"capacity_wh": 6000.0},
+                                  "radiator": {"area_m2": 8.0}}},
+            "fleet": [{"name": "f", "kind": "cluster", "altitude_km": 600.0, "ltan_h": 10.5,
+                       "count": 3, "radius_km": 0.5, "satellite": "sat"}],
+            "ground_station": [{"name": "Svalbard", "lat_deg": 78.23, "lon_deg": 15.41,
+                                "uplink_bps": 1e8, "antennas": antennas}],
+            "workload": [{"name": "reprocess", "kind": "batch", "gb_uplinked_per_day": 1e5,
+                          "flops_per_gb": 1e12}],
+        })
+        from orbitdc.econ.pipeline import run_scenario
+
+        table = run_scenario(sc, None, workers=1).jobs_table
+        return float(np.sum(table.column("work_flops").to_numpy())) / 1e12
+
+    one, three = uplinked(1), uplinked(3)
+    assert three > 0
+    assert one / three == pytest.approx(1.0 / 3.0, rel=0.01)

@@ -187,43 +187,39 @@ def ring_allreduce_s(gradient_bytes, participants, slowest_bps) -> np.ndarray:
 
 
 def antenna_windows(station: np.ndarray, start_s: np.ndarray, end_s: np.ndarray,
-                    antennas: np.ndarray, satellite: np.ndarray | None = None):
+                    antennas: np.ndarray, satellite: np.ndarray | None = None,
+                    free_at: np.ndarray | None = None):
     """Contacts ``(station, start, end)`` (arrays (C,)) as a station with ``antennas[g]``
     antennas serves them, one satellite per antenna: at each station in order of start
     (ties: the lower ``satellite``), a contact takes the antenna that frees first, waiting
     for it if all are busy (it then begins when one frees); a contact with no time left is
-    not served. Returns ``(start, end)`` of each contact as served (start >= end: not
-    served)."""
+    not served. ``free_at`` (stations, most antennas), if given, holds when each antenna
+    frees from contacts served before (batches served in turn) and is updated. Returns
+    ``(start, end)`` of each contact as served (start >= end: not served)."""
     station = np.asarray(station, np.int64)
     a = np.asarray(start_s, float)
     b = np.asarray(end_s, float)
+    antennas = np.asarray(antennas, np.int64)
     sat = np.zeros(a.size, np.int64) if satellite is None else np.asarray(satellite, np.int64)
+    if free_at is None:
+        free_at = np.full((antennas.size, max(int(antennas.max(initial=1)), 1)), -np.inf)
     order = np.lexsort((sat, a, station))
     out = a.copy()
-    out[order] = _serve_antennas(station[order], a[order], b[order],
-                                 np.asarray(antennas, np.int64))
+    out[order] = _serve_antennas(station[order], a[order], b[order], antennas, free_at)
     return out, b.copy()
 
 
 @kernel
-def _serve_antennas(station, a, b, antennas):
+def _serve_antennas(station, a, b, antennas, free_at):
     out = a.copy()
-    size = 1
-    for g in range(antennas.size):
-        size = max(size, antennas[g])
-    free_at = np.empty(size)
-    i = 0
-    while i < a.size:
+    for i in range(a.size):
         g = station[i]
-        free_at[: antennas[g]] = -np.inf
-        while i < a.size and station[i] == g:
-            k = 0  # the antenna that frees first
-            for m in range(1, antennas[g]):
-                if free_at[m] < free_at[k]:
-                    k = m
-            begin = max(a[i], free_at[k])
-            out[i] = begin
-            if begin < b[i]:
-                free_at[k] = b[i]
-            i += 1
+        k = 0  # the antenna that frees first
+        for m in range(1, antennas[g]):
+            if free_at[g, m] < free_at[g, k]:
+                k = m
+        begin = max(a[i], free_at[g, k])
+        out[i] = begin
+        if begin < b[i]:
+            free_at[g, k] = b[i]
     return out

@@ -166,9 +166,18 @@ class Operations:
         if uplinked:
             uplinks = [_Uplink(sc, w, _members(sc, w, fleet_index)) for w in uplinked]
             next_id = [len(jobs)]
+            antennas = np.array([g.antennas for g in sc.ground_station], np.int64)
+            # When each station's antennas free from the contacts served so far.
+            free_at = np.full((antennas.size, int(antennas.max(initial=1))), -np.inf)
 
             def arrivals():
-                contacts = flight.closed_contacts()
+                sats, stations, starts, ends = flight.closed_contacts()
+                # A station serves one satellite per antenna: each batch (the contacts
+                # closed since the last) after the batches before, whose contacts keep
+                # their antennas.
+                starts, ends = antenna_windows(stations, starts, ends, antennas, sats, free_at)
+                ok = starts < ends
+                contacts = (sats[ok], stations[ok], starts[ok], ends[ok])
                 new = []
                 for u in uplinks:
                     new += u.jobs(contacts, next_id[0] + len(new))
@@ -236,23 +245,20 @@ class Operations:
 class _Uplink:
     """Data from the ground for a batch workload: it reaches the ground at a steady
     ``gb_uplinked_per_day`` and waits there; each contact of a member satellite uplinks what
-    waits, up to the station's uplink rate over the contact, and a job on that satellite
-    starts when the contact ends (contacts are the ephemeris: known ahead)."""
+    waits, up to the station's uplink rate over the contact (as its antennas serve it), and a
+    job on that satellite starts when the contact ends (contacts are the ephemeris: known
+    ahead)."""
 
     def __init__(self, scenario: Scenario, w, members: np.ndarray):
         self.w = w
         self.members = members
         self.rate_gb_per_s = w.gb_uplinked_per_day / 86400.0
         self.uplink_bps = np.array([g.uplink_bps for g in scenario.ground_station], float)
-        self.antennas = np.array([g.antennas for g in scenario.ground_station], np.int64)
         self.taken_gb = 0.0
 
     def jobs(self, contacts, first_id: int) -> list[Job]:
         sats, stations, starts, ends = contacts
-        # A station serves one satellite per antenna (contacts of one batch: those closed
-        # since the last; each batch is served on its own).
-        starts, ends = antenna_windows(stations, starts, ends, self.antennas, sats)
-        keep = np.isin(sats, self.members) & (starts < ends)
+        keep = np.isin(sats, self.members)
         order = np.lexsort((sats[keep], ends[keep]))
         sats, stations = sats[keep][order], stations[keep][order]
         starts, ends = starts[keep][order], ends[keep][order]
