@@ -305,3 +305,14 @@ def test_a_one_antenna_station_uplinks_to_one_satellite_of_a_formation_at_a_time
     one, three = uplinked(1), uplinked(3)
     assert three > 0
     assert one / three == pytest.approx(1.0 / 3.0, rel=0.01)
+
+
+def test_default_shielding_mass_is_near_starclouds_one_kg_per_kw():
+    """Starcloud's white paper (v1.03, Table 1) counts 1 kg of shielding per kW of compute,
+    thickness not stated; orbitdc's default (10 mm of aluminium around 0.045 m2 per
+    accelerator) on its 1 kW B200s gives 1.215 kg each: 22 % more, within the 30 % this loose
+    comparison allows."""
+    sc = orbitdc.load_scenario(orbitdc.preset_path("starcloud-40mw"))
+    t = sc.satellite_types["cluster-40mw"]
+    per_kw = t.mass.shielding_kg / (t.compute_load_w / 1e3)
+    assert per_kw == pytest.approx(1.0, rel=0.3)
