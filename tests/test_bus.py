@@ -526,7 +526,10 @@ def test_mass_rolls_up_from_the_parts():
     assert m.solar_kg == pytest.approx(t.solar_area_m2 * t.cell.areal_mass_kg_per_m2)
     assert m.battery_kg == pytest.approx(5000.0 / t.battery_cell.specific_energy_wh_per_kg)
     assert m.radiator_kg == pytest.approx(10.0 * t.panel.areal_mass_kg_per_m2)
-    parts = m.accelerators_kg + m.solar_kg + m.battery_kg + m.radiator_kg
+    # 10 mm of aluminium around 0.045 m2 per accelerator; no links, so no terminals.
+    assert m.shielding_kg == pytest.approx(4 * 0.045 * 0.010 * 2700.0)
+    assert m.terminals_kg == 0.0
+    parts = m.accelerators_kg + m.solar_kg + m.battery_kg + m.radiator_kg + m.shielding_kg
     assert m.structure_kg / m.total_kg == pytest.approx(0.25)
     assert m.total_kg == pytest.approx(parts / 0.75)
     summary = orbitdc.simulate(sc.model_copy(update={"duration_h": 0.5})).summary

@@ -80,6 +80,15 @@ SCENARIOS = {
                    "rate_per_h": 4.0, "flops": 2e19, "accelerators": 4}],
         regions=[{"name": "London", "lat_deg": 51.5, "lon_deg": -0.13},
                  {"name": "Tokyo", "lat_deg": 35.7, "lon_deg": 139.7}]),
+    # Gangs of 12 across 3 satellites, all-reducing 14 GB of gradients after every step of
+    # 65,536 tokens over 200 Gb/s links: about half their time is all-reduce (busy, overhead).
+    "formation all-reduce": lambda p: _scenario(
+        [{"name": "ring", "kind": "cluster", "altitude_km": 650.0, "ltan_h": 18.0,
+          "count": 6, "radius_km": 1.0, "satellite": "sat"}], policy=p,
+        network={"isl": [{"fleet": "ring", "topology": "range", "max_range_km": 5.0}]},
+        workload=[{"name": "dp", "kind": "training", "jobs": 2, "parameters": 7e9,
+                   "tokens": 7e8, "tokens_per_step": 65536.0, "accelerators": 12,
+                   "checkpoint_interval_h": 0.5, "checkpoint_s": 60.0}]),
     "small batteries": lambda p: _scenario(
         [{"name": "noon", "kind": "sso", "altitude_km": 550.0, "ltan_h": 12.0, "count": 3,
           "satellite": "sat"}],
@@ -99,6 +108,8 @@ def test_jobs_and_time_series_are_one_flight(name, policy):
     assert ran > 1e19, "the case must run real work"
     if "inference" in name:
         assert jobs["inference_flops"] > 0.02 * ran  # inference is a real share of it
+    if "all-reduce" in name:
+        assert jobs["overhead_flops"] > 0.3 * ran  # the all-reduce is a real share of it
     assert reported == pytest.approx(ran, rel=1e-3)
     # Work asked of finished jobs is what they did.
     table = res.jobs_table

@@ -242,7 +242,9 @@ def test_a_flight_by_astroz_has_sgp4s_events_and_summary(shell):
             for x, y in zip(a, b):
                 same(x, y, path)
         elif isinstance(a, float):
-            assert b == pytest.approx(a, rel=1e-6, abs=1e-9), path
+            # The summary rounds to 6 decimals: values agreeing to 1e-7 can print 1e-6 apart
+            # (penumbra minutes of a 40-satellite shell did, once shielding gained mass).
+            assert b == pytest.approx(a, rel=1e-6, abs=1.5e-6), path
         else:
             assert a == b, path
 

@@ -226,9 +226,14 @@ def _print_summary(results: Results, out_dir: Path) -> None:
         for name, isl in net["isl"].items():
             table.add_row(f"links in {name} ({isl['topology']}), mean",
                           f"{_v(isl['links_mean'], ',.0f')} × {_v(isl['capacity_mean_bps'], ',.0f', 1 / 1e9)} Gb/s")
+            if "in_reach_mean" in isl:
+                table.add_row(f"pairs in reach in {name}, mean",
+                              f"{_v(isl['in_reach_mean'], ',.0f')} "
+                              f"({isl['terminals_per_satellite']} terminals a satellite)")
             if "allreduce_bps_min" in isl:
-                table.add_row(f"all-reduce across {name}, worst",
-                              f"{_v(isl['allreduce_bps_min'], ',.2f', 1 / 1e12)} Tb/s")
+                table.add_row(f"all-reduce across {name}, worst / mean",
+                              f"{_v(isl['allreduce_bps_min'], ',.2f', 1 / 1e12)} / "
+                              f"{_v(isl['allreduce_bps_mean'], ',.2f', 1 / 1e12)} Tb/s")
                 table.add_row(f"{name} to the ground, mean",
                               f"{_v(isl['to_ground_bps_mean'], ',.2f', 1 / 1e9)} Gb/s")
         for region, v in net.get("user_rtt", {}).items():

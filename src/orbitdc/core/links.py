@@ -12,21 +12,35 @@ Assumptions (the model's fidelity, stated):
   the cap (Tbps-class with DWDM) while a sparse shell runs at its rated range and rate.
 - **Latency** is range over the speed of light in vacuum; processing and queueing are not
   modelled.
+- **Terminals** bound the links: a satellite holds at most as many links as it has optical
+  terminals (one terminal per link end; a link's ``transceivers_per_link`` are channels of
+  that terminal). Which of the pairs in reach get one follows a fixed rule
+  (:func:`match_terminals`): links already up keep their terminals while they stay in reach
+  (terminals do not re-point when they need not), then the shortest pairs first (to the
+  millimetre), ties by the lower satellite index, each taken while both ends have a terminal free. It is a greedy
+  matching, deterministic, not the one with the most links or the most capacity.
+- **Acquisition**: a link newly formed carries nothing for the terminal's pointing,
+  acquisition and tracking time (:func:`ready_share`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from orbitdc.core._jit import kernel
 from orbitdc.core.constants import SPEED_OF_LIGHT_KM_PER_S, WGS84_RADIUS_KM
 
 __all__ = [
+    "antenna_windows",
     "capacity_bps",
     "grazing_height_km",
     "latency_s",
+    "match_terminals",
     "nearest_pairs",
     "pairs_within",
     "plus_grid_pairs",
+    "ready_share",
+    "ring_allreduce_s",
     "walker_offsets",
 ]
 
@@ -116,3 +130,96 @@ def pairs_within(positions: np.ndarray, max_range_km: float) -> np.ndarray:
         return np.empty((0, 2), np.int64)
     p = cKDTree(positions).query_pairs(max_range_km, output_type="ndarray").astype(np.int64)
     return p[np.lexsort((p[:, 1], p[:, 0]))] if p.size else np.empty((0, 2), np.int64)
+
+
+def match_terminals(a: np.ndarray, b: np.ndarray, range_km: np.ndarray, terminals: np.ndarray,
+                    up: np.ndarray | None = None) -> np.ndarray:
+    """Which of the candidate links ``(a, b)`` (indices into ``terminals``, arrays (M,)) get a
+    terminal at both ends, each satellite ``i`` holding at most ``terminals[i]`` links: first
+    the links already ``up`` (bool (M,), None: none), then the rest, each group shortest
+    first (ties: the lower ``a``, then ``b``), a link taken while both its ends have a
+    terminal free. Returns a bool mask (M,)."""
+    a = np.asarray(a, np.int64)
+    b = np.asarray(b, np.int64)
+    if a.size == 0:
+        return np.zeros(0, bool)
+    rank = np.zeros(a.size, np.int64) if up is None else (~np.asarray(up, bool)).astype(np.int64)
+    # Ranges compared to the millimetre: equal spacings stay ties whatever the rounding.
+    order = np.lexsort((b, a, np.round(np.asarray(range_km, float) * 1e6), rank))
+    return _greedy(a[order], b[order], np.asarray(terminals, np.int64).copy(), order)
+
+
+@kernel
+def _greedy(a, b, free, order):
+    keep = np.zeros(a.size, np.bool_)
+    for i in range(a.size):
+        if free[a[i]] > 0 and free[b[i]] > 0:
+            free[a[i]] -= 1
+            free[b[i]] -= 1
+            keep[order[i]] = True
+    return keep
+
+
+def ready_share(formed_s, t_s: float, step_s: float, acquisition_s) -> np.ndarray:
+    """Share of the interval ``[t_s, t_s + step_s)`` a link formed at ``formed_s`` carries
+    data: nothing until ``formed_s + acquisition_s`` (pointing, acquisition and tracking),
+    everything after."""
+    ready = np.asarray(formed_s, float) + acquisition_s
+    if step_s <= 0:
+        return (ready <= t_s).astype(float)
+    return np.clip((t_s + step_s - ready) / step_s, 0.0, 1.0)
+
+
+def ring_allreduce_s(gradient_bytes, participants, slowest_bps) -> np.ndarray:
+    """Time of a ring all-reduce of ``gradient_bytes`` among ``participants`` over links of
+    ``slowest_bps`` (the slowest sets the pace of every step of the ring): each participant
+    sends and receives ``2 (N - 1) / N`` of the data (Patarasuk & Yuan, J. Parallel Distrib.
+    Comput. 69, 2009), so ``2 (N - 1) / N x bytes x 8 / rate``; 0 for one participant,
+    infinite over a link that carries nothing. Latency per hop is neglected (a gradient's
+    gigabytes take seconds; a hop in a formation, microseconds)."""
+    n = np.asarray(participants, float)
+    g = np.asarray(gradient_bytes, float)
+    bw = np.asarray(slowest_bps, float)
+    share = np.where(n > 1, 2.0 * (n - 1.0) / np.maximum(n, 1.0), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = share * g * 8.0 / bw
+    return np.where(share > 0, np.where(bw > 0, t, np.inf), 0.0)
+
+
+def antenna_windows(station: np.ndarray, start_s: np.ndarray, end_s: np.ndarray,
+                    antennas: np.ndarray, satellite: np.ndarray | None = None,
+                    free_at: np.ndarray | None = None):
+    """Contacts ``(station, start, end)`` (arrays (C,)) as a station with ``antennas[g]``
+    antennas serves them, one satellite per antenna: at each station in order of start
+    (ties: the lower ``satellite``), a contact takes the antenna that frees first, waiting
+    for it if all are busy (it then begins when one frees); a contact with no time left is
+    not served. ``free_at`` (stations, most antennas), if given, holds when each antenna
+    frees from contacts served before (batches served in turn) and is updated. Returns
+    ``(start, end)`` of each contact as served (start >= end: not served)."""
+    station = np.asarray(station, np.int64)
+    a = np.asarray(start_s, float)
+    b = np.asarray(end_s, float)
+    antennas = np.asarray(antennas, np.int64)
+    sat = np.zeros(a.size, np.int64) if satellite is None else np.asarray(satellite, np.int64)
+    if free_at is None:
+        free_at = np.full((antennas.size, max(int(antennas.max(initial=1)), 1)), -np.inf)
+    order = np.lexsort((sat, a, station))
+    out = a.copy()
+    out[order] = _serve_antennas(station[order], a[order], b[order], antennas, free_at)
+    return out, b.copy()
+
+
+@kernel
+def _serve_antennas(station, a, b, antennas, free_at):
+    out = a.copy()
+    for i in range(a.size):
+        g = station[i]
+        k = 0  # the antenna that frees first
+        for m in range(1, antennas[g]):
+            if free_at[g, m] < free_at[g, k]:
+                k = m
+        begin = max(a[i], free_at[g, k])
+        out[i] = begin
+        if begin < b[i]:
+            free_at[g, k] = b[i]
+    return out

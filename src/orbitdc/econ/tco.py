@@ -162,8 +162,9 @@ def tco(items: list[FleetItem], econ: Economics, launch_usd_per_kg: float | None
                 "economics.accelerator_usd"
             )
         m = sat.mass
+        # The roll-up's dry mass (shielding and terminals in it) and the propellant loaded.
         mass = (econ.launched_mass_kg if econ.launched_mass_kg is not None
-                else m.total_kg * mass_factor)
+                else m.total_kg * mass_factor + m.propellant_kg)
         hw = {
             "accelerators": sat.spec.accelerators * acc_price,
             "bus_structure": m.structure_kg * mass_factor * econ.bus_usd_per_kg,

@@ -75,8 +75,8 @@ def _parts_in_use(scenario) -> list[tuple[str, str]]:
             if (kind, name) not in seen:
                 seen.append((kind, name))
     for isl in scenario.network.isl:
-        if ("terminal", isl.terminal) not in seen:
-            seen.append(("terminal", isl.terminal))
+        if ("terminal", scenario.isl_terminal(isl)) not in seen:
+            seen.append(("terminal", scenario.isl_terminal(isl)))
     return seen
 
 

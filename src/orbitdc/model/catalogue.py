@@ -176,6 +176,10 @@ class Terminal(_PartBase):
     #: Ceiling of one transceiver at short range (modem, wavelength channels); default: the
     #: rated data rate (no gain at short range).
     max_data_rate_bps: Annotated[float | None, Field(gt=0.0)] = None
+    #: Pointing, acquisition and tracking time when a link forms, during which it carries
+    #: nothing; default 30 s, the "tens of seconds" of LEO optical terminals (Gerard, Fraire &
+    #: Cespedes, arXiv:2511.16063, 2025, from TBIRD and other missions' data) [S].
+    acquisition_s: Annotated[float, Field(ge=0.0, le=3600.0)] = 30.0
 
     @property
     def ceiling_bps(self) -> float:

@@ -15,15 +15,19 @@ class IslConfig(Strict):
     """Inter-satellite links inside one fleet.
 
     ``+grid`` (Walker shells): fore and aft in the plane, and the nearest satellite in each
-    adjacent plane. ``range`` (formation clusters): every pair within ``max_range_km``.
+    adjacent plane. ``range`` (formation clusters): pairs within ``max_range_km``.
     ``nearest``: each satellite's ``k`` nearest within ``max_range_km``. Every link also needs
-    line of sight clear of the Earth and the atmosphere margin."""
+    line of sight clear of the Earth and the atmosphere margin, and a free optical terminal
+    at both ends: a satellite holds at most its type's ``terminals`` links, links already up
+    first, then the shortest (``orbitdc.core.links.match_terminals``)."""
 
     fleet: Name
     topology: Literal["+grid", "range", "nearest"]
     max_range_km: Annotated[float, Field(gt=0.0, le=100_000.0)] = 5_000.0
     k: Annotated[int, Field(ge=1, le=64)] = 4
-    terminal: str = "starlink-laser"
+    #: The terminal part; default the fleet's satellite type's ``terminal``, else
+    #: ``starlink-laser``.
+    terminal: str | None = None
     transceivers_per_link: Annotated[int, Field(ge=1, le=64)] = 1
     #: Write each link's up/down windows to events.parquet (kind "link", target: the peer).
     #: Not for ``nearest``, whose links depend on the whole fleet.

@@ -21,6 +21,7 @@ from orbitdc.model.catalogue import (
     RadiatorCoating,
     RadiatorPanel,
     SolarCell,
+    Terminal,
 )
 
 __all__ = [
@@ -56,6 +57,19 @@ DEFAULT_CHIP_GRADIENT_K = 30.0
 #: as it does in its fully closed state" (the bimetallic rectangular-blade louver, the kind
 #: most used). For a variable-conductance heat pipe or a loop bypass, state your own.
 DEFAULT_RADIATOR_TURN_DOWN = 1.0 / 6.0
+#: Optical terminals a satellite carries when its type does not say, where its fleet has
+#: inter-satellite links: 4, the "+grid" of the LEO-mesh literature (two in the plane, one to
+#: each adjacent plane: Bhattacherjee & Singla, "Network topology design at 27,000 km/hour",
+#: CoNEXT 2019) [E]; a satellite without links carries none.
+DEFAULT_TERMINALS = 4
+#: Density of aluminium, 2,700 kg/m3 (CRC Handbook; shielding is given in mm of aluminium
+#: equivalent).
+ALUMINIUM_DENSITY_KG_PER_M3 = 2700.0
+#: Area the shielding encloses per accelerator when the type does not say, 0.045 m2 [E]: the
+#: surface of a box around one SXM-class module with its memory (~140 x 105 x 30 mm: 0.044
+#: m2). A thin shell: its mass is area x thickness x density; spot shielding of the
+#: accelerators alone, the rest of the bus as it is.
+DEFAULT_SHIELDED_AREA_PER_ACCELERATOR_M2 = 0.045
 #: Tracking modes and what ``tracking = true / false`` meant before they had names.
 TRACKING_MODES = ("two-axis", "single-axis", "body-fixed")
 
@@ -143,6 +157,18 @@ class SatelliteType(Strict):
     age_years: Annotated[float, Field(ge=0.0, le=50.0)] = 0.0
     #: Aluminium-equivalent shielding around the accelerators (dose scales with it).
     shielding_mm_al: Annotated[float, Field(gt=0.0, le=100.0)] = 10.0
+    #: Area the shielding encloses (mass: area x thickness x aluminium's density); default
+    #: 0.045 m2 per accelerator (a box around each module, ``DEFAULT_SHIELDED_AREA_...``).
+    shielding_area_m2: Annotated[float | None, Field(ge=0.0, le=1e5)] = None
+    #: Optical inter-satellite terminals each satellite carries: at most this many links end
+    #: on it. Default: 4 where a fleet of this type has links, else 0.
+    terminals: Annotated[int | None, Field(ge=0, le=64)] = None
+    #: The terminal part (catalogue or ``[part.NAME]``); default that of the fleet's
+    #: ``[[network.isl]]`` entry. Its mass and the count above go into the roll-up.
+    terminal: str | None = None
+    #: Propellant loaded at launch: launched with the satellite (launch cost), not part of the
+    #: dry mass that drag, heat capacity and the disposal figures use.
+    propellant_kg: Annotated[float, Field(ge=0.0, le=1e7)] = 0.0
     structure_fraction: Annotated[float, Field(ge=0.0, lt=0.9)] = DEFAULT_STRUCTURE_FRACTION
     #: Default: aluminium's specific heat times the satellite's dry mass.
     heat_capacity_j_per_k: Annotated[float | None, Field(gt=0.0)] = None
@@ -197,23 +223,37 @@ class SatelliteType(Strict):
         bat = get("battery.cell", "battery", self.battery.cell)
         coat = get("radiator.coating", "radiator_coating", self.radiator.coating)
         panel = get("radiator.panel", "radiator", self.radiator.panel)
-        return ResolvedSatellite(self, acc, cell, bat, coat, panel)
+        term = get("terminal", "terminal", self.terminal) if self.terminal else None
+        return ResolvedSatellite(self, acc, cell, bat, coat, panel, terminal_part=term,
+                                 terminal_count=self.terminals or 0)
 
 
 @dataclass(frozen=True)
 class MassBreakdown:
+    """The roll-up: parts, the structure's share of them, and the propellant. ``total_kg``
+    is the dry mass; ``launched_kg`` adds the propellant."""
+
     accelerators_kg: float
     solar_kg: float
     battery_kg: float
     radiator_kg: float
     structure_kg: float
+    shielding_kg: float = 0.0
+    terminals_kg: float = 0.0
+    propellant_kg: float = 0.0
 
     @property
     def total_kg(self) -> float:
+        """Dry mass."""
         return (
             self.accelerators_kg + self.solar_kg + self.battery_kg + self.radiator_kg
-            + self.structure_kg
+            + self.shielding_kg + self.terminals_kg + self.structure_kg
         )
+
+    @property
+    def launched_kg(self) -> float:
+        """Dry mass plus propellant: what the launch carries."""
+        return self.total_kg + self.propellant_kg
 
     def as_dict(self) -> dict[str, float]:
         return {
@@ -221,8 +261,12 @@ class MassBreakdown:
             "solar_kg": self.solar_kg,
             "battery_kg": self.battery_kg,
             "radiator_kg": self.radiator_kg,
+            "shielding_kg": self.shielding_kg,
+            "terminals_kg": self.terminals_kg,
             "structure_kg": self.structure_kg,
             "total_kg": self.total_kg,
+            "propellant_kg": self.propellant_kg,
+            "launched_kg": self.launched_kg,
         }
 
 
@@ -236,6 +280,10 @@ class ResolvedSatellite:
     battery_cell: Battery
     coating: RadiatorCoating
     panel: RadiatorPanel
+    #: The optical terminal and how many each satellite carries (set when the scenario is
+    #: validated: the type's own, or the defaults of its fleets' links).
+    terminal_part: Terminal | None = None
+    terminal_count: int = 0
 
     @property
     def solar_area_m2(self) -> float:
@@ -353,10 +401,21 @@ class ResolvedSatellite:
         solar = self.solar_area_m2 * self.cell.areal_mass_kg_per_m2
         battery = self.spec.battery.capacity_wh / self.battery_cell.specific_energy_wh_per_kg
         radiator = self.spec.radiator.area_m2 * self.panel.areal_mass_kg_per_m2
-        parts = acc + solar + battery + radiator
+        shielding = (self.shielding_area_m2 * self.spec.shielding_mm_al * 1e-3
+                     * ALUMINIUM_DENSITY_KG_PER_M3)
+        terminals = (self.terminal_count * self.terminal_part.mass_kg
+                     if self.terminal_part is not None else 0.0)
+        parts = acc + solar + battery + radiator + shielding + terminals
         f = self.spec.structure_fraction
         structure = parts * f / (1.0 - f)
-        return MassBreakdown(acc, solar, battery, radiator, structure)
+        return MassBreakdown(acc, solar, battery, radiator, structure, shielding, terminals,
+                             self.spec.propellant_kg)
+
+    @property
+    def shielding_area_m2(self) -> float:
+        a = self.spec.shielding_area_m2
+        return (a if a is not None
+                else self.spec.accelerators * DEFAULT_SHIELDED_AREA_PER_ACCELERATOR_M2)
 
     @property
     def drag_area_m2(self) -> float:

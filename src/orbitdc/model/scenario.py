@@ -29,7 +29,7 @@ from orbitdc.model.economics import Economics
 from orbitdc.model.elements import parse_omm_text, parse_tle_text
 from orbitdc.model.errors import ScenarioError
 from orbitdc.model.network import Network, UserRegion
-from orbitdc.model.satellite import ResolvedSatellite, SatelliteType
+from orbitdc.model.satellite import DEFAULT_TERMINALS, ResolvedSatellite, SatelliteType
 from orbitdc.model.nightsky import NightSky
 from orbitdc.model.radiation import Radiation
 from orbitdc.model.screening import Screening
@@ -238,9 +238,11 @@ class GroundStation(_Strict):
     lon_deg: Annotated[float, Field(ge=-180.0, le=360.0)]
     alt_m: Annotated[float, Field(ge=-500.0, le=9_000.0)] = 0.0
     min_elevation_deg: Annotated[float, Field(ge=0.0, lt=90.0)] = 5.0
-    #: Link capacity to and from a satellite in view (one satellite at a time).
+    #: Link capacity to and from a satellite in view, per antenna.
     downlink_bps: Annotated[float, Field(ge=0.0)] = 10e9
     uplink_bps: Annotated[float, Field(ge=0.0)] = 1e9
+    #: Antennas: the station serves this many satellites at once (one each).
+    antennas: Annotated[int, Field(ge=1, le=1000)] = 1
 
 
 #: The kinds of window ``events.parquet`` can hold (``[output] events`` chooses among them).
@@ -411,6 +413,22 @@ class Scenario(_Strict):
         """The resolved satellite type of each fleet (None where a fleet has none)."""
         return [self._resolved[f.satellite] if f.satellite else None for f in self.fleet]
 
+    def isl_terminal(self, isl) -> str:
+        """The terminal part a ``[[network.isl]]`` entry's links use: its own, else its
+        fleet's satellite type's, else ``starlink-laser``."""
+        if isl.terminal is not None:
+            return isl.terminal
+        f = next((f for f in self.fleet if f.name == isl.fleet), None)
+        spec = self.satellite.get(f.satellite) if f is not None and f.satellite else None
+        return spec.terminal if spec is not None and spec.terminal else "starlink-laser"
+
+    def isl_terminals(self, isl) -> int:
+        """Terminals each satellite of a ``[[network.isl]]`` entry's fleet carries: its
+        satellite type's count, else ``DEFAULT_TERMINALS``."""
+        f = next((f for f in self.fleet if f.name == isl.fleet), None)
+        t = self._resolved.get(f.satellite) if f is not None and f.satellite else None
+        return t.terminal_count if t is not None else DEFAULT_TERMINALS
+
     @property
     def base_dir(self) -> Path:
         return self._base_dir
@@ -561,9 +579,22 @@ def parse_scenario(
             problems.append((f"{key}.record_links", "link windows can be recorded for +grid "
                              "and range topologies, not nearest"))
         try:
-            catalogue.get("terminal", isl.terminal)
+            catalogue.get("terminal", scenario.isl_terminal(isl))
         except KeyError as exc:
             problems.append((f"{key}.terminal", exc.args[0]))
+        spec = (scenario.satellite.get(fleet.satellite)
+                if fleet is not None and fleet.satellite else None)
+        if (spec is not None and spec.terminal and isl.terminal
+                and spec.terminal != isl.terminal):
+            problems.append((f"{key}.terminal", (
+                f"the links of {isl.fleet!r} end on its satellites' terminals, "
+                f"{spec.terminal!r} (satellite.{fleet.satellite}.terminal), not "
+                f"{isl.terminal!r}: give one of them")))
+        if spec is not None and spec.terminals == 0:
+            problems.append((f"satellite.{fleet.satellite}.terminals", (
+                f"0 terminals, but fleet {isl.fleet!r} has inter-satellite links ({key}): "
+                "give how many optical terminals each satellite carries, or drop the links")))
+    _resolve_terminals(scenario, catalogue)
     isl_fleets = [isl.fleet for isl in scenario.network.isl]
     dup = sorted({n for n in isl_fleets if isl_fleets.count(n) > 1})
     if dup:
@@ -585,6 +616,29 @@ def parse_scenario(
                 ],
             )
     return scenario
+
+
+def _resolve_terminals(scenario: Scenario, catalogue: Catalogue) -> None:
+    """Each satellite type's terminals, for the mass roll-up and the links: its own count,
+    else ``DEFAULT_TERMINALS`` where a fleet of the type has links (0 otherwise); its own
+    terminal part, else that of its fleets' links."""
+    import dataclasses
+
+    linked = {isl.fleet: isl for isl in scenario.network.isl}
+    for name, resolved in list(scenario._resolved.items()):
+        isls = [linked[f.name] for f in scenario.fleet
+                if f.satellite == name and f.name in linked]
+        spec = resolved.spec
+        count = spec.terminals if spec.terminals is not None else (
+            DEFAULT_TERMINALS if isls else 0)
+        part = resolved.terminal_part
+        if part is None and isls:
+            try:
+                part = catalogue.get("terminal", scenario.isl_terminal(isls[0]))
+            except KeyError:
+                part = None  # reported with the entry's key
+        scenario._resolved[name] = dataclasses.replace(
+            resolved, terminal_part=part if count else None, terminal_count=count)
 
 
 def load_scenario(path: str | Path) -> Scenario:

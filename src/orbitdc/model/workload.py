@@ -10,6 +10,8 @@ rate_per_h = 2.0
 flops = 1e21                 # total work, or parameters and tokens: 6 x parameters x tokens
 accelerators = 8             # gang: all members run or none
 bandwidth_bps = 100e9        # what the gang's members need between them
+tokens_per_step = 4194304    # with parameters: each step's gradients are all-reduced
+gradient_bytes_per_parameter = 2.0
 checkpoint_interval_h = 0.5
 checkpoint_s = 30.0          # time a checkpoint takes (no progress meanwhile)
 
@@ -66,6 +68,13 @@ class Workload(Strict):
     #: ~5 GB/s [E]) unless checkpoint_s says otherwise.
     checkpoint_gb: Annotated[float | None, Field(gt=0.0)] = None
     checkpoint_write_gb_per_s: Annotated[float, Field(gt=0.0)] = 5.0
+    #: Training given by ``parameters``: tokens per optimiser step (the global batch) and the
+    #: bytes per parameter of the gradients all-reduced after each step, over the links of
+    #: the satellites a gang spans (``orbitdc.ops.scheduler``). Defaults: 4M tokens, Llama 2's
+    #: global batch (Touvron et al., arXiv:2307.09288, 2023, sec. 2.2); 2 bytes, BF16
+    #: gradients. A workload given by ``flops`` has no all-reduce.
+    tokens_per_step: Annotated[float, Field(gt=0.0, le=1e12)] = 4_194_304.0
+    gradient_bytes_per_parameter: Annotated[float, Field(gt=0.0, le=16.0)] = 2.0
     #: Inference: peak requests per second over all user regions (shared by their weights,
     #: following a daily profile that peaks at 20:00 local time), work per request, and the
     #: round trip a request may take.
@@ -117,6 +126,20 @@ class Workload(Strict):
         if self.checkpoint_s == 0.0 and self.checkpoint_gb is not None:
             return self.checkpoint_gb / self.checkpoint_write_gb_per_s
         return self.checkpoint_s
+
+    @property
+    def step_flops(self) -> float:
+        """Work of one optimiser step, 6 x parameters x tokens per step (0: not known)."""
+        if self.kind != "training" or self.parameters is None:
+            return 0.0
+        return 6.0 * self.parameters * self.tokens_per_step
+
+    @property
+    def gradient_bytes(self) -> float:
+        """Bytes all-reduced after each step (0: none)."""
+        if self.kind != "training" or self.parameters is None:
+            return 0.0
+        return self.parameters * self.gradient_bytes_per_parameter
 
     @property
     def work_flops(self) -> float:

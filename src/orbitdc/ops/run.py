@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 
 from orbitdc.core._jit import kernel
+from orbitdc.core.links import antenna_windows
 from orbitdc.model.scenario import Scenario
 from orbitdc.ops.policies import resolve_policy
 from orbitdc.ops.scheduler import Job, Orchestrator, drive
@@ -77,6 +78,7 @@ def make_jobs(scenario: Scenario, periods_s: np.ndarray | None = None,
                 checkpoint_interval_s=(w.checkpoint_interval_h * 3600.0
                                        if w.checkpoint_interval_h else None),
                 checkpoint_s=w.checkpoint_time_s, bandwidth_bps=w.bandwidth_bps,
+                step_flops=w.step_flops, gradient_bytes=w.gradient_bytes,
             ))
     return jobs
 
@@ -164,9 +166,18 @@ class Operations:
         if uplinked:
             uplinks = [_Uplink(sc, w, _members(sc, w, fleet_index)) for w in uplinked]
             next_id = [len(jobs)]
+            antennas = np.array([g.antennas for g in sc.ground_station], np.int64)
+            # When each station's antennas free from the contacts served so far.
+            free_at = np.full((antennas.size, int(antennas.max(initial=1))), -np.inf)
 
             def arrivals():
-                contacts = flight.closed_contacts()
+                sats, stations, starts, ends = flight.closed_contacts()
+                # A station serves one satellite per antenna: each batch (the contacts
+                # closed since the last) after the batches before, whose contacts keep
+                # their antennas.
+                starts, ends = antenna_windows(stations, starts, ends, antennas, sats, free_at)
+                ok = starts < ends
+                contacts = (sats[ok], stations[ok], starts[ok], ends[ok])
                 new = []
                 for u in uplinks:
                     new += u.jobs(contacts, next_id[0] + len(new))
@@ -234,8 +245,9 @@ class Operations:
 class _Uplink:
     """Data from the ground for a batch workload: it reaches the ground at a steady
     ``gb_uplinked_per_day`` and waits there; each contact of a member satellite uplinks what
-    waits, up to the station's uplink rate over the contact, and a job on that satellite
-    starts when the contact ends (contacts are the ephemeris: known ahead)."""
+    waits, up to the station's uplink rate over the contact (as its antennas serve it), and a
+    job on that satellite starts when the contact ends (contacts are the ephemeris: known
+    ahead)."""
 
     def __init__(self, scenario: Scenario, w, members: np.ndarray):
         self.w = w
@@ -268,23 +280,28 @@ class _Uplink:
 
 
 def _contact_table(scenario: Scenario, results):
-    """Every contact: (satellite, start s, end s, station uplink b/s, station downlink b/s)."""
+    """Every contact as its station serves it, one satellite per antenna
+    (``orbitdc.core.links.antenna_windows``): (satellite, start s, end s, station uplink b/s,
+    station downlink b/s); contacts no antenna was free for are left out."""
     c = results.events_of("contact")
     names = {n: i for i, n in enumerate(scenario.satellite_names)}
-    up = {g.name: g.uplink_bps for g in scenario.ground_station}
-    down = {g.name: g.downlink_bps for g in scenario.ground_station}
+    stations = {g.name: i for i, g in enumerate(scenario.ground_station)}
+    up = np.array([g.uplink_bps for g in scenario.ground_station], float)
+    down = np.array([g.downlink_bps for g in scenario.ground_station], float)
+    antennas = np.array([g.antennas for g in scenario.ground_station], np.int64)
     start_us = int(round(scenario.start.timestamp() * 1e6))
     sats = np.array([names[n] for n in c.column("satellite").to_pylist()], int)
     a = (c.column("start").cast(pa.int64()).to_numpy() - start_us) / 1e6
     b = (c.column("end").cast(pa.int64()).to_numpy() - start_us) / 1e6
-    targets = c.column("target").to_pylist()
-    return (sats, a, b, np.array([up[n] for n in targets], float),
-            np.array([down[n] for n in targets], float))
+    g = np.array([stations[n] for n in c.column("target").to_pylist()], np.int64)
+    a, b = antenna_windows(g, a, b, antennas, sats)
+    ok = a < b
+    return sats[ok], a[ok], b[ok], up[g[ok]], down[g[ok]]
 
 
 def _downlink_windows(scenario: Scenario, results) -> dict:
-    """Per satellite: its contact windows (s from the start) and the best downlink rate of the
-    stations it meets (one station at a time)."""
+    """Per satellite: its contact windows (s from the start, as the stations' antennas serve
+    them) and the best downlink rate of the stations it meets (one station at a time)."""
     sats, a, b, _, r = _contact_table(scenario, results)
     order = np.lexsort((a, sats))
     sats, a, b, r = sats[order], a[order], b[order], r[order]

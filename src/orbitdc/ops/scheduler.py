@@ -57,6 +57,7 @@ from typing import Protocol
 import numpy as np
 
 from orbitdc.core._jit import kernel
+from orbitdc.core.links import ring_allreduce_s
 from orbitdc.model.errors import ScenarioError
 from orbitdc.ops import placement
 
@@ -93,6 +94,10 @@ class Job:
     #: results it must downlink before it is finished.
     pinned: int | None = None
     result_bytes: float = 0.0
+    #: Training across satellites: the work of one optimiser step and the gradient bytes
+    #: all-reduced after it over the gang's links (0: no all-reduce).
+    step_flops: float = 0.0
+    gradient_bytes: float = 0.0
 
 
 @dataclass
@@ -107,7 +112,7 @@ class ScheduleResult:
     queued_s: np.ndarray  # time spent waiting in the queue
     done_flops: np.ndarray
     lost_flops: np.ndarray
-    overhead_flops: np.ndarray  # checkpoint and move time, at the gang's rate
+    overhead_flops: np.ndarray  # checkpoint, move and all-reduce time, at the gang's rate
     checkpoints: np.ndarray
     migrations: np.ndarray
     requeues: np.ndarray
@@ -390,6 +395,9 @@ class Orchestrator:
         self.members = members
         self.group_start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         self.group_bw = np.where(sizes > 1, np.asarray(group_bandwidth, float), -1.0)
+        # Each satellite's group, for the bandwidth a gang's all-reduce gets.
+        self.sat_group = np.zeros(n_s, np.int64)
+        self.sat_group[members] = np.repeat(np.arange(sizes.size), sizes)
         # Whether a job could ever fit is judged on the bandwidth given (the links' most);
         # placement on what they give at each step (``view.fleet_bandwidth_bps``, by the
         # groups' fleets), where the view says.
@@ -407,7 +415,7 @@ class Orchestrator:
                             ("queued_s", f64), ("first_start", f64), ("last_start", f64),
                             ("end", f64), ("waiting_since", f64), ("checkpoints", i64),
                             ("migrations", i64), ("requeues", i64), ("preemptions", i64),
-                            ("silent", i64), ("ids", i64)):
+                            ("silent", i64), ("ids", i64), ("stepf", f64), ("grad", f64)):
             setattr(self, name, np.empty(0, dtype))
         self.last_placement: list[dict[int, int]] = []
         # Running placements: rows (job, satellite, accelerators), sorted by job.
@@ -457,6 +465,8 @@ class Orchestrator:
             "interval": np.array([np.inf if j.checkpoint_interval_s is None
                                   else j.checkpoint_interval_s for j in jobs], float),
             "ckpt_s": np.array([j.checkpoint_s for j in jobs], float),
+            "stepf": np.array([j.step_flops for j in jobs], float),
+            "grad": np.array([j.gradient_bytes for j in jobs], float),
         }
         new["state"] = np.where(self._fits(new["acc"], new["bw"], new["pinned"]), QUEUED,
                                 UNSCHEDULABLE).astype(np.int64)
@@ -628,10 +638,11 @@ class Orchestrator:
                            else (np.empty(0, np.int64), np.empty(0, np.int64)))
             rate = (np.add.reduceat(self.p_n * self.flops[self.p_sat], first) * self.mfu
                     if jobs.size else np.empty(0))
+            compute = self._compute_share(jobs, first, rate)
             # Time each job needs: its stall paid, then its work done.
             need_s = self.stall[jobs] + (self.work[jobs] - self.done[jobs]) / np.maximum(
-                rate, 1e-300)
-            st.update(jobs=jobs, first=first, rate=rate, need_s=need_s,
+                rate * compute, 1e-300)
+            st.update(jobs=jobs, first=first, rate=rate, need_s=need_s, compute=compute,
                       pace=np.ones(jobs.size), f=np.ones(self.n_s),
                       row_job=np.searchsorted(jobs, self.p_job))
         jobs = st["jobs"]
@@ -660,6 +671,8 @@ class Orchestrator:
         t0, t1 = st["t0"], st["t1"]
         dt = t1 - t0
         jobs, span, rate = st["jobs"], st["span"], st["rate"]
+        # Work is credited at the compute share of the gang's rate; the rest is all-reduce.
+        compute = st["compute"] if jobs.size else np.empty(0)
         f_sat, f_t, f_acc = self._rollback_upsets(faults)
         none = np.empty(0, np.int64)
         upset = (self._holder(np.asarray(f_sat, np.int64), np.asarray(f_acc, np.int64))
@@ -669,7 +682,8 @@ class Orchestrator:
         # A job that finishes in the step before the fault no longer holds the accelerator.
         if jobs.size:
             done_by = t0 + np.where(
-                self.done[jobs] + np.minimum(rate * np.maximum(span - self.stall[jobs], 0.0),
+                self.done[jobs] + np.minimum(rate * compute
+                                             * np.maximum(span - self.stall[jobs], 0.0),
                                              self.work[jobs] - self.done[jobs])
                 >= self.work[jobs] * (1 - 1e-12),
                 np.minimum(span / np.maximum(st["pace"], 1e-12), dt), np.inf)
@@ -714,7 +728,10 @@ class Orchestrator:
             self.stall[jobs] -= paid
             self.overhead[jobs] += paid * rate
             run_s = span - paid
-            gained = np.minimum(rate * run_s, self.work[jobs] - self.done[jobs])
+            gained = np.minimum(rate * compute * run_s, self.work[jobs] - self.done[jobs])
+            # All-reduce time counts as busy: the accelerators are held and powered, waiting
+            # on the links; at the gang's rate it is overhead, as checkpoints are.
+            self.overhead[jobs] += rate * (1.0 - compute) * run_s
             self.done[jobs] += gained
             self.since[jobs] += run_s
             was_hit = np.isin(jobs, hit) if hit.size else np.zeros(jobs.size, bool)
@@ -752,6 +769,25 @@ class Orchestrator:
                 self._set_rows(*(a_[~np.isin(self.p_job, gone)] for a_ in
                                  (self.p_job, self.p_sat, self.p_n)))
         self._step = None
+
+    def _compute_share(self, jobs, first, rate) -> np.ndarray:
+        """Share of each running gang's time spent computing, (J,): a step's work at the
+        gang's rate, then the ring all-reduce of its gradients among the satellites it spans
+        over its group's links at their present bandwidth (the slowest link of a formation's
+        all-reduce tree, or a fleet's weakest link): ``t_c / (t_c + t_ar)``, with ``t_ar =
+        2 (N - 1) / N x gradient bytes / bandwidth`` (``orbitdc.core.links.ring_allreduce_s``).
+        No overlap of compute and communication; the accelerators of one satellite reduce
+        among themselves for free (their own interconnect is not modelled)."""
+        if not jobs.size or not np.any(self.grad[jobs] > 0):
+            return np.ones(jobs.size)
+        pairs = np.unique(self.p_job * self.n_s + self.p_sat)
+        n_sat = np.bincount(np.searchsorted(jobs, pairs // self.n_s), minlength=jobs.size)
+        bw = self.group_bw[self.sat_group[self.p_sat[first]]]
+        t_ar = ring_allreduce_s(self.grad[jobs], n_sat, np.maximum(bw, 0.0))
+        t_c = self.stepf[jobs] / np.maximum(rate, 1e-300)
+        with np.errstate(invalid="ignore"):
+            share = np.where(np.isinf(t_ar), 0.0, t_c / np.maximum(t_c + t_ar, 1e-300))
+        return np.where(t_ar > 0, share, 1.0)
 
     # --- radiation effects (issue 15): which upsets roll a job back ---------------------------
     def _rollback_upsets(self, faults: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:

@@ -327,7 +327,8 @@ def validate_fleet(scenario: Scenario, fleet: Fleet) -> list[str]:
 
 
 def check_network(scenario: Scenario, fleet: Fleet) -> list[str]:
-    """Refuse networks that can never work (ScenarioError); warn of stations nothing sees.
+    """Refuse networks that can never work (ScenarioError); warn of stations nothing sees
+    and of topologies asking more links of a satellite than it has terminals.
 
     A station at latitude phi can only see a fleet whose ground tracks come within the
     coverage cone ``acos(R cos e / (R + h)) - e`` of it, and tracks reach latitude ``i`` (or
@@ -363,6 +364,15 @@ def check_network(scenario: Scenario, fleet: Fleet) -> list[str]:
                 problems.append((f"ground_station.{g}", message))
             else:
                 warnings.append(message)
+    for k, isl in enumerate(scenario.network.isl):
+        # Links beyond the terminals: what the topology asks of each satellite.
+        terms = scenario.isl_terminals(isl)
+        wants = {"+grid": 4, "nearest": isl.k}.get(isl.topology)
+        if wants is not None and terms < wants:
+            warnings.append(
+                f"network.isl.{k}: {isl.topology} asks {wants} links of each satellite of "
+                f"{isl.fleet!r} but they carry {terms} terminals: only the shortest links "
+                "that terminals can hold form (give the satellite type more terminals)")
     epoch = epoch_jd(scenario.start)
     for k, isl in enumerate(scenario.network.isl):
         if isl.topology == "+grid":

@@ -64,7 +64,7 @@ def link_windows(scenario: Scenario, fleet: Fleet, times: np.ndarray, tol_s: flo
             continue
         a, b = pairs[:, 0], pairs[:, 1]
         max_range = min(cfg.max_range_km,
-                        scenario.catalogue.get("terminal", cfg.terminal).max_range_km)
+                        scenario.catalogue.get("terminal", scenario.isl_terminal(cfg)).max_range_km)
 
         chunk = max(2, _CHUNK_SAT_STEPS // members.size)
         rows, t_x, rising = [], [], []

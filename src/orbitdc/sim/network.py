@@ -22,9 +22,16 @@ this module:
    the bottleneck of its maximum spanning tree, i.e. the largest rate at which a pipelined tree
    reduce-and-broadcast reaches every member.
 
-Assumptions: a ground station serves one satellite at a time at its downlink rate (so it
-bounds the flow through it); users' own links are not capacity-limited; routes are recomputed
-at each routing step and held in between; queueing and processing delays are not modelled.
+Inter-satellite links end on optical terminals: each satellite holds at most its type's
+``terminals`` links (links already up keep theirs, then the shortest pairs first:
+:func:`orbitdc.core.links.match_terminals`), and a link that forms carries nothing for its
+terminal's ``acquisition_s`` (its capacity over the routing step is the share of the step it
+is acquired; the links of the first routing step are taken as up already).
+
+Assumptions: a ground station serves as many satellites at once as it has ``antennas``, each at
+its downlink rate (so they bound the flow through it); users' own links are not
+capacity-limited; routes are recomputed at each routing step and held in between; queueing and
+processing delays are not modelled.
 """
 
 from __future__ import annotations
@@ -60,8 +67,17 @@ class _Isl:
     rated_range_km: float
     ceiling_bps: float
     transceivers: int
+    terminals: int = 1_000_000  # per satellite
+    acquisition_s: float = 0.0
     pairs: np.ndarray | None = None  # static pairs (+grid), in member indices
-    closed_form: int | None = None
+    # Links up at the last routing step recorded: sorted keys (a * N + b, global) and the time
+    # each formed.
+    up_keys: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    up_formed: np.ndarray = field(default_factory=lambda: np.empty(0))
+    started: bool = False
+    candidates: list[int] = field(default_factory=list)  # pairs in reach, before terminals
+    acquiring: list[int] = field(default_factory=list)  # links not yet carrying all step
+    most: int | None = None  # +grid: its pairs
     counts: list[int] = field(default_factory=list)
     capacity_mean: list[float] = field(default_factory=list)
     capacity_min: list[float] = field(default_factory=list)
@@ -87,6 +103,8 @@ class NetworkModel:
         self.user_up = up_vectors(lat, lon).reshape(-1, 3)
         self.sin_user_min = np.sin(np.deg2rad(net.user_min_elevation_deg))
         self.downlink_bps = np.array([g.downlink_bps for g in scenario.ground_station])
+        self.antennas = np.array([g.antennas for g in scenario.ground_station], np.int64)
+        self.routing_step_s = scenario.routing_every * scenario.step_s
         types = scenario.fleet_types()
         computes = np.array(
             [types[i] is not None and types[i].spec.accelerators > 0 for i in fleet.fleet_index],
@@ -98,19 +116,20 @@ class NetworkModel:
         for cfg in net.isl:
             fi = next(i for i, f in enumerate(scenario.fleet) if f.name == cfg.fleet)
             members = np.nonzero(fleet.fleet_index == fi)[0]
-            term = catalogue.get("terminal", cfg.terminal)
+            term = catalogue.get("terminal", scenario.isl_terminal(cfg))
             # A link forms within the entry's range and the terminal's reach, whichever is less.
             isl = _Isl(cfg.fleet, members, cfg.topology, min(cfg.max_range_km, term.max_range_km),
                        cfg.k,
                        term.data_rate_bps, term.max_range_km, term.ceiling_bps,
-                       cfg.transceivers_per_link)
+                       cfg.transceivers_per_link, scenario.isl_terminals(cfg),
+                       term.acquisition_s)
             if cfg.topology == "+grid":
                 f = scenario.fleet[fi]
                 assert isinstance(f, WalkerFleet)
                 offset, seam = (links.walker_offsets(r0_ecef[members], f.planes, f.per_plane)
                                 if r0_ecef is not None else (0, 0))
                 isl.pairs = links.plus_grid_pairs(f.planes, f.per_plane, offset, seam)
-                isl.closed_form = len(isl.pairs)
+                isl.most = len(isl.pairs)
             self.isls.append(isl)
         self.times: list[float] = []
         self.rtt_ms: list[np.ndarray] = []
@@ -134,7 +153,7 @@ class NetworkModel:
     def step(self, t_s: float, r: np.ndarray) -> None:
         """Links and routes for satellite ECEF positions ``r`` (N, 3) at ``t_s``."""
         n, g, u = self.n_sat, self.n_gs, len(self.regions)
-        rows, cols, lat_s, cap = self.links(r, record=True)
+        rows, cols, lat_s, cap = self.links(r, record=True, t_s=t_s)
         total = n + g + u
         graph = self._graph(rows, cols, lat_s)
         if u:
@@ -277,8 +296,11 @@ class NetworkModel:
         # A zero-latency edge must still count as an edge.
         return coo_matrix((np.maximum(w, 1e-12), (a, b)), shape=(total, total)).tocsr()
 
-    def links(self, r: np.ndarray, record: bool = False):
-        """Every link at positions ``r``: ``(rows, cols, latency_s, capacity_bps)``."""
+    def links(self, r: np.ndarray, record: bool = False, t_s: float | None = None):
+        """Every link at positions ``r``: ``(rows, cols, latency_s, capacity_bps)``. Recorded
+        (a routing step at ``t_s``): the links up are remembered, for the terminals they keep
+        and the acquisition of those that form; else they are judged against the last
+        recorded step's."""
         n, g, u = self.n_sat, self.n_gs, len(self.regions)
         ok = ~np.isnan(r).any(axis=1)
         rows, cols, lat_s, cap = [], [], [], []
@@ -298,8 +320,32 @@ class NetworkModel:
                 & ok[isl.members[a]] & ok[isl.members[b]]
             )
             a, b, rng = isl.members[a[keep]], isl.members[b[keep]], rng[keep]
+            n_candidates = int(a.size)
+            key = a.astype(np.int64) * n + b
+            at = np.searchsorted(isl.up_keys, key)
+            was = np.zeros(key.size, bool)
+            if isl.up_keys.size:
+                was = isl.up_keys[np.minimum(at, isl.up_keys.size - 1)] == key
+            terms = np.full(n, isl.terminals, np.int64)
+            held = links.match_terminals(a, b, rng, terms, was)
+            a, b, rng, key, at, was = a[held], b[held], rng[held], key[held], at[held], was[held]
+            first = not isl.started
+            when = t_s if t_s is not None else (self.times[-1] if self.times else 0.0)
+            before = (isl.up_formed[np.minimum(at, isl.up_formed.size - 1)]
+                      if isl.up_formed.size else np.zeros(key.size))
+            # Kept links formed when they did; new ones now (at the first step: long ago).
+            formed = np.where(was, before, -np.inf if first else when)
+            share = links.ready_share(formed, when, self.routing_step_s, isl.acquisition_s)
             c = links.capacity_bps(rng, isl.rated_bps, isl.rated_range_km, isl.ceiling_bps,
-                                   isl.transceivers)
+                                   isl.transceivers) * share
+            carrying = share > 0  # a link acquiring all step carries nothing: no route
+            if record:
+                order = np.argsort(key)
+                isl.up_keys, isl.up_formed = key[order], formed[order]
+                isl.started = True
+                isl.candidates.append(n_candidates)
+                isl.acquiring.append(int(np.sum(share < 1.0)))
+            a, b, rng, c = a[carrying], b[carrying], rng[carrying], c[carrying]
             if record:
                 isl.counts.append(int(a.size))
                 isl.capacity_mean.append(float(c.mean()) if c.size else 0.0)
@@ -370,7 +416,8 @@ class NetworkModel:
         e_from = np.concatenate([a, b, np.full(isl.members.size, src), n + np.arange(g)])
         e_to = np.concatenate([b, a, isl.members, np.full(g, sink)])
         e_cap = np.concatenate([c, c, np.full(isl.members.size, big),
-                                np.minimum(self.downlink_bps / 1e6, 2e9).astype(np.int64)])
+                                np.minimum(self.antennas * self.downlink_bps / 1e6,
+                                           2e9).astype(np.int64)])
         graph = csr_matrix((e_cap.astype(np.int32), (e_from, e_to)), shape=(total + 2, total + 2))
         graph.sum_duplicates()
         return float(maximum_flow(graph, src, sink).flow_value) * 1e6
@@ -394,9 +441,15 @@ class NetworkModel:
                 "capacity_min_bps": r(np.min(isl.capacity_min)) if counts.size else 0,
                 "capacity_total_mean_bps": r(np.mean(isl.capacity_total)) if counts.size else 0,
                 "range_mean_km": r(np.mean(isl.range_mean)) if counts.size else 0,
+                "terminals_per_satellite": int(min(isl.terminals, isl.members.size - 1)),
+                "acquisition_s": isl.acquisition_s,
+                # Pairs in reach and line of sight, before the terminals bound them.
+                "in_reach_mean": r(np.mean(isl.candidates)) if isl.candidates else 0,
+                "acquiring_mean": r(np.mean(isl.acquiring)) if isl.acquiring else 0,
             }
-            if isl.closed_form is not None:
-                entry["links_closed_form"] = isl.closed_form
+            # The most links the terminals allow: each satellite ends at most T of them.
+            most = isl.members.size * min(isl.terminals, max(isl.members.size - 1, 0)) // 2
+            entry["links_most"] = min(most, isl.most) if isl.most is not None else most
             if isl.topology == "range":
                 ar = np.asarray(isl.allreduce)
                 tg = np.asarray(isl.to_ground)
