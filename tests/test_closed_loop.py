@@ -298,11 +298,12 @@ def test_memory_is_bounded_by_the_chunk_not_the_run(memory_peaks):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "known defect (2026-12-02, later): the peak still grows over the first chunks of a long "
-    "run, +100 MB from 1 to 7 days (642 -> 742 MB), though the arrays Python allocates stay "
-    "the same (tracemalloc: ~240 MB at each chunk's start): memory numba or the allocator "
-    "keep"))
+@pytest.mark.xfail(strict=False, reason=(
+    "known defect (2026-12-02, session 7): the peak still grows over the first chunks of a "
+    "long run, +67 to +92 MB from 1 to 7 days (675 -> 742-766 MB, varying from run to run, "
+    "so the 70 MiB bound is met in some runs and not others), though the arrays Python "
+    "allocates stay the same (tracemalloc: ~240 MB at each chunk's start); glibc's dynamic "
+    "mmap threshold is part of it (fixed at 128 KiB: 587 -> 654 MB)"))
 def test_memory_growth_over_a_week_is_less_than_one_satellites_by_steps_array(memory_peaks):
     """One satellites x steps float array of the week would be 73 MB: the week's growth over
     the day must stay below 70 MiB for the bound to mean anything."""
