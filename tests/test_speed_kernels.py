@@ -395,3 +395,40 @@ def test_the_shadow_pass_is_the_numpy_shadow_stage(seed, n_s, n_k, fr, dead):
     # Not vacuous: across examples all geometries occur; within one, the fraction is a
     # fraction.
     assert np.all((frac >= 0.0) & (frac <= 1.0))
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_s=st.integers(1, 20), n_k=st.integers(2, 40),
+       use_incidence=st.booleans())
+def test_generation_and_heat_are_the_array_formulas(seed, n_s, n_k, use_incidence):
+    """Random arrays, ages, degradation, radiators and sunlight (umbra, penumbra, the Sun
+    below the horizon): the fused pass gives the array code's degraded output, generation and
+    step means of generation and of ``thermal.environment_heat_w``."""
+    from orbitdc.core import thermal
+    from orbitdc.core.buskernel import generation_and_heat
+
+    rng = np.random.default_rng(seed)
+    t = np.sort(rng.uniform(0.0, 3e7, n_k))
+    age, apf = rng.uniform(0.0, 10.0, n_s), rng.uniform(0.0, 2000.0, n_s)
+    degradation = rng.uniform(0.0, 0.05, n_s)
+    flux = rng.uniform(1300.0, 1420.0, n_k)
+    lit = rng.choice([0.0, 1.0, 0.37], (n_s, n_k))
+    incidence = rng.uniform(0.0, 1.0, (n_s, n_k))
+    area, absorb, emis = (rng.uniform(0.0, 30.0, n_s), rng.uniform(0.05, 0.9, n_s),
+                          rng.uniform(0.5, 0.95, n_s))
+    sun_view, earth_view = rng.uniform(0.0, 1.0, n_s), rng.uniform(0.0, 0.5, n_s)
+    cos_z = rng.uniform(-1.0, 1.0, (n_s, n_k))
+    array_w, generated, gen_step, env_step = generation_and_heat(
+        age, apf, np.log1p(-degradation), t, flux, lit, incidence, use_incidence, area, absorb,
+        emis, sun_view, earth_view, cos_z, thermal.EARTH_ALBEDO, thermal.EARTH_OLR_W_PER_M2)
+    years = age[:, None] + t[None, :] / (365.25 * 86400.0)
+    want_w = apf[:, None] * np.exp(np.log1p(-degradation)[:, None] * years)
+    want_gen = (flux[None, :] * want_w) * lit * (incidence if use_incidence else 1.0)
+    heat = thermal.environment_heat_w(area[:, None], absorb[:, None], emis[:, None],
+                                      sun_view[:, None], earth_view[:, None], flux[None, :],
+                                      lit, cos_z)
+    close = {"rtol": 1e-13, "atol": 1e-9}
+    np.testing.assert_allclose(array_w, want_w, **close)
+    np.testing.assert_allclose(generated, want_gen, **close)
+    np.testing.assert_allclose(gen_step, 0.5 * (want_gen[:, :-1] + want_gen[:, 1:]), **close)
+    np.testing.assert_allclose(env_step, 0.5 * (heat[:, :-1] + heat[:, 1:]), **close)
