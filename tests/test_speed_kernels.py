@@ -343,7 +343,7 @@ def test_the_compiled_contact_search_is_the_window_loop(seed, n_s, n_g, step_s, 
     want, want_visible = _contacts_reference(cand, coarse, window, t, r, v, (EPOCH_JD, fr),
                                              st_ecef, st_up, st_sin, rate, curv, first)
     pairs, times, rising, visible = crossings.contact_crossings(
-        cand, coarse, window, t, r, v, np.cos(gmst), np.sin(gmst), EPOCH_JD, fr, st_ecef,
+        cand, cand.any(axis=2), coarse, window, t, r, v, np.cos(gmst), np.sin(gmst), EPOCH_JD, fr, st_ecef,
         st_up, st_sin, rate, curv, 1.01 * speed + 0.5, 1e-3, first)
     order = np.lexsort((times, pairs))
     _assert_same_crossings((pairs[order], times[order], rising[order]), want)

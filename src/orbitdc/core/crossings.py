@@ -350,10 +350,11 @@ def _margin_range(r, s, k, c, sn, px, py, pz, ux, uy, uz, floor):
 
 
 @kernel
-def contact_crossings(cand, coarse, window, t_s, r, v, cos_gmst, sin_gmst, e0, e1, st_ecef,
-                      st_up, st_sin, rate, curv, v_rel, tol, first):
+def contact_crossings(cand, cand_any, coarse, window, t_s, r, v, cos_gmst, sin_gmst, e0, e1,
+                      st_ecef, st_up, st_sin, rate, curv, v_rel, tol, first):
     """Station contacts of a chunk: for each window ``w`` of ``window`` coarse intervals and
-    each pair ``(s, g)`` with ``cand[s, w, g]`` (the screen's output, (S, W, G)), the elevation
+    each pair ``(s, g)`` with ``cand[s, w, g]`` (the screen's output, (S, W, G); ``cand_any``
+    (S, W): ``cand.any(axis=2)``, which skips satellites with none), the elevation
     margins at the samples of the window (as ``visibility.elevation_margins``) and their
     crossings (as ``find_crossings`` on them, refined on Hermite-interpolated positions;
     ``rate``/``curv`` (S,) bound the margin's first and second derivatives).
@@ -398,6 +399,8 @@ def contact_crossings(cand, coarse, window, t_s, r, v, cos_gmst, sin_gmst, e0, e
         for k in range(k_n - 1):
             dt_max = max(dt_max, tw[k + 1] - tw[k])
         for s in range(n_s):
+            if not cand_any[s, w]:
+                continue
             for g in range(n_g):
                 if not cand[s, w, g]:
                     continue
@@ -464,6 +467,6 @@ def warm_up() -> None:
     for kind in (PENUMBRA, UMBRA):
         shadow_crossings(kind, t, np.array([[-1.0, 1.0, -1.0]]), r, v, 2461119.5, 0.0, one, one,
                          True, 1e-3)
-    contact_crossings(np.ones((1, 1, 1), np.bool_), np.array([0, 2]), 4, t, r, v, np.ones(3),
-                      np.zeros(3), 2461119.5, 0.0, np.zeros((1, 3)), np.array([[0.0, 0.0, 1.0]]),
-                      np.zeros(1), one, one, one, 1e-3, True)
+    contact_crossings(np.ones((1, 1, 1), np.bool_), np.ones((1, 1), np.bool_), np.array([0, 2]),
+                      4, t, r, v, np.ones(3), np.zeros(3), 2461119.5, 0.0, np.zeros((1, 3)),
+                      np.array([[0.0, 0.0, 1.0]]), np.zeros(1), one, one, one, 1e-3, True)

@@ -554,7 +554,7 @@ class _Flight:
 
         r_c = np.ascontiguousarray(r, float)
         pairs, times, rising, visible = crossings_kernels.contact_crossings(
-            np.ascontiguousarray(cand), coarse, CONTACT_WINDOW, t, r_c,
+            np.ascontiguousarray(cand), cand.any(axis=2), coarse, CONTACT_WINDOW, t, r_c,
             np.ascontiguousarray(v, float), np.cos(gmst), np.sin(gmst), self.epoch[0],
             self.epoch[1], self.stations.ecef_km, self.stations.up,
             self.stations.sin_min_elevation, el_rate, el_curv,
