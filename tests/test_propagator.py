@@ -5,11 +5,15 @@ The authority is the verification set of Vallado et al. 2006 (AIAA 2006-6753): t
 sets of ``SGP4-VER.TLE`` and the TEME states Vallado's C++ code prints for them in
 ``tcppver.out`` (8 decimals: 0.01 mm, 1 nm/s), both read as the ``sgp4`` package ships them.
 python-sgp4 (``"sgp4"``) meets them to its own test's 0.2 mm. astroz's SIMD batch path
-(``"astroz"``), which orbitdc uses for near-earth satellites, is held to 1 m and 1 mm/s: a
-LEO satellite covers 7.8 m in the 1 ms that events are refined to, so 1 m moves no event by
-more than ~0.13 ms. Its package notes claim millimetres for near-earth batches; measured here
-it is ~0.05-0.12 m off the published states (docs/performance.md), which is why it is not
-held to python-sgp4's 0.2 mm.
+(``"astroz"``), which orbitdc uses for near-earth satellites, does **not** meet them to the
+millimetre that issue 13 asked for: measured here, 0.120 m and 0.106 mm/s at worst (near-earth
+element sets; 2026-12-02, astroz 0.17 on AVX-512), against python-sgp4's 0.00003 m. astroz
+0.17 has no precision option (its batch path vectorises the trigonometry), so the test holds
+it to what it measures, with headroom for other SIMD widths (``ASTROZ_VER_TOL_KM``), and
+orbitdc accepts it on a budget of 1 m and 1 mm/s: a LEO satellite covers 7.8 m in the 1 ms
+that events are refined to, so 1 m moves no event by more than ~0.13 ms
+(``test_a_flight_by_astroz_has_sgp4s_events_and_summary`` checks a whole flight's events).
+Deep-space element sets are flown by python-sgp4 and meet its tolerance.
 """
 
 import datetime as dt
@@ -28,6 +32,10 @@ SGP4_TOL_KM = 2e-7
 #: What orbitdc asks of a faster propagator (see the module docstring).
 FAST_TOL_KM = 1e-3
 FAST_TOL_KM_S = 1e-6
+#: What astroz's batch path measures against tcppver.out (0.120 m, 0.106 mm/s), with headroom:
+#: decimetres, not the millimetre. A change of astroz beyond it should be looked at.
+ASTROZ_VER_TOL_KM = 2.5e-4
+ASTROZ_VER_TOL_KM_S = 2.5e-7
 
 needs_astroz = pytest.mark.skipif("astroz" not in propagators.installed(),
                                   reason="astroz has no wheel here")
@@ -67,12 +75,11 @@ def _at_tsince(sat, tsince_min):
 
 @pytest.mark.parametrize("name", propagators.installed())
 def test_propagators_reproduce_vallados_verification_set(name):
-    """Every printed state of tcppver.out: python-sgp4 to its 0.2 mm, astroz (near-earth on
-    its SIMD path, deep-space by python-sgp4) to 1 m and 1 mm/s; error codes on each element
-    set's whole time grid as python-sgp4 gives them (the grid's failures: 1, 1, 6, 6, 4, 3,
-    6, python-sgp4's own test's list)."""
-    tol = SGP4_TOL_KM if name == "sgp4" else FAST_TOL_KM
-    tol_v = SGP4_TOL_KM if name == "sgp4" else FAST_TOL_KM_S  # km/s
+    """Every printed state of tcppver.out: python-sgp4 to its 0.2 mm; astroz to 0.25 m and
+    0.25 mm/s on its SIMD path (near-earth: measured 0.12 m, not the millimetre), deep-space
+    (flown by python-sgp4) to python-sgp4's 0.2 mm; error codes on each element set's whole
+    time grid as python-sgp4 gives them (the grid's failures: 1, 1, 6, 6, 4, 3, 6,
+    python-sgp4's own test's list)."""
     worst = {"near": 0.0, "deep": 0.0}
     codes = []
     for line1, line2, (start, stop, step), rows in VERIFICATION:
@@ -95,6 +102,9 @@ def test_propagators_reproduce_vallados_verification_set(name):
         assert np.all(err[0] == 0), (sat.satnum, err)
         dr = np.linalg.norm(r[0] - rows[:, 1:4], axis=1)
         dv = np.linalg.norm(v[0] - rows[:, 4:7], axis=1)
+        simd = name == "astroz" and sat.method == "n"
+        tol = ASTROZ_VER_TOL_KM if simd else SGP4_TOL_KM
+        tol_v = ASTROZ_VER_TOL_KM_S if simd else SGP4_TOL_KM  # km/s
         assert dr.max() < tol, (sat.satnum, dr.max())
         assert dv.max() < tol_v, (sat.satnum, dv.max())
         kind = "near" if sat.method == "n" else "deep"

@@ -198,3 +198,237 @@ def test_the_outlook_kernel_is_the_array_formula(seed, n_s, horizon_s, t_now):
     with np.errstate(over="ignore"):  # no span: a share divided by 1e-300, clipped to 1
         want = _outlook_reference(*args)
     np.testing.assert_array_equal(_outlook_share(*args), want)
+
+
+# --- the engine's compiled event search (orbitdc.core.crossings) ---------------------------
+
+EPOCH_JD = 2461119.5  # 2026-03-20 0h UTC
+
+
+def _circular_orbits(rng, n_s, t):
+    """Positions and velocities (S, K, 3), km and km/s, of circular orbits of random radius,
+    plane and phase: two-body motion, enough to exercise the search."""
+    mu = 398600.4418
+    radius = rng.uniform(6700.0, 8500.0, n_s)
+    n = np.sqrt(mu / radius**3)
+    inc, (raan, phase) = rng.uniform(0, np.pi, n_s), rng.uniform(0, 2 * np.pi, (2, n_s))
+    p = np.stack([np.cos(raan), np.sin(raan), np.zeros(n_s)], 1)
+    q = np.stack([-np.sin(raan) * np.cos(inc), np.cos(raan) * np.cos(inc), np.sin(inc)], 1)
+    u = n[:, None] * t[None, :] + phase[:, None]
+    r = radius[:, None, None] * (np.cos(u)[..., None] * p[:, None] + np.sin(u)[..., None]
+                                 * q[:, None])
+    v = (radius * n)[:, None, None] * (-np.sin(u)[..., None] * p[:, None]
+                                       + np.cos(u)[..., None] * q[:, None])
+    return r, v
+
+
+def _assert_same_crossings(got, want):
+    rows, times, rising = got
+    np.testing.assert_array_equal(rows, want[0])
+    np.testing.assert_array_equal(rising, want[2])
+    np.testing.assert_allclose(times, want[1], rtol=0.0, atol=1e-6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_s=st.integers(1, 40), step_s=st.floats(5.0, 60.0),
+       fr=st.floats(0.0, 0.999), umbra=st.booleans())
+def test_the_compiled_shadow_search_is_find_crossings(seed, n_s, step_s, fr, umbra):
+    """Shadow-cone margins of random orbits over ~2 h (entries, exits, the odd decayed
+    satellite): the compiled search finds the crossings ``find_crossings`` finds with the
+    NumPy evaluator (Hermite positions, ``sun_position_km``, ``shadow_angles``), in the same
+    order and direction, at the same times to 1 µs."""
+    from orbitdc.core import crossings, events
+    from orbitdc.core.sun import shadow_angles, sun_position_km
+    from orbitdc.core.time import jd_pair
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(0.0, 7200.0 + step_s / 2, step_s)
+    r, v = _circular_orbits(rng, n_s, t)
+    if n_s > 2:
+        r[0, t.size // 2:] = np.nan  # a satellite that decayed mid-chunk
+        v[0, t.size // 2:] = np.nan
+    epoch = (EPOCH_JD, fr)
+    jd, frs = jd_pair(epoch, t)
+    sep, a, b = shadow_angles(r, sun_position_km(jd, frs)[None])
+    g = (b - a - sep) if umbra else (a + b - sep)
+    speed = np.sqrt(np.nanmax(np.einsum("skj,skj->sk", v, v), axis=1))
+    rmin = np.sqrt(np.nanmin(np.einsum("skj,skj->sk", r, r), axis=1))
+    rate, curv = 1.5 * speed / rmin, 10.0 * (speed / rmin) ** 2
+
+    def evaluate(rows, tq):
+        sep_q, a_q, b_q = shadow_angles(events.hermite(t, r, v, rows, tq),
+                                        sun_position_km(*jd_pair(epoch, tq)))
+        return (b_q - a_q - sep_q) if umbra else (a_q + b_q - sep_q)
+
+    want = events.find_crossings(t, g, evaluate, rate, 1e-3, curv)
+    got = crossings.shadow_crossings(crossings.UMBRA if umbra else crossings.PENUMBRA, t, g,
+                                     r, v, EPOCH_JD, fr, rate, curv, True, 1e-3)
+    _assert_same_crossings(got, want)
+
+
+def _contacts_reference(cand, coarse, window, t, r, v, epoch, st_ecef, st_up, st_sin, rate,
+                        curv, first):
+    """The engine's contact search before it was compiled: a Python loop over the screen's
+    windows, the margins of the pairs kept in each, ``find_crossings`` on them with a NumPy
+    evaluator, the crossings sorted by pair then time."""
+    from orbitdc.core import events
+    from orbitdc.core.frames import teme_to_ecef
+    from orbitdc.core.time import gmst_rad, jd_pair
+
+    n_s, _, n_g = cand.shape
+    gmst = gmst_rad(*jd_pair(epoch, t))
+    parts, visible = [], np.zeros(n_s * n_g, bool)
+    n_int = coarse.size - 1
+    for w0 in range(0, n_int, window):
+        w1 = min(w0 + window, n_int)
+        pair = np.flatnonzero(cand[:, w0 // window, :])
+        if not pair.size:
+            continue
+        sat, stn = pair // n_g, pair % n_g
+        ks = np.arange(coarse[w0], coarse[w1] + 1)
+
+        def margin(rq, stn_rows):
+            d = rq - st_ecef[stn_rows]
+            return (np.einsum("ij,ij->i", d, st_up[stn_rows]) / np.linalg.norm(d, axis=1)
+                    - st_sin[stn_rows])
+
+        g = np.stack([margin(teme_to_ecef(r[sat, k], gmst[k]), stn) for k in ks], axis=1)
+
+        def evaluate(rows, tq, sat=sat, stn=stn):
+            rq = teme_to_ecef(events.hermite(t, r, v, sat[rows], tq),
+                              gmst_rad(*jd_pair(epoch, tq)))
+            return margin(rq, stn[rows])
+
+        rows, times, rising = events.find_crossings(t[ks], g, evaluate, rate[sat], 1e-3,
+                                                    curv[sat])
+        parts.append((pair[rows], times, rising))
+        if first and w0 == 0:
+            visible[pair] = g[:, 0] > 0
+    if not parts:
+        return (np.empty(0, np.int64), np.empty(0), np.empty(0, bool)), visible
+    rows, times, rising = (np.concatenate(x) for x in zip(*parts))
+    order = np.lexsort((times, rows))
+    return (rows[order], times[order], rising[order]), visible
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_s=st.integers(1, 12), n_g=st.integers(1, 12),
+       step_s=st.sampled_from([5.0, 10.0, 20.0, 30.0, 60.0]), fr=st.floats(0.0, 0.999),
+       keep=st.floats(0.2, 1.0), first=st.booleans())
+def test_the_compiled_contact_search_is_the_window_loop(seed, n_s, n_g, step_s, fr, keep,
+                                                        first):
+    """Random orbits and stations (masks 0-30°), a random screen (some pairs and windows
+    dropped): the compiled pass finds the contacts the Python loop over windows finds, and
+    the same pairs in view at the first sample."""
+    from orbitdc.core import crossings
+    from orbitdc.core.frames import geodetic_to_ecef, up_vectors
+    from orbitdc.core.time import gmst_rad, jd_pair
+    from orbitdc.sim.engine import _coarse_index, coarse_every
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(0.0, 5400.0 + step_s / 2, step_s)
+    r, v = _circular_orbits(rng, n_s, t)
+    lat, lon = rng.uniform(-1.4, 1.4, n_g), rng.uniform(-np.pi, np.pi, n_g)
+    st_ecef = geodetic_to_ecef(lat, lon, rng.uniform(0.0, 2.0, n_g))
+    st_up = up_vectors(lat, lon)
+    st_sin = np.sin(np.deg2rad(rng.uniform(0.0, 30.0, n_g)))
+    coarse = _coarse_index(t.size, coarse_every(step_s))
+    window = 4
+    n_w = -(-(coarse.size - 1) // window)
+    cand = rng.random((n_s, n_w, n_g)) < keep
+    speed = np.linalg.norm(v[:, 0], axis=1)
+    rate = (speed + 0.5) / np.maximum(np.linalg.norm(r[:, 0], axis=1) - 6400.0, 50.0)
+    curv = 2.0 * rate**2
+    gmst = gmst_rad(*jd_pair((EPOCH_JD, fr), t))
+    want, want_visible = _contacts_reference(cand, coarse, window, t, r, v, (EPOCH_JD, fr),
+                                             st_ecef, st_up, st_sin, rate, curv, first)
+    pairs, times, rising, visible = crossings.contact_crossings(
+        cand, cand.any(axis=2), coarse, window, t, r, v, np.cos(gmst), np.sin(gmst), EPOCH_JD, fr, st_ecef,
+        st_up, st_sin, rate, curv, 1.01 * speed + 0.5, 1e-3, first)
+    order = np.lexsort((times, pairs))
+    _assert_same_crossings((pairs[order], times[order], rising[order]), want)
+    if first:
+        np.testing.assert_array_equal(visible, want_visible)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_s=st.integers(1, 30), n_k=st.integers(1, 40),
+       fr=st.floats(0.0, 0.999), dead=st.integers(0, 3))
+def test_the_shadow_pass_is_the_numpy_shadow_stage(seed, n_s, n_k, fr, dead):
+    """Random orbits from LEO to beyond GEO (so sunlit, penumbra and umbra
+    geometries occur), some satellites decayed for part or all of the chunk: the fused
+    pass gives the NumPy functions' margins, occulted fraction, radius, zenith cosine and
+    extremes of speed and radius."""
+    from orbitdc.core.sun import occulted_fraction, shadow_angles, shadow_pass, sun_position_km
+    from orbitdc.core.time import jd_pair
+
+    rng = np.random.default_rng(seed)
+    t = np.sort(rng.uniform(0.0, 86400.0, n_k))
+    r, v = _circular_orbits(rng, n_s, t)
+    r *= rng.choice([1.0, 1.0, 6.0, 40.0], n_s)[:, None, None]  # LEO, MEO, far beyond GEO
+    for s in rng.choice(n_s, min(dead, n_s), replace=False):
+        k = rng.integers(0, n_k)
+        r[s, k:] = np.nan
+        v[s, k:] = np.nan
+    sun = sun_position_km(*jd_pair((EPOCH_JD, fr), t))
+    sun_unit = sun / np.linalg.norm(sun, axis=1)[:, None]
+    g_pen, g_umb, frac, radius, cos_zenith, speed, r_min, r_max = shadow_pass(r, v, sun,
+                                                                             sun_unit)
+    sep, a, b = shadow_angles(r, sun[None])
+    close = {"rtol": 1e-12, "atol": 1e-12}
+    np.testing.assert_allclose(g_pen, a + b - sep, **close)
+    np.testing.assert_allclose(g_umb, b - a - sep, **close)
+    np.testing.assert_allclose(frac, occulted_fraction(sep, a, b), rtol=0.0, atol=1e-8)
+    r2 = np.einsum("skj,skj->sk", r, r)
+    v2 = np.einsum("skj,skj->sk", v, v)
+    np.testing.assert_allclose(radius, np.sqrt(r2), **close)
+    np.testing.assert_allclose(cos_zenith, np.einsum("skj,kj->sk", r, sun_unit) / np.sqrt(r2),
+                               **close)
+    alive = np.isfinite(r2).any(axis=1)
+    want_speed = np.sqrt(np.where(alive, np.nanmax(np.where(np.isfinite(v2), v2, -1.0),
+                                                   axis=1), 0.0).clip(0.0))
+    np.testing.assert_allclose(speed, want_speed, **close)
+    np.testing.assert_allclose(r_min, np.sqrt(np.where(alive, np.min(
+        np.where(np.isfinite(r2), r2, np.inf), axis=1), 1.0)), **close)
+    np.testing.assert_allclose(r_max, np.sqrt(np.where(alive, np.max(
+        np.where(np.isfinite(r2), r2, -np.inf), axis=1), 1.0)), **close)
+    # Not vacuous: across examples all geometries occur; within one, the fraction is a
+    # fraction.
+    assert np.all((frac >= 0.0) & (frac <= 1.0))
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_s=st.integers(1, 20), n_k=st.integers(2, 40),
+       use_incidence=st.booleans())
+def test_generation_and_heat_are_the_array_formulas(seed, n_s, n_k, use_incidence):
+    """Random arrays, ages, degradation, radiators and sunlight (umbra, penumbra, the Sun
+    below the horizon): the fused pass gives the array code's degraded output, generation and
+    step means of generation and of ``thermal.environment_heat_w``."""
+    from orbitdc.core import thermal
+    from orbitdc.core.buskernel import generation_and_heat
+
+    rng = np.random.default_rng(seed)
+    t = np.sort(rng.uniform(0.0, 3e7, n_k))
+    age, apf = rng.uniform(0.0, 10.0, n_s), rng.uniform(0.0, 2000.0, n_s)
+    degradation = rng.uniform(0.0, 0.05, n_s)
+    flux = rng.uniform(1300.0, 1420.0, n_k)
+    lit = rng.choice([0.0, 1.0, 0.37], (n_s, n_k))
+    incidence = rng.uniform(0.0, 1.0, (n_s, n_k))
+    area, absorb, emis = (rng.uniform(0.0, 30.0, n_s), rng.uniform(0.05, 0.9, n_s),
+                          rng.uniform(0.5, 0.95, n_s))
+    sun_view, earth_view = rng.uniform(0.0, 1.0, n_s), rng.uniform(0.0, 0.5, n_s)
+    cos_z = rng.uniform(-1.0, 1.0, (n_s, n_k))
+    array_w, generated, gen_step, env_step = generation_and_heat(
+        age, apf, np.log1p(-degradation), t, flux, lit, incidence, use_incidence, area, absorb,
+        emis, sun_view, earth_view, cos_z, thermal.EARTH_ALBEDO, thermal.EARTH_OLR_W_PER_M2)
+    years = age[:, None] + t[None, :] / (365.25 * 86400.0)
+    want_w = apf[:, None] * np.exp(np.log1p(-degradation)[:, None] * years)
+    want_gen = (flux[None, :] * want_w) * lit * (incidence if use_incidence else 1.0)
+    heat = thermal.environment_heat_w(area[:, None], absorb[:, None], emis[:, None],
+                                      sun_view[:, None], earth_view[:, None], flux[None, :],
+                                      lit, cos_z)
+    close = {"rtol": 1e-13, "atol": 1e-9}
+    np.testing.assert_allclose(array_w, want_w, **close)
+    np.testing.assert_allclose(generated, want_gen, **close)
+    np.testing.assert_allclose(gen_step, 0.5 * (want_gen[:, :-1] + want_gen[:, 1:]), **close)
+    np.testing.assert_allclose(env_step, 0.5 * (heat[:, :-1] + heat[:, 1:]), **close)

@@ -20,7 +20,7 @@ from orbitdc.core._jit import kernel
 from orbitdc.core.constants import SPACE_SINK_K, STEFAN_BOLTZMANN_W_PER_M2_K4
 
 __all__ = ["COLD_TOLERANCE_K", "NEWTON_ITERATIONS", "NEWTON_TOLERANCE_K", "available_now", "bus_steps",
-           "warm_up"]
+           "generation_and_heat", "warm_up"]
 
 #: The node counts as cold (``cold_s``) this far below its setpoint: a thermostat's dead
 #: band. The heater is sized on the step's first flight, before its own draw changes the
@@ -394,11 +394,55 @@ def available_now(dt, gen, share, alive, bus_w, t_max_k, n_acc, min_soc, dischar
         out[s] = np.minimum(limit, feasible) if has_acc else 0.0
 
 
+@kernel
+def generation_and_heat(age_years, array_w_per_flux, log_keep, t_s, solar_flux, lit, incidence,
+                        use_incidence, area_m2, absorptivity, emissivity, sun_view, earth_view,
+                        cos_sun_zenith, albedo, earth_ir_w_per_m2):
+    """What the bus takes from its environment over a chunk, in one pass: the array's output
+    per W/m^2 of flux degraded for its age at each sample, ``array_w`` (S, K) (per satellite
+    ``array_w_per_flux * exp(log_keep * years)``, ``log_keep = log1p(-degradation per
+    year)``), the power generated ``flux * array_w * lit`` (times ``incidence`` when
+    ``use_incidence``) (S, K), and the step means (trapezoid) of generation and of the heat
+    the radiators absorb (``orbitdc.core.thermal.environment_heat_w``: Sun, albedo, Earth
+    infrared, IR absorptivity = emissivity) (S, K - 1). Per-satellite arguments (S,), per
+    sample (K,) or (S, K) as their names say; the same expressions, in the same order, as the
+    NumPy code (a property test holds them to it)."""
+    n_s, n_k = lit.shape
+    array_w = np.empty((n_s, n_k))
+    generated = np.empty((n_s, n_k))
+    gen_step = np.empty((n_s, max(n_k - 1, 0)))
+    env_step = np.empty((n_s, max(n_k - 1, 0)))
+    for s in range(n_s):
+        heat_prev = 0.0
+        for k in range(n_k):
+            years = age_years[s] + t_s[k] / (365.25 * 86400.0)
+            aw = array_w_per_flux[s] * np.exp(log_keep[s] * years)
+            array_w[s, k] = aw
+            flux = solar_flux[k]
+            g = (flux * aw) * lit[s, k]
+            if use_incidence:
+                g = g * incidence[s, k]
+            generated[s, k] = g
+            sun = absorptivity[s] * flux * lit[s, k] * sun_view[s] * area_m2[s]
+            reflected = (absorptivity[s] * albedo * flux * np.maximum(cos_sun_zenith[s, k], 0.0)
+                         * earth_view[s] * area_m2[s])
+            infrared = emissivity[s] * earth_ir_w_per_m2 * earth_view[s] * area_m2[s]
+            heat = sun + reflected + infrared
+            if k > 0:
+                gen_step[s, k - 1] = 0.5 * (generated[s, k - 1] + g)
+                env_step[s, k - 1] = 0.5 * (heat_prev + heat)
+            heat_prev = heat
+    return array_w, generated, gen_step, env_step
+
+
 def warm_up() -> None:
     """Compile :func:`bus_steps` (or load it from numba's on-disk cache) now, on a one-satellite
     chunk: called before worker processes fork, so that they inherit it instead of each
     compiling it."""
     one = np.ones(1)
+    generation_and_heat(one, one, -one * 0.01, np.zeros(2), np.ones(2), np.ones((1, 2)),
+                        np.ones((1, 2)), True, one, one, one, one, one, np.ones((1, 2)), 0.3,
+                        240.0)
     state = [one.copy() * 300.0 for _ in range(4)]
     series = [np.empty((1, 2)) for _ in range(7)]
     totals = [np.zeros(1) for _ in range(13)]

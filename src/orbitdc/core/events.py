@@ -364,6 +364,14 @@ def combine_states(
 
 
 def warm_up() -> None:
-    """Compile the interpolation kernel (or load it from numba's cache) before workers fork."""
+    """Compile the interpolation kernel, the engine's compiled event search
+    (``orbitdc.core.crossings``) and its shadow pass (``orbitdc.core.sun.shadow_pass``), or
+    load them from numba's cache, before workers fork."""
+    from orbitdc.core import crossings
+    from orbitdc.core.sun import shadow_pass
+
+    crossings.warm_up()
+    shadow_pass(np.full((1, 2, 3), 7000.0), np.ones((1, 2, 3)), np.full((2, 3), 1e8),
+                np.full((2, 3), 3.0**-0.5))
     r = np.zeros((1, 2, 3))
     hermite(np.array([0.0, 1.0]), r, r, np.zeros(1, np.int64), np.array([0.5]))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from orbitdc.core._jit import kernel
 from orbitdc.core.constants import AU_KM, JD_J2000, SUN_RADIUS_KM, WGS84_RADIUS_KM
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "occulted_fraction",
     "shadow_angles",
     "shadow_fraction",
+    "shadow_pass",
     "sun_position_km",
 ]
 
@@ -118,3 +120,88 @@ def eclipse_fraction_cylindrical(altitude_km, beta_rad):
     cos_beta = np.cos(np.asarray(beta_rad, float))
     ratio = np.sqrt(h * h + 2.0 * r * h) / ((r + h) * np.maximum(cos_beta, 1e-12))
     return np.where(ratio < 1.0, np.arccos(np.minimum(ratio, 1.0)) / np.pi, 0.0)
+
+
+@kernel
+def shadow_pass(r_km, v_km_s, sun_km, sun_unit):
+    """The engine's whole shadow stage over a chunk in one compiled pass.
+
+    ``r_km``, ``v_km_s`` (S, K, 3): TEME states (NaN where a satellite has decayed);
+    ``sun_km`` (K, 3) the Sun and ``sun_unit`` (K, 3) its direction. Returns, each (S, K),
+    from the angles of :func:`shadow_angles`: the penumbra and umbra margins
+    ``sun_radius + earth_radius - sep`` and ``earth_radius - sun_radius - sep``,
+    the occulted fraction (:func:`occulted_fraction`), the radius ``|r|`` and the cosine of
+    the Sun's zenith angle below the satellite ``r . sun_unit / |r|``; and, each (S,), the
+    largest speed and the smallest and largest radius over the chunk's finite samples (0,
+    1 and 1 for a satellite with none). The same expressions as the NumPy functions, so the
+    same figures to rounding (``tests/test_speed_kernels.py`` holds them to it); no
+    satellites x samples temporaries."""
+    n_s, n_k, _ = r_km.shape
+    g_pen = np.empty((n_s, n_k))
+    g_umb = np.empty((n_s, n_k))
+    frac = np.empty((n_s, n_k))
+    radius = np.empty((n_s, n_k))
+    cos_zenith = np.empty((n_s, n_k))
+    speed = np.empty(n_s)
+    radius_min = np.empty(n_s)
+    radius_max = np.empty(n_s)
+    for s in range(n_s):
+        v2_max = -1.0
+        r2_min = np.inf
+        r2_max = -np.inf
+        alive = False
+        for k in range(n_k):
+            x = r_km[s, k, 0]
+            y = r_km[s, k, 1]
+            z = r_km[s, k, 2]
+            sx = sun_km[k, 0]
+            sy = sun_km[k, 1]
+            sz = sun_km[k, 2]
+            r2 = x * x + y * y + z * z
+            rs = x * sx + y * sy + z * sz
+            s2 = sx * sx + sy * sy + sz * sz
+            d_earth = np.sqrt(r2)
+            d_sun = np.sqrt(s2 - 2.0 * rs + r2)
+            c = np.minimum(np.maximum((r2 - rs) / (d_earth * d_sun), -1.0), 1.0)
+            e = np.arccos(c)
+            a = np.arcsin(np.minimum(SUN_RADIUS_KM / d_sun, 1.0))
+            b = np.arcsin(np.minimum(SHADOW_EARTH_RADIUS_KM / d_earth, 1.0))
+            g_pen[s, k] = a + b - e
+            g_umb[s, k] = b - a - e
+            frac[s, k] = _occulted1(e, a, b)
+            radius[s, k] = d_earth
+            cos_zenith[s, k] = (x * sun_unit[k, 0] + y * sun_unit[k, 1]
+                                + z * sun_unit[k, 2]) / d_earth
+            vx = v_km_s[s, k, 0]
+            vy = v_km_s[s, k, 1]
+            vz = v_km_s[s, k, 2]
+            v2 = vx * vx + vy * vy + vz * vz
+            if np.isfinite(r2):
+                alive = True
+                r2_min = min(r2_min, r2)
+                r2_max = max(r2_max, r2)
+            if np.isfinite(v2):
+                v2_max = max(v2_max, v2)
+        speed[s] = np.sqrt(max(v2_max, 0.0)) if alive else 0.0
+        radius_min[s] = np.sqrt(r2_min) if alive else 1.0
+        radius_max[s] = np.sqrt(r2_max) if alive else 1.0
+    return g_pen, g_umb, frac, radius, cos_zenith, speed, radius_min, radius_max
+
+
+@kernel
+def _occulted1(sep, a, b):
+    """:func:`occulted_fraction` of one sample."""
+    if sep <= b - a:
+        if sep <= a - b:
+            return (b / a) ** 2
+        return 1.0
+    if sep <= a - b:
+        return (b / a) ** 2
+    if sep < a + b:
+        x = (sep * sep + a * a - b * b) / (2.0 * sep)
+        y = np.sqrt(max(a * a - x * x, 0.0))
+        area = (a * a * np.arccos(np.minimum(np.maximum(x / a, -1.0), 1.0))
+                + b * b * np.arccos(np.minimum(np.maximum((sep - x) / b, -1.0), 1.0))
+                - sep * y)
+        return np.minimum(np.maximum(area / (np.pi * a * a), 0.0), 1.0)
+    return 0.0

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from orbitdc.core import power, radiation, thermal
-from orbitdc.core.buskernel import available_now, bus_steps
+from orbitdc.core.buskernel import available_now, bus_steps, generation_and_heat
 from orbitdc.model.satellite import ResolvedSatellite
 
 __all__ = ["ACCELERATOR_STREAM", "BusChunk", "BusParams", "BusState", "run_bus", "uniform_stream"]
@@ -354,11 +354,14 @@ class BusChunk:
         sat_index = np.arange(first_index, first_index + n_s)
         # The array's output per W/m^2 at each sample, degraded for its age then (per sample,
         # so that no result depends on where chunks begin).
-        years = p.age_years[:, None] + t[None, :] / (365.25 * 86400.0)
-        array_w = p.array_w_per_flux[:, None] * np.exp(np.log1p(-p.degradation)[:, None] * years)
-        generated = (inp.solar_flux[None, :] * array_w) * inp.lit
-        if not np.all(p.pointing == power.TRACKING):
-            generated *= inp.incidence
+        tracking = bool(np.all(p.pointing == power.TRACKING))
+        array_w, generated, gen_step, env_step = generation_and_heat(
+            p.age_years, p.array_w_per_flux, np.log1p(-p.degradation), t, inp.solar_flux,
+            np.ascontiguousarray(inp.lit, float), np.ascontiguousarray(inp.incidence, float),
+            not tracking, p.rad_area_m2, p.absorptivity, p.emissivity, p.sun_view, p.earth_view,
+            np.ascontiguousarray(inp.cos_sun_zenith, float), thermal.EARTH_ALBEDO,
+            thermal.EARTH_OLR_W_PER_M2,
+        )
         self.generated = generated
         self.lit = inp.lit
         self.solar_flux = inp.solar_flux
@@ -370,13 +373,11 @@ class BusChunk:
         self.full_sun_w_per_flux = array_w * np.where(
             (p.pointing == power.TRACKING)[:, None], 1.0,
             np.where(steady[:, None], inp.incidence, 2.0 / np.pi))
-        env_heat = thermal.environment_heat_w(
-            p.rad_area_m2[:, None], p.absorptivity[:, None], p.emissivity[:, None],
-            p.sun_view[:, None], p.earth_view[:, None], inp.solar_flux[None, :], inp.lit,
-            inp.cos_sun_zenith,
-        )
-        self.gen_step = np.ascontiguousarray(0.5 * (generated[:, :-1] + generated[:, 1:]))
-        self.env_step = np.ascontiguousarray(0.5 * (env_heat[:, :-1] + env_heat[:, 1:]))
+        # Generation and the radiators' absorbed heat as step means (one compiled pass:
+        # ``orbitdc.core.buskernel.generation_and_heat``, held to the array formulas of
+        # ``environment_heat_w`` by a test).
+        self.gen_step = gen_step
+        self.env_step = env_step
 
         # Radiation: dose and upsets do not depend on the bus state, so the whole chunk at once.
         see_flux = inp.proton_flux * p.trapped_see[:, None]  # protons above 30 MeV at the part

@@ -34,12 +34,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from orbitdc.core import buskernel, power, propagators, radiation, visibility
-from orbitdc.core._jit import kernel
+from orbitdc.core import crossings as crossings_kernels
 from orbitdc.core import events as ev
+from orbitdc.core._jit import kernel
 from orbitdc.core.constants import EARTH_ROTATION_RAD_PER_S
 from orbitdc.core.frames import ecef_to_geodetic, teme_to_ecef
 from orbitdc.core.orbits import propagate
-from orbitdc.core.sun import beta_angle_rad, occulted_fraction, shadow_angles, sun_position_km
+from orbitdc.core.sun import beta_angle_rad, shadow_pass, sun_position_km
 from orbitdc.core.time import epoch_jd, gmst_rad, jd_pair
 from orbitdc.model.environment import trapped_proton_table
 from orbitdc.model.scenario import Scenario
@@ -78,6 +79,10 @@ SCREEN_MARGIN_RAD = np.deg2rad(0.5)
 #: Contacts are evaluated in windows of this many coarse intervals (~4 min): a window holds
 #: only the satellite-station pairs that may see each other in it.
 CONTACT_WINDOW = 4
+#: The contact pre-screen bounds the relative speed by this times the chunk's largest sampled
+#: speed (plus the station's 0.5 km/s): between samples an eccentric orbit may go a little
+#: faster than at any of them.
+CONTACT_SPEED_MARGIN = 1.01
 
 Progress = Callable[[int, int], None]
 Sink = Callable[[dict[str, np.ndarray]], None]
@@ -251,19 +256,14 @@ class _Flight:
         clock.lap("propagate")
 
         sun = sun_position_km(jd, fr)
-        sep, sun_r, earth_r = shadow_angles(r, sun[None, :, :])
-        g_pen = sun_r + earth_r - sep
-        g_umb = earth_r - sun_r - sep
-        r2 = np.einsum("skj,skj->sk", r, r)
-        v2 = np.einsum("skj,skj->sk", v, v)
-        # Satellites that decayed before the chunk have no finite sample: fill, no warning.
-        alive_any = np.isfinite(r2).any(axis=1)
-        speed = np.sqrt(np.where(alive_any, np.nanmax(np.where(np.isfinite(v2), v2, -1.0),
-                                                      axis=1), 0.0).clip(0.0))
-        radius_min = np.sqrt(np.where(alive_any, np.min(np.where(np.isfinite(r2), r2, np.inf),
-                                                        axis=1), 1.0))
-        radius_max = np.sqrt(np.where(alive_any, np.max(np.where(np.isfinite(r2), r2, -np.inf),
-                                                        axis=1), 1.0))
+        sun_unit = sun / np.sqrt(np.einsum("kj,kj->k", sun, sun))[:, None]
+        r = np.ascontiguousarray(r, float)
+        v = np.ascontiguousarray(v, float)
+        # One compiled pass: shadow angles and margins, occulted fraction, radius, the Sun's
+        # zenith cosine, and the extremes of speed and radius (satellites that decayed before
+        # the chunk have no finite sample: filled).
+        g_pen, g_umb, frac, radius, cos_zenith, speed, radius_min, radius_max = shadow_pass(
+            r, v, sun, sun_unit)
         # |d(angle)/dt| <= 1.5 v / r bounds how fast the shadow-cone margins change; their
         # second derivative is bounded by (v / r)^2 / sin(sep) with sep >= the Earth's apparent
         # radius minus the Sun's where it matters (near zero): 10 (v / r)^2 covers up to GEO.
@@ -271,20 +271,13 @@ class _Flight:
         angular_curv = 10.0 * np.nan_to_num(speed / radius_min, nan=0.0) ** 2
         clock.lap("shadow")
 
-        def eval_shadow(rows, tq, umbra):
-            rq = ev.hermite(t, r, v, rows, tq)
-            sep_q, a_q, b_q = shadow_angles(rq, sun_position_km(*jd_pair(epoch, tq)))
-            return (b_q - a_q - sep_q) if umbra else (a_q + b_q - sep_q)
-
         crossings = {
-            "penumbra": ev.find_crossings(
-                t, g_pen, lambda rows, tq: eval_shadow(rows, tq, False), angular_rate,
-                EVENT_TOLERANCE_S, angular_curv,
-            ),
-            "umbra": ev.find_crossings(
-                t, g_umb, lambda rows, tq: eval_shadow(rows, tq, True), angular_rate,
-                EVENT_TOLERANCE_S, angular_curv,
-            ),
+            kind: crossings_kernels.shadow_crossings(
+                code, t, g, r, v, epoch[0], epoch[1], angular_rate,
+                angular_curv, True, EVENT_TOLERANCE_S,
+            )
+            for kind, code, g in (("penumbra", crossings_kernels.PENUMBRA, g_pen),
+                                  ("umbra", crossings_kernels.UMBRA, g_umb))
         }
         start = None
         if c0 == 0:
@@ -309,8 +302,8 @@ class _Flight:
         params = self.bus_params[b]
         chunk = None
         if self.bus_state[b] is not None:
-            chunk = self._bus_chunk(params, self.bus_state[b], s0, t, r, v, sun,
-                                    gmst_rad(jd, fr), (sep, sun_r, earth_r), r2)
+            chunk = self._bus_chunk(params, self.bus_state[b], s0, t, r, v, sun, sun_unit,
+                                    gmst_rad(jd, fr), frac, radius, cos_zenith)
             clock.lap("bus")
         if chunk is not None and self.schedule_every:
             self._update_eclipse_anchor(b, *crossings["umbra"], s0)
@@ -329,7 +322,7 @@ class _Flight:
         self._trial_of[b] = None
         self._chunks[b] = {"bus": chunk, "c0": c0, "c1": c1, "t": t, "r": r, "v": v,
                            "sun": sun, "gmst": gmst_rad(jd, fr),
-                           "angles": (sep, sun_r, earth_r)}
+                           "frac": frac}
         clock.lap("record")
         return _BlockOut(crossings, start, beta_min, beta_max, errors, None, clock.stage_s,
                          route=route)
@@ -469,7 +462,7 @@ class _Flight:
             if keep.size:
                 series = _timeseries_columns(
                     rec, s0, keep, t, ctx["r"], ctx["v"], ctx["sun"], ctx["gmst"],
-                    ctx["angles"], bus_series,
+                    ctx["frac"], bus_series,
                 )
         self._chunks[b] = None
         if chunk is not None and self.schedule_every:
@@ -481,12 +474,11 @@ class _Flight:
     def bus_final(self, b: int) -> BusState | None:
         return self.bus_state[b]
 
-    def _bus_chunk(self, params, state, s0, t, r, v, sun, gmst, angles, r2) -> BusChunk:
-        """The environment the bus needs over the chunk, and the bus prepared on it."""
-        radius = np.sqrt(r2)
+    def _bus_chunk(self, params, state, s0, t, r, v, sun, sun_unit, gmst, frac, radius,
+                   cos_zenith) -> BusChunk:
+        """The environment the bus needs over the chunk, and the bus prepared on it; ``frac``
+        (occulted fraction), ``radius`` and ``cos_zenith`` (S, K) from the shadow pass."""
         sun_dist = np.sqrt(np.einsum("kj,kj->k", sun, sun))
-        sun_unit = sun / sun_dist[:, None]
-        cos_zenith = np.einsum("skj,kj->sk", r, sun_unit) / radius
         if np.all(params.pointing == power.TRACKING):
             incidence = np.ones_like(radius)
         else:
@@ -497,7 +489,7 @@ class _Flight:
         lat, lon, alt = ecef_to_geodetic(r_ecef)
         inputs = BusInputs(
             t_s=t,
-            lit=1.0 - occulted_fraction(*angles),
+            lit=1.0 - frac,
             solar_flux=power.solar_flux_w_per_m2(sun_dist),
             incidence=incidence,
             cos_sun_zenith=cos_zenith,
@@ -526,25 +518,15 @@ class _Flight:
         return BusChunk(params, state, inputs, self.seed, s0,
                         time_major=bool(self.schedule_every))
 
-    def _margin(self, r_ecef: np.ndarray, st: np.ndarray) -> np.ndarray:
-        """``sin(elevation) - sin(min elevation)`` of positions (N, 3) from stations (N,)."""
-        d = r_ecef - self.stations.ecef_km[st]
-        rng = np.sqrt(np.einsum("ij,ij->i", d, d))
-        return np.einsum("ij,ij->i", d, self.stations.up[st]) / rng - (
-            self.stations.sin_min_elevation[st]
-        )
-
     def _contacts(self, t, r, v, gmst, speed, radius_min, radius_max, first: bool):
         """Station contacts of one block over one chunk: crossings ``(pair, time, rising)``
         with ``pair = sat * stations + station`` (block-local satellite), and, for the first
         chunk, which pairs are in contact at its first sample.
 
         Screened (see the module docstring), then evaluated densely inside windows of
-        ``CONTACT_WINDOW`` coarse intervals for the pairs that pass in that window.
+        ``CONTACT_WINDOW`` coarse intervals for the pairs that pass in that window, and their
+        crossings refined, in one compiled pass (``orbitdc.core.crossings``).
         """
-        n_s = r.shape[0]
-        n_g = self.stations.size
-        epoch = self.epoch
         coarse = _coarse_index(t.size, self.coarse_every)
         rc = teme_to_ecef(r[:, coarse], gmst[coarse])  # (S, C, 3)
         unit = rc / np.linalg.norm(rc, axis=2, keepdims=True)
@@ -572,33 +554,14 @@ class _Flight:
         el_curv = 2.0 * el_rate**2
 
         r_c = np.ascontiguousarray(r, float)
-        cos_gmst, sin_gmst = np.cos(gmst), np.sin(gmst)
-        parts = []
-        visible = np.zeros(n_s * n_g, bool) if first else None
-        n_int = coarse.size - 1
-        for w0 in range(0, n_int, CONTACT_WINDOW):
-            w1 = min(w0 + CONTACT_WINDOW, n_int)
-            pair = np.flatnonzero(cand[:, w0 // CONTACT_WINDOW, :])
-            if not pair.size:
-                continue
-            sat, st = pair // n_g, pair % n_g
-            ks = np.arange(coarse[w0], coarse[w1] + 1)
-            g = visibility.elevation_margins(
-                r_c, cos_gmst, sin_gmst, sat, st, int(ks[0]), int(ks[-1]),
-                self.stations.ecef_km, self.stations.up, self.stations.sin_min_elevation,
-            )  # (M, W)
-
-            def eval_el(rows, tq, sat=sat, st=st):
-                rq = teme_to_ecef(ev.hermite(t, r, v, sat[rows], tq), gmst_rad(*jd_pair(epoch, tq)))
-                return self._margin(rq, st[rows])
-
-            rows, times, rising = ev.find_crossings(
-                t[ks], g, eval_el, el_rate[sat], EVENT_TOLERANCE_S, el_curv[sat]
-            )
-            parts.append((pair[rows], times, rising))
-            if first and w0 == 0:
-                visible[pair] = g[:, 0] > 0
-        return _sorted(parts), visible
+        pairs, times, rising, visible = crossings_kernels.contact_crossings(
+            np.ascontiguousarray(cand), cand.any(axis=2), coarse, CONTACT_WINDOW, t, r_c,
+            np.ascontiguousarray(v, float), np.cos(gmst), np.sin(gmst), self.epoch[0],
+            self.epoch[1], self.stations.ecef_km, self.stations.up,
+            self.stations.sin_min_elevation, el_rate, el_curv,
+            CONTACT_SPEED_MARGIN * speed + 0.5, EVENT_TOLERANCE_S, first,
+        )
+        return _sorted([(pairs, times, rising)]), (visible if first else None)
 
 
 def coarse_every(step_s: float) -> int:
@@ -1380,12 +1343,13 @@ BUS_COLUMNS = ("power_in_w", "load_w", "battery_wh", "temperature_k", "compute_a
 
 
 def _timeseries_columns(
-    rec, s0, keep, t, r, v, sun, gmst, angles, bus_series=None
+    rec, s0, keep, t, r, v, sun, gmst, frac, bus_series=None
 ) -> dict[str, np.ndarray]:
-    """Rows for a block's recorded satellites ``rec`` at kept samples, time-major order."""
+    """Rows for a block's recorded satellites ``rec`` at kept samples, time-major order;
+    ``frac`` (S, K): the occulted fraction of the block's satellites."""
     rr = r[rec][:, keep]  # (R, k, 3)
     lat, lon, alt = ecef_to_geodetic(teme_to_ecef(rr, gmst[keep]))
-    frac = occulted_fraction(*(a[rec][:, keep] for a in angles))
+    frac = frac[rec][:, keep]
     beta = beta_angle_rad(rr, v[rec][:, keep], sun[None, keep, :])
     n_r = rec.size
 
