@@ -64,8 +64,9 @@ def cluster(tmp_path_factory):
         for p in procs:
             try:
                 p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
+            except subprocess.TimeoutExpired:  # a worker closing slowly: stop it, and reap it
                 p.kill()
+                p.wait(timeout=10)
 
 
 def _scenario(tmp_path: Path, hours: float) -> Path:
