@@ -900,7 +900,8 @@ def sweep(
 def _fly_policy(sc, policy_name: str, workers: int | None, progress) -> dict:
     """Fly ``sc``'s jobs under one policy (one flight, decided step by step) and return the
     summary's jobs section; ``progress(done, total)`` follows the flight."""
-    policy = resolve_policy(policy_name, "--policies", base_dir=sc.base_dir, key="")
+    policy = resolve_policy(policy_name, "--policies", base_dir=sc.base_dir, key="",
+                            settings=sc.policy.phoenix)
 
     @contextlib.contextmanager
     def progress_for(description, _total):
