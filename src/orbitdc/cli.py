@@ -292,6 +292,7 @@ def _print_summary(results: Results, out_dir: Path) -> None:
                                 f"{_v(acc['to_altitude_km'], '.0f')} km passes")
             table.add_row(f"{name}: five-year rule ({rule.get('solar_activity', '-')})",
                           verdict_text)
+        _debris_rows(table, sus.get("small_debris"))
     out.print(table)
     if s.get("screening") is not None:
         _print_screening(s["screening"])
@@ -318,6 +319,23 @@ def _print_summary(results: Results, out_dir: Path) -> None:
     out.print(f"Outputs written to [bold]{escape(str(out_dir.absolute()))}[/bold]", soft_wrap=True)
     out.print(f"Report: [bold]{escape(str((out_dir / 'report.html').absolute()))}[/bold]",
               soft_wrap=True)
+
+
+def _debris_rows(table, sec) -> None:
+    """The small-debris lines of the run summary (``sustainability.small_debris``)."""
+    if not sec:
+        return
+    for name, f in sec["fleets"].items():
+        if "impacts_per_year" not in f:
+            continue
+        cat = f["p_catastrophic_design_life"]
+        table.add_row(
+            f"{name}: >{sec['size_threshold_cm']:g} cm debris hits/yr (satellite / shell)",
+            f"{f['impacts_per_year']:.3g} / {f['impacts_per_year_fleet']:.3g}")
+        table.add_row(
+            f"{name}: P(hit), P(catastrophic) in {sec['design_life_years']:g} yr",
+            f"{f['p_impact_design_life']:.3g}; "
+            f"{'<=' if cat['bound'] == 'upper' else '>='} {cat['value']:.3g}")
 
 
 @app.command()
@@ -892,7 +910,8 @@ def sweep(
 def _fly_policy(sc, policy_name: str, workers: int | None, progress) -> dict:
     """Fly ``sc``'s jobs under one policy (one flight, decided step by step) and return the
     summary's jobs section; ``progress(done, total)`` follows the flight."""
-    policy = resolve_policy(policy_name, "--policies", base_dir=sc.base_dir, key="")
+    policy = resolve_policy(policy_name, "--policies", base_dir=sc.base_dir, key="",
+                            settings=sc.policy.phoenix)
 
     @contextlib.contextmanager
     def progress_for(description, _total):

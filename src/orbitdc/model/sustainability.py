@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from orbitdc.model._base import Strict
+from orbitdc.model.debris import CATASTROPHIC_J_PER_G, DEBRIS_DENSITY_KG_M3
 
 __all__ = ["ACTIVITY_NAMES", "DEFAULT_ISP_S", "FCC_DISPOSAL_YEARS", "Sustainability"]
 
@@ -43,6 +44,17 @@ class Sustainability(Strict):
     disposal_perigee_km: Annotated[float, Field(ge=0.0, le=120.0)] = 50.0
     #: The longest passive decay allowed after the mission (the FCC rule: 5 years).
     max_disposal_years: Annotated[float, Field(gt=0.0, le=100.0)] = FCC_DISPOSAL_YEARS
+    #: Years in orbit the small-debris risk is counted over; default the economics'
+    #: ``lifetime_years``.
+    design_life_years: Annotated[float | None, Field(gt=0.0, le=100.0)] = None
+    #: Mean impact speed of debris; default 10 km/s below 60 deg inclination and 13 km/s at
+    #: and above (ECSS-E-ST-10-04C J.2.2.1.3).
+    debris_impact_speed_km_s: Annotated[float | None, Field(ge=1.0, le=20.0)] = None
+    #: Density of the debris sphere of the catastrophic-size estimate (aluminium).
+    debris_density_kg_m3: Annotated[float, Field(ge=500.0, le=20_000.0)] = DEBRIS_DENSITY_KG_M3
+    #: Impact energy per gram of the satellite above which an impact is catastrophic.
+    catastrophic_energy_j_per_g: Annotated[float, Field(gt=0.0, le=10_000.0)] = (
+        CATASTROPHIC_J_PER_G)
 
     @model_validator(mode="after")
     def _perigee_below_reentry(self):

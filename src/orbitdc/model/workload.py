@@ -32,10 +32,13 @@ from pydantic import Field, field_validator, model_validator
 
 from orbitdc.model._base import Name, Strict
 
-__all__ = ["POLICIES", "POLICY_REFERENCE", "Policy",
+__all__ = ["EXTRA_POLICIES", "POLICIES", "POLICY_REFERENCE", "PhoenixSettings", "Policy",
            "Workload", "policy_name_problem"]
 
 POLICIES = ("first-fit", "power-aware", "thermal-aware", "latency-aware")
+#: Shipped policies reproduced from published work, not in ``orbitdc compare``'s default set:
+#: ``phoenix`` (Liu et al., INFOCOM 2024; ``orbitdc.ops.phoenix``).
+EXTRA_POLICIES = ("phoenix",)
 
 _DOTTED = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
 #: A policy of the user's own: ``module:attribute`` (dotted module and attribute allowed),
@@ -45,9 +48,10 @@ POLICY_REFERENCE = re.compile(rf"^{_DOTTED}:{_DOTTED}$")
 
 def policy_name_problem(name: str) -> str | None:
     """Why ``name`` is neither a shipped policy nor ``module:attribute`` (None when it is)."""
-    if name in POLICIES or POLICY_REFERENCE.match(name):
+    if name in POLICIES or name in EXTRA_POLICIES or POLICY_REFERENCE.match(name):
         return None
-    return (f"unknown policy {name!r}; expected one of {', '.join(POLICIES)}, or "
+    return (f"unknown policy {name!r}; expected one of "
+            f"{', '.join(POLICIES + EXTRA_POLICIES)}, or "
             "'module:attribute' for a policy of your own (e.g. 'mypolicies:Greedy')")
 
 
@@ -148,6 +152,19 @@ class Workload(Strict):
         return self.flops if self.flops is not None else 6.0 * self.parameters * self.tokens
 
 
+class PhoenixSettings(Strict):
+    """``[policy.phoenix]``: the settings of the ``phoenix`` policy (``orbitdc.ops.phoenix``)."""
+
+    #: A satellite is sunlight-sufficient when this share of its orbit, or more, is in
+    #: sunlight (the paper: edges "illuminated during the entire orbital period", 1.0). A
+    #: share of an orbit: above 0, at most 1.
+    sufficient_sunlit_ratio: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+    #: Deepest battery discharge (1 - state of charge) a sunlight-deficient satellite keeps
+    #: processing to; beyond it its tasks stop and go to sunlit satellites. A depth of
+    #: discharge: at least 0, below 1 [E: orbitdc's setting, not the paper's].
+    max_depth_of_discharge: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.2
+
+
 class Policy(Strict):
     #: A shipped policy (``POLICIES``) or ``module:attribute``: a class (instantiated with no
     #: arguments) or an instance with ``name``, ``migrates``, ``inference_first`` and
@@ -157,6 +174,9 @@ class Policy(Strict):
     mfu: Annotated[float, Field(gt=0.0, le=1.0)] = 0.4
     #: How far ahead the power-aware policy looks at a satellite's predicted capacity.
     horizon_s: Annotated[float, Field(gt=0.0, le=86_400.0)] = 3600.0
+    #: Settings of the ``phoenix`` policy (defaults where absent; the other policies, and
+    #: ``orbitdc compare --policies phoenix,...`` runs of them, leave them unused).
+    phoenix: PhoenixSettings | None = None
 
     @field_validator("name")
     @classmethod

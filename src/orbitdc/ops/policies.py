@@ -87,12 +87,13 @@ class _Named:
 
 
 def resolve_policy(spec, source: str = "<policy>", *, base_dir: str | Path | None = None,
-                   key: str = KEY):
+                   key: str = KEY, settings=None):
     """The scheduling policy ``spec`` names.
 
     ``spec`` is a shipped name (``first-fit`` …: the shipped instance), ``module:attribute``
     (imported, ``base_dir`` — the scenario's folder — first on ``sys.path`` meanwhile; a class
     is instantiated with no arguments), or already a policy object (checked and returned).
+    ``settings``: ``[policy.phoenix]`` for ``phoenix`` (defaults when None).
     ``source`` and ``key`` say where the name came from in the error; raises
     :class:`ScenarioError` for a name that cannot be imported or an object lacking the
     protocol."""
@@ -102,6 +103,10 @@ def resolve_policy(spec, source: str = "<policy>", *, base_dir: str | Path | Non
             raise _problem(source, f"not a scheduling policy: {lacks}", key)
         return spec if hasattr(spec, "name") else _Named(spec, type(spec).__name__)
     spec = spec.strip()
+    if spec == "phoenix":
+        from orbitdc.ops.phoenix import Phoenix
+
+        return Phoenix(**(settings.model_dump() if settings is not None else {}))
     if spec in POLICIES:
         from orbitdc.ops.scheduler import POLICY_CLASSES  # lazily: the scheduler imports us
 

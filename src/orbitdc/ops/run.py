@@ -124,7 +124,8 @@ class Operations:
         self.policy_where = policy_where or (str(scenario.source), "policy.name")
         self.policy = resolve_policy(policy if policy is not None else scenario.policy.name,
                                      self.policy_where[0], base_dir=scenario.base_dir,
-                                     key=self.policy_where[1])
+                                     key=self.policy_where[1],
+                                     settings=scenario.policy.phoenix)
         self.orchestrator: Orchestrator | None = None
         self.result = None
         self.rates = self.demand = self.tally = None

@@ -373,6 +373,9 @@ def _build(run_dir: Path, summary, ts, events) -> str:
     sky = summary.get("night_sky")
     if sky and sky.get("sites"):
         sections.append(("Night sky", *_night_sky(sky)))
+    debris = _small_debris_html(summary)
+    if debris:
+        sections.append(("Small debris", debris, None))
     econ = summary.get("economics")
     if econ:
         be = econ["break_even_launch_usd_per_kg"]
@@ -498,6 +501,44 @@ def _night_sky(sky):
             + _grid(("site", "lat, lon (deg)", "night hours", "sunlit above, mean",
                      "sunlit above, max", "brighter, mean", "brighter, max"), rows))
     return text, (fig if any(s["hours"] for s in sky["sites"].values()) else None)
+
+
+def _small_debris_html(summary) -> str:
+    """The untracked-debris risk per shell (``sustainability.small_debris``): beside the
+    conjunction screening of tracked objects, the impacts no screening can see coming."""
+    sec = (summary.get("sustainability") or {}).get("small_debris")
+    if not sec or not sec["fleets"]:
+        return ""
+    life = sec["design_life_years"]
+    size = sec["size_threshold_cm"]
+    head = ["shell", "type", "altitude km", "incl. deg", f"flux >{size:g} cm /m²/yr",
+            "cross-section m²", "impacts/yr per satellite", "impacts/yr shell",
+            f"P(hit) in {life:g} yr", "catastrophic from", "P(catastrophic)"]
+    rows, notes = [], []
+    for name, f in sec["fleets"].items():
+        if "outside" in f:
+            notes.append(f"{name}: {f['outside']}")
+            continue
+        if "impacts_per_year" not in f:
+            rows.append([name, f["satellite_type"] or "-", _fmt(f["altitude_km"], ".0f"),
+                         _fmt(f["inclination_deg"], ".1f"), _fmt(f["flux_per_m2_year"], ".3g"),
+                         "-", "-", "-", "-", "-", "-"])
+            continue
+        cat = f["p_catastrophic_design_life"]
+        rows.append([name, f["satellite_type"], _fmt(f["altitude_km"], ".0f"),
+                     _fmt(f["inclination_deg"], ".1f"), _fmt(f["flux_per_m2_year"], ".3g"),
+                     _fmt(f["cross_section_m2"], ",.4g"), _fmt(f["impacts_per_year"], ".3g"),
+                     _fmt(f["impacts_per_year_fleet"], ".3g"),
+                     _fmt(f["p_impact_design_life"], ".3g"),
+                     f"{f['catastrophic_diameter_cm']:.2g} cm",
+                     ("≤ " if cat["bound"] == "upper" else "≥ ") + _fmt(cat["value"], ".3g")])
+    text = (f"<p class='note'>{html.escape(sec['model'])}; flux through the satellite's mean "
+            f"cross-section, impacts as a Poisson process over the design life "
+            f"({life:g} years, from {html.escape(sec['design_life_from'])}). Catastrophic: "
+            f"impact energy of {sec['catastrophic_energy_j_per_g']:g} J per gram of satellite; "
+            f"the table has one size, so the chance is a bound.</p>")
+    return (_grid(head, rows) if rows else "") + text + "".join(
+        f"<p class='warn'>{html.escape(n)}</p>" for n in notes)
 
 
 def _grid(head, rows) -> str:

@@ -393,7 +393,24 @@ class _Flight:
             "soc": state.battery_wh / cap,
             "headroom_k": p.t_max_k - state.temperature_k,
             "outlook": self._outlook(b, chunk, state, j, t_now, horizon_s),
+            "sunlit_ratio": self._sunlit_ratio(b, chunk, j, t_now),
         }
+
+    def _sunlit_ratio(self, b, chunk, j: int, t_now: float) -> np.ndarray:
+        """Each satellite's share of its orbit in sunlight, from the latest umbra that has
+        ended (1 - its length / the period; as ``_outlook`` anchors it); without one yet,
+        whether it is sunlit now. For policies that tell sunlit orbits from shadowed ones."""
+        entry, dur = self._ecl_entry[b], self._ecl_dur[b]
+        sat, p_entry, p_exit = self._ecl_pairs[b]
+        ended = p_exit <= t_now
+        if ended.any():
+            entry, dur = entry.copy(), dur.copy()
+            s_, e_, x_ = sat[ended], p_entry[ended], p_exit[ended]
+            last = np.r_[s_[1:] != s_[:-1], True]
+            entry[s_[last]] = e_[last]
+            dur[s_[last]] = x_[last] - e_[last]
+        return np.where(np.isfinite(entry), 1.0 - np.clip(dur / self._period[b], 0.0, 1.0),
+                        chunk.lit_now(j))
 
     def _outlook(self, b, chunk, state, j: int, t_now: float, horizon_s: float) -> np.ndarray:
         """Each satellite's predicted share of its accelerators over the next ``horizon_s``,
@@ -881,6 +898,9 @@ class FleetView:
     contact: np.ndarray | None = None
     links: np.ndarray | None = None
     fleet_bandwidth_bps: dict[str, float] | None = None
+    #: (S,) each satellite's share of its orbit in sunlight (from its latest umbra; NaN
+    #: without a bus), or None where the flight does not know it.
+    sunlit_ratio: np.ndarray | None = None
 
 
 class Flight:
@@ -1194,10 +1214,10 @@ class Flight:
         t_now = float(self.schedule_times[self.k])
         self._route_until(t_now)
         full = {}
-        for key in ("capacity", "soc", "headroom_k", "outlook"):
+        for key in ("capacity", "soc", "headroom_k", "outlook", "sunlit_ratio"):
             full[key] = np.concatenate([
                 parts[b][key] if parts[b] is not None else
-                np.full(z - a, np.nan if key == "soc" else 0.0)
+                np.full(z - a, np.nan if key in ("soc", "sunlit_ratio") else 0.0)
                 for b, (a, z) in enumerate(self._flight.bounds)]) if n_s else np.zeros(0)
         rtt = None
         if self.network is not None:
@@ -1214,7 +1234,8 @@ class Flight:
             links = self.network.links_at(t_now)
             bandwidth = self.network.bandwidth_at(t_now)
         return FleetView(self.k, t_now, full["capacity"], full["soc"], full["headroom_k"],
-                         full["outlook"], rtt, contact, links, bandwidth)
+                         full["outlook"], rtt, contact, links, bandwidth,
+                         sunlit_ratio=full["sunlit_ratio"])
 
     # --- the end -----------------------------------------------------------------------------
     def finish(self) -> RawRun:

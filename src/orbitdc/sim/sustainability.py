@@ -16,6 +16,7 @@ import numpy as np
 from orbitdc.core import orbits
 from orbitdc.core.atmosphere import ACTIVITY_LEVELS, orbit_mean_density_kg_m3
 from orbitdc.core.constants import SECONDS_PER_YEAR, WGS72_RADIUS_KM
+from orbitdc.core.debris import catastrophic_diameter_m, interpolate_flux, poisson_at_least_one
 from orbitdc.core.lifetime import (
     DecayProfile,
     altitude_for_decay_time_km,
@@ -25,10 +26,17 @@ from orbitdc.core.lifetime import (
     perigee_lowering_delta_v_km_s,
     propellant_kg,
 )
+from orbitdc.model.debris import (
+    HIGH_INCLINATION_DEG,
+    IMPACT_SPEED_HIGH_KM_S,
+    IMPACT_SPEED_LOW_KM_S,
+    flux_table,
+)
 from orbitdc.model.scenario import ClusterFleet, ElementsFleet, Scenario, SsoFleet, WalkerFleet
 from orbitdc.model.sustainability import FCC_LEO_CEILING_KM
 
-__all__ = ["GRID_BOTTOM_KM", "GRID_STEP_KM", "sustainability_section", "sustainability_warnings"]
+__all__ = ["GRID_BOTTOM_KM", "GRID_STEP_KM", "small_debris_section", "sustainability_section",
+           "sustainability_warnings"]
 
 #: The height grid of the decay integral: from below any re-entry height, every 20 km.
 GRID_BOTTOM_KM = 80.0
@@ -172,6 +180,7 @@ def sustainability_section(scenario: Scenario) -> dict:
         }
         out_fleets[fleet.name] = entry
     return {
+        "small_debris": small_debris_section(scenario, fleets),
         "model": "NRLMSIS 2.1 orbit-averaged density, King-Hele circular decay to "
                  f"{cfg.reentry_altitude_km:g} km; activity levels of ECSS-E-ST-10-04C",
         "activity_levels": {k: {"f107_sfu": v.f107_sfu, "f107a_sfu": v.f107a_sfu, "ap": v.ap}
@@ -181,9 +190,98 @@ def sustainability_section(scenario: Scenario) -> dict:
     }
 
 
+def small_debris_section(scenario: Scenario, fleets=None) -> dict:
+    """The ``sustainability.small_debris`` part: per fleet (a shell of one satellite type),
+    the flux of untracked debris above the table's size threshold at its altitude and
+    inclination (ESA MASTER-8, ``orbitdc.model.debris``), the expected impacts a year on one
+    satellite and on the whole shell (flux x the type's mean cross-section, its
+    ``drag_area_m2``), the chance of at least one over the design life, and the size a
+    catastrophic impact needs (the energy-to-mass criterion). A fleet outside the table gets
+    no figures and a ``outside`` note naming the key; ``sustainability_warnings`` repeats it."""
+    cfg = scenario.sustainability
+    table = flux_table()
+    life = (cfg.design_life_years if cfg.design_life_years is not None
+            else scenario.economics.lifetime_years)
+    life_from = ("sustainability.design_life_years" if cfg.design_life_years is not None
+                 else "economics.lifetime_years")
+    fleets = fleets if fleets is not None else _fleet_orbits(scenario)
+    threshold_cm = table.size_threshold_m * 100.0
+    out = {}
+    for idx, (fleet, sat_type, (alt, inc, _b, _bs, mass, _src)) in enumerate(
+            zip(scenario.fleet, scenario.fleet_types(), fleets, strict=True)):
+        entry: dict = {"satellite_type": fleet.satellite, "satellites": int(alt.size),
+                       "altitude_km": _num(_median(alt), 3), "inclination_deg": _num(inc, 3)}
+        key = (f"fleet.{idx}" if isinstance(fleet, ElementsFleet)
+               else f"fleet.{idx}.altitude_km")
+        lo, hi = table.altitude_km[0], table.altitude_km[-1]
+        problem = None
+        if np.any(alt < lo) or np.any(alt > hi):
+            problem = (f"{key}: altitude {float(np.nanmin(alt)):.0f}-{float(np.nanmax(alt)):.0f} km"
+                       f" is outside the debris flux table ({lo:.0f}-{hi:.0f} km)")
+        elif not table.inclination_deg[0] <= inc <= table.inclination_deg[-1]:
+            ikey = (f"fleet.{idx}" if isinstance(fleet, ElementsFleet)
+                    else f"fleet.{idx}.inclination_deg")
+            problem = (f"{ikey}: inclination {inc:.1f} deg is outside the debris flux table "
+                       f"({table.inclination_deg[0]:.0f}-{table.inclination_deg[-1]:.0f} deg)")
+        if problem is not None:
+            entry["outside"] = problem
+            out[fleet.name] = entry
+            continue
+        flux = interpolate_flux(table.altitude_km, table.inclination_deg,
+                                table.flux_per_m2_year, alt, inc)
+        entry["flux_per_m2_year"] = _num(float(np.mean(flux)), 9)
+        speed = (cfg.debris_impact_speed_km_s if cfg.debris_impact_speed_km_s is not None
+                 else IMPACT_SPEED_HIGH_KM_S if inc >= HIGH_INCLINATION_DEG
+                 else IMPACT_SPEED_LOW_KM_S)
+        entry["impact_speed_km_s"] = speed
+        if sat_type is None:
+            entry["note"] = "no satellite type: no cross-section, so no impact figures"
+            out[fleet.name] = entry
+            continue
+        area = float(sat_type.drag_area_m2)
+        rate = flux * area  # impacts a year on each satellite
+        p_life = poisson_at_least_one(rate, life)
+        d_cat_cm = float(catastrophic_diameter_m(mass, speed, cfg.debris_density_kg_m3,
+                                                 cfg.catastrophic_energy_j_per_g)) * 100.0
+        entry.update(
+            cross_section_m2=_num(area, 6),
+            cross_section_from=("drag_area_m2" if sat_type.spec.drag_area_m2 is not None
+                                else "drag_area_m2 default (half the panels' one-sided area)"),
+            impacts_per_year=_num(float(np.mean(rate)), 9),
+            impacts_per_year_fleet=_num(float(np.sum(rate)), 9),
+            years_between_impacts_fleet=_num(1.0 / float(np.sum(rate)), 4),
+            p_impact_design_life=_num(float(np.mean(p_life)), 9),
+            p_any_impact_fleet_design_life=_num(
+                float(poisson_at_least_one(np.sum(rate), life)), 9),
+            dry_mass_kg=_num(mass, 3),
+            catastrophic_diameter_cm=_num(d_cat_cm, 4),
+        )
+        # The table has one size: debris of the catastrophic size or more is a subset of
+        # debris above the threshold (an upper bound) when that size is larger, a superset
+        # (a lower bound) when it is smaller.
+        entry["p_catastrophic_design_life"] = {
+            "value": entry["p_impact_design_life"],
+            "bound": "upper" if d_cat_cm >= threshold_cm else "lower",
+        }
+        out[fleet.name] = entry
+    return {
+        "model": table.model,
+        "source": table.source,
+        "size_threshold_cm": threshold_cm,
+        "design_life_years": life,
+        "design_life_from": life_from,
+        "catastrophic_energy_j_per_g": cfg.catastrophic_energy_j_per_g,
+        "debris_density_kg_m3": cfg.debris_density_kg_m3,
+        "fleets": out,
+    }
+
+
 def sustainability_warnings(section: dict) -> list[str]:
-    """One line per fleet that fails the rule without propulsive disposal."""
-    lines = []
+    """One line per fleet that fails the rule without propulsive disposal, and one per fleet
+    the debris flux table does not cover."""
+    lines = [f"small debris: {f['outside']}; no impact figures for fleet {name}"
+             for name, f in section.get("small_debris", {}).get("fleets", {}).items()
+             if "outside" in f]
     for name, f in section["fleets"].items():
         rule = f.get("five_year_rule") or {}
         if rule.get("passive") is not False:
