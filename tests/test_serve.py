@@ -67,11 +67,46 @@ accelerators = 2
 JOB = {"kind": "training", "name": "small", "accelerators": 2, "flops": 3e17}
 
 
+PG_URL = os.environ.get("ORBITDC_PG_URL")
+PG_REQUIRED = os.environ.get("ORBITDC_REQUIRE_PG") == "1"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh store: a SQLite file, or a new database on the PostgreSQL server at
+    ``ORBITDC_PG_URL`` (skipped without it, except where ``ORBITDC_REQUIRE_PG=1``: CI)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'twin.db'}"
+        return
+    if not PG_URL:
+        if PG_REQUIRED:
+            pytest.fail("PostgreSQL tests required (ORBITDC_REQUIRE_PG=1) but ORBITDC_PG_URL "
+                        "is not set")
+        pytest.skip("no PostgreSQL server (set ORBITDC_PG_URL)")
+    import psycopg
+
+    name = f"orbitdc_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = PG_URL.rpartition("/")
+    yield f"{base}/{name}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 def scenario_file(tmp_path):
     path = tmp_path / "twin.toml"
     path.write_text(SCENARIO)
     return path
+
+
+def _store_call(db, what):
+    store = Store(db)
+    try:
+        return what(store)
+    finally:
+        store.close()
 
 
 def free_port() -> int:
@@ -109,8 +144,8 @@ def live(scenario_file, db, speed, before=None, **kw):
     store.close()
 
 
-def test_a_job_submitted_is_placed_runs_and_finishes(scenario_file, tmp_path):
-    db = f"sqlite:///{tmp_path / 'twin.db'}"
+def test_a_job_submitted_is_placed_runs_and_finishes(scenario_file, db_url):
+    db = db_url
     with live(scenario_file, db, 600.0) as (url, key, twin):
         with Client(url, key) as c:
             assert c.health()["status"] == "running"
@@ -169,10 +204,10 @@ def test_the_twin_flies_the_batch_runs_flight(scenario_file, tmp_path):
     assert run_s >= 3e17 / (2 * 989e12 * 0.4) * (1 - 1e-9)
 
 
-def test_access_rules(scenario_file, tmp_path):
-    db = f"sqlite:///{tmp_path / 'twin.db'}"
+def test_access_rules(scenario_file, db_url):
+    db = db_url
     with live(scenario_file, db, 60.0) as (url, key, twin):
-        other = Store(db).create_key("someone else")
+        other = _store_call(db, lambda s: s.create_key("someone else"))
         h = {"Authorization": f"Bearer {key}"}
         with httpx.Client(base_url=url) as http:
             assert http.get("/v1/health").status_code == 200
@@ -213,6 +248,35 @@ def test_access_rules(scenario_file, tmp_path):
             assert "orbitdc_twin_step " in metrics
             assert 'orbitdc_jobs{state="cancelled"} 1' in metrics
             assert 'orbitdc_http_requests_total{route="/v1/jobs",status="401"} 2' in metrics
+
+
+def test_a_restart_re_flies_to_the_same_state(scenario_file, db_url):
+    """Stopped and started again on the same store, the twin reaches the same finish times
+    and the same work for the jobs it had, and goes on from its checkpoint."""
+    stop_at = {}
+    with live(scenario_file, db_url, 1200.0) as (url, key, twin):
+        with Client(url, key) as c:
+            ids = [c.submit(dict(JOB, name=f"j{i}", flops=1e17 * (i + 1)))["id"]
+                   for i in range(6)]
+            first = c.wait(ids[0], timeout=60)
+            long = c.submit(dict(JOB, name="long", flops=1e20))
+            c.wait(long["id"], states=("running",), timeout=60)
+            before = {i: c.get(i) for i in ids}
+        stop_at["key"] = key
+    step, _ = _store_call(db_url, Store.checkpoint)
+    assert step > 0
+    with live(scenario_file, db_url, 1200.0) as (url, _, twin):
+        with Client(url, stop_at["key"]) as c:
+            assert c.health()["step"] >= step
+            assert c.get(ids[0])["finished"] == first["finished"]
+            for i in ids:
+                got = c.wait(i, timeout=60)
+                if before[i]["state"] == "finished":
+                    assert got["finished"] == before[i]["finished"]
+                    assert got["work_done_flops"] == before[i]["work_done_flops"]
+                    assert [e["kind"] for e in got["events"]].count("finished") == 1
+            assert len(c.list()) == len(ids) + 1
+            assert c.get(long["id"])["state"] == "running"
 
 
 def test_a_key_over_its_rate_limit_is_told_to_wait(scenario_file, tmp_path):
@@ -271,7 +335,7 @@ def test_bad_input_at_start_up_exits_2_naming_it(scenario_file, tmp_path):
     sc = orbitdc.load_scenario(scenario_file)
     from orbitdc.serve.twin import fingerprint
 
-    Store(db).claim(fingerprint(sc), sc.name)
+    _store_call(db, lambda s: s.claim(fingerprint(sc), sc.name))
     r = runner.invoke(app, ["serve", str(other), "--db", db, "--port", str(free_port())])
     assert r.exit_code == 2 and "another scenario" in r.output
 
@@ -319,9 +383,9 @@ def _start(scenario_file, db, port, speed="400"):
     raise AssertionError("server did not start")
 
 
-def test_kill_9_then_restart_loses_no_job_and_duplicates_none(scenario_file, tmp_path):
+def test_kill_9_or_sigterm_then_restart_loses_no_job_and_duplicates_none(scenario_file, tmp_path):
     db = f"sqlite:///{tmp_path / 'twin.db'}"
-    key = Store(db).create_key("k")
+    key = _store_call(db, lambda s: s.create_key("k"))
     port = free_port()
     proc, url = _start(scenario_file, db, port)
     accepted: dict[str, int] = {}
@@ -378,29 +442,20 @@ def test_kill_9_then_restart_loses_no_job_and_duplicates_none(scenario_file, tmp
             assert [e["kind"] for e in again["events"]].count("finished") == 1
             for job_id in accepted.values():
                 assert c.wait(job_id, timeout=90)["state"] == "finished"
+            # SIGTERM checkpoints: a job running at the stop runs on after the restart.
+            long = c.submit(dict(JOB, name="long", flops=1e20))
+            c.wait(long["id"], states=("running",), timeout=30)
+            time.sleep(0.3)
     finally:
         proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
-
-
-def test_sigterm_checkpoints_and_a_restart_resumes(scenario_file, tmp_path):
-    db = f"sqlite:///{tmp_path / 'twin.db'}"
-    key = Store(db).create_key("k")
-    port = free_port()
-    proc, url = _start(scenario_file, db, port, speed="200")
-    with Client(url, key) as c:
-        job = c.submit(dict(JOB, flops=1e20))  # runs well past the stop
-        c.wait(job["id"], states=("running",), timeout=30)
-        time.sleep(0.5)
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(30) == 0
-    step, _ = Store(db).checkpoint()
-    assert step > 0
-    proc, url = _start(scenario_file, db, port, speed="200")
+        code = proc.wait(30)
+    assert code == 0
+    step, _ = _store_call(db, Store.checkpoint)
+    proc, url = _start(scenario_file, db, port)
     try:
         with Client(url, key) as c:
             assert c.health()["step"] >= step
-            got = c.get(job["id"])
+            got = c.get(long["id"])
             assert got["state"] == "running" and got["progress"] > 0
             assert [e["kind"] for e in got["events"]].count("placed") == 1
     finally:
