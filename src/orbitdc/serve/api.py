@@ -107,12 +107,22 @@ class _BodyLimit:
     """ASGI middleware: a body over ``limit`` bytes is ``413`` (by its Content-Length, or
     as it streams in)."""
 
-    def __init__(self, app, limit: int):
-        self.app, self.limit = app, limit
+    def __init__(self, app, limit: int, metrics=None):
+        self.app, self.limit, self.metrics = app, limit, metrics
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        if self.metrics is not None:
+            # Requests counted by route and status as the answer starts (pure ASGI: no
+            # per-request middleware objects).
+            inner_send = send
+
+            async def send(message):
+                if message["type"] == "http.response.start":
+                    route = scope.get("route")
+                    self.metrics.count(getattr(route, "path", "other"), message["status"])
+                await inner_send(message)
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > self.limit:
                 return await _too_large(send)
@@ -171,7 +181,7 @@ def create_app(scenario, store: Store, twin: Twin, *, rate_per_s: float = RATE_P
             return None
         return (start + dt.timedelta(seconds=float(t_s))).isoformat().replace("+00:00", "Z")
 
-    def caller(authorization: Annotated[str | None, Header()] = None) -> int:
+    async def caller(authorization: Annotated[str | None, Header()] = None) -> int:
         if not authorization or not authorization.startswith("Bearer "):
             raise HTTPException(401, "give the API key as 'Authorization: Bearer KEY'",
                                 headers={"WWW-Authenticate": "Bearer"})
@@ -226,15 +236,8 @@ def create_app(scenario, store: Store, twin: Twin, *, rate_per_s: float = RATE_P
             raise HTTPException(404, f"no job {job_id} of this key")
         return row
 
-    @app.middleware("http")
-    async def _count(request: Request, call_next):
-        response = await call_next(request)
-        route = request.scope.get("route")
-        metrics.count(getattr(route, "path", "other"), response.status_code)
-        return response
-
     @app.post("/v1/jobs", status_code=201)
-    def submit(job: JobRequest, key_id: Caller,
+    async def submit(job: JobRequest, key_id: Caller,
                idempotency_key: Annotated[str | None, Header(max_length=255)] = None):
         """Submit a job; with ``Idempotency-Key`` a retry returns the same job."""
         t0 = time.perf_counter()
@@ -380,18 +383,26 @@ def create_app(scenario, store: Store, twin: Twin, *, rate_per_s: float = RATE_P
     def dashboard():
         return _dashboard()
 
-    return _BodyLimit(app, MAX_BODY_BYTES)
+    return _BodyLimit(app, MAX_BODY_BYTES, metrics)
 
 
 _PAGE: str | None = None
 
 
 def _dashboard() -> str:
-    """The dashboard page, plotly.js inlined from the plotly package (no CDN)."""
+    """The dashboard page: plotly.js inlined from the plotly package (no CDN), the coastlines
+    those of the report (Natural Earth 1:110m land, shipped with orbitdc), drawn as lines on
+    longitude/latitude axes, so nothing is fetched from elsewhere."""
     global _PAGE
     if _PAGE is None:
+        import numpy as np
         from plotly.offline import get_plotlyjs
 
+        from orbitdc.report.html import _coastlines
+
+        lon, lat = _coastlines()
+        coast = json.dumps({"lon": [None if np.isnan(x) else round(float(x), 2) for x in lon],
+                            "lat": [None if np.isnan(y) else round(float(y), 2) for y in lat]})
         page = resources.files("orbitdc.serve").joinpath("dashboard.html").read_text()
-        _PAGE = page.replace("/*PLOTLY*/", get_plotlyjs())
+        _PAGE = page.replace("/*COAST*/null", coast).replace("/*PLOTLY*/", get_plotlyjs())
     return _PAGE

@@ -199,12 +199,12 @@ class Store:
                 if idem_key is not None:
                     c.execute(idempotency.insert().values(key_id=key_id, idem_key=idem_key,
                                                           job_id=job_id))
+            return dict(values, id=int(job_id), admitted_step=None, cancel_step=None), True
         except IntegrityError:
             found = self._by_idem(key_id, idem_key) if idem_key is not None else None
             if found is None:
                 raise
             return found, False  # a concurrent retry won the race
-        return self.job(int(job_id)), True
 
     def _by_idem(self, key_id: int, idem_key: str) -> dict | None:
         with self.engine.connect() as c:

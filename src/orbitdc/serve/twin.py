@@ -306,10 +306,15 @@ class Twin:
             "requeues": o.requeues[rows].copy(), "first_start": o.first_start[rows].copy(),
             "end": o.end[rows].copy(), "work": o.work[rows].copy(),
             "p_job": o.p_job.copy(), "p_sat": o.p_sat.copy(), "p_n": o.p_n.copy(),
+            "pos": dict(zip(ids.tolist(), range(ids.size))),
         }
         if record:
+            t0 = float(self.times[k - 1])
+
             def ev(kind, job_id=None, sat=None, **data):
-                out.append({"step": k, "t_s": t1, "kind": kind, "job_id": job_id,
+                # What the decision did is at the step's start; what the flight did, by its end.
+                at = t0 if kind in ("admitted", "placed", "cancelled") else t1
+                out.append({"step": k, "t_s": at, "kind": kind, "job_id": job_id,
                             "satellite": sat, "data": data})
 
             for r in admitted or []:
@@ -380,10 +385,9 @@ class Twin:
             row = self._index.get(job_id)
         if snap is None or row is None:
             return None
-        hits = np.nonzero(snap["ids"] == job_id)[0]
-        if not hits.size:
+        i = snap["pos"].get(job_id)
+        if i is None:
             return None
-        i = int(hits[0])
         place = self._placement(snap, row)
         if not place:
             last = self.orchestrator.last_placement[row]
