@@ -461,3 +461,28 @@ def test_kill_9_or_sigterm_then_restart_loses_no_job_and_duplicates_none(scenari
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
+
+
+def test_load_at_ci_size_loses_no_job_and_keeps_the_twins_pace(scenario_file, tmp_path):
+    """10 concurrent clients submit 200 jobs to a real server process: none lost, none
+    duplicated, the p99 submit latency reported and bounded, and the twin keeps its pace
+    (simulated seconds per wall second over the speed asked) while it takes them. The full
+    figure (50 clients, 2,000 jobs) is ``python -m orbitdc.serve.load`` (docs/serve.md). The
+    bound is loose: CI's two cores run the clients, the server and the twin together."""
+    from orbitdc.serve.load import run_load, start_server
+
+    db = f"sqlite:///{tmp_path / 'load.db'}"
+    key = _store_call(db, lambda s: s.create_key("load"))
+    proc, url = start_server(scenario_file, db, "30", log=tmp_path / "serve.log")
+    try:
+        time.sleep(1.0)
+        result = run_load(url, key, clients=10, jobs=200)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    print("load:", json.dumps(result))
+    assert result["accepted"] == result["listed"] == 200
+    assert result["lost"] == result["duplicated"] == result["failed"] == 0
+    assert result["submit_ms_p99"] < 2000.0
+    # Behind by no more than the step under way and one more: it kept its pace.
+    assert result["behind_s_max"] is not None and result["behind_s_max"] <= 2 * 30.0

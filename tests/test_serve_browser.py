@@ -11,8 +11,16 @@ from __future__ import annotations
 import shutil
 
 import httpx
+import pytest
 from test_report_browser import CHROMIUM, _need
-from test_serve import live, scenario_file  # noqa: F401 (the fixture)
+from test_serve import SCENARIO, live
+
+
+@pytest.fixture
+def scenario_file(tmp_path):
+    path = tmp_path / "twin.toml"
+    path.write_text(SCENARIO)
+    return path
 
 
 def test_submit_from_the_dashboard_see_it_placed_and_finish(tmp_path, scenario_file):

@@ -15,7 +15,7 @@ from importlib import resources
 from typing import Annotated, Literal
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, StreamingResponse
 from pydantic import Field, model_validator
 
 from orbitdc.model._base import Name, Strict
@@ -253,10 +253,11 @@ def create_app(scenario, store: Store, twin: Twin, *, rate_per_s: float = RATE_P
                  bandwidth_bps=job.bandwidth_bps),
             twin.t_s, reason, idempotency_key)
         twin.submitted.set()
+        answer = JSONResponse(view(row), status_code=201)  # plain JSON: no re-encoding
         with metrics.lock:
             metrics.submit_s.append(time.perf_counter() - t0)
             del metrics.submit_s[:-10_000]
-        return view(row)
+        return answer
 
     @app.get("/v1/jobs")
     def list_jobs(key_id: Caller, state: Annotated[Literal[STATES] | None, Query()] = None,
@@ -295,7 +296,8 @@ def create_app(scenario, store: Store, twin: Twin, *, rate_per_s: float = RATE_P
                 "step": k, "steps": int(twin.times.size - 1),
                 "end": utc(float(twin.times[-1])),
                 "speed": "max" if twin.speed is None else twin.speed,
-                "steps_per_s": round(twin.steps_per_s, 3), "error": twin.error}
+                "steps_per_s": round(twin.steps_per_s, 3), "behind_s": twin.behind_s(),
+                "error": twin.error}
 
     @app.get("/v1/events")
     async def event_stream(request: Request, key_id: Caller,

@@ -185,10 +185,9 @@ class Store:
         """Insert a job (and its idempotency key) in one transaction. Returns ``(row,
         created)``: with an idempotency key already used by this API key, the job it made
         and False."""
-        if idem_key is not None:
-            found = self._by_idem(key_id, idem_key)
-            if found is not None:
-                return found, False
+        # The insert is tried first (one round trip for a new job); a used idempotency key
+        # fails its unique constraint, the transaction (the job too) rolls back, and the job
+        # it made is returned.
         values = dict(key_id=key_id, name=spec["name"], kind=spec["kind"],
                       spec=json.dumps(spec, sort_keys=True), submitted_s=submitted_s,
                       created=_now(), unschedulable=unschedulable, cancel_requested=False,

@@ -201,6 +201,7 @@ class Twin:
             self.status = "running" if not self.flight.done else "ended"
             self.k, self.t_s = self.flight.k, float(self.times[self.flight.k])
         wall0, sim0 = time.monotonic(), float(self.times[self.flight.k])
+        self._pace0 = (wall0, sim0)
         rate_t, rate_k = wall0, self.flight.k
         while not self.flight.done and not stop.is_set():
             admitted = []
@@ -457,6 +458,15 @@ class Twin:
                 "jobs": sorted(set(holds[i])),
             })
         return {"t_s": f["t_s"], "satellites": sats}
+
+    def behind_s(self) -> float | None:
+        """Simulated seconds the twin is behind its pace now (the step under way counts as
+        behind until it is committed; None at full speed or before it flies live)."""
+        pace0 = getattr(self, "_pace0", None)
+        if self.speed is None or pace0 is None or self.status != "running":
+            return None
+        wall0, sim0 = pace0
+        return max(0.0, (time.monotonic() - wall0) * self.speed - (self.t_s - sim0))
 
     def events_since(self, seq: int, timeout: float) -> list[tuple[int, dict]]:
         with self.cond:
