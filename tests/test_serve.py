@@ -486,3 +486,25 @@ def test_load_at_ci_size_loses_no_job_and_keeps_the_twins_pace(scenario_file, tm
     assert result["submit_ms_p99"] < 2000.0
     # Behind by no more than the step under way and one more: it kept its pace.
     assert result["behind_s_max"] is not None and result["behind_s_max"] <= 2 * 30.0
+
+
+def test_at_the_scenarios_end_health_says_ended_and_new_jobs_are_refused(tmp_path):
+    path = tmp_path / "short.toml"
+    path.write_text(SCENARIO.replace("duration_h = 3.0", "duration_h = 0.5"))
+    db = f"sqlite:///{tmp_path / 'twin.db'}"
+    with live(path, db, None) as (url, key, twin), Client(url, key) as c:
+        deadline = time.monotonic() + 60
+        while c.health()["status"] != "ended" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        h = c.health()
+        assert h["status"] == "ended" and h["time"] == h["end"] == "2026-06-21T00:30:00Z"
+        with pytest.raises(ApiError) as e:
+            c.submit(JOB)
+        assert e.value.status == 409 and "ended" in e.value.detail
+
+
+def test_the_example_to_serve_is_valid():
+    from pathlib import Path
+
+    sc = orbitdc.load_scenario(Path(__file__).parents[1] / "examples" / "serve-twin.toml")
+    assert len(sc.satellite_names) == 16

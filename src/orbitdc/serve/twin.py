@@ -180,10 +180,12 @@ class Twin:
             self.flight.close()
 
     def _run(self, stop: threading.Event) -> None:
-        reached, _ = self.store.claim(fingerprint(self.scenario), self.scenario.name)
+        reached, t_reached = self.store.claim(fingerprint(self.scenario), self.scenario.name)
         if reached:
             with self.lock:
+                # Jobs accepted while it re-flies are stamped with the checkpoint's time.
                 self.status = "replaying"
+                self.k, self.t_s = reached, t_reached
             admitted, cancels = self.store.history(reached)
             by_step: dict[int, list[dict]] = {}
             for row in admitted:
