@@ -322,27 +322,27 @@ class Twin:
 
             for r in admitted or []:
                 ev("admitted", int(r["id"]))
-            old = {}
-            if prev is not None:
-                old = dict(zip(prev["ids"].tolist(), range(prev["ids"].size)))
+            # The API jobs only grow, in admission order: the last snapshot's are a prefix.
+            n_old = 0 if prev is None else prev["ids"].size
+            was = {"state": np.zeros(ids.size, np.int64),
+                   "checkpoints": np.zeros(ids.size, np.int64),
+                   "lost": np.zeros(ids.size), "requeues": np.zeros(ids.size, np.int64)}
+            if n_old:
+                for name, arr in was.items():
+                    arr[:n_old] = prev[name]
+            moved = np.zeros(ids.size, bool)
+            for name, arr in was.items():
+                moved |= arr != snap[name]
+            moved[n_old:] = True
             state_names = STATE_NAMES[snap["state"]]
-            changed = []
-            for i, job_id in enumerate(ids.tolist()):  # per API job: arrays gathered below
-                j = old.get(job_id)
-                if j is None:
-                    changed.append((i, "queued", 0, 0.0, 0))
-                    continue
-                if (prev["state"][j] != snap["state"][i] or prev["checkpoints"][j]
-                        != snap["checkpoints"][i] or prev["lost"][j] != snap["lost"][i]
-                        or prev["requeues"][j] != snap["requeues"][i]):
-                    changed.append((i, STATE_NAMES[prev["state"][j]], prev["checkpoints"][j],
-                                    prev["lost"][j], prev["requeues"][j]))
-            for i, was, ck, lost, rq in changed:
+            changed = [(i, STATE_NAMES[was["state"][i]], was["checkpoints"][i], was["lost"][i],
+                        was["requeues"][i]) for i in np.nonzero(moved)[0].tolist()]
+            for i, before, ck, lost, rq in changed:
                 job_id = int(ids[i])
                 now = state_names[i]
-                if now == "unschedulable" and was == "queued":
+                if now == "unschedulable" and before == "queued":
                     ev("unschedulable", job_id)
-                if now == "running" and was != "running":
+                if now == "running" and before != "running":
                     ev("placed", job_id, placement=self._placement(snap, rows[i]))
                 if snap["checkpoints"][i] > ck:
                     ev("checkpoint", job_id, checkpoints=int(snap["checkpoints"][i]))
@@ -350,9 +350,9 @@ class Twin:
                     ev("rollback", job_id, work_lost_flops=float(snap["lost"][i] - lost))
                 if snap["requeues"][i] > rq:
                     ev("requeued", job_id)
-                if now == "finished" and was != "finished":
+                if now == "finished" and before != "finished":
                     ev("finished", job_id, finished_s=float(snap["end"][i]))
-                if now == "cancelled" and was != "cancelled":
+                if now == "cancelled" and before != "cancelled":
                     ev("cancelled", job_id)
             faults = getattr(self, "_faults", None)
             if faults is not None and len(faults[0]):
