@@ -24,7 +24,7 @@ def test_public_api_is_explicit():
     assert sorted(orbitdc.__all__) == sorted(
         [
             "__version__", "Results", "ScenarioError", "costs", "load_scenario", "parse_scenario",
-            "preset_names", "preset_path", "run_to_directory", "simulate", "sweep",
+            "preset_names", "preset_path", "run_to_directory", "simulate", "sweep", "Client",
         ]
     )
     for name in orbitdc.__all__:

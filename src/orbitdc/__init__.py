@@ -26,7 +26,18 @@ def sweep(sweep_file, out_dir, *, scheduler=None, workers=None, resume=False):
     write_sweep_report(out_dir, [a.path for a in spec.spec.axis], str(sweep_file))
     return table
 
+
+def __getattr__(name):
+    # ``orbitdc.Client`` (the live twin's API, ``orbitdc serve``): imported when first used.
+    if name == "Client":
+        from orbitdc.serve.client import Client
+
+        return Client
+    raise AttributeError(f"module 'orbitdc' has no attribute {name!r}")
+
+
 __all__ = [
+    "Client",
     "Results",
     "ScenarioError",
     "__version__",

@@ -1164,6 +1164,173 @@ def validate(
         err.print(f"[yellow]warning:[/yellow] {escape(w)}", soft_wrap=True)
 
 
+# --- the live twin (orbitdc serve; docs/serve.md) ---------------------------------------------
+DEFAULT_DB = "sqlite:///orbitdc-serve.db"
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+keys_app = typer.Typer(no_args_is_help=True, help="API keys of the live twin's store.")
+app.add_typer(keys_app, name="keys")
+
+
+def _store(db: str):
+    from orbitdc.serve.store import Store, StoreError
+
+    try:
+        return Store(db)
+    except StoreError as exc:
+        raise ScenarioError("--db", [("", f"{db}: {exc}")]) from None
+
+
+def _speed(value: str) -> float | None:
+    if value == "max":
+        return None
+    try:
+        speed = float(value)
+    except ValueError:
+        speed = float("nan")
+    if not speed > 0 or speed == float("inf"):
+        raise ScenarioError("--speed", [("", f"expected a factor > 0 or 'max' (got {value!r})")])
+    return speed
+
+
+@app.command()
+@_user_errors
+def serve(
+    scenario: Annotated[str, typer.Argument(help="Scenario TOML file, or preset:NAME.")],
+    db: Annotated[str, typer.Option(help="Store: sqlite:///FILE or postgresql://...")] = DEFAULT_DB,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    speed: Annotated[str, typer.Option(help="Simulated seconds per wall-clock second, or "
+                                            "'max' (as fast as the engine goes).")] = "1",
+    rate_limit: Annotated[float, typer.Option(help="Requests per second per API key.")] = 200.0,
+) -> None:
+    """Run the scenario's fleet as a live twin with a REST API and a dashboard at /."""
+    from orbitdc.serve.server import PortInUse, check_port, run_server
+    from orbitdc.serve.store import StoreError
+
+    pace = _speed(speed)
+    if not 0 < port < 65536:
+        raise ScenarioError("--port", [("", f"expected 1..65535 (got {port})")])
+    if not rate_limit > 0:
+        raise ScenarioError("--rate-limit", [("", f"expected > 0 (got {rate_limit:g})")])
+    sc = load_scenario(_scenario_path(scenario))
+    resolve_policy(sc.policy.name, sc.source, base_dir=sc.base_dir)
+    try:
+        check_port(host, port)
+        _store(db).close()
+        err.print(f"orbitdc serve: {sc.name} on http://{host}:{port} (speed {speed}, store "
+                  f"{db.split('@')[-1]})", soft_wrap=True)
+        run_server(sc, db, host, port, pace, rate_per_s=rate_limit, burst=2 * rate_limit)
+    except PortInUse as exc:
+        raise ScenarioError("--port", [("", str(exc))]) from None
+    except StoreError as exc:
+        raise ScenarioError("--db", [("", f"{db.split('@')[-1]}: {exc}")]) from None
+
+
+@keys_app.command("create")
+@_user_errors
+def keys_create(
+    name: Annotated[str, typer.Argument(help="Who the key is for.")],
+    db: Annotated[str, typer.Option(help="Store: sqlite:///FILE or postgresql://...")] = DEFAULT_DB,
+) -> None:
+    """Make an API key: printed once (alone on the last line); the store keeps its hash."""
+    store = _store(db)
+    try:
+        key = store.create_key(name)
+    finally:
+        store.close()
+    err.print(f"API key for {name!r} (shown once; the store keeps only its hash):")
+    print(key)
+
+
+def _client(url: str, key: str | None):
+    import os
+
+    from orbitdc.serve.client import Client
+
+    key = key or os.environ.get("ORBITDC_KEY")
+    if not key:
+        raise ScenarioError("--key", [("", "give the API key with --key or ORBITDC_KEY")])
+    return Client(url, key)
+
+
+def _api(call):
+    import httpx
+
+    from orbitdc.serve.client import ApiError
+
+    try:
+        return call()
+    except ApiError as exc:
+        raise ScenarioError("server", [("", str(exc))]) from None
+    except httpx.TransportError as exc:
+        raise ScenarioError("--url", [("", f"cannot reach the twin: {exc}")]) from None
+
+
+UrlOpt = Annotated[str, typer.Option(envvar="ORBITDC_URL", help="The twin's URL.")]
+KeyOpt = Annotated[str | None, typer.Option(help="API key (default: $ORBITDC_KEY).")]
+
+
+@app.command()
+@_user_errors
+def submit(
+    kind: Annotated[str, typer.Argument(help="training | inference | batch")],
+    name: Annotated[str, typer.Argument(help="The job's name.")],
+    accelerators: Annotated[int, typer.Option(help="Accelerators (a gang).")] = 1,
+    flops: Annotated[float | None, typer.Option(help="Work, FLOPs.")] = None,
+    parameters: Annotated[float | None, typer.Option(help="Training: parameters.")] = None,
+    tokens: Annotated[float | None, typer.Option(help="Training: tokens.")] = None,
+    checkpoint_interval_h: Annotated[float | None, typer.Option()] = None,
+    checkpoint_s: Annotated[float, typer.Option()] = 0.0,
+    wait: Annotated[bool, typer.Option(help="Wait until it finishes.")] = False,
+    url: UrlOpt = DEFAULT_URL,
+    key: KeyOpt = None,
+) -> None:
+    """Submit a job to a running twin; prints it as JSON."""
+    body = {"kind": kind, "name": name, "accelerators": accelerators, "flops": flops,
+            "parameters": parameters, "tokens": tokens,
+            "checkpoint_interval_h": checkpoint_interval_h, "checkpoint_s": checkpoint_s}
+    body = {k: v for k, v in body.items() if v is not None}
+    with _client(url, key) as c:
+        job = _api(lambda: c.submit(body))
+        if wait:
+            job = _api(lambda: c.wait(job["id"], timeout=86_400.0))
+    print(json.dumps(job, indent=1))
+
+
+@app.command()
+@_user_errors
+def jobs(
+    state: Annotated[str | None, typer.Option(help="Only jobs in this state.")] = None,
+    url: UrlOpt = DEFAULT_URL,
+    key: KeyOpt = None,
+) -> None:
+    """List your jobs on a running twin."""
+    with _client(url, key) as c:
+        found = _api(lambda: c.list(state))
+    table = Table("id", "name", "kind", "state", "accelerators", "progress", "placement")
+    for j in found:
+        table.add_row(str(j["id"]), j["name"], j["kind"], j["state"], str(j["accelerators"]),
+                      f"{j['progress']:.0%}", ",".join(f"{s}:{n}" for s, n in
+                                                       j["placement"].items()))
+    out.print(table)
+
+
+@app.command()
+@_user_errors
+def cancel(
+    job_id: Annotated[int, typer.Argument(help="The job's id.")],
+    url: UrlOpt = DEFAULT_URL,
+    key: KeyOpt = None,
+) -> None:
+    """Cancel a job on a running twin."""
+    with _client(url, key) as c:
+        job = _api(lambda: c.cancel(job_id))
+    out.print(f"job {job['id']}: {job['state']}"
+              + (" (cancel requested: it leaves at the next step)"
+                 if job["state"] not in ("cancelled",) else ""))
+
+
 def main() -> None:
     """Entry point of the ``orbitdc`` command."""
     app()

@@ -65,7 +65,10 @@ __all__ = ["POLICY_CLASSES", "Job", "Orchestrator", "RunningJobs", "ScheduleResu
            "SchedulingPolicy", "schedule"]
 
 QUEUED, RUNNING, FINISHED, UNSCHEDULABLE = 0, 1, 2, 3
-STATE_NAMES = np.array(["queued", "running", "finished", "unschedulable"], dtype=object)
+#: A job withdrawn by its owner (``Orchestrator.cancel``: the live twin, ``orbitdc serve``).
+CANCELLED = 4
+STATE_NAMES = np.array(["queued", "running", "finished", "unschedulable", "cancelled"],
+                       dtype=object)
 
 #: A gang moves only to satellites whose outlook beats its current members' by this much.
 MIGRATE_GAIN = 0.2
@@ -482,6 +485,19 @@ class Orchestrator:
             setattr(self, name, np.concatenate([getattr(self, name), value]))
         self.jobs += jobs
         self.last_placement += [{} for _ in jobs]
+
+    def cancel(self, rows: np.ndarray) -> None:
+        """Withdraw the jobs at ``rows`` (indices into the job arrays) between steps: their
+        accelerators are freed, their work so far kept as it stands, their state
+        ``cancelled`` (finished and unschedulable jobs stay as they are)."""
+        rows = np.asarray(rows, np.int64)
+        rows = rows[(self.state[rows] == QUEUED) | (self.state[rows] == RUNNING)]
+        if not rows.size:
+            return
+        self._remember(rows)
+        self.state[rows] = CANCELLED
+        keep = ~np.isin(self.p_job, rows)
+        self._set_rows(self.p_job[keep], self.p_sat[keep], self.p_n[keep])
 
     def _fits(self, acc, bw, pinned) -> np.ndarray:
         """Whether each job fits the fleet's nameplate in some group."""
