@@ -116,7 +116,7 @@ def test_a_flight_without_workloads_on_the_cluster_is_the_local_flight(cluster):
 
 def test_an_unreachable_scheduler_is_exit_2_naming_it_and_leaves_no_folder(tmp_path):
     path = _scenario(tmp_path, 0.1)
-    for address in ("notanaddress", "tcp://127.0.0.1:9"):
+    for address in ("notanaddress", "tcp://127.0.0.1:9", "tls://127.0.0.1:9"):
         result = CliRunner().invoke(app, ["run", str(path), "--epochs", "0", "--scheduler",
                                           address, "--out", str(tmp_path / "o")])
         assert result.exit_code == 2, result.output

@@ -244,6 +244,14 @@ def test_access_rules(scenario_file, db_url):
             with Client(url, key) as c:
                 assert c.wait(job["id"], timeout=30)["state"] == "cancelled"
                 assert c.wait(big.json()["id"], timeout=30)["state"] == "unschedulable"
+            # A state filter pages on past other states: the one unschedulable job is found
+            # with limit=1 although two jobs of lower ids come before it.
+            page = http.get("/v1/jobs", params={"state": "unschedulable", "limit": 1},
+                            headers=h).json()
+            assert [j["id"] for j in page["jobs"]] == [big.json()["id"]]
+            rest = http.get("/v1/jobs", params={"state": "unschedulable", "limit": 1,
+                                                "after": page["next_after"]}, headers=h).json()
+            assert rest == {"jobs": [], "next_after": None}
             metrics = http.get("/metrics").text
             assert "orbitdc_twin_step " in metrics
             assert 'orbitdc_jobs{state="cancelled"} 1' in metrics
@@ -508,3 +516,28 @@ def test_the_example_to_serve_is_valid():
 
     sc = orbitdc.load_scenario(Path(__file__).parents[1] / "examples" / "serve-twin.toml")
     assert len(sc.satellite_names) == 16
+
+
+def test_the_twin_fingerprint_follows_the_files_and_the_policy_the_replay_reads(tmp_path):
+    """A restart re-flies the scenario: what it reads outside the TOML (an element-set file, a
+    user's policy module) is in the fingerprint, so a changed file is refused, not replayed
+    into another state."""
+    from orbitdc.model.scenario import load_scenario
+    from orbitdc.serve.twin import fingerprint
+
+    tle = ("ISS (ZARYA)\n"  # the iss preset's element set
+           "1 25544U 98067A   25274.49975208  .00018288  00000-0  33242-3 0  9998\n"
+           "2 25544  51.6325 140.1428 0001055 183.8834 176.2147 15.49589290531650\n")
+    (tmp_path / "iss.tle").write_text(tle)
+    (tmp_path / "mine.py").write_text("LIMIT = 1  # a user's policy module (not imported)\n")
+    (tmp_path / "s.toml").write_text(
+        'name = "fp"\nstart = 2025-10-01T12:00:00Z\nduration_h = 0.5\nstep_s = 60.0\n'
+        '[[fleet]]\nname = "iss"\nkind = "elements"\ntle_file = "iss.tle"\n'
+        '[policy]\nname = "mine:Policy"\n')
+    first = fingerprint(load_scenario(tmp_path / "s.toml"))
+    assert fingerprint(load_scenario(tmp_path / "s.toml")) == first
+    (tmp_path / "iss.tle").write_text(tle.replace("ISS (ZARYA)", "ISS"))
+    second = fingerprint(load_scenario(tmp_path / "s.toml"))
+    assert second != first
+    (tmp_path / "mine.py").write_text("LIMIT = 2  # a user's policy module (not imported)\n")
+    assert fingerprint(load_scenario(tmp_path / "s.toml")) != second

@@ -73,15 +73,26 @@ def test_the_five_year_rule_is_judged_plane_by_plane():
                        "inclination_deg": 53.0, "planes": 10, "per_plane": 2, "phasing": 1,
                        "satellite": "sat"}],
         })
-        f = orbitdc.simulate(sc).summary["sustainability"]["fleets"]["g1"]
-        return f["five_year_rule"], f
+        res = orbitdc.simulate(sc)
+        f = res.summary["sustainability"]["fleets"]["g1"]
+        return f["five_year_rule"], f, res.summary["warnings"]
 
-    low, _ = rule(450.0)
-    high, _ = rule(750.0)
-    band, f = rule([450.0, 750.0])
+    low, _, _ = rule(450.0)
+    high, _, _ = rule(750.0)
+    band, f, warnings = rule([450.0, 750.0])
     assert low["passive"] is True and high["passive"] is False
     assert band["passive"] is False
-    assert 0 < band["satellites_failing"] < 20
+    # The planes above the altitude that decays within five years fail, two satellites each.
+    worst = band["worst_failing"]
+    limit_km = worst["accelerated"]["to_altitude_km"]
+    planes = np.linspace(450.0, 750.0, 10)
+    assert 450.0 < limit_km < 750.0
+    assert band["satellites_failing"] == 2 * int(np.sum(planes > limit_km))
+    assert worst["altitude_km"] == pytest.approx(750.0) and worst["decay_years"] > 5.0
+    assert worst["accelerated"]["delta_v_m_s"] > 0 and worst["controlled"]["delta_v_m_s"] > 0
+    line = next(w for w in warnings if "five" in w or "5-year" in w)
+    assert f"{band['satellites_failing']} of 20 satellites fail" in line
+    assert "from 750 km" in line and " 0.0 m/s" not in line
     assert abs(f["altitude_km"] - 600.0) < 1e-9
 
 

@@ -361,7 +361,7 @@ def run(
     scheduler: Annotated[str | None, typer.Option(
         help="Address of an existing Dask scheduler (tcp://HOST:PORT) whose workers fly the "
         "satellites' blocks, step by step with the orchestrator here (default: this "
-        "machine's processes). The results are the same.")] = None,
+        "machine's processes). The same results as as many local workers.")] = None,
 ) -> None:
     """Simulate a scenario; write summary.json, Parquet tables and report.html to --out."""
     _run(scenario, out_dir, workers, epochs, epoch_hours, samples, propagator, scheduler)

@@ -263,11 +263,24 @@ def create_app(scenario, store: Store, twin: Twin, *, rate_per_s: float = RATE_P
     def list_jobs(key_id: Caller, state: Annotated[Literal[STATES] | None, Query()] = None,
                   limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
                   after: Annotated[int, Query(ge=0)] = 0):
-        """The caller's jobs in id order (``after``: ids above it), optionally of one state."""
-        jobs = [view(r) for r in store.jobs_of(key_id, limit, after)]
-        if state is not None:
-            jobs = [j for j in jobs if j["state"] == state]
-        return {"jobs": jobs}
+        """The caller's jobs in id order (``after``: ids above it), optionally of one state:
+        up to ``limit`` of them, scanning on past jobs of other states (a job's state is the
+        twin's, not the store's), and ``next_after``, the last id scanned, to page on (None
+        once every job has been scanned)."""
+        jobs: list[dict] = []
+        scanned = after
+        while len(jobs) < limit:
+            rows = store.jobs_of(key_id, limit, scanned)
+            if not rows:
+                return {"jobs": jobs, "next_after": None}
+            for r in rows:
+                scanned = r["id"]
+                j = view(r)
+                if state is None or j["state"] == state:
+                    jobs.append(j)
+                    if len(jobs) == limit:
+                        break
+        return {"jobs": jobs, "next_after": scanned}
 
     @app.get("/v1/jobs/{job_id}")
     def get_job(job_id: int, key_id: Caller):

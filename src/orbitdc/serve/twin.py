@@ -17,6 +17,7 @@ it reaches the same state, and goes on live from there. Events are not written a
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 import threading
 import time
 from collections import deque
@@ -53,8 +54,50 @@ EVENT_BUFFER = 10_000
 
 
 def fingerprint(scenario: Scenario) -> str:
-    """What identifies the twin of a scenario in a store: its validated content."""
-    return hashlib.sha256(scenario.model_dump_json().encode()).hexdigest()
+    """What identifies the twin of a scenario in a store: its validated content, and what
+    the replay also depends on outside it: the contents of the files it names (element sets,
+    spectra, ...), each element set as parsed, the source of a user's policy module and
+    orbitdc's version. A restart that would re-fly to another state is thus refused."""
+    import importlib.util
+    import json
+
+    from orbitdc import __version__
+
+    h = hashlib.sha256(scenario.model_dump_json().encode())
+    h.update(__version__.encode())
+    base = Path(scenario.base_dir) if scenario.base_dir is not None else Path.cwd()
+
+    def files(node):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k.endswith("_file") and isinstance(v, str):
+                    yield v
+                else:
+                    yield from files(v)
+        elif isinstance(node, list):
+            for v in node:
+                yield from files(v)
+
+    for name in files(json.loads(scenario.model_dump_json())):
+        path = Path(name) if Path(name).is_absolute() else base / name
+        h.update(path.read_bytes() if path.is_file() else b"<missing>")
+    for fleet in scenario.fleet:
+        for label, sat in getattr(fleet, "records", ()):
+            h.update(repr((label, sat.satnum, sat.jdsatepoch, sat.jdsatepochF, sat.no_kozai,
+                           sat.ecco, sat.inclo, sat.nodeo, sat.argpo, sat.mo,
+                           sat.bstar)).encode())
+    module = scenario.policy.name.partition(":")[0] if ":" in scenario.policy.name else None
+    if module is not None:
+        local = base / f"{module.replace('.', '/')}.py"
+        if local.is_file():
+            h.update(local.read_bytes())
+        else:
+            spec = importlib.util.find_spec(module)
+            if spec is not None and spec.origin and Path(spec.origin).is_file():
+                h.update(Path(spec.origin).read_bytes())
+            else:  # not importable: the run refuses it anyway
+                h.update(module.encode())
+    return h.hexdigest()
 
 
 class Twin:

@@ -787,9 +787,11 @@ def connect_cluster(address: str):
 
     try:
         client = Client(address, timeout="15s")
-    except (OSError, ValueError, TimeoutError) as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure to connect is the address's
+        # (refused, timed out, malformed; tls:// without dask's TLS settings: TypeError)
         raise ClusterError(f"--scheduler {address}: no Dask scheduler answers there "
-                           f"({exc}); give its address as tcp://HOST:PORT") from None
+                           f"({type(exc).__name__}: {exc}); give its address as "
+                           "tcp://HOST:PORT (tls:// needs dask's TLS configuration)") from None
     n = len(client.scheduler_info()["workers"])
     if not n:
         client.close()
@@ -1324,10 +1326,16 @@ def simulate_arrays(
     kind and target; ``progress(done, total)`` counts steps. ``workers``
     processes (default :func:`default_workers`, one for small runs) share the blocks of
     ``block_size`` satellites; ``chunk`` sets the steps per chunk. None of these change the
-    results. ``propagator``: the SGP4 propagator (default: the preferred one, else the
+    results beyond the propagator's rounding: bit for bit with sgp4, or with astroz for the
+    same blocks; astroz's SIMD lanes round differently in other blocks (positions to ~1e-8 km,
+    event times to ~1 us). ``propagator``: the SGP4 propagator (default: the preferred one, else the
     fastest installed; ``orbitdc.core.propagators``); they agree to 1 m. ``scheduler``: the
     address of a ``dask.distributed`` scheduler whose workers fly the blocks instead of this
-    machine's processes (``workers`` is then the cluster's); the results are the same."""
+    machine's processes (``workers`` is then the cluster's; giving both is an error): the
+    same results as local processes flying the same blocks."""
+    if scheduler is not None and workers is not None:
+        raise ValueError("give workers or scheduler, not both: the cluster's workers fly the "
+                         "blocks")
     flight = Flight(scenario, sink=sink, progress=progress, chunk=chunk, workers=workers,
                     block_size=block_size, events=events, propagator=propagator,
                     scheduler=scheduler)

@@ -253,7 +253,8 @@ def _summary(scenario: Scenario, raw: RawRun, per_sat: dict[str, np.ndarray]) ->
     if len(recorded) < n_s:
         warnings.append(
             f"time series records {len(recorded)} of {n_s} satellites "
-            "([output] satellites); events and this summary cover all of them"
+            "([output] satellites); events (of the kinds [output] events lists) and this "
+            "summary cover all of them"
         )
     bus_fleet = _bus_fleet(scenario, raw, per_sat, duration_s, warnings)
     sustainability = sustainability_section(scenario)

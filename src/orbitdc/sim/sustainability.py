@@ -178,6 +178,18 @@ def sustainability_section(scenario: Scenario) -> dict:
             "accelerated": {"to_altitude_km": _num(_median(np.where(in_leo, target, np.nan)), 3)}
             | burn(np.where(in_leo, dv_acc, np.nan)),
         }
+        failing = in_leo & ~passes
+        if rule.get("satellites_failing"):
+            # A fleet over a band of altitudes: the medians above may pass while its higher
+            # planes fail; the worst failing satellite says what they need.
+            worst = int(np.flatnonzero(failing)[np.argmax(alt[failing])])
+            rule["worst_failing"] = {
+                "altitude_km": _num(float(alt[worst]), 3),
+                "decay_years": _num(float(years[verdict_level][worst]), 4),
+                "accelerated": {"to_altitude_km": _num(float(target[worst]), 3)}
+                | burn(dv_acc[worst:worst + 1]),
+                "controlled": burn(dv_ctrl[worst:worst + 1]),
+            }
         out_fleets[fleet.name] = entry
     return {
         "small_debris": small_debris_section(scenario, fleets),
@@ -287,9 +299,17 @@ def sustainability_warnings(section: dict) -> list[str]:
         if rule.get("passive") is not False:
             continue
         acc, ctrl = f["disposal"]["accelerated"], f["disposal"]["controlled"]
+        altitude, years = f["altitude_km"], f["decay_years"][rule["solar_activity"]]
+        who = f"fleet {name}:"
+        worst = rule.get("worst_failing")
+        if worst is not None:  # a band: its failing planes, by the worst of them
+            acc, ctrl = worst["accelerated"], worst["controlled"]
+            altitude, years = worst["altitude_km"], worst["decay_years"]
+            who = (f"fleet {name}: {rule['satellites_failing']} of {f['satellites']} "
+                   f"satellites fail;")
         lines.append(
-            f"fleet {name}: passive decay from {f['altitude_km']:g} km takes "
-            f"{f['decay_years'][rule['solar_activity']]:.3g} years at {rule['solar_activity']} "
+            f"{who} passive decay from {altitude:g} km takes "
+            f"{years:.3g} years at {rule['solar_activity']} "
             f"solar activity, more than the {rule['limit_years']:g}-year rule allows: it needs "
             f"{acc['delta_v_m_s']:.1f} m/s to drop to {acc['to_altitude_km']:.0f} km, or "
             f"{ctrl['delta_v_m_s']:.1f} m/s for a controlled re-entry"
