@@ -62,7 +62,7 @@ from orbitdc.model.errors import ScenarioError
 from orbitdc.ops import placement
 
 __all__ = ["POLICY_CLASSES", "Job", "Orchestrator", "RunningJobs", "ScheduleResult",
-           "SchedulingPolicy", "schedule"]
+           "SchedulingPolicy", "drive", "schedule", "step"]
 
 QUEUED, RUNNING, FINISHED, UNSCHEDULABLE = 0, 1, 2, 3
 #: A job withdrawn by its owner (``Orchestrator.cancel``: the live twin, ``orbitdc serve``).
@@ -1137,21 +1137,28 @@ def drive(flight, orchestrator: Orchestrator, arrivals=None) -> None:
     """Decide, fly, settle, commit: the whole loop, step by step until the flight ends.
     ``arrivals()``, if given, returns jobs to submit before each decision."""
     view = flight.view()
-    times = flight.schedule_times
     while not flight.done:
-        if arrivals is not None:
-            orchestrator.add(arrivals())
-        demand = orchestrator.decide(view, float(times[flight.k + 1]))
-        ran, faults = flight.fly(demand)
-        for _ in range(SETTLE_PASSES):
-            lower = orchestrator.settle(ran)
-            if lower is None:
-                break
-            ran, faults = flight.fly(lower)
-        else:
-            orchestrator.settle(ran)
-        orchestrator.advance(ran, faults)
-        view = flight.commit()
+        view, _, _ = step(flight, orchestrator, view, arrivals)
+
+
+def step(flight, orchestrator: Orchestrator, view, arrivals=None):
+    """One scheduling step of :func:`drive` from ``view`` (the flight's view now): the jobs
+    ``arrivals()`` returns added, decide, fly, settle (flying again under a lower demand as
+    often as it asks, up to ``SETTLE_PASSES``), advance, commit. Returns the next view (None
+    at the end), and the share that ran and the upsets of the step kept."""
+    if arrivals is not None:
+        orchestrator.add(arrivals())
+    demand = orchestrator.decide(view, float(flight.schedule_times[flight.k + 1]))
+    ran, faults = flight.fly(demand)
+    for _ in range(SETTLE_PASSES):
+        lower = orchestrator.settle(ran)
+        if lower is None:
+            break
+        ran, faults = flight.fly(lower)
+    else:
+        orchestrator.settle(ran)
+    orchestrator.advance(ran, faults)
+    return flight.commit(), ran, faults
 
 
 class _FixedFlight:

@@ -38,7 +38,7 @@ from orbitdc.ops.run import (
     _Uplink,
     make_jobs,
 )
-from orbitdc.ops.scheduler import SETTLE_PASSES, STATE_NAMES, Job, Orchestrator
+from orbitdc.ops.scheduler import STATE_NAMES, Job, Orchestrator, step
 from orbitdc.serve.store import Store
 from orbitdc.sim.engine import Flight
 
@@ -304,24 +304,10 @@ class Twin:
         return [i for i in ids if i in self._index]
 
     def _step(self) -> None:
-        """One scheduling step: ``orbitdc.ops.scheduler.drive``'s loop body."""
-        flight, o = self.flight, self.orchestrator
-        if self.arrivals is not None:
-            o.add(self.arrivals())
-        view = flight.view()
-        demand = o.decide(view, float(self.times[flight.k + 1]))
-        ran, faults = flight.fly(demand)
-        for _ in range(SETTLE_PASSES):
-            lower = o.settle(ran)
-            if lower is None:
-                break
-            ran, faults = flight.fly(lower)
-        else:
-            o.settle(ran)
-        o.advance(ran, faults)
-        self._faults = faults
-        self._ran = ran
-        flight.commit()
+        """One scheduling step: ``orbitdc.ops.scheduler.drive``'s (:func:`step`)."""
+        flight = self.flight
+        _, self._ran, self._faults = step(flight, self.orchestrator, flight.view(),
+                                          self.arrivals)
 
     # --- what the API reads -------------------------------------------------------------------
     def _geometry(self) -> np.ndarray:
