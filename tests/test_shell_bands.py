@@ -102,5 +102,5 @@ def test_the_five_year_rule_is_judged_plane_by_plane():
 def test_a_band_must_be_low_then_high(key, value):
     kw = {"altitude": [550.0, 568.0], "inclination": 53.0}
     kw["altitude" if key == "altitude_km" else "inclination"] = value
-    with pytest.raises(ScenarioError, match=key):
+    with pytest.raises(ScenarioError, match=rf"fleet\.0\.{key}"):
         _scenario(kw["altitude"], kw["inclination"])

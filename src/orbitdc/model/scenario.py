@@ -109,12 +109,14 @@ class WalkerFleet(_FleetBase):
             raise ValueError(
                 f"phasing must be between 0 and planes - 1 = {self.planes - 1}, got {self.phasing}"
             )
-        for key in ("altitude_km", "inclination_deg"):
-            value = getattr(self, key)
-            if isinstance(value, list) and value[0] > value[1]:
-                raise ValueError(f"{key}: a band is [low, high], got [{value[0]:g}, "
-                                 f"{value[1]:g}]")
         return self
+
+    @field_validator("altitude_km", "inclination_deg")
+    @classmethod
+    def _band_low_then_high(cls, value):
+        if isinstance(value, list) and value[0] > value[1]:
+            raise ValueError(f"a band is [low, high], got [{value[0]:g}, {value[1]:g}]")
+        return value
 
     @property
     def count(self) -> int:
