@@ -432,15 +432,8 @@ def contact_crossings(cand, cand_any, coarse, window, t_s, r, v, cos_gmst, sin_g
                     continue
                 for j in range(k_n):
                     k = k0 + j
-                    x = r[s, k, 0]
-                    y = r[s, k, 1]
-                    c = cos_gmst[k]
-                    sn = sin_gmst[k]
-                    dx = c * x + sn * y - px
-                    dy = -sn * x + c * y - py
-                    dz = r[s, k, 2] - pz
-                    rng = np.sqrt(dx * dx + dy * dy + dz * dz)
-                    gs[j] = (dx * ux + dy * uy + dz * uz) / rng - st_sin[g]
+                    gs[j], _ = _margin_range(r, s, k, cos_gmst[k], sin_gmst[k], px, py, pz,
+                                             ux, uy, uz, st_sin[g])
                 if first and w == 0:
                     visible[s * n_g + g] = gs[0] > 0.0
                 if k_n < 2:
