@@ -432,3 +432,33 @@ def test_generation_and_heat_are_the_array_formulas(seed, n_s, n_k, use_incidenc
     np.testing.assert_allclose(generated, want_gen, **close)
     np.testing.assert_allclose(gen_step, 0.5 * (want_gen[:, :-1] + want_gen[:, 1:]), **close)
     np.testing.assert_allclose(env_step, 0.5 * (heat[:, :-1] + heat[:, 1:]), **close)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_s=st.integers(1, 30), n_k=st.integers(1, 40),
+       every=st.integers(1, 7), fr=st.floats(0.0, 0.999), dead=st.integers(0, 3))
+def test_beta_extremes_are_those_of_the_beta_angle_array(seed, n_s, n_k, every, fr, dead):
+    """Random orbits, some satellites decayed for part or all of the chunk, a coarse grid of
+    samples: the compiled extremes are the NumPy beta angles' least and greatest over the
+    grid, NaN skipped (inf / -inf for a satellite with none)."""
+    from orbitdc.core.sun import beta_angle_rad, beta_extremes_rad, sun_position_km
+    from orbitdc.core.time import jd_pair
+
+    rng = np.random.default_rng(seed)
+    t = np.sort(rng.uniform(0.0, 86400.0 * 30, n_k))
+    r, v = _circular_orbits(rng, n_s, t)
+    for s in rng.choice(n_s, min(dead, n_s), replace=False):
+        k = rng.integers(0, n_k)
+        r[s, k:] = np.nan
+        v[s, k:] = np.nan
+    sun = sun_position_km(*jd_pair((EPOCH_JD, fr), t))
+    idx = np.arange(0, n_k, every)
+    if idx[-1] != n_k - 1:
+        idx = np.append(idx, n_k - 1)
+    lo, hi = beta_extremes_rad(r, v, sun, idx)
+    beta = beta_angle_rad(r[:, idx], v[:, idx], sun[None, idx, :])
+    want_lo = np.min(np.where(np.isnan(beta), np.inf, beta), axis=1)
+    want_hi = np.max(np.where(np.isnan(beta), -np.inf, beta), axis=1)
+    np.testing.assert_allclose(lo, want_lo, rtol=0.0, atol=1e-13)
+    np.testing.assert_allclose(hi, want_hi, rtol=0.0, atol=1e-13)
+    assert np.array_equal(np.isinf(lo), np.isnan(beta).all(axis=1))

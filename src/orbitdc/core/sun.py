@@ -22,6 +22,7 @@ from orbitdc.core.constants import AU_KM, JD_J2000, SUN_RADIUS_KM, WGS84_RADIUS_
 
 __all__ = [
     "beta_angle_rad",
+    "beta_extremes_rad",
     "eclipse_fraction_cylindrical",
     "occulted_fraction",
     "shadow_angles",
@@ -109,6 +110,35 @@ def beta_angle_rad(r_km: np.ndarray, v_km_s: np.ndarray, sun_km: np.ndarray) -> 
     s_norm = np.sqrt(np.einsum("...i,...i->...", sun_km, sun_km))
     sin_beta = np.einsum("...i,...i->...", h, sun_km) / (h_norm * s_norm)
     return np.arcsin(np.clip(sin_beta, -1.0, 1.0))
+
+
+@kernel
+def beta_extremes_rad(r_km, v_km_s, sun_km, index):
+    """The least and greatest :func:`beta_angle_rad` of each satellite over the samples
+    ``index`` of ``r_km``, ``v_km_s`` (S, K, 3) with the Sun ``sun_km`` (K, 3), skipping NaN
+    (a decayed satellite): (S,) each, ``inf`` and ``-inf`` where every sample is NaN. The
+    same arithmetic as :func:`beta_angle_rad`, sample by sample, without the (S, K, 3)
+    temporaries its ``np.cross`` makes (a chunk's worth each)."""
+    n_s = r_km.shape[0]
+    lo = np.full(n_s, np.inf)
+    hi = np.full(n_s, -np.inf)
+    for s in range(n_s):
+        for i in range(index.size):
+            k = index[i]
+            x, y, z = r_km[s, k, 0], r_km[s, k, 1], r_km[s, k, 2]
+            vx, vy, vz = v_km_s[s, k, 0], v_km_s[s, k, 1], v_km_s[s, k, 2]
+            hx = y * vz - z * vy
+            hy = z * vx - x * vz
+            hz = x * vy - y * vx
+            sx, sy, sz = sun_km[k, 0], sun_km[k, 1], sun_km[k, 2]
+            h_norm = np.sqrt(hx * hx + hy * hy + hz * hz)
+            s_norm = np.sqrt(sx * sx + sy * sy + sz * sz)
+            sin_beta = (hx * sx + hy * sy + hz * sz) / (h_norm * s_norm)
+            beta = np.arcsin(min(max(sin_beta, -1.0), 1.0))
+            if not np.isnan(beta):
+                lo[s] = min(lo[s], beta)
+                hi[s] = max(hi[s], beta)
+    return lo, hi
 
 
 def eclipse_fraction_cylindrical(altitude_km, beta_rad):

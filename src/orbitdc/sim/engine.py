@@ -40,7 +40,7 @@ from orbitdc.core._jit import kernel
 from orbitdc.core.constants import EARTH_ROTATION_RAD_PER_S
 from orbitdc.core.frames import ecef_to_geodetic, teme_to_ecef
 from orbitdc.core.orbits import propagate
-from orbitdc.core.sun import beta_angle_rad, shadow_pass, sun_position_km
+from orbitdc.core.sun import beta_angle_rad, beta_extremes_rad, shadow_pass, sun_position_km
 from orbitdc.core.time import epoch_jd, gmst_rad, jd_pair
 from orbitdc.model.environment import trapped_proton_table
 from orbitdc.model.scenario import Scenario
@@ -310,9 +310,7 @@ class _Flight:
 
         # Beta moves by degrees per day: its extremes are taken on the screening grid.
         coarse = _coarse_index(t.size, self.coarse_every)
-        beta = beta_angle_rad(r[:, coarse], v[:, coarse], sun[None, coarse, :])
-        beta_min = np.min(np.where(np.isnan(beta), np.inf, beta), axis=1)
-        beta_max = np.max(np.where(np.isnan(beta), -np.inf, beta), axis=1)
+        beta_min, beta_max = beta_extremes_rad(r, v, sun, coarse)
         route = None
         if self.routing_every:
             stop = c1 + 1 if c1 == self.last else c1
