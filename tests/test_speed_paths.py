@@ -181,9 +181,10 @@ def test_bench_rejects_nonsense_sizes():
 
 
 def test_visibility_kernels_match_the_array_formulas():
-    """The compiled screen and elevation margins give what the NumPy formulas give, NaN
-    positions (decayed satellites) included."""
+    """The compiled screen and the contact kernel's elevation margins give what the NumPy
+    formulas give, NaN positions (decayed satellites) included."""
     from orbitdc.core import visibility
+    from orbitdc.core.crossings import margin_range
 
     rng = np.random.default_rng(7)
     n_s, n_k, n_g = 9, 25, 6
@@ -195,12 +196,16 @@ def test_visibility_kernels_match_the_array_formulas():
     sin_min = np.sin(np.deg2rad(rng.uniform(0.0, 30.0, n_g)))
     pairs = rng.integers(0, n_s * n_g, 20)
     sat, st = pairs // n_g, pairs % n_g
-    got = visibility.elevation_margins(r, np.cos(gmst), np.sin(gmst), sat, st, 3, 17,
-                                       st_ecef, st_up, sin_min)
+    c, sn = np.cos(gmst), np.sin(gmst)
+    got = np.array([[margin_range(r, s, k, c[k], sn[k], *st_ecef[g], *st_up[g], sin_min[g])[0]
+                     for k in range(3, 18)] for s, g in zip(sat, st)])
+    rng_got = np.array([[margin_range(r, s, k, c[k], sn[k], *st_ecef[g], *st_up[g], 0.0)[1]
+                         for k in range(3, 18)] for s, g in zip(sat, st)])
     d = teme_to_ecef(r[sat][:, 3:18], gmst[3:18]) - st_ecef[st][:, None, :]
     want = np.einsum("mkj,mj->mk", d, st_up[st]) / np.linalg.norm(d, axis=-1) - sin_min[st, None]
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     assert np.array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(rng_got, np.linalg.norm(d, axis=-1), rtol=1e-12)
 
     unit = r / np.linalg.norm(r, axis=-1, keepdims=True)
     cos_cone = np.cos(rng.uniform(0.1, 1.2, (n_s, n_g)))

@@ -12,7 +12,7 @@ algorithm row by row in compiled code, with the two evaluators the engine uses i
   Sun of ``orbitdc.core.sun.sun_position_km`` at that time;
 - **contact** (``CONTACT``): ``sin(elevation) - sin(mask)`` of a satellite's interpolated
   TEME position, rotated to ECEF by the IAU 1982 GMST of ``orbitdc.core.time.gmst_rad``, from a
-  station (as ``orbitdc.core.visibility.elevation_margins``).
+  station (:func:`margin_range`, the formula of ``orbitdc.core.visibility``'s docstring).
 
 Each row's iterates are those of the NumPy algorithm (its rows are independent: the arrays
 only batch them), so the times agree with ``find_crossings`` on the same evaluator to the
@@ -37,7 +37,8 @@ from orbitdc.core.constants import (
     WGS84_RADIUS_KM,
 )
 
-__all__ = ["CONTACT", "PENUMBRA", "UMBRA", "contact_crossings", "shadow_crossings", "warm_up"]
+__all__ = ["CONTACT", "PENUMBRA", "UMBRA", "contact_crossings", "margin_range", "shadow_crossings",
+           "warm_up"]
 
 PENUMBRA = 0
 UMBRA = 1
@@ -338,8 +339,11 @@ def shadow_crossings(kind, t_s, gs, r, v, e0, e1, rate, curv, use_curv, tol):
 
 
 @kernel
-def _margin_range(r, s, k, c, sn, px, py, pz, ux, uy, uz, floor):
-    """Elevation margin and range of satellite ``s`` at sample ``k`` from a station."""
+def margin_range(r, s, k, c, sn, px, py, pz, ux, uy, uz, floor):
+    """Elevation margin and range of satellite ``s`` at sample ``k`` of TEME positions ``r``
+    from a station at ECEF ``(px, py, pz)`` with normal ``(ux, uy, uz)`` and mask sine ``floor``,
+    the sidereal angle having cosine ``c`` and sine ``sn`` (``orbitdc.core.visibility``'s
+    formula)."""
     x = r[s, k, 0]
     y = r[s, k, 1]
     dx = c * x + sn * y - px
@@ -355,7 +359,7 @@ def contact_crossings(cand, cand_any, coarse, window, t_s, r, v, cos_gmst, sin_g
     """Station contacts of a chunk: for each window ``w`` of ``window`` coarse intervals and
     each pair ``(s, g)`` with ``cand[s, w, g]`` (the screen's output, (S, W, G); ``cand_any``
     (S, W): ``cand.any(axis=2)``, which skips satellites with none), the elevation
-    margins at the samples of the window (as ``visibility.elevation_margins``) and their
+    margins at the samples of the window (:func:`margin_range`) and their
     crossings (as ``find_crossings`` on them, refined on Hermite-interpolated positions;
     ``rate``/``curv`` (S,) bound the margin's first and second derivatives).
 
@@ -412,12 +416,12 @@ def contact_crossings(cand, cand_any, coarse, window, t_s, r, v, cos_gmst, sin_g
                 uz = st_up[g, 2]
                 floor = st_sin[g]
                 ka = coarse[w0]
-                g_a, rng_a = _margin_range(r, s, ka, cos_gmst[ka], sin_gmst[ka], px, py, pz,
+                g_a, rng_a = margin_range(r, s, ka, cos_gmst[ka], sin_gmst[ka], px, py, pz,
                                            ux, uy, uz, floor)
                 reject = True
                 for i in range(w0, w1):
                     kb = coarse[i + 1]
-                    g_b, rng_b = _margin_range(r, s, kb, cos_gmst[kb], sin_gmst[kb], px, py,
+                    g_b, rng_b = margin_range(r, s, kb, cos_gmst[kb], sin_gmst[kb], px, py,
                                                pz, ux, uy, uz, floor)
                     h = t_s[kb] - t_s[ka]
                     rng_lo = 0.5 * (rng_a + rng_b - v_rel[s] * h)
@@ -432,7 +436,7 @@ def contact_crossings(cand, cand_any, coarse, window, t_s, r, v, cos_gmst, sin_g
                     continue
                 for j in range(k_n):
                     k = k0 + j
-                    gs[j], _ = _margin_range(r, s, k, cos_gmst[k], sin_gmst[k], px, py, pz,
+                    gs[j], _ = margin_range(r, s, k, cos_gmst[k], sin_gmst[k], px, py, pz,
                                              ux, uy, uz, st_sin[g])
                 if first and w == 0:
                     visible[s * n_g + g] = gs[0] > 0.0

@@ -2,10 +2,11 @@
 
 The engine finds station contacts in two passes (see ``orbitdc.sim.engine``): a screen on a
 coarse grid that keeps the satellite-station pairs that can be in view in each window of
-time, then the elevation margin of the pairs kept, at every sample of their window. In NumPy
-both passes build large temporaries (satellites x grid points x stations products, gathered
-position blocks) whose memory traffic dominates; these kernels compute the same quantities
-in one pass each, without them.
+time (here), then the elevation margin of the pairs kept, at every sample of their window,
+with their crossings (``orbitdc.core.crossings.contact_crossings``). In NumPy both passes
+build large temporaries (satellites x grid points x stations products, gathered position
+blocks) whose memory traffic dominates; the kernels compute the same quantities in one pass
+each, without them.
 
 Geometry, as in ``orbitdc.core.frames`` and ``orbitdc.sim.engine``: TEME positions are rotated
 to ECEF about the z axis by the Greenwich mean sidereal angle (polar motion neglected), and
@@ -21,7 +22,7 @@ import numpy as np
 
 from orbitdc.core._jit import kernel
 
-__all__ = ["elevation_margins", "screen_windows"]
+__all__ = ["screen_windows"]
 
 
 @kernel
@@ -60,42 +61,7 @@ def screen_windows(unit, station_unit, cos_cone, window):
     return out
 
 
-@kernel
-def elevation_margins(r_teme, cos_gmst, sin_gmst, sat, station, k0, k1, station_ecef,
-                      station_up, sin_min_elevation):
-    """Elevation margins ``sin(elevation) - sin(mask)`` of the pairs ``(sat[m], station[m])``
-    at samples ``k0..k1`` (inclusive) of TEME positions ``r_teme`` (S, K, 3), whose sidereal
-    angle has cosine ``cos_gmst`` and sine ``sin_gmst`` (K,). Returns (M, k1 - k0 + 1)."""
-    n_m = sat.size
-    n_w = k1 - k0 + 1
-    out = np.empty((n_m, n_w))
-    for m in range(n_m):
-        s = sat[m]
-        g = station[m]
-        px = station_ecef[g, 0]
-        py = station_ecef[g, 1]
-        pz = station_ecef[g, 2]
-        ux = station_up[g, 0]
-        uy = station_up[g, 1]
-        uz = station_up[g, 2]
-        floor = sin_min_elevation[g]
-        for j in range(n_w):
-            k = k0 + j
-            x = r_teme[s, k, 0]
-            y = r_teme[s, k, 1]
-            c = cos_gmst[k]
-            sn = sin_gmst[k]
-            dx = c * x + sn * y - px
-            dy = -sn * x + c * y - py
-            dz = r_teme[s, k, 2] - pz
-            rng = np.sqrt(dx * dx + dy * dy + dz * dz)
-            out[m, j] = (dx * ux + dy * uy + dz * uz) / rng - floor
-    return out
-
-
 def warm_up() -> None:
-    """Compile both kernels (or load them from numba's cache) before workers fork."""
+    """Compile the screen (or load it from numba's cache) before workers fork."""
     unit = np.ones((1, 2, 3)) / np.sqrt(3.0)
     screen_windows(unit, np.ones((1, 3)), np.zeros((1, 1)), 1)
-    elevation_margins(np.ones((1, 2, 3)), np.ones(2), np.zeros(2), np.zeros(1, np.int64),
-                      np.zeros(1, np.int64), 0, 1, np.zeros((1, 3)), np.ones((1, 3)), np.zeros(1))
