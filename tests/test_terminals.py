@@ -274,6 +274,52 @@ def test_a_gangs_all_reduce_runs_at_its_own_rings_slowest_link():
                                          rel=1e-9)
 
 
+def test_terminals_draw_their_power_from_the_bus_by_hand():
+    """Four suncatcher-dwdm terminals at the catalogue's 60 W each on a 300 W bus: the bus
+    carries 300 + 4 x 60 = 540 W. Flown idle for an hour (no heater: setpoint 150 K; arrays
+    and battery large enough that nothing goes unserved), each satellite uses 240 Wh more
+    than with ``terminal_power_w = 0`` (a bus load that already counts them)."""
+    from orbitdc.sim.engine import Flight
+
+    cold = {"min_temperature_k": 150.0}
+    with_terms = _cluster_scenario(4, extra_type=cold)
+    without = _cluster_scenario(4, extra_type=cold | {"terminal_power_w": 0.0})
+    sat = with_terms.fleet_types()[0]
+    assert sat.terminals_w == 4 * 60.0
+    assert sat.bus_w == 300.0 + 240.0
+    assert without.fleet_types()[0].bus_w == 300.0
+    used = []
+    for sc in (with_terms, without):
+        flight = Flight(sc, workers=1)
+        view = flight.view()
+        while view is not None:
+            flight.fly(np.zeros(9))
+            view = flight.commit()
+        raw = flight.finish()
+        assert np.all(raw.bus.unserved_wh == 0.0) and np.all(raw.bus.heater_wh == 0.0)
+        used.append(raw.bus.used_wh)
+    np.testing.assert_allclose(used[0] - used[1], 240.0, rtol=1e-9)
+
+
+def test_a_battery_that_cannot_carry_the_terminals_through_eclipse_is_refused():
+    """A noon-midnight formation at 650 km is in the Earth's shadow ~35 min an orbit: the
+    300 W bus alone needs ~175 Wh of it, with its four 60 W terminals (540 W) ~315 Wh. A
+    250 Wh battery carries the one and not the other: refused, the message naming the
+    terminals' share; with ``terminal_power_w = 0`` it passes."""
+    from orbitdc.sim.design import validate_design
+
+    noon = [{"name": "c", "kind": "cluster", "altitude_km": 650.0, "ltan_h": 12.0,
+             "count": 9, "radius_km": 0.3, "satellite": "s"}]
+    small = {"battery": {"capacity_wh": 250.0}}
+    sc = _cluster_scenario(4, extra_type=small, fleet=noon)
+    with pytest.raises(ScenarioError) as err:
+        validate_design(sc)
+    text = str(err.value)
+    assert "battery.capacity_wh" in text and "240 W of it terminals" in text
+    validate_design(_cluster_scenario(4, extra_type=small | {"terminal_power_w": 0.0},
+                                      fleet=noon))
+
+
 def test_station_antennas_serve_one_satellite_each_by_hand():
     """Contacts at one station: A 0-100 s, B 10-50 s, C 20-200 s. One antenna: A, then B
     finds it busy until 100 s, after its end (not served), C waits until 100 s. Two
@@ -350,6 +396,7 @@ def test_mass_roll_up_counts_shielding_terminals_and_propellant_by_hand():
     ({"type": {"terminal": "tesat-scot80"}}, "network.isl.0.terminal"),
     ({"type": {"propellant_kg": -1.0}}, "satellite.s.propellant_kg"),
     ({"type": {"shielding_area_m2": -0.1}}, "satellite.s.shielding_area_m2"),
+    ({"type": {"terminal_power_w": -5.0}}, "satellite.s.terminal_power_w"),
     ({"station": {"antennas": 0}}, "ground_station.0.antennas"),
     ({"workload": {"tokens_per_step": 0.0}}, "workload.0.tokens_per_step"),
     ({"workload": {"gradient_bytes_per_parameter": 32.0}},
