@@ -350,10 +350,13 @@ def test_heaters_hold_the_minimum_temperature_with_bus_power(turn_down):
     # Internal heat in the dark: the bus and the heater, served from the battery, plus the
     # battery's discharge losses, (P_bus + P_heater) / eta_d.
     expected = max(0.0, t.discharge_efficiency * (f_min * emit - ir) - 100.0)
-    heater_dark = load[dark][-1] - 100.0
-    # Within 2 %: the heater is sized on the step's first flight, without its own discharge
-    # losses, which then warm the node a little above the setpoint (COLD_TOLERANCE_K).
-    assert heater_dark == pytest.approx(expected, rel=0.02, abs=0.01)
+    # The last step that starts dark and ends dark (the very last dark sample's step runs
+    # into sunlight, where the heater draws from the array, with no discharge losses).
+    steady = dark & np.roll(dark, -1)
+    heater_dark = load[steady][-1] - 100.0
+    # The heater is sized twice a step: the second pass counts its own discharge losses,
+    # which the first left out (0.5-1.5 % off).
+    assert heater_dark == pytest.approx(expected, rel=1e-4, abs=0.01)
     assert (res.summary["bus"]["heater_kwh"] > 0) == (expected > 0)
     assert res.summary["bus"]["hours_below_min_temperature"] == 0.0
     if turn_down != 1.0:
@@ -808,6 +811,19 @@ def _reference_bus(dt, t_days, gen, env, share, demand, alive, c, bat, temp, cap
             c["t_min_k"], c["heater_max_w"], rejection_fraction=c["turn_down"]), 0.0)
         if np.any(heater > 0):
             again = fly(heater, want)
+            # Second pass: sized again on what else heats the node once its own draw has
+            # changed the battery's losses (where the first was not at its limit).
+            second = np.where(heater < c["heater_max_w"], thermal.heater_w(
+                temp, heat_in(again) - heater, c["heat_capacity"], c["area"], c["emissivity"],
+                dt[k], c["t_min_k"], c["heater_max_w"], rejection_fraction=c["turn_down"]),
+                heater)
+            redo = (heater > 0) & (second != heater)
+            if np.any(redo):
+                twice = fly(np.where(redo, second, heater), want)
+                for name in PowerStep.__slots__:
+                    setattr(again, name, np.where(redo, getattr(twice, name),
+                                                  getattr(again, name)))
+                heater = np.where(redo, second, heater)
             for name in PowerStep.__slots__:
                 setattr(step, name, np.where(heater > 0, getattr(again, name),
                                              getattr(step, name)))
