@@ -105,7 +105,6 @@ def test_energy_balance_closes_and_soc_stays_in_bounds(
         tol = 1e-9 * max(capacity, 1.0)
         assert -tol <= battery[0] <= cap + tol
         assert abs(battery[0] - before) <= rate_w * dt_h + tol  # within the C-rate
-        assert 0.0 <= step.utilisation[0] <= demand + 1e-12
         assert step.curtailed_wh[0] >= 0 and step.losses_wh[0] >= -1e-12
         if step.compute_w[0] > 0 and before > min_soc * cap + 1e-9:
             # Compute never drives the battery below the reserve.
@@ -648,7 +647,9 @@ def test_energy_balance_closes_over_random_designs(
     n_acc, bus_w, rated_w, battery_wh, min_soc, radiator_m2, tracking, ltan_h, altitude_km
 ):
     """Whole runs of random designs (those the design checks accept): the energy balance
-    closes, state of charge and compute availability stay in bounds."""
+    closes and the state of charge stays in bounds (the kernel does not clip it). Compute
+    availability is not checked against [0, 1]: it is the least of shares that are, so
+    such a check could not fail."""
     sat = {
         "accelerator": "nvidia-h100-sxm", "accelerators": n_acc, "bus_load_w": bus_w,
         "solar": {"rated_power_w": rated_w, "tracking": tracking, "fixed_normal": "orbit_normal"},
@@ -672,8 +673,6 @@ def test_energy_balance_closes_over_random_designs(
     if b["bus_unserved_kwh"] == 0:
         # Only the bus may use the reserve, and only what it drew.
         assert b["soc_min"] >= 0.0
-    avail = ts.column("compute_available").to_numpy()
-    assert np.all((avail >= -1e-12) & (avail <= 1 + 1e-12))
 
 
 def test_radiator_command_sizes_a_radiator():
