@@ -806,9 +806,14 @@ class Orchestrator:
         n_sat = np.bincount(np.searchsorted(jobs, pairs // self.n_s), minlength=jobs.size)
         if self._isl_links is not None:
             a, b, c = self._isl_links
-            # The rows are in job order: job i's satellites are rows first[i]:first[i + 1].
-            bw = ring_bottleneck_bps(a, b, c, self.n_s, np.r_[first, self.p_sat.size],
-                                     self.p_sat)
+            # The rows are in job order: job i's satellites are rows first[i]:first[i + 1];
+            # only gangs that all-reduce across satellites need their ring.
+            rows = np.diff(np.r_[first, self.p_sat.size])
+            ring = (self.grad[jobs] > 0) & (n_sat > 1)
+            bw = np.full(jobs.size, np.inf)
+            if ring.any():
+                bw[ring] = ring_bottleneck_bps(a, b, c, self.n_s, np.r_[0, np.cumsum(rows[ring])],
+                                               self.p_sat[np.repeat(ring, rows)])
         else:
             bw = self.group_bw[self.sat_group[self.p_sat[first]]]
         t_ar = ring_allreduce_s(self.grad[jobs], n_sat, np.maximum(bw, 0.0))
