@@ -658,9 +658,11 @@ class Orchestrator:
             rate = (np.add.reduceat(self.p_n * self.flops[self.p_sat], first) * self.mfu
                     if jobs.size else np.empty(0))
             compute = self._compute_share(jobs, first, rate)
-            # Time each job needs: its stall paid, then its work done.
-            need_s = self.stall[jobs] + (self.work[jobs] - self.done[jobs]) / np.maximum(
-                rate * compute, 1e-300)
+            # Time each job needs: its stall paid, then its work done (never, inf, for a gang
+            # whose links do not join its satellites: no compute share).
+            with np.errstate(over="ignore"):
+                need_s = self.stall[jobs] + (self.work[jobs] - self.done[jobs]) / np.maximum(
+                    rate * compute, 1e-300)
             st.update(jobs=jobs, first=first, rate=rate, need_s=need_s, compute=compute,
                       pace=np.ones(jobs.size), f=np.ones(self.n_s),
                       row_job=np.searchsorted(jobs, self.p_job))
