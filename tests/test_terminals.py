@@ -274,6 +274,38 @@ def test_a_gangs_all_reduce_runs_at_its_own_rings_slowest_link():
                                          rel=1e-9)
 
 
+def test_gangs_run_in_a_formation_that_its_terminals_split():
+    """Nine satellites 0.5 km around a centre, two terminals each: the formation is never one
+    piece (its all-reduce figure is 0 at every routing step), yet a gang of 8 on two linked
+    satellites has its own link, so it trains and finishes (before, every gang used the
+    formation's figure and none did any work). The jobs' work, lost work and overhead still
+    equal what the time series says ran."""
+    from orbitdc.econ.pipeline import run_scenario
+
+    sc = _cluster_scenario(2, count=9, network={"routing_step_s": 60.0, "isl": [
+        {"fleet": "c", "topology": "range", "max_range_km": 0.6,
+         "terminal": "suncatcher-dwdm"}]},
+        workload=[{"name": "dp", "kind": "training", "jobs": 3, "parameters": 7e9,
+                   "tokens": 2e8, "tokens_per_step": 65536.0, "accelerators": 8}],
+        duration_h=2.0)
+    sc = sc.model_copy(update={"fleet": [sc.fleet[0].model_copy(update={"radius_km": 0.5})]})
+    res = run_scenario(sc, None, workers=1)
+    assert res.summary["network"]["isl"]["c"]["connected_fraction"] == 0.0
+    states = [j["state"] for j in res.jobs_table.to_pylist()]
+    assert states.count("finished") >= 1
+    jobs = res.summary["jobs"]
+    ts = res.timeseries
+    u = ts.column("utilisation").to_numpy(zero_copy_only=False)
+    t = ts.column("time").cast("int64").to_numpy() / 1e6
+    times = np.unique(t)
+    step = np.r_[np.diff(times), 0.0][np.searchsorted(times, t)]
+    peak = sc.fleet_types()[0].accelerator.bf16_dense_flops
+    ran = float(np.sum(u * 4 * peak * step)) * sc.policy.mfu
+    reported = jobs["work_done_flops"] + jobs["work_lost_flops"] + jobs["overhead_flops"]
+    assert jobs["work_done_flops"] > 0.1 * ran
+    assert reported == pytest.approx(ran, rel=1e-3)
+
+
 def test_terminals_draw_their_power_from_the_bus_by_hand():
     """Four suncatcher-dwdm terminals at the catalogue's 60 W each on a 300 W bus: the bus
     carries 300 + 4 x 60 = 540 W. Flown idle for an hour (no heater: setpoint 150 K; arrays
