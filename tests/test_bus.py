@@ -105,7 +105,6 @@ def test_energy_balance_closes_and_soc_stays_in_bounds(
         tol = 1e-9 * max(capacity, 1.0)
         assert -tol <= battery[0] <= cap + tol
         assert abs(battery[0] - before) <= rate_w * dt_h + tol  # within the C-rate
-        assert 0.0 <= step.utilisation[0] <= demand + 1e-12
         assert step.curtailed_wh[0] >= 0 and step.losses_wh[0] >= -1e-12
         if step.compute_w[0] > 0 and before > min_soc * cap + 1e-9:
             # Compute never drives the battery below the reserve.
@@ -350,10 +349,13 @@ def test_heaters_hold_the_minimum_temperature_with_bus_power(turn_down):
     # Internal heat in the dark: the bus and the heater, served from the battery, plus the
     # battery's discharge losses, (P_bus + P_heater) / eta_d.
     expected = max(0.0, t.discharge_efficiency * (f_min * emit - ir) - 100.0)
-    heater_dark = load[dark][-1] - 100.0
-    # Within 2 %: the heater is sized on the step's first flight, without its own discharge
-    # losses, which then warm the node a little above the setpoint (COLD_TOLERANCE_K).
-    assert heater_dark == pytest.approx(expected, rel=0.02, abs=0.01)
+    # The last step that starts dark and ends dark (the very last dark sample's step runs
+    # into sunlight, where the heater draws from the array, with no discharge losses).
+    steady = dark & np.roll(dark, -1)
+    heater_dark = load[steady][-1] - 100.0
+    # The heater is sized twice a step: the second pass counts its own discharge losses,
+    # which the first left out (0.5-1.5 % off).
+    assert heater_dark == pytest.approx(expected, rel=1e-4, abs=0.01)
     assert (res.summary["bus"]["heater_kwh"] > 0) == (expected > 0)
     assert res.summary["bus"]["hours_below_min_temperature"] == 0.0
     if turn_down != 1.0:
@@ -645,7 +647,9 @@ def test_energy_balance_closes_over_random_designs(
     n_acc, bus_w, rated_w, battery_wh, min_soc, radiator_m2, tracking, ltan_h, altitude_km
 ):
     """Whole runs of random designs (those the design checks accept): the energy balance
-    closes, state of charge and compute availability stay in bounds."""
+    closes and the state of charge stays in bounds (the kernel does not clip it). Compute
+    availability is not checked against [0, 1]: it is the least of shares that are, so
+    such a check could not fail."""
     sat = {
         "accelerator": "nvidia-h100-sxm", "accelerators": n_acc, "bus_load_w": bus_w,
         "solar": {"rated_power_w": rated_w, "tracking": tracking, "fixed_normal": "orbit_normal"},
@@ -669,8 +673,6 @@ def test_energy_balance_closes_over_random_designs(
     if b["bus_unserved_kwh"] == 0:
         # Only the bus may use the reserve, and only what it drew.
         assert b["soc_min"] >= 0.0
-    avail = ts.column("compute_available").to_numpy()
-    assert np.all((avail >= -1e-12) & (avail <= 1 + 1e-12))
 
 
 def test_radiator_command_sizes_a_radiator():
@@ -808,6 +810,19 @@ def _reference_bus(dt, t_days, gen, env, share, demand, alive, c, bat, temp, cap
             c["t_min_k"], c["heater_max_w"], rejection_fraction=c["turn_down"]), 0.0)
         if np.any(heater > 0):
             again = fly(heater, want)
+            # Second pass: sized again on what else heats the node once its own draw has
+            # changed the battery's losses (where the first was not at its limit).
+            second = np.where(heater < c["heater_max_w"], thermal.heater_w(
+                temp, heat_in(again) - heater, c["heat_capacity"], c["area"], c["emissivity"],
+                dt[k], c["t_min_k"], c["heater_max_w"], rejection_fraction=c["turn_down"]),
+                heater)
+            redo = (heater > 0) & (second != heater)
+            if np.any(redo):
+                twice = fly(np.where(redo, second, heater), want)
+                for name in PowerStep.__slots__:
+                    setattr(again, name, np.where(redo, getattr(twice, name),
+                                                  getattr(again, name)))
+                heater = np.where(redo, second, heater)
             for name in PowerStep.__slots__:
                 setattr(step, name, np.where(heater > 0, getattr(again, name),
                                              getattr(step, name)))

@@ -173,6 +173,185 @@ def test_a_gang_across_two_satellites_pays_its_all_reduce():
     assert solo.end_s[0] == pytest.approx(2000.0, rel=1e-9)
 
 
+def test_ring_bottleneck_by_hand():
+    """Five satellites, links 0-1 10, 1-2 5, 2-3 8, 3-4 2, 0-4 1, 1-3 4 (b/s). A ring between
+    0 and 2: direct there is none; 0-1-2 gives 5, 0-1-3-2 gives 4: 5. Between 0 and 3: 0-1-2-3
+    gives 5, 0-1-3 gives 4: 5. Between 0 and 4: the direct link gives 1, routed 0-1-2-3-4 gives
+    2: 2 (a routed hop beats a slow direct one). Between 2 and 3: their own link, 8. A gang on
+    one satellite crosses no link (inf); 0, 1 and 2 together: 0-1 and 1-2, 5. Without 2-3:
+    0 and 4 by 0-1-3-4, min(10, 4, 2) = 2 against 1 direct: 2; 2 and 3 by 2-1-3, min(5, 4):
+    4."""
+    a, b = np.array([0, 1, 2, 3, 0, 1]), np.array([1, 2, 3, 4, 4, 3])
+    c = np.array([10.0, 5.0, 8.0, 2.0, 1.0, 4.0])
+    gangs = [[0, 2], [0, 3], [0, 4], [2, 3], [4, 4], [0, 1, 2, 1]]
+    ptr = np.r_[0, np.cumsum([len(g) for g in gangs])]
+    got = links.ring_bottleneck_bps(a, b, c, 5, ptr, np.concatenate(gangs))
+    np.testing.assert_array_equal(got, [5.0, 5.0, 2.0, 8.0, np.inf, 5.0])
+    keep = np.array([True, True, False, True, True, True])
+    got = links.ring_bottleneck_bps(a[keep], b[keep], c[keep], 5, [0, 2, 4], [0, 4, 2, 3])
+    np.testing.assert_array_equal(got, [2.0, 4.0])
+    # Not joined at all: 0 b/s.
+    assert links.ring_bottleneck_bps(a[:1], b[:1], c[:1], 5, [0, 2], [0, 3])[0] == 0.0
+
+
+def test_a_gangs_ring_runs_over_its_own_piece_of_the_lattice():
+    """Two terminals split the lattice into the ring 0-1-2-5-4-3 and the ring 6-7-8 (above).
+    With a terminal rated 10 Gb/s at 250 m, a link carries 10 x (0.25 / r)^2 Gb/s: the sides
+    (100 m) 62.5 Gb/s, the 200 m link 6-8 15.625 Gb/s. The formation as a whole is in two
+    pieces (its all-reduce figure is 0), but a gang on 0 and 5 has its own piece: 62.5 Gb/s
+    (0-1-2-5); one on 6 and 8 routes round 7 at 62.5 rather than take its direct 15.6 Gb/s;
+    one on 0 and 8 has no path: 0."""
+    part = {"ten": {"kind": "terminal", "data_rate_bps": 10e9, "max_data_rate_bps": 1e12,
+                    "max_range_km": 0.25, "mass_kg": 5.0, "power_w": 20.0}}
+    sc = _cluster_scenario(2, network={"routing_step_s": 60.0, "isl": [
+        {"fleet": "c", "topology": "range", "max_range_km": 0.25, "terminal": "ten"}]},
+        part=part)
+    model = _model(sc)
+    model.step(0.0, _at_orbit(LATTICE_KM))
+    assert model.isls[0].allreduce == [0.0]
+    a, b, c = model.isl_links_at(0.0)
+    assert a.size == 9
+    side, far = 10e9 * 2.5**2, 10e9 * 1.25**2
+    np.testing.assert_allclose(np.sort(c), [far] + [side] * 8, rtol=1e-9)
+    got = links.ring_bottleneck_bps(a, b, c, 9, [0, 2, 4, 6], [0, 5, 6, 8, 0, 8])
+    np.testing.assert_allclose(got, [side, side, 0.0], rtol=1e-9)
+
+
+class _LinkedFlight:
+    """A fixed flight (:func:`orbitdc.ops.scheduler.schedule`'s) whose view also gives the
+    laser links in force."""
+
+    def __init__(self, inner, isl_links):
+        self.inner, self.isl_links = inner, isl_links
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def view(self):
+        v = self.inner.view()
+        v.isl_links = self.isl_links
+        return v
+
+    def commit(self):
+        v = self.inner.commit()
+        if v is not None:
+            v.isl_links = self.isl_links
+        return v
+
+
+def test_a_gangs_all_reduce_runs_at_its_own_rings_slowest_link():
+    """Three satellites of 4 accelerators (1e12 FLOP/s, mfu 0.4), links 0-1 at 1.6 Gb/s and
+    1-2 at 0.4 Gb/s, 1 GB of gradients per step. A gang of 8 on 0 and 1 rings over 0-1:
+    t_ar = 2 x 1/2 x 8e9 / 1.6e9 = 5 s after each 10 s step (3.2e13 FLOP at 3.2e12 FLOP/s),
+    so 6.4e15 FLOP take 6.4e15 / (3.2e12 x 10/15) = 3,000 s. A gang of 12 on all three rings
+    over 0-1-2, its slowest hop 0.4 Gb/s: t_ar = 2 x 2/3 x 8e9 / 0.4e9 = 26.67 s after each
+    10 s step (4.8e13 FLOP at 4.8e12 FLOP/s): 4.8e15 FLOP take 4.8e15 / (4.8e12 x 10 /
+    36.67) = 3,666.7 s; at the group's 1.6 Gb/s (the fleet's best link) it would take 1,666.7.
+    """
+    from orbitdc.ops.scheduler import POLICY_CLASSES, Orchestrator, _FixedFlight, drive
+
+    t = np.arange(0.0, 5000.0 + 1, 60.0)
+    isl = (np.array([0, 1]), np.array([1, 2]), np.array([1.6e9, 0.4e9]))
+    ends = []
+    for acc, work, step in ((8, 6.4e15, 3.2e13), (12, 4.8e15, 4.8e13)):
+        job = Job(0, "w", "training", 0.0, acc, work, None, 0.0, step_flops=step,
+                  gradient_bytes=1e9)
+        orch = Orchestrator([job], [np.array([0, 1, 2])], [1.6e9], np.array([4, 4, 4]),
+                            np.full(3, 1e12), POLICY_CLASSES["first-fit"], mfu=0.4,
+                            t_end_s=float(t[-1]))
+        inner = _FixedFlight(t, np.full((3, t.size), 4.0), np.array([4, 4, 4]), NO_UPSETS)
+        drive(_LinkedFlight(inner, isl), orch)
+        res = orch.result()
+        assert res.state[0] == "finished"
+        ends.append(res.end_s[0])
+    assert ends[0] == pytest.approx(3000.0, rel=1e-9)
+    assert ends[1] == pytest.approx(4.8e15 / (4.8e12 * 10.0 / (10.0 + 80.0 / 3.0)), rel=1e-9)
+    assert ends[1] == pytest.approx(3666.667, rel=1e-6)
+    # Without the links (a flight that gives none), the group's 1.6 Gb/s.
+    res = schedule(t, np.full((3, t.size), 4.0), [np.array([0, 1, 2])], [1.6e9],
+                   np.full(3, 1e12), [job], NO_UPSETS, mfu=0.4, n_acc=np.array([4, 4, 4]))
+    assert res.end_s[0] == pytest.approx(4.8e15 / (4.8e12 * 10.0 / (10.0 + 20.0 / 3.0)),
+                                         rel=1e-9)
+
+
+def test_gangs_run_in_a_formation_that_its_terminals_split():
+    """Nine satellites 0.5 km around a centre, two terminals each: the formation is never one
+    piece (its all-reduce figure is 0 at every routing step), yet a gang of 8 on two linked
+    satellites has its own link, so it trains and finishes (before, every gang used the
+    formation's figure and none did any work). The jobs' work, lost work and overhead still
+    equal what the time series says ran."""
+    from orbitdc.econ.pipeline import run_scenario
+
+    sc = _cluster_scenario(2, count=9, network={"routing_step_s": 60.0, "isl": [
+        {"fleet": "c", "topology": "range", "max_range_km": 0.6,
+         "terminal": "suncatcher-dwdm"}]},
+        workload=[{"name": "dp", "kind": "training", "jobs": 3, "parameters": 7e9,
+                   "tokens": 2e8, "tokens_per_step": 65536.0, "accelerators": 8}],
+        duration_h=2.0)
+    sc = sc.model_copy(update={"fleet": [sc.fleet[0].model_copy(update={"radius_km": 0.5})]})
+    res = run_scenario(sc, None, workers=1)
+    assert res.summary["network"]["isl"]["c"]["connected_fraction"] == 0.0
+    states = [j["state"] for j in res.jobs_table.to_pylist()]
+    assert states.count("finished") >= 1
+    jobs = res.summary["jobs"]
+    ts = res.timeseries
+    u = ts.column("utilisation").to_numpy(zero_copy_only=False)
+    t = ts.column("time").cast("int64").to_numpy() / 1e6
+    times = np.unique(t)
+    step = np.r_[np.diff(times), 0.0][np.searchsorted(times, t)]
+    peak = sc.fleet_types()[0].accelerator.bf16_dense_flops
+    ran = float(np.sum(u * 4 * peak * step)) * sc.policy.mfu
+    reported = jobs["work_done_flops"] + jobs["work_lost_flops"] + jobs["overhead_flops"]
+    assert jobs["work_done_flops"] > 0.1 * ran
+    assert reported == pytest.approx(ran, rel=1e-3)
+
+
+def test_terminals_draw_their_power_from_the_bus_by_hand():
+    """Four suncatcher-dwdm terminals at the catalogue's 60 W each on a 300 W bus: the bus
+    carries 300 + 4 x 60 = 540 W. Flown idle for an hour (no heater: setpoint 150 K; arrays
+    and battery large enough that nothing goes unserved), each satellite uses 240 Wh more
+    than with ``terminal_power_w = 0`` (a bus load that already counts them)."""
+    from orbitdc.sim.engine import Flight
+
+    cold = {"min_temperature_k": 150.0}
+    with_terms = _cluster_scenario(4, extra_type=cold)
+    without = _cluster_scenario(4, extra_type=cold | {"terminal_power_w": 0.0})
+    sat = with_terms.fleet_types()[0]
+    assert sat.terminals_w == 4 * 60.0
+    assert sat.bus_w == 300.0 + 240.0
+    assert without.fleet_types()[0].bus_w == 300.0
+    used = []
+    for sc in (with_terms, without):
+        flight = Flight(sc, workers=1)
+        view = flight.view()
+        while view is not None:
+            flight.fly(np.zeros(9))
+            view = flight.commit()
+        raw = flight.finish()
+        assert np.all(raw.bus.unserved_wh == 0.0) and np.all(raw.bus.heater_wh == 0.0)
+        used.append(raw.bus.used_wh)
+    np.testing.assert_allclose(used[0] - used[1], 240.0, rtol=1e-9)
+
+
+def test_a_battery_that_cannot_carry_the_terminals_through_eclipse_is_refused():
+    """A noon-midnight formation at 650 km is in the Earth's shadow ~35 min an orbit: the
+    300 W bus alone needs ~175 Wh of it, with its four 60 W terminals (540 W) ~315 Wh. A
+    250 Wh battery carries the one and not the other: refused, the message naming the
+    terminals' share; with ``terminal_power_w = 0`` it passes."""
+    from orbitdc.sim.design import validate_design
+
+    noon = [{"name": "c", "kind": "cluster", "altitude_km": 650.0, "ltan_h": 12.0,
+             "count": 9, "radius_km": 0.3, "satellite": "s"}]
+    small = {"battery": {"capacity_wh": 250.0}}
+    sc = _cluster_scenario(4, extra_type=small, fleet=noon)
+    with pytest.raises(ScenarioError) as err:
+        validate_design(sc)
+    text = str(err.value)
+    assert "battery.capacity_wh" in text and "240 W of it terminals" in text
+    validate_design(_cluster_scenario(4, extra_type=small | {"terminal_power_w": 0.0},
+                                      fleet=noon))
+
+
 def test_station_antennas_serve_one_satellite_each_by_hand():
     """Contacts at one station: A 0-100 s, B 10-50 s, C 20-200 s. One antenna: A, then B
     finds it busy until 100 s, after its end (not served), C waits until 100 s. Two
@@ -249,6 +428,7 @@ def test_mass_roll_up_counts_shielding_terminals_and_propellant_by_hand():
     ({"type": {"terminal": "tesat-scot80"}}, "network.isl.0.terminal"),
     ({"type": {"propellant_kg": -1.0}}, "satellite.s.propellant_kg"),
     ({"type": {"shielding_area_m2": -0.1}}, "satellite.s.shielding_area_m2"),
+    ({"type": {"terminal_power_w": -5.0}}, "satellite.s.terminal_power_w"),
     ({"station": {"antennas": 0}}, "ground_station.0.antennas"),
     ({"workload": {"tokens_per_step": 0.0}}, "workload.0.tokens_per_step"),
     ({"workload": {"gradient_bytes_per_parameter": 32.0}},

@@ -41,6 +41,7 @@ __all__ = [
     "plus_grid_pairs",
     "ready_share",
     "ring_allreduce_s",
+    "ring_bottleneck_bps",
     "walker_offsets",
 ]
 
@@ -184,6 +185,71 @@ def ring_allreduce_s(gradient_bytes, participants, slowest_bps) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         t = share * g * 8.0 / bw
     return np.where(share > 0, np.where(bw > 0, t, np.inf), 0.0)
+
+
+def ring_bottleneck_bps(a, b, capacity_bps_, n_nodes: int, gang_ptr, gang_nodes) -> np.ndarray:
+    """The slowest link of the best ring all-reduce among each gang's satellites, (G,) b/s,
+    over the links ``(a, b, capacity_bps_)`` (E,) up (both ways, each at its capacity in
+    each direction: full-duplex terminals). Gang ``g`` holds ``gang_nodes[gang_ptr[g]:
+    gang_ptr[g + 1]]`` (repeats allowed).
+
+    A ring hop between two satellites not linked directly is routed, and counts at its
+    path's bottleneck. The ring is ordered along a depth-first walk of the maximum spanning
+    tree of the links (each tree link then carries one hop each way, so no two hops share a
+    direction of a link), and each hop follows the tree: its slowest link is the slowest of
+    the smallest subtree joining the gang's satellites, which is the largest rate ``c`` such
+    that links of at least ``c`` connect them all (a Kruskal pass from the widest link down
+    until the gang is one piece; the maximum spanning tree gives every pair its widest path,
+    Hu, Oper. Res. 9, 1961). No ring can do better: some hop of any ring crosses every cut
+    between the gang's satellites. inf for a gang on one satellite (nothing crosses a link);
+    0 where the links do not join them."""
+    a = np.asarray(a, np.int64)
+    b = np.asarray(b, np.int64)
+    c = np.asarray(capacity_bps_, float)
+    order = np.argsort(-c, kind="stable")
+    return _ring_bottleneck(a[order], b[order], c[order], int(n_nodes),
+                            np.asarray(gang_ptr, np.int64), np.asarray(gang_nodes, np.int64))
+
+
+@kernel
+def _ring_bottleneck(a, b, c, n_nodes, ptr, nodes):
+    n_gangs = ptr.size - 1
+    out = np.zeros(n_gangs)
+    parent = np.empty(n_nodes, np.int64)
+    count = np.zeros(n_nodes, np.int64)  # gang members under each root
+    stamp = np.full(n_nodes, -1, np.int64)  # the gang a node's union-find entry is for
+    member = np.full(n_nodes, -1, np.int64)  # the gang a node is a member of
+    for g in range(n_gangs):
+        k = 0
+        for r in range(ptr[g], ptr[g + 1]):
+            s = nodes[r]
+            if member[s] != g:
+                member[s] = g
+                k += 1
+        if k <= 1:
+            out[g] = np.inf
+            continue
+        for e in range(a.size):
+            x, y = a[e], b[e]
+            for v in (x, y):  # fresh entries for this gang, made as they are reached
+                if stamp[v] != g:
+                    stamp[v] = g
+                    parent[v] = v
+                    count[v] = 1 if member[v] == g else 0
+            while parent[x] != x:  # find, halving the path
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            while parent[y] != y:
+                parent[y] = parent[parent[y]]
+                y = parent[y]
+            if x == y:
+                continue
+            parent[y] = x
+            count[x] += count[y]
+            if count[x] == k:
+                out[g] = c[e]
+                break
+    return out
 
 
 def antenna_windows(station: np.ndarray, start_s: np.ndarray, end_s: np.ndarray,

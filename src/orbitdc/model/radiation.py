@@ -59,7 +59,9 @@ def load_let_spectrum(path: Path) -> tuple[np.ndarray, np.ndarray]:
 class SolarParticleEvents(Strict):
     """Solar particle events as a seeded process (``orbitdc.core.radiation``): Poisson
     occurrence, log-normal fluence above 30 MeV (the JPL-91 form), King's spectrum, each
-    event's fluence spread over ``duration_h``. Defaults: an active-Sun year."""
+    event's fluence spread over ``duration_h``. Defaults: an active-Sun year, [E] recalled
+    from Feynman et al. 1993 and not verified (ECSS-E-ST-10-04C Table I-2's recommended
+    values were not found; docs/validation.md, Radiation)."""
 
     enabled: bool = True
     #: Mean events a year (JPL-91 counts events in the ~7 active years of a solar cycle).

@@ -166,6 +166,10 @@ class SatelliteType(Strict):
     #: The terminal part (catalogue or ``[part.NAME]``); default that of the fleet's
     #: ``[[network.isl]]`` entry. Its mass and the count above go into the roll-up.
     terminal: str | None = None
+    #: Electrical power each terminal draws from the bus, W, all the time (it holds its
+    #: pointing, tracking and thermal control whether or not a link is up); default the
+    #: terminal part's ``power_w``. 0 where ``bus_load_w`` already counts the terminals.
+    terminal_power_w: Annotated[float | None, Field(ge=0.0, le=1e5)] = None
     #: Propellant loaded at launch: launched with the satellite (launch cost), not part of the
     #: dry mass that drag, heat capacity and the disposal figures use.
     propellant_kg: Annotated[float, Field(ge=0.0, le=1e7)] = 0.0
@@ -386,6 +390,22 @@ class ResolvedSatellite:
             return 0.0
         beta = c.cycle_fade + (c.cycle_fade_per_dod or 0.0) * (1.0 - self.min_soc)
         return beta * (c.cell_capacity_ah / cap) ** 0.5
+
+    @property
+    def terminals_w(self) -> float:
+        """What the optical terminals draw from the bus, W: each its ``terminal_power_w``
+        (default the part's ``power_w``), always on."""
+        if not self.terminal_count:
+            return 0.0
+        each = self.spec.terminal_power_w
+        if each is None:
+            each = self.terminal_part.power_w if self.terminal_part is not None else 0.0
+        return self.terminal_count * each
+
+    @property
+    def bus_w(self) -> float:
+        """The bus's own load, W: ``bus_load_w`` plus the terminals."""
+        return self.spec.bus_load_w + self.terminals_w
 
     @property
     def compute_load_w(self) -> float:

@@ -57,7 +57,7 @@ from typing import Protocol
 import numpy as np
 
 from orbitdc.core._jit import kernel
-from orbitdc.core.links import ring_allreduce_s
+from orbitdc.core.links import ring_allreduce_s, ring_bottleneck_bps
 from orbitdc.model.errors import ScenarioError
 from orbitdc.ops import placement
 
@@ -445,6 +445,7 @@ class Orchestrator:
         self.on_served = on_served
         self.busy = self.avail = self.useful = self.inference_flops = 0.0
         self._step: dict | None = None
+        self._isl_links = None
 
     # --- jobs ---------------------------------------------------------------------------------
     def add(self, jobs: list[Job]) -> None:
@@ -525,6 +526,8 @@ class Orchestrator:
         cap = np.ceil(can - 1e-6).astype(np.int64)
         self.avail += float(can.sum()) * (t1 - t0)
         now_bw = getattr(view, "fleet_bandwidth_bps", None)
+        # The links in force, for each gang's own ring (None: its group's bandwidth).
+        self._isl_links = getattr(view, "isl_links", None)
         if now_bw:
             for g, fleet in self.group_fleets.items():  # linked fleets: a handful
                 if fleet in now_bw and self.group_bw[g] >= 0:
@@ -655,9 +658,11 @@ class Orchestrator:
             rate = (np.add.reduceat(self.p_n * self.flops[self.p_sat], first) * self.mfu
                     if jobs.size else np.empty(0))
             compute = self._compute_share(jobs, first, rate)
-            # Time each job needs: its stall paid, then its work done.
-            need_s = self.stall[jobs] + (self.work[jobs] - self.done[jobs]) / np.maximum(
-                rate * compute, 1e-300)
+            # Time each job needs: its stall paid, then its work done (never, inf, for a gang
+            # whose links do not join its satellites: no compute share).
+            with np.errstate(over="ignore"):
+                need_s = self.stall[jobs] + (self.work[jobs] - self.done[jobs]) / np.maximum(
+                    rate * compute, 1e-300)
             st.update(jobs=jobs, first=first, rate=rate, need_s=need_s, compute=compute,
                       pace=np.ones(jobs.size), f=np.ones(self.n_s),
                       row_job=np.searchsorted(jobs, self.p_job))
@@ -789,16 +794,30 @@ class Orchestrator:
     def _compute_share(self, jobs, first, rate) -> np.ndarray:
         """Share of each running gang's time spent computing, (J,): a step's work at the
         gang's rate, then the ring all-reduce of its gradients among the satellites it spans
-        over its group's links at their present bandwidth (the slowest link of a formation's
-        all-reduce tree, or a fleet's weakest link): ``t_c / (t_c + t_ar)``, with ``t_ar =
-        2 (N - 1) / N x gradient bytes / bandwidth`` (``orbitdc.core.links.ring_allreduce_s``).
-        No overlap of compute and communication; the accelerators of one satellite reduce
-        among themselves for free (their own interconnect is not modelled)."""
+        at the slowest link of its own ring: over the laser links in force (the view's
+        ``isl_links``), the ring through the gang's satellites as placed, hops not linked
+        directly routed at their path's bottleneck
+        (:func:`orbitdc.core.links.ring_bottleneck_bps`); without them (a flight that gives
+        none), its group's bandwidth. ``t_c / (t_c + t_ar)``, with ``t_ar = 2 (N - 1) / N x
+        gradient bytes / slowest link`` (``orbitdc.core.links.ring_allreduce_s``). No
+        overlap of compute and communication; the accelerators of one satellite reduce among
+        themselves for free (their own interconnect is not modelled)."""
         if not jobs.size or not np.any(self.grad[jobs] > 0):
             return np.ones(jobs.size)
         pairs = np.unique(self.p_job * self.n_s + self.p_sat)
         n_sat = np.bincount(np.searchsorted(jobs, pairs // self.n_s), minlength=jobs.size)
-        bw = self.group_bw[self.sat_group[self.p_sat[first]]]
+        if self._isl_links is not None:
+            a, b, c = self._isl_links
+            # The rows are in job order: job i's satellites are rows first[i]:first[i + 1];
+            # only gangs that all-reduce across satellites need their ring.
+            rows = np.diff(np.r_[first, self.p_sat.size])
+            ring = (self.grad[jobs] > 0) & (n_sat > 1)
+            bw = np.full(jobs.size, np.inf)
+            if ring.any():
+                bw[ring] = ring_bottleneck_bps(a, b, c, self.n_s, np.r_[0, np.cumsum(rows[ring])],
+                                               self.p_sat[np.repeat(ring, rows)])
+        else:
+            bw = self.group_bw[self.sat_group[self.p_sat[first]]]
         t_ar = ring_allreduce_s(self.grad[jobs], n_sat, np.maximum(bw, 0.0))
         t_c = self.stepf[jobs] / np.maximum(rate, 1e-300)
         with np.errstate(invalid="ignore"):

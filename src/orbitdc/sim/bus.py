@@ -131,7 +131,7 @@ class BusParams:
             n_acc=arr(lambda t: t.spec.accelerators),
             acc_idle_w=arr(lambda t: t.accelerator.power_idle_w),
             acc_load_w=arr(lambda t: t.accelerator.power_load_w),
-            bus_w=arr(lambda t: t.spec.bus_load_w),
+            bus_w=arr(lambda t: t.bus_w),  # bus_load_w and the optical terminals
             array_w_per_flux=arr(
                 lambda t: t.solar_area_m2 * t.cell.efficiency_bol * t.cell.packing_factor
             ),

@@ -173,7 +173,7 @@ def check_design(scenario: Scenario, fleet: Fleet) -> list[str]:
         per_m2 = sat.emissivity * STEFAN_BOLTZMANN_W_PER_M2_K4 * t_max**4
         # The view factor holds the altitude's geometry: applied once, undiluted.
         ir_per_m2 = sat.emissivity * EARTH_OLR_W_PER_M2 * rad.earth_view_factor
-        cold_w = spec.bus_load_w
+        cold_w = sat.bus_w
         if per_m2 * rad.area_m2 < cold_w + ir_per_m2 * rad.area_m2:
             need = thermal.radiator_area_m2(cold_w, t_max, sat.emissivity, ir_per_m2)
             problems.append((
@@ -220,7 +220,7 @@ def check_design(scenario: Scenario, fleet: Fleet) -> list[str]:
                 heater_w = sat.heater_max_w
         if longest_s > 0 and heater_w > 0:
             eta = sat.discharge_efficiency
-            cold_wh = (spec.bus_load_w + heater_w) * longest_s / 3600.0
+            cold_wh = (sat.bus_w + heater_w) * longest_s / 3600.0
             if spec.battery.capacity_wh * eta < cold_wh:
                 warnings.append(
                     f"satellite type {name}: the battery cannot carry the bus and "
@@ -230,16 +230,17 @@ def check_design(scenario: Scenario, fleet: Fleet) -> list[str]:
                 )
         if longest_s > 0:
             eta = sat.discharge_efficiency
-            bus_wh = spec.bus_load_w * longest_s / 3600.0
+            bus_wh = sat.bus_w * longest_s / 3600.0
             if spec.battery.capacity_wh * eta < bus_wh:
                 problems.append((
                     f"{key}.battery.capacity_wh",
-                    f"battery cannot carry the bus ({spec.bus_load_w:g} W) through the longest "
+                    f"battery cannot carry the bus ({sat.bus_w:g} W{_of_it(sat)}) through "
+                    "the longest "
                     f"eclipse of the run ({longest_s / 60:.1f} min): it needs at least "
                     f"{bus_wh / eta:.4g} Wh (has {spec.battery.capacity_wh:g})",
                 ))
             else:
-                full_wh = (spec.bus_load_w + sat.compute_load_w) * longest_s / 3600.0
+                full_wh = (sat.bus_w + sat.compute_load_w) * longest_s / 3600.0
                 usable = spec.battery.capacity_wh * (1.0 - sat.min_soc) * eta
                 if usable < full_wh:
                     warnings.append(
@@ -259,8 +260,8 @@ def check_design(scenario: Scenario, fleet: Fleet) -> list[str]:
         # and for a zenith face through the half-orbit it turns from the Sun.
         on_battery = max(ecl_frac, 0.5) if pointing == "zenith" else ecl_frac
         round_trip = sat.charge_efficiency * sat.discharge_efficiency
-        need_bus = spec.bus_load_w * ((1.0 - on_battery) + on_battery / round_trip)
-        need_full = (spec.bus_load_w + sat.compute_load_w) * (
+        need_bus = sat.bus_w * ((1.0 - on_battery) + on_battery / round_trip)
+        need_full = (sat.bus_w + sat.compute_load_w) * (
             (1.0 - on_battery) + on_battery / round_trip)
         described = {
             "two-axis": "tracking the Sun on two axes",
@@ -275,13 +276,13 @@ def check_design(scenario: Scenario, fleet: Fleet) -> list[str]:
                 f"{key}.solar",
                 f"solar array too small: its orbit-average output ({mean_w:.4g} W at "
                 f"aphelion, end of run; {cause}) cannot power the bus "
-                f"({spec.bus_load_w:g} W)",
+                f"({sat.bus_w:g} W{_of_it(sat)})",
             ))
         elif mean_w < need_full:
             warnings.append(
                 f"satellite type {name}: the solar array's orbit-average output "
                 f"({mean_w:.4g} W; {cause}) is below full load "
-                f"({spec.bus_load_w + sat.compute_load_w:g} W with charging losses): "
+                f"({sat.bus_w + sat.compute_load_w:g} W with charging losses): "
                 "compute will throttle"
             )
     if problems:
@@ -397,3 +398,8 @@ def check_network(scenario: Scenario, fleet: Fleet) -> list[str]:
     if problems:
         raise ScenarioError(scenario.source, problems)
     return warnings
+
+
+def _of_it(sat) -> str:
+    """What of the bus load is the optical terminals', for messages ('' without them)."""
+    return f", {sat.terminals_w:g} W of it terminals" if sat.terminals_w > 0 else ""

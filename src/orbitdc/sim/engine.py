@@ -898,6 +898,9 @@ class FleetView:
     contact: np.ndarray | None = None
     links: np.ndarray | None = None
     fleet_bandwidth_bps: dict[str, float] | None = None
+    #: The laser links carrying data at the routing step in force, ``(a, b, capacity_bps)``
+    #: (E,) (satellite indices), what a gang's ring all-reduce runs over; None without links.
+    isl_links: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     #: (S,) each satellite's share of its orbit in sunlight (from its latest umbra; NaN
     #: without a bus), or None where the flight does not know it.
     sunlit_ratio: np.ndarray | None = None
@@ -1229,12 +1232,13 @@ class Flight:
             now = (start <= t_now) & (t_now < end)
             contact = np.zeros(n_s, bool)
             contact[sat[now]] = True
-        links = bandwidth = None
+        links = bandwidth = isl_links = None
         if self.network is not None and self.network.isls:
             links = self.network.links_at(t_now)
             bandwidth = self.network.bandwidth_at(t_now)
+            isl_links = self.network.isl_links_at(t_now)
         return FleetView(self.k, t_now, full["capacity"], full["soc"], full["headroom_k"],
-                         full["outlook"], rtt, contact, links, bandwidth,
+                         full["outlook"], rtt, contact, links, bandwidth, isl_links,
                          sunlit_ratio=full["sunlit_ratio"])
 
     # --- the end -----------------------------------------------------------------------------

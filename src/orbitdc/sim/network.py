@@ -20,7 +20,8 @@ this module:
    engine can find it while its workers fly; for each formation (``range``) fleet, the maximum flow from its
    members to the ground (capacities in Mb/s) and the bandwidth an all-reduce across it gets:
    the bottleneck of its maximum spanning tree, i.e. the largest rate at which a pipelined tree
-   reduce-and-broadcast reaches every member.
+   reduce-and-broadcast reaches every member (the summary's figure; each gang's own ring is
+   judged by the orchestrator over the links in force, :meth:`NetworkModel.isl_links_at`).
 
 Inter-satellite links end on optical terminals: each satellite holds at most its type's
 ``terminals`` links (links already up keep theirs, then the shortest pairs first:
@@ -147,6 +148,8 @@ class NetworkModel:
         self._pool: ThreadPoolExecutor | None = None
         # Laser links up per satellite, (N,) per routing step from ``_degree_first`` on.
         self._degrees: list[np.ndarray] = []
+        # The laser links carrying data, (a, b, capacity_bps), per routing step, as _degrees.
+        self._isl_edges: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._degree_first = 0
 
     # --- one routing step -------------------------------------------------------------------
@@ -185,6 +188,7 @@ class NetworkModel:
                 del kept[i]
         drop = max(len(self._degrees) - 1, 0)
         del self._degrees[:drop]
+        del self._isl_edges[:drop]
         self._degree_first += drop
 
     def sat_rtt_pending(self, t_s: float) -> int | None:
@@ -262,6 +266,15 @@ class NetworkModel:
         the current chunk's)."""
         i = min(max(self._in_force(t_s) - self._degree_first, 0), len(self._degrees) - 1)
         return self._degrees[i]
+
+    def isl_links_at(self, t_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The laser links carrying data at the routing step in force at ``t_s`` (one of the
+        current chunk's): ``(a, b, capacity_bps)`` (E,), satellite indices, each capacity the
+        rate each way over the routing step (a link acquiring for part of it at its share).
+        What a gang's ring all-reduce runs over
+        (:func:`orbitdc.core.links.ring_bottleneck_bps`)."""
+        i = min(max(self._in_force(t_s) - self._degree_first, 0), len(self._isl_edges) - 1)
+        return self._isl_edges[i]
 
     def bandwidth_at(self, t_s: float) -> dict[str, float]:
         """Per linked fleet, the bandwidth its links give a gang at the routing step in force
@@ -356,9 +369,13 @@ class NetworkModel:
             cols.append(b)
             lat_s.append(links.latency_s(rng))
             cap.append(c)
-        if record:  # laser links up per satellite at this routing step
+        if record:  # laser links up per satellite at this routing step, and the links
             both = np.concatenate(rows + cols) if rows else np.empty(0, np.int64)
             self._degrees.append(np.bincount(both.astype(np.int64), minlength=n))
+            e = np.empty(0, np.int64)
+            self._isl_edges.append(
+                (np.concatenate(rows).astype(np.int64), np.concatenate(cols).astype(np.int64),
+                 np.concatenate(cap).astype(float)) if rows else (e, e, np.empty(0)))
         # Ground stations and users see satellites above their elevation masks.
         gs_sat, gs_idx, gs_rng = self._visible(r, ok, self.stations.ecef_km, self.stations.up,
                                                self.stations.sin_min_elevation)

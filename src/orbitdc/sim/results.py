@@ -385,6 +385,7 @@ def _bus_fleet(scenario, raw, per_sat, duration_s, warnings) -> dict | None:
             "bf16_dense_flops": _num(t.spec.accelerators * t.accelerator.bf16_dense_flops),
             "compute_load_w": _num(t.compute_load_w),
             "bus_load_w": _num(t.spec.bus_load_w),
+            "terminals_w": _num(t.terminals_w),  # drawn on top of bus_load_w
             "solar_area_m2": _num(t.solar_area_m2),
             "solar_rated_w": _num(t.rated_power_w),
             "battery_wh": _num(t.spec.battery.capacity_wh),
