@@ -160,3 +160,36 @@ def test_a_worker_lost_mid_run_is_a_clear_error_not_a_hang(cluster, tmp_path):
     assert "Traceback" not in result.output
     assert not (tmp_path / "o").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".o.")]
+
+
+def test_a_flight_that_fails_to_build_after_connecting_closes_its_client(cluster,
+                                                                         monkeypatch):
+    """Connected to the scheduler, then the event log fails to build: the error comes
+    through and the flight's client is gone from the scheduler (none left behind)."""
+    import time
+
+    import orbitdc
+    from distributed import Client
+
+    from orbitdc.sim import engine
+
+    def clients(c):
+        return c.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.clients))
+
+    class Broken(RuntimeError):
+        pass
+
+    def fail(*args, **kwargs):
+        raise Broken("event log")
+
+    sc = orbitdc.load_scenario(preset_path("suncatcher")).model_copy(
+        update={"duration_h": 0.2})
+    with Client(cluster["address"], timeout="30s") as monitor:
+        before = clients(monitor)
+        monkeypatch.setattr(engine, "EventLog", fail)
+        with pytest.raises(Broken):
+            engine.Flight(sc, scheduler=cluster["address"])
+        deadline = time.monotonic() + 20.0
+        while clients(monitor) > before and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert clients(monitor) == before

@@ -939,79 +939,77 @@ class Flight:
         if scheduler is not None:
             # The blocks go to the cluster's workers, one block each unless given smaller.
             client, workers = connect_cluster(scheduler)
-        if workers is None:
-            workers = default_workers() if n_s * n_t >= PARALLEL_MIN_SAT_STEPS else 1
-        workers = max(1, min(int(workers), n_s))
-        if block_size is None:
-            block_size = -(-n_s // workers)
-        block_size = max(1, min(int(block_size), n_s))
         try:
+            if workers is None:
+                workers = default_workers() if n_s * n_t >= PARALLEL_MIN_SAT_STEPS else 1
+            workers = max(1, min(int(workers), n_s))
+            if block_size is None:
+                block_size = -(-n_s // workers)
+            block_size = max(1, min(int(block_size), n_s))
             flight = _Flight(scenario, fleet, stations, block_size, self.propagator)
+            self._flight = flight
+            self.n_blocks = len(flight.bounds)
+            if chunk is None:
+                chunk = int(max(2, min(MAX_CHUNK_STEPS, CHUNK_SAT_STEPS // block_size)))
+            # Chunks end on the coarse grid and on scheduling steps.
+            every = coarse_every(scenario.step_s)
+            if flight.schedule_every:
+                every = every * flight.schedule_every // math.gcd(every, flight.schedule_every)
+            self.chunk = -(-int(chunk) // every) * every
+            self.sink, self.progress = sink, progress
+            self.horizon_s = float(scenario.policy.horizon_s)
+            e = flight.schedule_every or n_t
+            idx = np.arange(0, n_t, e)
+            if idx[-1] != n_t - 1:
+                idx = np.append(idx, n_t - 1)
+            #: Samples at which the scheduler decides (the last one ends the run).
+            self.decision_samples = idx
+            self.schedule_times = times[idx]
+            self.k = 0
+            links = None
+            if any(isl.record_links for isl in scenario.network.isl):
+                # Recorded links (small formations) are found first, written as they end.
+                found = link_windows(scenario, fleet, times, EVENT_TOLERANCE_S)
+                if found is not None:
+                    links = link_rows(found[0], stations.size, found[1])
+            self._events = EventLog(fleet.size, stations.names, float(times[0]), float(times[-1]),
+                                    sink=events, links=links, kinds=scenario.output.events)
+            self._beta_min = np.full(n_s, np.inf)
+            self._beta_max = np.full(n_s, -np.inf)
+            self._errors: dict[int, tuple[int, float]] = {}
+            self._stage_s: dict[str, float] = defaultdict(float)
+            self.network = None
+            if network_active(scenario):
+                _, r0, _ = propagate(fleet.satrecs, *[np.atleast_1d(x) for x in jd_pair(
+                    epoch_jd(scenario.start), np.zeros(1))])
+                self.network = NetworkModel(
+                    scenario, fleet, stations,
+                    teme_to_ecef(r0[:, 0], gmst_rad(*jd_pair(epoch_jd(scenario.start),
+                                                              np.zeros(1)))),
+                )
+            self.workers = workers
+            has_bus = any(state is not None for state in flight.bus_state)
+            self.has_bus = has_bus
+            if client is not None:
+                self._blocks = _Cluster(client, scheduler, scenario, block_size,
+                                        self.propagator, self.n_blocks)
+                self.workers = self._blocks.n
+            elif workers > 1:
+                # Compiled kernels: loaded once here, not once per worker.
+                if has_bus:
+                    buskernel.warm_up()
+                if stations.size:
+                    visibility.warm_up()
+                ev.warm_up()
+                self._blocks = _Forked(flight, workers)
+            else:
+                self._blocks = _Local(flight)
         except BaseException:
+            # Nothing of the flight is left to close the cluster's client: close it here
+            # (a network, event log or worker that fails to build after it connected).
             if client is not None:
                 client.close()
             raise
-        self._flight = flight
-        self.n_blocks = len(flight.bounds)
-        if chunk is None:
-            chunk = int(max(2, min(MAX_CHUNK_STEPS, CHUNK_SAT_STEPS // block_size)))
-        # Chunks end on the coarse grid and on scheduling steps.
-        every = coarse_every(scenario.step_s)
-        if flight.schedule_every:
-            every = every * flight.schedule_every // math.gcd(every, flight.schedule_every)
-        self.chunk = -(-int(chunk) // every) * every
-        self.sink, self.progress = sink, progress
-        self.horizon_s = float(scenario.policy.horizon_s)
-        e = flight.schedule_every or n_t
-        idx = np.arange(0, n_t, e)
-        if idx[-1] != n_t - 1:
-            idx = np.append(idx, n_t - 1)
-        #: Samples at which the scheduler decides (the last one ends the run).
-        self.decision_samples = idx
-        self.schedule_times = times[idx]
-        self.k = 0
-        links = None
-        if any(isl.record_links for isl in scenario.network.isl):
-            # Recorded links (small formations) are found first, written as they end.
-            found = link_windows(scenario, fleet, times, EVENT_TOLERANCE_S)
-            if found is not None:
-                links = link_rows(found[0], stations.size, found[1])
-        self._events = EventLog(fleet.size, stations.names, float(times[0]), float(times[-1]),
-                                sink=events, links=links, kinds=scenario.output.events)
-        self._beta_min = np.full(n_s, np.inf)
-        self._beta_max = np.full(n_s, -np.inf)
-        self._errors: dict[int, tuple[int, float]] = {}
-        self._stage_s: dict[str, float] = defaultdict(float)
-        self.network = None
-        if network_active(scenario):
-            _, r0, _ = propagate(fleet.satrecs, *[np.atleast_1d(x) for x in jd_pair(
-                epoch_jd(scenario.start), np.zeros(1))])
-            self.network = NetworkModel(
-                scenario, fleet, stations,
-                teme_to_ecef(r0[:, 0], gmst_rad(*jd_pair(epoch_jd(scenario.start),
-                                                          np.zeros(1)))),
-            )
-        self.workers = workers
-        has_bus = any(state is not None for state in flight.bus_state)
-        self.has_bus = has_bus
-        if client is not None:
-            try:
-                self._blocks = _Cluster(client, scheduler, scenario, block_size,
-                                        self.propagator, self.n_blocks)
-            except BaseException:
-                client.close()
-                raise
-            self.workers = self._blocks.n
-        elif workers > 1:
-            # Compiled kernels: loaded once here, not once per worker.
-            if has_bus:
-                buskernel.warm_up()
-            if stations.size:
-                visibility.warm_up()
-            ev.warm_up()
-            self._blocks = _Forked(flight, workers)
-        else:
-            self._blocks = _Local(flight)
         self._c0 = self._c1 = 0
         # The current chunk's routing steps not routed yet: (times, positions), next index.
         self._routes: tuple[np.ndarray, np.ndarray] | None = None
