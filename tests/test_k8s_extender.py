@@ -17,6 +17,7 @@ import json
 import socket
 import time
 import tomllib
+import types
 from importlib.resources import files
 
 import httpx
@@ -489,3 +490,30 @@ def test_serve_with_a_bad_allowlist_exits_2_naming_it(tmp_path, monkeypatch):
                                           "--port", str(port)])
     assert result.exit_code == 2, result.output
     assert "ORBITDC_K8S_ALLOW" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("status,contact,says", [
+    ("ended", (60.0, None), "the twin is ended"),
+    ("replaying", (60.0, None), "re-flying to its checkpoint"),
+    ("running", None, "not flown its first step"),
+])
+def test_a_twin_that_is_not_flying_live_is_an_error(twin, status, contact, says):
+    """The state of a twin that has ended, is re-flying after a restart or has not flown a
+    step is not the fleet's now: the extender says so instead of answering from it."""
+    real = twin["twin"]
+    stand_in = types.SimpleNamespace(
+        status=status, t_s=60.0, names=real.names, flight=real.flight,
+        start_jd=real.start_jd, contact_now=lambda: contact, fleet=real.fleet)
+    app = FastAPI()
+    app.include_router(router(stand_in, real.scenario, ExtenderAccess()))
+    body = {"Pod": pod(), "NodeNames": ["shell-0"]}
+
+    async def calls():
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://extender") as c:
+            return (await c.post("/k8s/filter", json=body),
+                    await c.post("/k8s/prioritize", json=body))
+
+    f, p = asyncio.run(calls())
+    assert f.status_code == 200 and says in f.json()["Error"] and f.json()["NodeNames"] is None
+    assert p.status_code == 400 and says in p.json()["Error"]
