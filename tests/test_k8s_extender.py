@@ -284,7 +284,7 @@ def test_no_eclipse_within_a_horizon_agrees_with_skyfields_shadow(twin, sky, eph
     again, so the eclipse must be found inside the horizon) drop it; the 60 s margin covers
     the shadow models' few seconds apart and the extender's 5 s sampling. A satellite in
     shadow now is dropped at any horizon."""
-    _, reply0, now = fleet_and(twin, "filter", {"Pod": pod(), "NodeNames": ["shell-0"]})
+    _, _, now = fleet_and(twin, "filter", {"Pod": pod(), "NodeNames": ["shell-0"]})
     t0 = skyfield_time(ts, now)
     ahead = {n: _next_shadow_s(sky[n], eph, ts, t0, 4 * 3600.0) for n in sky}
     assert any(e == 0.0 for e, _ in ahead.values()) and any(e > 0 for e, _ in ahead.values())
