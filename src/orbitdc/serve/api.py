@@ -398,6 +398,9 @@ def create_app(scenario, store: Store, twin: Twin, *, rate_per_s: float = RATE_P
     def dashboard():
         return _dashboard()
 
+    from orbitdc.serve.k8s import router as k8s_router  # the kube-scheduler extender
+
+    app.include_router(k8s_router(twin, scenario))
     return _BodyLimit(app, MAX_BODY_BYTES, metrics)
 
 

@@ -400,6 +400,8 @@ class Twin:
             fleet.update(capacity=np.asarray(view.capacity, float).copy(),
                          soc=np.asarray(view.soc, float).copy(),
                          headroom_k=np.asarray(view.headroom_k, float).copy())
+            fleet["contact"] = (None if view.contact is None
+                                else np.asarray(view.contact, bool).copy())
         with self.lock:
             self._snap = snap
             self._fleet = fleet
@@ -489,6 +491,13 @@ class Twin:
                 "jobs": sorted(set(holds[i])),
             })
         return {"t_s": f["t_s"], "satellites": sats}
+
+    def contact_now(self) -> tuple[float, np.ndarray | None] | None:
+        """The latest step's time and (S,) whether each satellite sees a ground station then
+        (``FleetView.contact``; None without stations), or None before the first step."""
+        with self.lock:
+            f = self._fleet
+        return None if f is None else (float(f["t_s"]), f.get("contact"))
 
     def behind_s(self) -> float | None:
         """Simulated seconds the twin is behind its pace now (the step under way counts as
