@@ -15,9 +15,11 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+import threading
+from concurrent.futures import Future
 
 import sqlalchemy as sa
-from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 __all__ = ["Store", "StoreError", "hash_key"]
 
@@ -108,11 +110,20 @@ def engine_for(url: str) -> sa.Engine:
                                                          "timeout": 30})
 
             @sa.event.listens_for(engine, "connect")
-            def _pragmas(conn, _record):  # WAL: readers do not wait for the twin's writes
+            def _pragmas(conn, _record):
+                # WAL: readers do not wait for the writer. synchronous=FULL: the WAL is
+                # fsynced at every commit, so a committed job survives a power loss or an
+                # OS crash, not only a kill of the server (NORMAL would keep the last commits
+                # in the page cache until a checkpoint). The group commit of the writer
+                # (:class:`_Writer`) pays that fsync once per batch, not once per job.
                 cur = conn.cursor()
                 cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA synchronous=FULL")
                 cur.execute("PRAGMA busy_timeout=30000")
+                # No checkpoint inside a commit (it would stall the submissions behind it by
+                # a database-file fsync): the writer's checkpointer thread copies the WAL
+                # into the database beside the commits (:class:`_Writer`).
+                cur.execute("PRAGMA wal_autocheckpoint=0")
                 cur.close()
         else:
             engine = sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
@@ -132,6 +143,8 @@ class Store:
 
     def __init__(self, url: str):
         self.url = url
+        self._writer: _Writer | None = None
+        self._writer_lock = threading.Lock()
         self.engine = engine_for(url)
         try:
             metadata.create_all(self.engine)
@@ -139,6 +152,9 @@ class Store:
             raise StoreError(f"cannot create the tables: {exc.orig}") from None
 
     def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
         self.engine.dispose()
 
     # --- keys ------------------------------------------------------------------------------
@@ -180,36 +196,31 @@ class Store:
         return (0, 0.0) if row is None else (int(row[0]), float(row[1]))
 
     # --- jobs ------------------------------------------------------------------------------
-    def submit(self, key_id: int, spec: dict, fields: dict, submitted_s: float,
-               unschedulable: str | None, idem_key: str | None) -> tuple[dict, bool]:
-        """Insert a job (and its idempotency key) in one transaction. Returns ``(row,
-        created)``: with an idempotency key already used by this API key, the job it made
-        and False."""
-        # The insert is tried first (one round trip for a new job); a used idempotency key
-        # fails its unique constraint, the transaction (the job too) rolls back, and the job
-        # it made is returned.
+    @property
+    def writer(self) -> "_Writer":
+        """The one thread that writes jobs, cancellations and the twin's steps (started on
+        first use)."""
+        with self._writer_lock:
+            if self._writer is None:
+                self._writer = _Writer(self.engine)
+            return self._writer
+
+    def submit_async(self, key_id: int, spec: dict, fields: dict, submitted_s: float,
+                     unschedulable: str | None, idem_key: str | None) -> Future:
+        """Queue a job (and its idempotency key) for the writer: a future of ``(row,
+        created)``, set once the transaction that holds it is committed (with an
+        idempotency key this API key used already: the job it made, and False)."""
         values = dict(key_id=key_id, name=spec["name"], kind=spec["kind"],
                       spec=json.dumps(spec, sort_keys=True), submitted_s=submitted_s,
                       created=_now(), unschedulable=unschedulable, cancel_requested=False,
                       **fields)
-        try:
-            with self.engine.begin() as c:
-                job_id = c.execute(jobs.insert().values(**values)).inserted_primary_key[0]
-                if idem_key is not None:
-                    c.execute(idempotency.insert().values(key_id=key_id, idem_key=idem_key,
-                                                          job_id=job_id))
-            return dict(values, id=int(job_id), admitted_step=None, cancel_step=None), True
-        except IntegrityError:
-            found = self._by_idem(key_id, idem_key) if idem_key is not None else None
-            if found is None:
-                raise
-            return found, False  # a concurrent retry won the race
+        return self.writer.put("job", (values, idem_key))
 
-    def _by_idem(self, key_id: int, idem_key: str) -> dict | None:
-        with self.engine.connect() as c:
-            row = c.execute(sa.select(idempotency.c.job_id).where(
-                (idempotency.c.key_id == key_id) & (idempotency.c.idem_key == idem_key))).first()
-        return None if row is None else self.job(int(row[0]))
+    def submit(self, key_id: int, spec: dict, fields: dict, submitted_s: float,
+               unschedulable: str | None, idem_key: str | None) -> tuple[dict, bool]:
+        """:meth:`submit_async`, waited for."""
+        return self.submit_async(key_id, spec, fields, submitted_s, unschedulable,
+                                 idem_key).result()
 
     def job(self, job_id: int) -> dict | None:
         with self.engine.connect() as c:
@@ -224,8 +235,7 @@ class Store:
         return [dict(r._mapping) for r in rows]
 
     def request_cancel(self, job_id: int) -> None:
-        with self.engine.begin() as c:
-            c.execute(jobs.update().where(jobs.c.id == job_id).values(cancel_requested=True))
+        self.writer.put("cancel", (job_id,)).result()
 
     def pending(self) -> list[dict]:
         """Jobs accepted and not yet admitted (nor withdrawn before it), in id order."""
@@ -256,19 +266,9 @@ class Store:
     def commit_step(self, step: int, t_s: float, admitted: list[int], cancelled: list[int],
                     new_events: list[dict]) -> None:
         """One scheduling step kept: its admissions, cancellations, events and the
-        checkpoint (``step`` steps flown, at ``t_s``), all or nothing."""
-        with self.engine.begin() as c:
-            if admitted:
-                c.execute(jobs.update().where(jobs.c.id.in_(admitted))
-                          .values(admitted_step=step - 1))
-            if cancelled:
-                c.execute(jobs.update().where(jobs.c.id.in_(cancelled))
-                          .values(cancel_step=step - 1))
-            if new_events:
-                c.execute(events.insert(), [dict(e, data=json.dumps(e["data"]))
-                                            for e in new_events])
-            c.execute(twin.update().where(twin.c.id == 1)
-                      .values(step=step, t_s=t_s, updated=_now()))
+        checkpoint (``step`` steps flown, at ``t_s``), all or nothing (through the writer,
+        in the transaction of the jobs submitted meanwhile)."""
+        self.writer.put("step", (step, t_s, admitted, cancelled, new_events)).result()
 
     def events_of(self, job_id: int) -> list[dict]:
         with self.engine.connect() as c:
@@ -291,3 +291,175 @@ class Store:
         return {"accepted": int(total), "waiting_admission": int(pending),
                 "unschedulable_waiting": int(never), "cancelled_before_admission":
                 int(withdrawn)}
+
+
+#: Most writes one transaction of the writer takes (bounds a transaction's size and its
+#: statement parameters).
+MAX_BATCH = 512
+#: Seconds between the SQLite checkpoints of a server's writer.
+CHECKPOINT_S = 1.0
+
+
+class _Writer:
+    """The store's one writer: a thread that takes every write waiting (jobs submitted,
+    cancellations, the twin's step), runs them in one transaction, commits it once (a group
+    commit) and only then answers each with its result. A request thus waits for its own
+    durable commit, while concurrent requests share one commit (and, on SQLite, one fsync);
+    and the twin's step commits never compete with submissions for the database's write
+    lock (one writer per process; a second server on the database is locked out).
+
+    A write that fails (a database error) makes the writer retry the batch one write per
+    transaction, so one bad write fails only its own request."""
+
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+        self._queue: list[tuple[str, tuple, Future]] = []
+        self._cv = threading.Condition()
+        self._closed = False
+        #: Transactions committed and writes they held (``/metrics``).
+        self.batches = 0
+        self.writes = 0
+        self._thread = threading.Thread(target=self._loop, name="orbitdc-store-writer",
+                                        daemon=True)
+        self._thread.start()
+        self._checkpointer = None
+        self._stopped = threading.Event()
+        if engine.dialect.name == "sqlite":
+            self._checkpointer = threading.Thread(target=self._checkpoints,
+                                                  name="orbitdc-store-checkpoint", daemon=True)
+            self._checkpointer.start()
+
+    def _checkpoints(self) -> None:
+        """SQLite: copy the WAL into the database file every ``CHECKPOINT_S`` (a PASSIVE
+        checkpoint: it waits for no one and no writer waits for it), instead of inside the
+        commit that crosses the WAL's size limit."""
+        while not self._stopped.wait(CHECKPOINT_S):
+            try:
+                with self.engine.connect() as c:
+                    c.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except sa.exc.DBAPIError:  # busy: the next one copies it
+                pass
+
+    def put(self, kind: str, args: tuple) -> Future:
+        fut: Future = Future()
+        with self._cv:
+            if self._closed:
+                raise StoreError("the store is closed")
+            self._queue.append((kind, args, fut))
+            self._cv.notify()
+        return fut
+
+    def close(self) -> None:
+        """Write what is queued, then stop."""
+        with self._cv:
+            self._closed = True
+            self._cv.notify()
+        self._thread.join()
+        self._stopped.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cv:
+                while not self._queue and not self._closed:
+                    self._cv.wait()
+                if not self._queue:
+                    return
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            self._write(batch)
+
+    def _write(self, batch: list) -> None:
+        try:
+            with self.engine.begin() as c:
+                results = self._apply(c, batch)
+        except Exception as exc:  # noqa: BLE001 - handed to the request that made it
+            if len(batch) == 1:
+                batch[0][2].set_exception(exc)
+                return
+            for item in batch:  # each on its own: only the bad one fails
+                self._write([item])
+            return
+        self.batches += 1
+        self.writes += len(batch)
+        for (_, _, fut), result in zip(batch, results):
+            fut.set_result(result)
+
+    def _apply(self, c, batch: list) -> list:
+        results: list = [None] * len(batch)
+        new = [i for i, (kind, _, _) in enumerate(batch) if kind == "job"]
+        if new:
+            self._jobs(c, batch, new, results)
+        for i, (kind, args, _) in enumerate(batch):
+            if kind == "cancel":
+                c.execute(jobs.update().where(jobs.c.id == args[0])
+                          .values(cancel_requested=True))
+            elif kind == "step":
+                _commit_step(c, *args)
+        return results
+
+    @staticmethod
+    def _jobs(c, batch: list, items: list[int], results: list) -> None:
+        """Insert the batch's jobs (one multi-row insert) and their idempotency keys. An
+        idempotency key already used by the same API key (stored, or earlier in this
+        batch) gets the job it made. The store has one writer, so looking the keys up
+        first, in the same transaction, cannot race; the unique constraint stays as the
+        guard (its violation fails the batch, retried one write at a time)."""
+        wanted = {(batch[i][1][0]["key_id"], batch[i][1][1]) for i in items
+                  if batch[i][1][1] is not None}
+        known: dict[tuple[int, str], int] = {}
+        if wanted:
+            rows = c.execute(sa.select(idempotency.c.key_id, idempotency.c.idem_key,
+                                       idempotency.c.job_id).where(
+                sa.tuple_(idempotency.c.key_id, idempotency.c.idem_key).in_(sorted(wanted)))
+            ).all()
+            known = {(int(k), i): int(j) for k, i, j in rows}
+        fresh: list[int] = []
+        first: dict[tuple[int, str], int] = {}  # idempotency key -> item that makes its job
+        again: list[tuple[int, int]] = []  # (item, the item whose job it is)
+        for i in items:
+            values, idem = batch[i][1]
+            ik = (values["key_id"], idem)
+            if idem is not None and ik in known:
+                continue
+            if idem is not None and ik in first:
+                again.append((i, first[ik]))
+                continue
+            if idem is not None:
+                first[ik] = i
+            fresh.append(i)
+        if fresh:
+            ids = c.execute(jobs.insert().returning(jobs.c.id, sort_by_parameter_order=True),
+                            [batch[i][1][0] for i in fresh]).scalars().all()
+            idem_rows = []
+            for i, job_id in zip(fresh, ids):
+                values, idem = batch[i][1]
+                results[i] = (dict(values, id=int(job_id), admitted_step=None,
+                                   cancel_step=None), True)
+                if idem is not None:
+                    idem_rows.append(dict(key_id=values["key_id"], idem_key=idem,
+                                          job_id=int(job_id)))
+            if idem_rows:
+                c.execute(idempotency.insert(), idem_rows)
+        for i, j in again:
+            results[i] = (results[j][0], False)
+        old = {known[(batch[i][1][0]["key_id"], batch[i][1][1])] for i in items
+               if results[i] is None}
+        if old:
+            rows = c.execute(sa.select(jobs).where(jobs.c.id.in_(sorted(old)))).all()
+            found = {int(r.id): dict(r._mapping) for r in rows}
+            for i in items:
+                if results[i] is None:
+                    job_id = known[(batch[i][1][0]["key_id"], batch[i][1][1])]
+                    results[i] = (found[job_id], False)
+
+
+def _commit_step(c, step: int, t_s: float, admitted: list[int], cancelled: list[int],
+                 new_events: list[dict]) -> None:
+    if admitted:
+        c.execute(jobs.update().where(jobs.c.id.in_(admitted)).values(admitted_step=step - 1))
+    if cancelled:
+        c.execute(jobs.update().where(jobs.c.id.in_(cancelled)).values(cancel_step=step - 1))
+    if new_events:
+        c.execute(events.insert(), [dict(e, data=json.dumps(e["data"])) for e in new_events])
+    c.execute(twin.update().where(twin.c.id == 1).values(step=step, t_s=t_s, updated=_now()))

@@ -1,0 +1,90 @@
+"""The live twin's store: the one writer's group commit (many submissions, one transaction),
+idempotency inside a batch and against the stored keys, a bad write failing only itself,
+and what a commit leaves on disk for another connection (the ``201`` is sent after it)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from orbitdc.serve.store import Store
+
+FIELDS = {"accelerators": 1, "work_flops": 1e16, "checkpoint_interval_s": None,
+          "checkpoint_s": 0.0, "bandwidth_bps": 0.0}
+
+
+def _spec(name):
+    return {"kind": "batch", "name": name, "accelerators": 1, "flops": 1e16}
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    yield s
+    s.close()
+
+
+def test_waiting_submissions_share_one_commit_and_keep_idempotency(store, tmp_path):
+    key = store.key_id(store.create_key("a"))
+    other = store.key_id(store.create_key("b"))
+    stored, created = store.submit(key, _spec("old"), FIELDS, 0.0, None, "k-old")
+    assert created
+    w = store.writer
+    batches0 = w.batches
+    # Held by this thread, the writer cannot take the queue: all of it is one batch.
+    with w._cv:
+        futs = [store.submit_async(key, _spec(f"j{i}"), FIELDS, 1.0, None, f"k{i % 5}")
+                for i in range(20)]
+        futs.append(store.submit_async(key, _spec("again"), FIELDS, 1.0, None, "k-old"))
+        futs.append(store.submit_async(other, _spec("b"), FIELDS, 1.0, None, "k0"))
+        futs.append(store.submit_async(key, _spec("plain"), FIELDS, 1.0, None, None))
+    got = [f.result(30) for f in futs]
+    assert w.batches == batches0 + 1
+    # Five idempotency keys of key "a": five jobs, the first submission of each made it.
+    made = {row["id"] for (row, c) in got[:20] if c}
+    assert len(made) == 5
+    for i, (row, c) in enumerate(got[:20]):
+        assert c == (i < 5)
+        assert row["id"] == got[i % 5][0]["id"] and row["name"] == f"j{i % 5}"
+    assert got[20] == (store.job(stored["id"]), False)  # the stored key: the stored job
+    assert got[21][1] and got[21][0]["id"] not in made  # another API key's "k0": its own
+    assert got[22][1]
+    # Each answer came after its commit: another connection sees every job.
+    fresh = Store(store.url)
+    try:
+        assert {r["id"] for r in fresh.jobs_of(key, 100)} == made | {stored["id"],
+                                                                     got[22][0]["id"]}
+        assert len(fresh.jobs_of(other, 100)) == 1
+    finally:
+        fresh.close()
+
+
+def test_a_bad_write_fails_only_its_own_request(store):
+    key = store.key_id(store.create_key("a"))
+    with store.writer._cv:
+        good = store.submit_async(key, _spec("good"), FIELDS, 0.0, None, "g")
+        bad = store.submit_async(key, _spec("bad"), dict(FIELDS, accelerators=None), 0.0,
+                                 None, "b")  # NOT NULL
+        also = store.submit_async(key, _spec("also"), FIELDS, 0.0, None, None)
+    assert good.result(30)[1] and also.result(30)[1]
+    with pytest.raises(Exception, match="NOT NULL"):
+        bad.result(30)
+    assert [r["name"] for r in store.jobs_of(key, 10)] == ["good", "also"]
+
+
+def test_concurrent_retries_with_one_idempotency_key_make_one_job(store):
+    key = store.key_id(store.create_key("a"))
+    ids, start = [], threading.Barrier(16)
+
+    def retry():
+        start.wait()
+        ids.append(store.submit(key, _spec("same"), FIELDS, 0.0, None, "one")[0]["id"])
+
+    threads = [threading.Thread(target=retry) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(ids) == 16 and len(set(ids)) == 1
+    assert len(store.jobs_of(key, 100)) == 1
