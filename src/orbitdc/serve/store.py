@@ -99,26 +99,51 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+#: SQLite's ``synchronous`` settings a store URL may ask for (``?synchronous=...``), in WAL
+#: mode. ``FULL`` (the default): the WAL is fsynced at every commit, so a job answered
+#: ``201`` survives a kill of the server, an OS crash and a power loss. ``NORMAL``: the WAL is
+#: written (to the OS) at every commit and fsynced only at checkpoints, so an answered job
+#: survives a kill of the server (``kill -9``: the OS still writes it) but the last commits
+#: before an OS crash or a power loss may be lost; the database is never corrupted either way.
+SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
+
+
+def _synchronous(url: str) -> tuple[str, str]:
+    """The URL without its ``synchronous`` query parameter, and that setting."""
+    from urllib.parse import parse_qsl, urlencode
+
+    base, _, query = url.partition("?")
+    params = parse_qsl(query, keep_blank_values=True)
+    asked = [v for k, v in params if k == "synchronous"]
+    rest = [(k, v) for k, v in params if k != "synchronous"]
+    value = asked[-1].lower() if asked else "full"
+    if value not in SYNCHRONOUS:
+        raise StoreError(f"synchronous={asked[-1]!r} in the URL: expected full or normal")
+    return base + ("?" + urlencode(rest) if rest else ""), SYNCHRONOUS[value]
+
+
 def engine_for(url: str) -> sa.Engine:
     """An engine for ``url`` (``sqlite:///FILE`` or ``postgresql://...``, which uses
-    psycopg 3), checked by connecting. Raises :class:`StoreError` naming what is wrong."""
+    psycopg 3), checked by connecting. Raises :class:`StoreError` naming what is wrong.
+
+    SQLite: ``?synchronous=full`` (the default) or ``?synchronous=normal`` on the URL sets
+    what a commit waits for (:data:`SYNCHRONOUS`)."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     try:
         if url.startswith("sqlite"):
+            url, sync = _synchronous(url)
             engine = sa.create_engine(url, connect_args={"check_same_thread": False,
                                                          "timeout": 30})
 
             @sa.event.listens_for(engine, "connect")
             def _pragmas(conn, _record):
-                # WAL: readers do not wait for the writer. synchronous=FULL: the WAL is
-                # fsynced at every commit, so a committed job survives a power loss or an
-                # OS crash, not only a kill of the server (NORMAL would keep the last commits
-                # in the page cache until a checkpoint). The group commit of the writer
-                # (:class:`_Writer`) pays that fsync once per batch, not once per job.
+                # WAL: readers do not wait for the writer; see SYNCHRONOUS for what a
+                # commit waits for. The group commit of the writer (:class:`_Writer`) pays
+                # a commit's fsync once per batch, not once per job.
                 cur = conn.cursor()
                 cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute("PRAGMA synchronous=FULL")
+                cur.execute(f"PRAGMA synchronous={sync}")
                 cur.execute("PRAGMA busy_timeout=30000")
                 # No checkpoint inside a commit (it would stall the submissions behind it by
                 # a database-file fsync): the writer's checkpointer thread copies the WAL
