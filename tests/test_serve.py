@@ -376,6 +376,7 @@ def _start(scenario_file, db, port, speed="400"):
         proc = subprocess.Popen([sys.executable, "-m", "orbitdc", "serve", str(scenario_file),
                                  "--db", db, "--port", str(port), "--speed", speed],
                                 stdout=sink, stderr=subprocess.STDOUT, env=env)
+    proc.log = log
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -463,6 +464,8 @@ def test_kill_9_or_sigterm_then_restart_loses_no_job_and_duplicates_none(scenari
     try:
         with Client(url, key) as c:
             assert c.health()["step"] >= step
+            # The SIGTERM saved the twin's state: the restart loads it, flying nothing again.
+            assert f"resumed from the saved state at step {step}\n" in proc.log.read_text()
             got = c.get(long["id"])
             assert got["state"] == "running" and got["progress"] > 0
             assert [e["kind"] for e in got["events"]].count("placed") == 1

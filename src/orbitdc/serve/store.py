@@ -86,6 +86,20 @@ twin = sa.Table(
     sa.Column("updated", sa.DateTime(timezone=True), nullable=False),
 )
 
+#: The twin's saved state (one row): what a restart loads to go on from ``step`` without
+#: flying the span again (``orbitdc.serve.twin``). In a table of its own so that databases of
+#: an earlier orbitdc gain it without a schema change.
+twin_state = sa.Table(
+    "orbitdc_twin_state", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("step", sa.Integer, nullable=False),  # the step the state is at
+    sa.Column("format", sa.Integer, nullable=False),
+    sa.Column("orbitdc_version", sa.String(64), nullable=False),
+    sa.Column("scenario", sa.String(64), nullable=False),  # the scenario's fingerprint
+    sa.Column("blob", sa.LargeBinary, nullable=False),
+    sa.Column("updated", sa.DateTime(timezone=True), nullable=False),
+)
+
 
 class StoreError(Exception):
     """A database that cannot be used (bad URL, unreachable, another twin's): a user error."""
@@ -220,6 +234,18 @@ class Store:
             row = c.execute(sa.select(twin.c.step, twin.c.t_s).where(twin.c.id == 1)).first()
         return (0, 0.0) if row is None else (int(row[0]), float(row[1]))
 
+    def save_state(self, step: int, fmt: int, version: str, scenario: str,
+                   blob: bytes) -> None:
+        """Keep the twin's state at ``step`` (replacing the one kept), through the writer."""
+        self.writer.put("state", (step, fmt, version, scenario, blob)).result()
+
+    def saved_state(self) -> dict | None:
+        """The twin's state kept (``step``, ``format``, ``orbitdc_version``, ``scenario``,
+        ``blob``), or None."""
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(twin_state).where(twin_state.c.id == 1)).first()
+        return None if row is None else dict(row._mapping)
+
     # --- jobs ------------------------------------------------------------------------------
     @property
     def writer(self) -> "_Writer":
@@ -278,14 +304,17 @@ class Store:
                 & jobs.c.cancel_step.is_(None)).order_by(jobs.c.id)).all()
         return [int(r[0]) for r in rows]
 
-    def history(self, up_to_step: int) -> tuple[list[dict], list[tuple[int, int]]]:
-        """What the twin did before ``up_to_step``: the jobs admitted (in step, id order) and
-        the cancellations applied, ``(step, job id)``."""
+    def history(self, up_to_step: int, from_step: int = 0
+                ) -> tuple[list[dict], list[tuple[int, int]]]:
+        """What the twin did from ``from_step`` to before ``up_to_step``: the jobs admitted
+        (in step, id order) and the cancellations applied, ``(step, job id)``."""
         with self.engine.connect() as c:
-            admitted = c.execute(sa.select(jobs).where(jobs.c.admitted_step < up_to_step)
-                                 .order_by(jobs.c.admitted_step, jobs.c.id)).all()
+            admitted = c.execute(sa.select(jobs).where(
+                (jobs.c.admitted_step < up_to_step) & (jobs.c.admitted_step >= from_step))
+                .order_by(jobs.c.admitted_step, jobs.c.id)).all()
             cancels = c.execute(sa.select(jobs.c.cancel_step, jobs.c.id).where(
-                jobs.c.cancel_step < up_to_step).order_by(jobs.c.cancel_step, jobs.c.id)).all()
+                (jobs.c.cancel_step < up_to_step) & (jobs.c.cancel_step >= from_step))
+                .order_by(jobs.c.cancel_step, jobs.c.id)).all()
         return [dict(r._mapping) for r in admitted], [(int(s), int(i)) for s, i in cancels]
 
     def commit_step(self, step: int, t_s: float, admitted: list[int], cancelled: list[int],
@@ -294,6 +323,19 @@ class Store:
         checkpoint (``step`` steps flown, at ``t_s``), all or nothing (through the writer,
         in the transaction of the jobs submitted meanwhile)."""
         self.writer.put("step", (step, t_s, admitted, cancelled, new_events)).result()
+
+    def last_event_id(self) -> int:
+        """The id of the last event stored (0 without any): the twin numbers its events on
+        from it, so the event stream's ids go on across restarts."""
+        with self.engine.connect() as c:
+            return int(c.execute(sa.select(sa.func.max(events.c.id))).scalar() or 0)
+
+    def events_after(self, event_id: int, limit: int) -> list[dict]:
+        """Up to ``limit`` stored events after ``event_id``, in id order."""
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(events).where(events.c.id > event_id)
+                             .order_by(events.c.id).limit(limit)).all()
+        return [dict(r._mapping, data=json.loads(r.data)) for r in rows]
 
     def events_of(self, job_id: int) -> list[dict]:
         with self.engine.connect() as c:
@@ -421,6 +463,13 @@ class _Writer:
                           .values(cancel_requested=True))
             elif kind == "step":
                 _commit_step(c, *args)
+            elif kind == "state":
+                step, fmt, version, scenario, blob = args
+                values = dict(step=step, format=fmt, orbitdc_version=version,
+                              scenario=scenario, blob=blob, updated=_now())
+                if c.execute(twin_state.update().where(twin_state.c.id == 1)
+                             .values(**values)).rowcount == 0:
+                    c.execute(twin_state.insert().values(id=1, **values))
         return results
 
     @staticmethod
