@@ -88,3 +88,59 @@ def test_concurrent_retries_with_one_idempotency_key_make_one_job(store):
         t.join()
     assert len(ids) == 16 and len(set(ids)) == 1
     assert len(store.jobs_of(key, 100)) == 1
+
+
+def test_one_server_per_database_with_a_lease_that_expires(tmp_path):
+    from orbitdc.serve.store import LEASE_S, StoreError, lease
+
+    url = f"sqlite:///{tmp_path / 'lease.db'}"
+    first = Store(url)
+    first.acquire_lease()
+    second = Store(url)
+    with pytest.raises(StoreError, match=r"in use by another orbitdc serve \(pid \d+ on "):
+        second.acquire_lease()
+    # A holder on another host that stopped renewing: refused until its lease expires.
+    with first.engine.begin() as c:
+        c.execute(lease.update().values(host="elsewhere", pid=1))
+    with pytest.raises(StoreError, match="in use"):
+        second.acquire_lease()
+    with first.engine.begin() as c:
+        import time
+
+        c.execute(lease.update().values(heartbeat=time.time() - LEASE_S - 1))
+    second.acquire_lease()  # expired: taken over
+    # The first server lost it: its writes fail, nothing is written by two servers.
+    key = first.key_id(first.create_key("a"))
+    with pytest.raises(StoreError, match="lost the database's lease"):
+        first.submit(key, _spec("late"), FIELDS, 0.0, None, None)
+    assert first.jobs_of(key, 10) == []
+    assert second.submit(key, _spec("ok"), FIELDS, 0.0, None, None)[1]
+    first.close()
+    second.close()  # released: a third starts at once
+    third = Store(url)
+    third.acquire_lease()
+    third.close()
+
+
+def test_a_second_serve_on_a_database_in_use_exits_2_saying_so(tmp_path):
+    import socket
+
+    from typer.testing import CliRunner
+
+    from orbitdc.cli import app
+
+    url = f"sqlite:///{tmp_path / 'busy.db'}"
+    holder = Store(url)
+    holder.acquire_lease()
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('name = "s"\nstart = 2026-06-21T00:00:00Z\nduration_h = 0.5\n'
+                        'step_s = 60.0\n[[fleet]]\nname = "w"\nkind = "walker"\n'
+                        'altitude_km = 550.0\ninclination_deg = 53.0\nplanes = 1\n'
+                        'per_plane = 2\n')
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    r = CliRunner().invoke(app, ["serve", str(scenario), "--db", url, "--port", str(port)])
+    holder.close()
+    assert r.exit_code == 2, r.output
+    assert "--db" in r.output and "in use by another orbitdc serve" in r.output

@@ -45,7 +45,12 @@ def prepare(scenario: Scenario, db_url: str, speed: float | None, *,
     from orbitdc.serve.twin import fingerprint
 
     store = Store(db_url)
-    store.claim(fingerprint(scenario), scenario.name)
+    try:
+        store.acquire_lease()  # one server per database
+        store.claim(fingerprint(scenario), scenario.name)
+    except BaseException:
+        store.close()
+        raise
     twin = Twin(scenario, store, speed)
     app = create_app(scenario, store, twin, rate_per_s=rate_per_s, burst=burst)
     return store, twin, app

@@ -16,6 +16,7 @@ import hashlib
 import json
 import secrets
 import threading
+import time
 from concurrent.futures import Future
 
 import sqlalchemy as sa
@@ -99,6 +100,22 @@ twin_state = sa.Table(
     sa.Column("blob", sa.LargeBinary, nullable=False),
     sa.Column("updated", sa.DateTime(timezone=True), nullable=False),
 )
+
+#: The lease of the one server that may fly the twin of this database (one row): who holds
+#: it and when it last said so. A second server is refused while the lease is alive; one
+#: killed (``kill -9``) stops renewing it, and it expires after ``LEASE_S``.
+lease = sa.Table(
+    "orbitdc_lease", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("owner", sa.String(64), nullable=False),  # a random token per server
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("heartbeat", sa.Float, nullable=False),  # UNIX seconds (the holder's clock)
+)
+
+#: Seconds a lease lives without a heartbeat; the writer renews it with every transaction
+#: and at least every ``LEASE_S / 5`` when idle.
+LEASE_S = 15.0
 
 
 class StoreError(Exception):
@@ -184,6 +201,7 @@ class Store:
         self.url = url
         self._writer: _Writer | None = None
         self._writer_lock = threading.Lock()
+        self.lease_owner: str | None = None
         self.engine = engine_for(url)
         try:
             metadata.create_all(self.engine)
@@ -194,6 +212,10 @@ class Store:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+        if self.lease_owner is not None:
+            with self.engine.begin() as c:  # released: the next server need not wait
+                c.execute(lease.delete().where(lease.c.owner == self.lease_owner))
+            self.lease_owner = None
         self.engine.dispose()
 
     # --- keys ------------------------------------------------------------------------------
@@ -208,6 +230,46 @@ class Store:
         with self.engine.connect() as c:
             row = c.execute(sa.select(keys.c.id).where(keys.c.hash == hash_key(key))).first()
         return None if row is None else int(row[0])
+
+    # --- the lease: one server per database ------------------------------------------------
+    def acquire_lease(self) -> None:
+        """Hold this database's lease for this process (renewed by the writer, released by
+        :meth:`close`). Raises :class:`StoreError` if another server holds it: one whose
+        heartbeat is younger than ``LEASE_S``, unless it is a process of this host that is
+        gone (a ``kill -9`` leaves its lease behind)."""
+        import os
+        import socket
+        import time
+
+        token = secrets.token_hex(16)
+        host = socket.gethostname()[:255]
+        now = time.time()
+        with self.engine.begin() as c:
+            row = c.execute(sa.select(lease).where(lease.c.id == 1)).first()
+            mine = dict(owner=token, host=host, pid=os.getpid(), heartbeat=now)
+            if row is None:
+                try:
+                    c.execute(lease.insert().values(id=1, **mine))
+                except sa.exc.IntegrityError:
+                    raise StoreError("the database is in use by another orbitdc serve "
+                                     "starting now") from None
+            else:
+                age = now - row.heartbeat
+                gone = row.host == host and not _alive(row.pid)
+                if age < LEASE_S and not gone:
+                    raise StoreError(
+                        f"the database is in use by another orbitdc serve (pid {row.pid} on "
+                        f"{row.host}, its last heartbeat {max(age, 0.0):.1f} s ago); stop it "
+                        f"first, or wait {LEASE_S:g} s if it was killed")
+                # Expired (or its process is gone): taken over, unless another starting
+                # server took it over first.
+                took = c.execute(lease.update().where(
+                    (lease.c.id == 1) & (lease.c.owner == row.owner)).values(**mine)).rowcount
+                if took != 1:
+                    raise StoreError("the database is in use by another orbitdc serve "
+                                     "starting now")
+        self.lease_owner = token
+        self.writer.lease_owner = token
 
     # --- the twin's checkpoint -----------------------------------------------------------------
     def claim(self, fingerprint: str, name: str) -> tuple[int, float]:
@@ -383,6 +445,9 @@ class _Writer:
         self._queue: list[tuple[str, tuple, Future]] = []
         self._cv = threading.Condition()
         self._closed = False
+        #: The lease this writer renews (``Store.acquire_lease``); None: no lease.
+        self.lease_owner: str | None = None
+        self._renewed = 0.0
         #: Transactions committed and writes they held (``/metrics``).
         self.batches = 0
         self.writes = 0
@@ -430,11 +495,24 @@ class _Writer:
         while True:
             with self._cv:
                 while not self._queue and not self._closed:
-                    self._cv.wait()
-                if not self._queue:
+                    if self.lease_owner is not None:
+                        left = self._renewed + LEASE_S / 5 - time.monotonic()
+                        if left <= 0:
+                            break  # an idle heartbeat: an empty transaction renews it
+                        self._cv.wait(left)
+                    else:
+                        self._cv.wait()
+                if not self._queue and self._closed:
                     return
                 batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-            self._write(batch)
+            if batch:
+                self._write(batch)
+            else:
+                try:
+                    with self.engine.begin() as c:
+                        self._renew(c)
+                except Exception:  # noqa: BLE001 - the next write fails on it
+                    self._renewed = time.monotonic()
 
     def _write(self, batch: list) -> None:
         try:
@@ -452,7 +530,21 @@ class _Writer:
         for (_, _, fut), result in zip(batch, results):
             fut.set_result(result)
 
+    def _renew(self, c) -> None:
+        """Renew the lease in this transaction; one lost (another server took it over after
+        this one stalled past ``LEASE_S``) fails the transaction, so nothing is written by
+        two servers."""
+        if self.lease_owner is None:
+            return
+        if c.execute(lease.update().where((lease.c.id == 1)
+                                          & (lease.c.owner == self.lease_owner))
+                     .values(heartbeat=time.time())).rowcount != 1:
+            raise StoreError("this server lost the database's lease to another orbitdc "
+                             "serve: it writes nothing more")
+        self._renewed = time.monotonic()
+
     def _apply(self, c, batch: list) -> list:
+        self._renew(c)
         results: list = [None] * len(batch)
         new = [i for i, (kind, _, _) in enumerate(batch) if kind == "job"]
         if new:
@@ -537,3 +629,16 @@ def _commit_step(c, step: int, t_s: float, admitted: list[int], cancelled: list[
     if new_events:
         c.execute(events.insert(), [dict(e, data=json.dumps(e["data"])) for e in new_events])
     c.execute(twin.update().where(twin.c.id == 1).values(step=step, t_s=t_s, updated=_now()))
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host."""
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
