@@ -347,6 +347,13 @@ class Store:
                              .order_by(jobs.c.id).limit(limit)).all()
         return [dict(r._mapping) for r in rows]
 
+    def last_jobs_of(self, key_id: int, n: int) -> list[dict]:
+        """The ``n`` newest jobs of a key, in id order."""
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(jobs).where(jobs.c.key_id == key_id)
+                             .order_by(jobs.c.id.desc()).limit(n)).all()
+        return [dict(r._mapping) for r in reversed(rows)]
+
     def request_cancel(self, job_id: int) -> None:
         self.writer.put("cancel", (job_id,)).result()
 
