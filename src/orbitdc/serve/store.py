@@ -633,8 +633,11 @@ def _commit_step(c, step: int, t_s: float, admitted: list[int], cancelled: list[
         c.execute(jobs.update().where(jobs.c.id.in_(admitted)).values(admitted_step=step - 1))
     if cancelled:
         c.execute(jobs.update().where(jobs.c.id.in_(cancelled)).values(cancel_step=step - 1))
-    if new_events:
-        c.execute(events.insert(), [dict(e, data=json.dumps(e["data"])) for e in new_events])
+    rows = [dict(e, data=json.dumps(e["data"])) for e in new_events]
+    for i in range(0, len(rows), 1000):
+        # One multi-row INSERT per thousand events, not one statement per event: the driver
+        # gives the GIL up (and waits to get it back) once per statement executed.
+        c.execute(events.insert().values(rows[i:i + 1000]))
     c.execute(twin.update().where(twin.c.id == 1).values(step=step, t_s=t_s, updated=_now()))
 
 
