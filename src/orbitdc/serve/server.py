@@ -1,8 +1,10 @@
 """``orbitdc serve``: the store, the twin in a thread of its own, the API on uvicorn.
 
 SIGTERM (or Ctrl-C) stops uvicorn gracefully; the twin finishes the step under way, commits
-it (the checkpoint) and stops. A ``kill -9`` loses at most the step under way, which the
-restart flies again (its admissions were not committed, so its jobs are admitted again)."""
+it (the checkpoint), saves its state and stops. A ``kill -9`` loses at most the step under
+way, which the restart flies again (its admissions were not committed, so its jobs are
+admitted again), from the last state saved. The database's lease keeps a second server
+off it."""
 
 from __future__ import annotations
 

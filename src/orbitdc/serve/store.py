@@ -4,10 +4,14 @@ twin's checkpoint, in SQLAlchemy Core tables (a SQLite file by default, PostgreS
 The store is event-sourced in what matters for recovery: a job is a row committed before its
 ``201``; the twin admits queued rows at a scheduling-step boundary and records that step
 (``admitted_step``) in the same transaction as the step's events and the checkpoint (the step
-reached). A restart re-flies the scenario from its start admitting the same rows at the same
+reached). A restart loads the twin's saved state (``orbitdc_twin_state``) and re-flies from it
+(or, without a usable one, from the scenario's start) admitting the same rows at the same
 steps (and applying cancellations at theirs) up to the checkpoint, then goes on live: a job
 accepted is never lost (its row is there before the answer) and never duplicated (its id is
-the row's, and an ``Idempotency-Key`` is unique per API key)."""
+the row's, and an ``Idempotency-Key`` is unique per API key).
+
+A running server writes only through its one writer thread (:class:`_Writer`, group commit)
+and holds the database's lease (``orbitdc_lease``): one server per database."""
 
 from __future__ import annotations
 

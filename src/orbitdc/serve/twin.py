@@ -9,10 +9,13 @@ Span: the twin flies the scenario's own span (``start`` to ``start + duration_h`
 reaches the end it stops flying; ``/v1/health`` then says ``ended`` and new jobs are refused
 (``409``). Jobs still running or queued at the end stay so.
 
-Restart: the twin re-flies from the scenario's start at full speed, admitting the jobs the
-store says were admitted at each step (and applying the cancellations at theirs), up to the
-checkpoint; the flight is a pure function of the scenario, its seed and those admissions, so
-it reaches the same state, and goes on live from there. Events are not written again."""
+Restart: the twin loads the state it saved (at every stop and every ``STATE_EVERY_S``:
+:meth:`Twin.state`) and, if the checkpoint is past it (a ``kill -9``), re-flies from there at
+full speed, admitting the jobs the store says were admitted at each step (and applying the
+cancellations at theirs), up to the checkpoint; without a usable state (none, or of another
+format, orbitdc version or scenario) it re-flies from the scenario's start, saying so. The
+flight is a pure function of the scenario, its seed and those admissions, so it reaches the
+same state either way, and goes on live from there. Events are not written again."""
 
 from __future__ import annotations
 
