@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import signal
 import socket
 import sys
@@ -98,6 +99,12 @@ def run_server(scenario: Scenario, db_url: str, host: str, port: int, speed: flo
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="off",
                             timeout_graceful_shutdown=3)
     server = _Server(config)
+    # What start-up built (the scenario, the twin's flight, the app, the libraries) lives as
+    # long as the server: moved out of the garbage collector's generations, so a full
+    # collection scans only what requests made since. Measured: the collections were the
+    # submit latency's tail (p99 109-116 ms without, 53-73 ms with; docs/serve.md "Load").
+    gc.collect()
+    gc.freeze()
     try:
         with flying(twin):
             server.run()
