@@ -252,6 +252,9 @@ def test_access_rules(scenario_file, db_url):
             rest = http.get("/v1/jobs", params={"state": "unschedulable", "limit": 1,
                                                 "after": page["next_after"]}, headers=h).json()
             assert rest == {"jobs": [], "next_after": None}
+            # The dashboard's page: the newest jobs only, in id order.
+            newest = http.get("/v1/jobs", params={"last": 2}, headers=h).json()["jobs"]
+            assert [j["id"] for j in newest] == sorted({job["id"], a["id"], big.json()["id"]})[1:]
             metrics = http.get("/metrics").text
             assert "orbitdc_twin_step " in metrics
             assert 'orbitdc_jobs{state="cancelled"} 1' in metrics
@@ -297,7 +300,32 @@ def test_a_key_over_its_rate_limit_is_told_to_wait(scenario_file, tmp_path):
             assert http.get("/v1/health").status_code == 200  # no key, no limit
 
 
-def test_event_stream_tells_placement_and_finish(scenario_file, tmp_path):
+def _in_earth_shadow(satrec, when, eph, ts) -> bool:
+    """Whether the satellite is in the Earth's shadow at ``when`` (UTC), as an independent
+    geometry: the Sun from JPL's DE421 (skyfield), the Earth's shadow as a cylinder of the
+    equatorial radius behind it (no penumbra), the satellite from its SGP4 record."""
+    from sgp4.api import jday
+
+    t = ts.from_datetime(when)
+    jd, fr = jday(when.year, when.month, when.day, when.hour, when.minute,
+                  when.second + when.microsecond * 1e-6)
+    err, r, _ = satrec.sgp4(jd, fr)
+    assert err == 0
+    r = np.asarray(r)  # TEME, km; the Sun's direction in GCRS (they differ by < 0.5 deg)
+    sun = (eph["sun"] - eph["earth"]).at(t).position.km
+    u = sun / np.linalg.norm(sun)
+    along = float(r @ u)
+    return along < 0 and float(np.linalg.norm(r - along * u)) < 6378.137
+
+
+def test_event_stream_tells_placement_finish_and_eclipses_as_the_ephemeris_has_them(
+        scenario_file, tmp_path):
+    import datetime as dt
+    from importlib.resources import files
+
+    pytest.importorskip("skyfield_data")
+    from skyfield.api import Loader, load
+
     db = f"sqlite:///{tmp_path / 'twin.db'}"
     with live(scenario_file, db, 600.0) as (url, key, twin):
         h = {"Authorization": f"Bearer {key}"}
@@ -305,15 +333,38 @@ def test_event_stream_tells_placement_and_finish(scenario_file, tmp_path):
         with httpx.Client(base_url=url, timeout=30) as http:
             with http.stream("GET", "/v1/events", headers=h) as stream:
                 job = http.post("/v1/jobs", json=JOB, headers=h).json()
+                deadline = time.monotonic() + 90
                 for line in stream.iter_lines():
                     if line.startswith("data: "):
                         seen.append(json.loads(line[6:]))
-                        if seen[-1]["kind"] == "finished" and seen[-1]["job"] == job["id"]:
+                        done = any(e["kind"] == "finished" and e["job"] == job["id"]
+                                   for e in seen)
+                        eclipses = [e for e in seen if e["kind"] in ("eclipse_in",
+                                                                     "eclipse_out")]
+                        if done and len(eclipses) >= 4:
                             break
-        mine = [e["kind"] for e in seen if e["job"] == job["id"]]
-        assert mine[0] == "admitted" and "placed" in mine and mine[-1] == "finished"
-        assert any(e["kind"] in ("eclipse_in", "eclipse_out") for e in seen) or \
-            len(seen) == len(mine)
+                    assert time.monotonic() < deadline, [e["kind"] for e in seen]
+        satrecs = dict(zip(twin.names.tolist(), twin.flight.fleet.satrec_list))
+        step_s = float(twin.times[1] - twin.times[0])
+    mine = [e["kind"] for e in seen if e["job"] == job["id"]]
+    assert mine[0] == "admitted" and "placed" in mine and mine[-1] == "finished"
+    # Each eclipse event against the ephemeris: an entry at a step's end has the satellite
+    # in the shadow just after it and sunlit at the step's start (and the reverse for an
+    # exit), with a margin for the penumbra and the cylinder (~10 s of orbit at 550 km).
+    data_dir = str(files("skyfield_data") / "data")
+    eph = Loader(data_dir, verbose=False, expire=False)("de421.bsp")
+    ts = load.timescale(builtin=True)
+    margin = dt.timedelta(seconds=12)
+    try:
+        for e in eclipses:
+            at = dt.datetime.fromisoformat(e["time"].replace("Z", "+00:00"))
+            sat = satrecs[e["satellite"]]
+            before = at - dt.timedelta(seconds=step_s) - margin
+            entering = e["kind"] == "eclipse_in"
+            assert _in_earth_shadow(sat, at + margin, eph, ts) == entering, e
+            assert _in_earth_shadow(sat, before, eph, ts) == (not entering), e
+    finally:
+        eph.close()
 
 
 def test_bad_input_at_start_up_exits_2_naming_it(scenario_file, tmp_path):
@@ -376,6 +427,7 @@ def _start(scenario_file, db, port, speed="400"):
         proc = subprocess.Popen([sys.executable, "-m", "orbitdc", "serve", str(scenario_file),
                                  "--db", db, "--port", str(port), "--speed", speed],
                                 stdout=sink, stderr=subprocess.STDOUT, env=env)
+    proc.log = log
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -463,6 +515,8 @@ def test_kill_9_or_sigterm_then_restart_loses_no_job_and_duplicates_none(scenari
     try:
         with Client(url, key) as c:
             assert c.health()["step"] >= step
+            # The SIGTERM saved the twin's state: the restart loads it, flying nothing again.
+            assert f"resumed from the saved state at step {step}\n" in proc.log.read_text()
             got = c.get(long["id"])
             assert got["state"] == "running" and got["progress"] > 0
             assert [e["kind"] for e in got["events"]].count("placed") == 1
@@ -541,3 +595,56 @@ def test_the_twin_fingerprint_follows_the_files_and_the_policy_the_replay_reads(
     assert second != first
     (tmp_path / "mine.py").write_text("LIMIT = 2  # a user's policy module (not imported)\n")
     assert fingerprint(load_scenario(tmp_path / "s.toml")) != second
+
+
+def _sse(url, key, last_event_id, until):
+    """Events from the stream (id, data) until ``until(events)`` is true."""
+    h = {"Authorization": f"Bearer {key}"}
+    if last_event_id is not None:
+        h["Last-Event-ID"] = str(last_event_id)
+    seen, eid = [], None
+    deadline = time.monotonic() + 60
+    with httpx.Client(base_url=url, timeout=30) as http:
+        with http.stream("GET", "/v1/events", headers=h) as stream:
+            for line in stream.iter_lines():
+                assert time.monotonic() < deadline, seen[-3:]
+                if line.startswith("id: "):
+                    eid = int(line[4:])
+                elif line.startswith("data: "):
+                    seen.append((eid, json.loads(line[6:])))
+                    if until(seen):
+                        break
+    return seen
+
+
+def test_event_ids_go_on_across_a_restart_and_last_event_id_resumes_from_the_store(
+        scenario_file, tmp_path):
+    db = f"sqlite:///{tmp_path / 'twin.db'}"
+    with live(scenario_file, db, 1200.0) as (url, key, twin):
+        with Client(url, key) as c:
+            job = c.submit(JOB)
+            c.wait(job["id"], timeout=60)
+        first = _sse(url, key, 0, lambda s: s[-1][1]["kind"] == "finished"
+                     and s[-1][1]["job"] == job["id"])
+        last_id = twin.event_seq
+    stored = _store_call(db, lambda s: s.events_after(0, 100_000))
+    assert [e["id"] for e in stored] == list(range(1, len(stored) + 1))
+    assert stored[-1]["id"] == last_id
+    ids = [i for i, _ in first]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    mid = ids[len(ids) // 2]
+    with live(scenario_file, db, 1200.0) as (url, _, twin):
+        with Client(url, key) as c:
+            for _ in range(200):
+                if c.health()["status"] == "running":
+                    break
+                time.sleep(0.05)
+        assert twin.resumed_from is not None and twin.replayed_steps == 0
+        key2 = key
+        # Resumed after ``mid``: the rest of the first run's events, read from the store,
+        # then the new run's, numbered on from the first run's last.
+        again = _sse(url, key2, mid, lambda s: s[-1][0] > last_id)
+    assert [i for i, _ in again][:len(ids) - ids.index(mid) - 1] == ids[ids.index(mid) + 1:]
+    assert again[-1][0] == last_id + 1  # numbered on from the store's last
+    assert [d for _, d in again if d["job"] == job["id"]] == \
+        [d for i, d in first if i > mid and d["job"] == job["id"]]

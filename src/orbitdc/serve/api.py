@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import threading
 import time
+from collections import deque
 from importlib import resources
 from typing import Annotated, Literal
 
@@ -159,7 +160,7 @@ class _Metrics:
     def __init__(self):
         self.lock = threading.Lock()
         self.requests: dict[tuple[str, int], int] = {}
-        self.submit_s: list[float] = []
+        self.submit_s: deque[float] = deque(maxlen=10_000)
 
     def count(self, route: str, status: int) -> None:
         with self.lock:
@@ -246,33 +247,38 @@ def create_app(scenario, store: Store, twin: Twin, *, rate_per_s: float = RATE_P
                                      f"{utc(twin.t_s)}): it takes no new jobs")
         reason = twin.unschedulable_reason(job.accelerators, job.bandwidth_bps)
         interval = job.checkpoint_interval_h * 3600.0 if job.checkpoint_interval_h else None
-        row, _created = store.submit(
+        # The row goes to the store's writer, which commits it with the other submissions
+        # waiting (a group commit); the answer waits for that commit, the event loop not.
+        row, _created = await asyncio.wrap_future(store.submit_async(
             key_id, job.model_dump(mode="json", exclude_none=True),
             dict(accelerators=job.accelerators, work_flops=job.total_flops,
                  checkpoint_interval_s=interval, checkpoint_s=job.checkpoint_time_s,
                  bandwidth_bps=job.bandwidth_bps),
-            twin.t_s, reason, idempotency_key)
+            twin.t_s, reason, idempotency_key))
         twin.submitted.set()
         answer = JSONResponse(view(row), status_code=201)  # plain JSON: no re-encoding
-        with metrics.lock:
-            metrics.submit_s.append(time.perf_counter() - t0)
-            del metrics.submit_s[:-10_000]
+        metrics.submit_s.append(time.perf_counter() - t0)  # a deque: the last 10,000
         return answer
 
     @app.get("/v1/jobs")
     def list_jobs(key_id: Caller, state: Annotated[Literal[STATES] | None, Query()] = None,
                   limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-                  after: Annotated[int, Query(ge=0)] = 0):
+                  after: Annotated[int, Query(ge=0)] = 0,
+                  last: Annotated[int | None, Query(ge=1, le=10_000)] = None):
         """The caller's jobs in id order (``after``: ids above it), optionally of one state:
         up to ``limit`` of them, scanning on past jobs of other states (a job's state is the
         twin's, not the store's), and ``next_after``, the last id scanned, to page on (None
-        once every job has been scanned)."""
+        once every job has been scanned). ``last=N``: the N newest jobs instead (in id
+        order, of any state; what the dashboard shows)."""
+        if last is not None:
+            rows = store.last_jobs_of(key_id, last)
+            return JSONResponse({"jobs": [view(r) for r in rows], "next_after": None})
         jobs: list[dict] = []
         scanned = after
         while len(jobs) < limit:
             rows = store.jobs_of(key_id, limit, scanned)
             if not rows:
-                return {"jobs": jobs, "next_after": None}
+                return JSONResponse({"jobs": jobs, "next_after": None})
             for r in rows:
                 scanned = r["id"]
                 j = view(r)
@@ -280,7 +286,7 @@ def create_app(scenario, store: Store, twin: Twin, *, rate_per_s: float = RATE_P
                     jobs.append(j)
                     if len(jobs) == limit:
                         break
-        return {"jobs": jobs, "next_after": scanned}
+        return JSONResponse({"jobs": jobs, "next_after": scanned})  # no re-encoding
 
     @app.get("/v1/jobs/{job_id}")
     def get_job(job_id: int, key_id: Caller):
@@ -315,22 +321,48 @@ def create_app(scenario, store: Store, twin: Twin, *, rate_per_s: float = RATE_P
     @app.get("/v1/events")
     async def event_stream(request: Request, key_id: Caller,
                            last_event_id: Annotated[int | None, Header()] = None):
-        """Server-sent events: job and fleet events as the twin makes them (``id``: a
-        sequence number of this server's run; ``Last-Event-ID`` resumes within it)."""
+        """Server-sent events: job and fleet events as the twin makes them. ``id`` is the
+        event's id in the store, which goes on across restarts: ``Last-Event-ID`` resumes
+        after it (the events since are read back from the store), also after a restart."""
         seq = twin.event_seq if last_event_id is None else int(last_event_id)
+        owners: dict[int, int] = {}
+
+        def mine(e) -> bool:
+            j = e["job_id"]
+            if j is None:
+                return True
+            if j not in owners:
+                owners[j] = store.job(j)["key_id"]
+            return owners[j] == key_id
+
+        def message(s, e) -> str:
+            data = {"kind": e["kind"], "time": utc(e["t_s"]), "step": e["step"],
+                    "job": e["job_id"], "satellite": e["satellite"], **e["data"]}
+            return f"id: {s}\nevent: {e['kind']}\ndata: {json.dumps(data)}\n\n"
 
         async def stream():
             nonlocal seq
             yield ": orbitdc events\n\n"
+            # Behind the twin's memory (a reconnect after a while, or after a restart): the
+            # events since, from the store, a page at a time.
+            while seq < twin.event_seq:
+                with twin.lock:
+                    oldest = twin.events[0][0] if twin.events else twin.event_seq + 1
+                if seq + 1 >= oldest:
+                    break
+                page = await asyncio.to_thread(store.events_after, seq, 500)
+                if not page:
+                    break
+                for e in page:
+                    seq = e["id"]
+                    if mine(e):
+                        yield message(seq, e)
             while not await request.is_disconnected():
                 got = await asyncio.to_thread(twin.events_since, seq, 1.0)
                 for s, e in got:
                     seq = s
-                    if e["job_id"] is not None and store.job(e["job_id"])["key_id"] != key_id:
-                        continue  # another key's job
-                    data = {"kind": e["kind"], "time": utc(e["t_s"]), "step": e["step"],
-                            "job": e["job_id"], "satellite": e["satellite"], **e["data"]}
-                    yield f"id: {s}\nevent: {e['kind']}\ndata: {json.dumps(data)}\n\n"
+                    if mine(e):
+                        yield message(s, e)
                 if not got:
                     yield ": keep-alive\n\n"
                 if twin.status in ("ended", "stopped", "failed") and not got:
@@ -368,6 +400,14 @@ def create_app(scenario, store: Store, twin: Twin, *, rate_per_s: float = RATE_P
         lines += ["# HELP orbitdc_jobs_accepted_total API jobs accepted into the store.",
                   "# TYPE orbitdc_jobs_accepted_total counter",
                   f"orbitdc_jobs_accepted_total {stored['accepted']}"]
+        w = store.writer
+        lines += ["# HELP orbitdc_store_commits_total Transactions the store's writer committed "
+                  "(a group commit holds the writes waiting).",
+                  "# TYPE orbitdc_store_commits_total counter",
+                  f"orbitdc_store_commits_total {w.batches}",
+                  "# HELP orbitdc_store_writes_total Writes (jobs, cancellations, twin steps) "
+                  "in them.", "# TYPE orbitdc_store_writes_total counter",
+                  f"orbitdc_store_writes_total {w.writes}"]
         f = twin.fleet()
         sats = f["satellites"]
         lines += ["# HELP orbitdc_satellites_sunlit Satellites in sunlight now.",

@@ -1,13 +1,16 @@
 """``orbitdc serve``: the store, the twin in a thread of its own, the API on uvicorn.
 
 SIGTERM (or Ctrl-C) stops uvicorn gracefully; the twin finishes the step under way, commits
-it (the checkpoint) and stops. A ``kill -9`` loses at most the step under way, which the
-restart flies again (its admissions were not committed, so its jobs are admitted again)."""
+it (the checkpoint), saves its state and stops. A ``kill -9`` loses at most the step under
+way, which the restart flies again (its admissions were not committed, so its jobs are
+admitted again), from the last state saved. The database's lease keeps a second server
+off it."""
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import signal
 import socket
 import sys
@@ -45,7 +48,12 @@ def prepare(scenario: Scenario, db_url: str, speed: float | None, *,
     from orbitdc.serve.twin import fingerprint
 
     store = Store(db_url)
-    store.claim(fingerprint(scenario), scenario.name)
+    try:
+        store.acquire_lease()  # one server per database
+        store.claim(fingerprint(scenario), scenario.name)
+    except BaseException:
+        store.close()
+        raise
     twin = Twin(scenario, store, speed)
     app = create_app(scenario, store, twin, rate_per_s=rate_per_s, burst=burst)
     return store, twin, app
@@ -91,6 +99,12 @@ def run_server(scenario: Scenario, db_url: str, host: str, port: int, speed: flo
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="off",
                             timeout_graceful_shutdown=3)
     server = _Server(config)
+    # What start-up built (the scenario, the twin's flight, the app, the libraries) lives as
+    # long as the server: moved out of the garbage collector's generations, so a full
+    # collection scans only what requests made since. Measured: the collections were the
+    # submit latency's tail (p99 109-116 ms without, 53-73 ms with; docs/serve.md "Load").
+    gc.collect()
+    gc.freeze()
     try:
         with flying(twin):
             server.run()

@@ -9,18 +9,22 @@ Span: the twin flies the scenario's own span (``start`` to ``start + duration_h`
 reaches the end it stops flying; ``/v1/health`` then says ``ended`` and new jobs are refused
 (``409``). Jobs still running or queued at the end stay so.
 
-Restart: the twin re-flies from the scenario's start at full speed, admitting the jobs the
-store says were admitted at each step (and applying the cancellations at theirs), up to the
-checkpoint; the flight is a pure function of the scenario, its seed and those admissions, so
-it reaches the same state, and goes on live from there. Events are not written again."""
+Restart: the twin loads the state it saved (at every stop and every ``STATE_EVERY_S``:
+:meth:`Twin.state`) and, if the checkpoint is past it (a ``kill -9``), re-flies from there at
+full speed, admitting the jobs the store says were admitted at each step (and applying the
+cancellations at theirs), up to the checkpoint; without a usable state (none, or of another
+format, orbitdc version or scenario) it re-flies from the scenario's start, saying so. The
+flight is a pure function of the scenario, its seed and those admissions, so it reaches the
+same state either way, and goes on live from there. Events are not written again."""
 
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
+import sys
 import threading
 import time
 from collections import deque
+from pathlib import Path
 
 import numpy as np
 
@@ -100,12 +104,51 @@ def fingerprint(scenario: Scenario) -> str:
     return h.hexdigest()
 
 
+class _Arrivals:
+    """The jobs the uplinked workloads make from the contact windows closed since the last
+    call (an object, not a closure, so that the twin's state pickles)."""
+
+    def __init__(self, flight: Flight, uplinks: list, next_id: int):
+        self.flight, self.uplinks, self.next_id = flight, uplinks, next_id
+
+    def __call__(self) -> list:
+        contacts = self.flight.closed_contacts()
+        new = []
+        for u in self.uplinks:
+            new += u.jobs(contacts, self.next_id + len(new))
+        self.next_id += len(new)
+        return new
+
+
+#: Bumped when what :meth:`Twin.state` pickles changes (a state of another format, or of
+#: another orbitdc version, is not loaded: the twin re-flies instead).
+STATE_FORMAT = 1
+#: Wall-clock seconds between the state saves of a twin flying (and one at every stop): a
+#: ``kill -9`` re-flies at most the steps flown since the last one.
+STATE_EVERY_S = 60.0
+
+
+def _shared(twin: "Twin") -> list:
+    """What the twin's state refers to rather than holds: objects built from the scenario
+    alone (the scenario, the satellites' SGP4 records and their batches, the proton flux
+    table), which a restart builds again. They are the state's persistent ids, in this order;
+    SGP4 records do not pickle."""
+    f = twin.flight
+    inner = f._flight
+    out = [twin.scenario, f.fleet.satrecs, *f.fleet.satrec_list, *inner.satrecs]
+    table = getattr(inner, "proton_table", None)
+    if table is not None:
+        out.append(table)
+    return out
+
+
 class Twin:
     """The scenario flown live. ``run(stop)`` flies until the end or until ``stop`` is set
     (finishing the step under way and committing it). The API reads :meth:`snapshot_of`,
     :meth:`fleet` and :meth:`events_since`; it never touches the flight."""
 
-    def __init__(self, scenario: Scenario, store: Store, speed: float | None):
+    def __init__(self, scenario: Scenario, store: Store, speed: float | None, *,
+                 log=None):
         self.scenario = scenario
         self.store = store
         self.speed = speed  # None: as fast as the engine goes
@@ -123,6 +166,16 @@ class Twin:
         self._index: dict[int, int] = {}  # API job id -> row in the orchestrator's arrays
         self._snap: dict | None = None
         self._fleet: dict | None = None
+        #: Where the log lines go (resume, state saves): the server's stderr.
+        self.log = log or (lambda line: print(f"orbitdc serve: {line}", file=sys.stderr,
+                                              flush=True))
+        #: Steps flown again at the start (from the saved state, or from the scenario's
+        #: start without one) to reach the checkpoint; the step the state was loaded at.
+        self.replayed_steps = 0
+        self.resumed_from: int | None = None
+        self.state_step: int | None = None  # the step of the state saved last
+        self.state_every_s = STATE_EVERY_S
+        self._fingerprint = fingerprint(scenario)
         self._build()
 
     # --- set-up (as orbitdc.ops.run.Operations.drive) -----------------------------------------
@@ -168,22 +221,92 @@ class Twin:
             group_fleets=group_fleets)
         self.arrivals = None
         if uplinked:
-            uplinks = [_Uplink(sc, w, _members(sc, w, fleet_index)) for w in uplinked]
-            next_id = [len(jobs)]
-
-            def arrivals():
-                contacts = flight.closed_contacts()
-                new = []
-                for u in uplinks:
-                    new += u.jobs(contacts, next_id[0] + len(new))
-                next_id[0] += len(new)
-                return new
-
-            self.arrivals = arrivals
+            self.arrivals = _Arrivals(flight, [_Uplink(sc, w, _members(sc, w, fleet_index))
+                                               for w in uplinked], len(jobs))
         self.names = np.array(sc.satellite_names, dtype=object)
         self.start_jd = epoch_jd(sc.start)
         self.eclipsed = None
         self._geometry()
+
+    # --- the state a restart loads ---------------------------------------------------------
+    def state(self) -> bytes:
+        """The twin now, pickled (zlib-compressed): the flight, the orchestrator, the policy,
+        the API jobs' index, the last snapshot and eclipse flags. Objects built from the
+        scenario alone (:func:`_shared`) are referenced, not copied."""
+        import io
+        import pickle
+        import zlib
+
+        ids = {id(o): i for i, o in enumerate(_shared(self))}
+
+        class _Pickler(pickle.Pickler):
+            def persistent_id(self, obj):
+                return ids.get(id(obj))
+
+        buf = io.BytesIO()
+        with self.lock:
+            index = dict(self._index)
+        _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump({
+            "k": self.flight.k, "flight": self.flight, "orchestrator": self.orchestrator,
+            "policy": self.policy, "arrivals": self.arrivals, "index": index,
+            "snap": self._snap, "fleet": self._fleet, "eclipsed": self.eclipsed,
+            "r": self._r, "shadow": self._shadow, "faults": getattr(self, "_faults", None),
+            "ran": getattr(self, "_ran", None)})
+        return zlib.compress(buf.getvalue(), 1)
+
+    def _save_state(self) -> None:
+        from orbitdc import __version__
+
+        try:
+            blob = self.state()
+        except Exception as exc:  # noqa: BLE001 - a restart then re-flies; said in the log
+            self.log(f"the twin's state could not be saved ({type(exc).__name__}: {exc}); "
+                     "a restart will fly the span again")
+            return
+        self.store.save_state(self.flight.k, STATE_FORMAT, __version__, self._fingerprint,
+                              blob)
+        self.state_step = self.flight.k
+
+    def _restore(self, reached: int) -> str | None:
+        """Load the state kept in the store, if it is of this scenario, format and orbitdc
+        version and not past the checkpoint ``reached``. Returns why not (None: loaded)."""
+        import io
+        import pickle
+        import zlib
+
+        from orbitdc import __version__
+
+        row = self.store.saved_state()
+        if row is None:
+            return "no saved state"
+        if row["format"] != STATE_FORMAT or row["orbitdc_version"] != __version__:
+            return (f"the saved state is of format {row['format']}, orbitdc "
+                    f"{row['orbitdc_version']} (this is format {STATE_FORMAT}, orbitdc "
+                    f"{__version__})")
+        if row["scenario"] != self._fingerprint:
+            return "the saved state is of another scenario"
+        if row["step"] > reached:
+            return f"the saved state (step {row['step']}) is past the checkpoint ({reached})"
+        shared = _shared(self)
+
+        class _Unpickler(pickle.Unpickler):
+            def persistent_load(self, pid):
+                return shared[pid]
+
+        try:
+            got = _Unpickler(io.BytesIO(zlib.decompress(row["blob"]))).load()
+        except Exception as exc:  # noqa: BLE001 - re-flown instead; said in the log
+            return f"the saved state could not be loaded ({type(exc).__name__}: {exc})"
+        self.flight.close()
+        self.flight, self.orchestrator = got["flight"], got["orchestrator"]
+        self.policy, self.arrivals = got["policy"], got["arrivals"]
+        self._snap, self._fleet, self.eclipsed = got["snap"], got["fleet"], got["eclipsed"]
+        self._r, self._shadow = got["r"], got["shadow"]
+        self._faults, self._ran = got["faults"], got["ran"]
+        with self.lock:
+            self._index = got["index"]
+        self.state_step = self.resumed_from = int(got["k"])
+        return None
 
     # --- what can ever fit -------------------------------------------------------------------
     def unschedulable_reason(self, accelerators: int, bandwidth_bps: float) -> str | None:
@@ -211,25 +334,32 @@ class Twin:
         return text
 
     # --- the loop ------------------------------------------------------------------------------
-    def run(self, stop: threading.Event) -> None:
+    def run(self, stop: threading.Event, until: int | None = None) -> None:
+        """Fly until the end, until ``stop`` is set or (``until``) that many steps are flown;
+        then commit the step under way and save the state."""
         try:
-            self._run(stop)
+            self._run(stop, until)
         except Exception as exc:  # the API says so in /v1/health
             with self.lock:
                 self.status = "failed"
                 self.error = f"{type(exc).__name__}: {exc}"
             raise
         finally:
-            self.flight.close()
+            if until is None or self.flight.done:
+                self.flight.close()
 
-    def _run(self, stop: threading.Event) -> None:
-        reached, t_reached = self.store.claim(fingerprint(self.scenario), self.scenario.name)
-        if reached:
+    def _run(self, stop: threading.Event, until: int | None) -> None:
+        reached, t_reached = self.store.claim(self._fingerprint, self.scenario.name)
+        if reached > self.flight.k:
             with self.lock:
-                # Jobs accepted while it re-flies are stamped with the checkpoint's time.
+                # Jobs accepted while it resumes are stamped with the checkpoint's time.
                 self.status = "replaying"
                 self.k, self.t_s = reached, t_reached
-            admitted, cancels = self.store.history(reached)
+            why = self._restore(reached) if self.flight.k == 0 else None
+            if why is not None:
+                self.log(f"re-flying the span from the start to step {reached}: {why}")
+            start = self.flight.k
+            admitted, cancels = self.store.history(reached, start)
             by_step: dict[int, list[dict]] = {}
             for row in admitted:
                 by_step.setdefault(int(row["admitted_step"]), []).append(row)
@@ -242,13 +372,22 @@ class Twin:
                 self._cancel(cancel_at.get(k, []))
                 self._step()
                 self._after_step(record=False)
+                self.replayed_steps += 1
+            if why is None:
+                self.log(f"resumed from the saved state at step {start}"
+                         + (f", re-flew {reached - start} steps to the checkpoint"
+                            if reached > start else ""))
+        if self.event_seq == 0:
+            self.event_seq = self.store.last_event_id()
         with self.lock:
             self.status = "running" if not self.flight.done else "ended"
             self.k, self.t_s = self.flight.k, float(self.times[self.flight.k])
         wall0, sim0 = time.monotonic(), float(self.times[self.flight.k])
         self._pace0 = (wall0, sim0)
         rate_t, rate_k = wall0, self.flight.k
-        while not self.flight.done and not stop.is_set():
+        saved_at = wall0
+        while (not self.flight.done and not stop.is_set()
+               and (until is None or self.flight.k < until)):
             admitted = []
             if self.submitted.is_set():
                 self.submitted.clear()
@@ -258,24 +397,35 @@ class Twin:
             self._step()
             new_events = self._after_step(record=True, admitted=admitted)
             t1 = float(self.times[self.flight.k])
+            seq = self.event_seq
+            for e in new_events:  # the store's event ids: they go on across restarts
+                seq += 1
+                e["id"] = seq
             self.store.commit_step(self.flight.k, t1, [r["id"] for r in admitted], cancelled,
                                    new_events)
             now = time.monotonic()
             with self.cond:
+                self._snap, self._fleet = self._unpublished
                 self.k, self.t_s = self.flight.k, t1
                 for e in new_events:
-                    self.event_seq += 1
-                    self.events.append((self.event_seq, e))
+                    self.events.append((e["id"], e))
+                self.event_seq = seq
                 if now - rate_t >= 1.0:
                     self.steps_per_s = (self.flight.k - rate_k) / (now - rate_t)
                     rate_t, rate_k = now, self.flight.k
                 self.cond.notify_all()
+            if now - saved_at >= self.state_every_s and not self.flight.done:
+                self._save_state()
+                saved_at = time.monotonic()
             if self.speed is not None:
                 left = wall0 + (t1 - sim0) / self.speed - time.monotonic()
                 if left > 0:
                     stop.wait(left)
+        if self.state_step != self.flight.k:
+            self._save_state()  # the stop's (SIGTERM's) state: a restart goes on from it
         with self.cond:
-            self.status = "ended" if self.flight.done else "stopped"
+            self.status = ("ended" if self.flight.done else
+                           "stopped" if until is None or self.flight.k < until else "paused")
             self.cond.notify_all()
 
     def _admit(self, rows: list[dict]) -> list[dict]:
@@ -326,7 +476,7 @@ class Twin:
         o = self.orchestrator
         k = self.flight.k
         t1 = float(self.times[k])
-        prev = self._snap
+        prev = self._snap  # the last step's (published before this one is computed)
         shadow = self._geometry()
         eclipsed = shadow >= ECLIPSED
         out: list[dict] = []
@@ -402,9 +552,13 @@ class Twin:
                          headroom_k=np.asarray(view.headroom_k, float).copy())
             fleet["contact"] = (None if view.contact is None
                                 else np.asarray(view.contact, bool).copy())
-        with self.lock:
-            self._snap = snap
-            self._fleet = fleet
+        if record:
+            # Published once the step's events are committed (:meth:`_run`): a job the API
+            # shows finished has its finished event in the store.
+            self._unpublished = (snap, fleet)
+        else:
+            with self.lock:
+                self._snap, self._fleet = snap, fleet
         return out
 
     @staticmethod
